@@ -1,0 +1,537 @@
+//! The global blocking index: candidate pairs from every node at once.
+//!
+//! Each pass keys every record by a cell: the exact parts' values (interned), the window parts'
+//! buckets (width just over the window) and the geo parts' grid cells ([`GeoGrid`]). A cell is
+//! compared with itself and with each neighbouring cell whose key is greater, so every pair of
+//! cells is visited once; every pair found is then gated by the exact predicates. A pair that an
+//! earlier pass already accepts is left to that pass, so each pair comes out once however many
+//! passes there are. The result equals a brute-force check of the predicates over all
+//! cross-node pairs ([`brute_force_candidates`]), bucket edges included.
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::config::{Compiled, Part, MAX_KEY_DIMS};
+use crate::geo::{haversine_m, GeoGrid};
+use crate::records::{Column, Records};
+
+/// Relative slack of window buckets over the window, so rounding never splits a true pair by
+/// two buckets.
+const BUCKET_SLACK: f64 = 1e-6;
+
+/// Largest bucket number (in magnitude) kept relative to 0; beyond it buckets are counted from
+/// the smallest value so the quotient keeps enough precision for the slack.
+const ABSOLUTE_BUCKETS_UP_TO: f64 = 1e9;
+
+/// Where window buckets of `width` are counted from: 0 (so bucket edges do not depend on the
+/// data) unless the values are too large for that to stay exact, then the smallest value.
+pub fn bucket_origin(values: impl Iterator<Item = f64>, width: f64) -> f64 {
+    let (lo, hi) = values
+        .filter(|v| !v.is_nan())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    if !lo.is_finite() || lo.abs().max(hi.abs()) / width < ABSOLUTE_BUCKETS_UP_TO {
+        0.0
+    } else {
+        lo
+    }
+}
+
+/// Bucket of `value` for a window of `width` (buckets are a little wider than the window).
+pub fn window_bucket(value: f64, origin: f64, width: f64) -> i64 {
+    ((value - origin) / (width * (1.0 + BUCKET_SLACK))).floor() as i64
+}
+
+/// Lower edge of bucket `k` (the inverse of [`window_bucket`]).
+pub fn window_bucket_edge(k: i64, origin: f64, width: f64) -> f64 {
+    origin + k as f64 * width * (1.0 + BUCKET_SLACK)
+}
+
+/// A candidate pair of record indices, `a < b`.
+pub type Pair = (u32, u32);
+
+/// Counts of one blocking run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BlockStats {
+    /// Non-empty cells, summed over passes.
+    pub blocks: u64,
+    /// Records in the largest cell (a hot block shows here; it is never dropped).
+    pub largest_block: u64,
+    /// Record pairs compared by the exact gates.
+    pub compared: u64,
+}
+
+impl BlockStats {
+    /// Adds another run's counts (largest block is the maximum).
+    pub fn absorb(&mut self, other: BlockStats) {
+        self.blocks += other.blocks;
+        self.largest_block = self.largest_block.max(other.largest_block);
+        self.compared += other.compared;
+    }
+}
+
+/// How one part's key dimensions are laid out and searched.
+#[derive(Debug, Clone)]
+enum Layout {
+    Exact,
+    Window,
+    Geo(GeoGrid),
+}
+
+/// Cell keys of every record for one pass.
+#[derive(Debug)]
+struct PassKeys {
+    dims: usize,
+    layout: Vec<Layout>,
+    /// `n * dims` key values.
+    keys: Vec<i64>,
+    /// Whether the record has every value the pass needs.
+    valid: Vec<bool>,
+}
+
+impl PassKeys {
+    fn key(&self, i: u32) -> &[i64] {
+        let s = i as usize * self.dims;
+        &self.keys[s..s + self.dims]
+    }
+}
+
+fn prefix_of(s: &str, prefix: Option<usize>) -> &str {
+    match prefix {
+        Some(n) => match s.char_indices().nth(n) {
+            Some((end, _)) => &s[..end],
+            None => s,
+        },
+        None => s,
+    }
+}
+
+/// The blocking index over a set of records: every pass's cell keys plus the exact gates.
+pub struct BlockingIndex<'a> {
+    records: &'a Records,
+    config: &'a Compiled,
+    passes: Vec<PassKeys>,
+}
+
+impl<'a> BlockingIndex<'a> {
+    /// Keys every record for every pass. `records` must have been validated against `config`.
+    pub fn new(records: &'a Records, config: &'a Compiled) -> Self {
+        let passes = config
+            .passes
+            .iter()
+            .map(|parts| Self::key_pass(records, parts))
+            .collect();
+        Self {
+            records,
+            config,
+            passes,
+        }
+    }
+
+    fn key_pass(records: &Records, parts: &[Part]) -> PassKeys {
+        let n = records.len();
+        let mut layout = Vec::with_capacity(parts.len());
+        let mut dims = 0;
+        for part in parts {
+            match part {
+                Part::Exact { .. } => {
+                    layout.push(Layout::Exact);
+                    dims += 1;
+                }
+                Part::Window { .. } => {
+                    layout.push(Layout::Window);
+                    dims += 1;
+                }
+                Part::Geo { radius_m, .. } => {
+                    layout.push(Layout::Geo(GeoGrid::new(*radius_m)));
+                    dims += 2;
+                }
+            }
+        }
+        let mut keys = vec![0i64; n * dims];
+        let mut valid = vec![true; n];
+        let mut d = 0;
+        for (part, lay) in parts.iter().zip(&layout) {
+            let column = &records.columns[part.field()];
+            for (i, v) in valid.iter_mut().enumerate() {
+                *v &= column.present(i);
+            }
+            match (part, lay) {
+                (Part::Exact { prefix, .. }, _) => match (column, prefix) {
+                    (Column::Category { codes, .. }, None) => {
+                        for (i, &c) in codes.iter().enumerate() {
+                            keys[i * dims + d] = c as i64;
+                        }
+                    }
+                    _ => {
+                        let mut interned: FxHashMap<&str, i64> = FxHashMap::default();
+                        for i in 0..n {
+                            if let Some(s) = column.str_at(i) {
+                                let next = interned.len() as i64;
+                                keys[i * dims + d] =
+                                    *interned.entry(prefix_of(s, *prefix)).or_insert(next);
+                            }
+                        }
+                    }
+                },
+                (Part::Window { width, .. }, _) => {
+                    let origin = bucket_origin((0..n).map(|i| column.num_at(i)), *width);
+                    let out: Vec<i64> = (0..n)
+                        .into_par_iter()
+                        .map(|i| {
+                            let v = column.num_at(i);
+                            if v.is_nan() {
+                                0
+                            } else {
+                                window_bucket(v, origin, *width)
+                            }
+                        })
+                        .collect();
+                    for (i, k) in out.into_iter().enumerate() {
+                        keys[i * dims + d] = k;
+                    }
+                }
+                (Part::Geo { .. }, Layout::Geo(grid)) => {
+                    let out: Vec<(i64, i64)> = (0..n)
+                        .into_par_iter()
+                        .map(|i| {
+                            let (lat, lon) = column.geo_at(i);
+                            if lat.is_nan() {
+                                (0, 0)
+                            } else {
+                                grid.cell_of(lat, lon)
+                            }
+                        })
+                        .collect();
+                    for (i, (b, c)) in out.into_iter().enumerate() {
+                        keys[i * dims + d] = b;
+                        keys[i * dims + d + 1] = c;
+                    }
+                }
+                (Part::Geo { .. }, _) => unreachable!("geo part without a geo layout"),
+            }
+            d += match part {
+                Part::Geo { .. } => 2,
+                _ => 1,
+            };
+        }
+        PassKeys {
+            dims,
+            layout,
+            keys,
+            valid,
+        }
+    }
+
+    /// Whether records `i` and `j` satisfy every part of pass `p` (the exact gate).
+    pub fn pass_holds(&self, p: usize, i: u32, j: u32) -> bool {
+        let keys = &self.passes[p];
+        if !keys.valid[i as usize] || !keys.valid[j as usize] {
+            return false;
+        }
+        let (ki, kj) = (keys.key(i), keys.key(j));
+        let mut d = 0;
+        for part in &self.config.passes[p] {
+            let column = &self.records.columns[part.field()];
+            let ok = match *part {
+                Part::Exact { .. } => {
+                    d += 1;
+                    ki[d - 1] == kj[d - 1]
+                }
+                Part::Window { width, .. } => {
+                    d += 1;
+                    (column.num_at(i as usize) - column.num_at(j as usize)).abs() <= width
+                }
+                Part::Geo { radius_m, .. } => {
+                    d += 2;
+                    let (a, b) = (column.geo_at(i as usize), column.geo_at(j as usize));
+                    haversine_m(a.0, a.1, b.0, b.1) <= radius_m
+                }
+            };
+            if !ok {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Whether pass `p` is the first pass that makes `(i, j)` a candidate.
+    #[inline]
+    fn first_pass_of(&self, p: usize, i: u32, j: u32) -> bool {
+        self.records.node[i as usize] != self.records.node[j as usize]
+            && self.pass_holds(p, i, j)
+            && (0..p).all(|q| !self.pass_holds(q, i, j))
+    }
+
+    /// Groups `subset` into cells of pass `p`: record order, cell starts, key → cell.
+    fn cells<'k>(&'k self, p: usize, subset: &[u32], parallel: bool) -> CellTable<'k> {
+        let keys = &self.passes[p];
+        let mut order: Vec<u32> = subset
+            .iter()
+            .copied()
+            .filter(|&i| keys.valid[i as usize])
+            .collect();
+        let cmp = |a: &u32, b: &u32| keys.key(*a).cmp(keys.key(*b)).then(a.cmp(b));
+        if parallel {
+            order.par_sort_unstable_by(cmp);
+        } else {
+            order.sort_unstable_by(cmp);
+        }
+        let mut starts = Vec::new();
+        let mut map = FxHashMap::default();
+        for (pos, &i) in order.iter().enumerate() {
+            if pos == 0 || keys.key(order[pos - 1]) != keys.key(i) {
+                map.insert(keys.key(i), starts.len() as u32);
+                starts.push(pos as u32);
+            }
+        }
+        starts.push(order.len() as u32);
+        CellTable { order, starts, map }
+    }
+
+    /// Candidates of pass `p` that start in cell `cell` of `table`.
+    fn cell_candidates(
+        &self,
+        p: usize,
+        table: &CellTable<'_>,
+        cell: usize,
+        scratch: &mut Scratch,
+        out: &mut Vec<Pair>,
+    ) -> u64 {
+        let keys = &self.passes[p];
+        let members = table.members(cell);
+        let own = keys.key(members[0]);
+        let mut compared = 0u64;
+        // Per-part alternatives for each key dimension group.
+        scratch.alternatives.clear();
+        scratch.geo.clear();
+        let mut d = 0;
+        for lay in &keys.layout {
+            match lay {
+                Layout::Exact => {
+                    scratch.alternatives.push(Alternatives::One(own[d]));
+                    d += 1;
+                }
+                Layout::Window => {
+                    scratch.alternatives.push(Alternatives::Three(own[d]));
+                    d += 1;
+                }
+                Layout::Geo(grid) => {
+                    let start = scratch.geo.len();
+                    grid.neighbours(own[d], own[d + 1], &mut scratch.geo);
+                    scratch
+                        .alternatives
+                        .push(Alternatives::Geo(start, scratch.geo.len()));
+                    d += 2;
+                }
+            }
+        }
+        let mut choice = [0usize; MAX_KEY_DIMS];
+        let mut key = [0i64; MAX_KEY_DIMS];
+        let parts = scratch.alternatives.len();
+        loop {
+            // Materialise the key of the current combination.
+            let mut d = 0;
+            for (k, alt) in scratch.alternatives.iter().enumerate() {
+                match *alt {
+                    Alternatives::One(v) => {
+                        key[d] = v;
+                        d += 1;
+                    }
+                    Alternatives::Three(v) => {
+                        key[d] = v - 1 + choice[k] as i64;
+                        d += 1;
+                    }
+                    Alternatives::Geo(s, _) => {
+                        let (b, c) = scratch.geo[s + choice[k]];
+                        key[d] = b;
+                        key[d + 1] = c;
+                        d += 2;
+                    }
+                }
+            }
+            let neighbour = &key[..keys.dims];
+            match neighbour.cmp(own) {
+                std::cmp::Ordering::Equal => {
+                    for (x, &i) in members.iter().enumerate() {
+                        for &j in &members[x + 1..] {
+                            compared += 1;
+                            if self.first_pass_of(p, i, j) {
+                                out.push((i.min(j), i.max(j)));
+                            }
+                        }
+                    }
+                }
+                std::cmp::Ordering::Greater => {
+                    if let Some(&other) = table.map.get(neighbour) {
+                        let others = table.members(other as usize);
+                        for &i in members {
+                            for &j in others {
+                                compared += 1;
+                                if self.first_pass_of(p, i, j) {
+                                    out.push((i.min(j), i.max(j)));
+                                }
+                            }
+                        }
+                    }
+                }
+                std::cmp::Ordering::Less => {}
+            }
+            // Advance the odometer.
+            let mut k = 0;
+            loop {
+                if k == parts {
+                    return compared;
+                }
+                choice[k] += 1;
+                if choice[k] < scratch.alternatives[k].count() {
+                    break;
+                }
+                choice[k] = 0;
+                k += 1;
+            }
+        }
+    }
+
+    /// Every candidate pair over all records, sorted; blocks in parallel.
+    pub fn candidates(&self) -> (Vec<Pair>, BlockStats) {
+        let all: Vec<u32> = (0..self.records.len() as u32).collect();
+        let mut pairs = Vec::new();
+        let mut stats = BlockStats::default();
+        for p in 0..self.passes.len() {
+            let table = self.cells(p, &all, true);
+            stats.blocks += table.len() as u64;
+            stats.largest_block = stats.largest_block.max(table.largest() as u64);
+            let chunks: Vec<(Vec<Pair>, u64)> = (0..table.len())
+                .into_par_iter()
+                .fold(
+                    || (Vec::new(), 0u64, Scratch::default()),
+                    |(mut out, mut compared, mut scratch), cell| {
+                        compared += self.cell_candidates(p, &table, cell, &mut scratch, &mut out);
+                        (out, compared, scratch)
+                    },
+                )
+                .map(|(out, compared, _)| (out, compared))
+                .collect();
+            for (chunk, compared) in chunks {
+                stats.compared += compared;
+                pairs.extend(chunk);
+            }
+        }
+        pairs.par_sort_unstable();
+        (pairs, stats)
+    }
+
+    /// Candidate pairs among `subset` only (used per node pair by the legacy algorithm),
+    /// appended to `out` unsorted.
+    pub fn candidates_within(&self, subset: &[u32], out: &mut Vec<Pair>) -> BlockStats {
+        let mut stats = BlockStats::default();
+        let mut scratch = Scratch::default();
+        for p in 0..self.passes.len() {
+            let table = self.cells(p, subset, false);
+            let mut local = BlockStats {
+                blocks: table.len() as u64,
+                largest_block: table.largest() as u64,
+                compared: 0,
+            };
+            for cell in 0..table.len() {
+                local.compared += self.cell_candidates(p, &table, cell, &mut scratch, out);
+            }
+            stats.absorb(local);
+        }
+        stats
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Alternatives {
+    One(i64),
+    Three(i64),
+    Geo(usize, usize),
+}
+
+impl Alternatives {
+    fn count(&self) -> usize {
+        match *self {
+            Alternatives::One(_) => 1,
+            Alternatives::Three(_) => 3,
+            Alternatives::Geo(s, e) => e - s,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Scratch {
+    alternatives: Vec<Alternatives>,
+    geo: Vec<(i64, i64)>,
+}
+
+struct CellTable<'k> {
+    order: Vec<u32>,
+    starts: Vec<u32>,
+    map: FxHashMap<&'k [i64], u32>,
+}
+
+impl CellTable<'_> {
+    fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    fn members(&self, cell: usize) -> &[u32] {
+        &self.order[self.starts[cell] as usize..self.starts[cell + 1] as usize]
+    }
+
+    fn largest(&self) -> usize {
+        self.starts
+            .windows(2)
+            .map(|w| (w[1] - w[0]) as usize)
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// Whether `(i, j)` satisfies every part of `parts`, evaluated on the raw values with no index
+/// at all. The reference the index is tested against.
+pub fn predicate_holds(records: &Records, parts: &[Part], i: usize, j: usize) -> bool {
+    parts.iter().all(|part| {
+        let column = &records.columns[part.field()];
+        if !column.present(i) || !column.present(j) {
+            return false;
+        }
+        match *part {
+            Part::Exact { prefix, .. } => {
+                let (a, b) = (
+                    column.str_at(i).unwrap_or(""),
+                    column.str_at(j).unwrap_or(""),
+                );
+                prefix_of(a, prefix) == prefix_of(b, prefix)
+            }
+            Part::Window { width, .. } => (column.num_at(i) - column.num_at(j)).abs() <= width,
+            Part::Geo { radius_m, .. } => {
+                let (a, b) = (column.geo_at(i), column.geo_at(j));
+                haversine_m(a.0, a.1, b.0, b.1) <= radius_m
+            }
+        }
+    })
+}
+
+/// Every cross-node pair that satisfies some pass, by checking all `n²/2` pairs. O(n²): for
+/// tests and small inputs only.
+pub fn brute_force_candidates(records: &Records, config: &Compiled) -> Vec<Pair> {
+    let n = records.len();
+    let mut out = Vec::new();
+    for i in 0..n {
+        for j in i + 1..n {
+            if records.node[i] != records.node[j]
+                && config
+                    .passes
+                    .iter()
+                    .any(|parts| predicate_holds(records, parts, i, j))
+            {
+                out.push((i as u32, j as u32));
+            }
+        }
+    }
+    out
+}

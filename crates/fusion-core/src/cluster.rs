@@ -1,0 +1,97 @@
+//! Clustering of accepted pairs by union-find, optionally with at most one record per node.
+
+/// Union-find over record indices; each root keeps the sorted nodes of its component.
+pub struct Clusters {
+    parent: Vec<u32>,
+    nodes: Vec<Vec<u32>>,
+}
+
+impl Clusters {
+    /// One singleton per record; `node[i]` is record `i`'s node.
+    pub fn new(node: &[u32]) -> Self {
+        Self {
+            parent: (0..node.len() as u32).collect(),
+            nodes: node.iter().map(|&n| vec![n]).collect(),
+        }
+    }
+
+    /// Root of `i`'s component (with path halving).
+    pub fn find(&mut self, mut i: u32) -> u32 {
+        while self.parent[i as usize] != i {
+            let grand = self.parent[self.parent[i as usize] as usize];
+            self.parent[i as usize] = grand;
+            i = grand;
+        }
+        i
+    }
+
+    /// Joins the components of `a` and `b`. With `one_per_node`, refuses (returns false) when
+    /// they share a node. Returns whether they are now one component.
+    pub fn union(&mut self, a: u32, b: u32, one_per_node: bool) -> bool {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra == rb {
+            return true;
+        }
+        if one_per_node && sorted_intersect(&self.nodes[ra as usize], &self.nodes[rb as usize]) {
+            return false;
+        }
+        // Union by size of the node lists; the larger root stays.
+        let (big, small) = if self.nodes[ra as usize].len() >= self.nodes[rb as usize].len() {
+            (ra, rb)
+        } else {
+            (rb, ra)
+        };
+        let moved = std::mem::take(&mut self.nodes[small as usize]);
+        let kept = std::mem::take(&mut self.nodes[big as usize]);
+        self.nodes[big as usize] = merge_sorted(kept, moved);
+        self.parent[small as usize] = big;
+        true
+    }
+}
+
+fn sorted_intersect(a: &[u32], b: &[u32]) -> bool {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => return true,
+        }
+    }
+    false
+}
+
+fn merge_sorted(a: Vec<u32>, b: Vec<u32>) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] <= b[j] {
+            out.push(a[i]);
+            i += 1;
+        } else {
+            out.push(b[j]);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_per_node_refuses_a_second_record_of_a_node() {
+        // Records 0 and 2 are both from node 7.
+        let mut c = Clusters::new(&[7, 8, 7]);
+        assert!(c.union(0, 1, true));
+        assert!(!c.union(1, 2, true));
+        assert_ne!(c.find(0), c.find(2));
+        // Without the constraint the union goes through.
+        assert!(c.union(1, 2, false));
+        assert_eq!(c.find(0), c.find(2));
+    }
+}

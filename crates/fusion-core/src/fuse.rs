@@ -1,0 +1,243 @@
+//! The fusion pipeline: validate → block → score → cluster → fused events.
+
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::blocking::{BlockStats, BlockingIndex, Pair};
+use crate::cluster::Clusters;
+use crate::config::Compiled;
+use crate::error::Result;
+use crate::geo::centroid;
+use crate::records::{Column, Records};
+use crate::scoring::score_pairs;
+use crate::{pairwise, FusionError};
+
+/// How candidate pairs are found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// One global blocking index over all nodes.
+    Index,
+    /// The legacy loop: blocking inside every pair of nodes.
+    Pairwise,
+}
+
+/// One fused event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FusedEvent {
+    /// Record indices, ascending.
+    pub members: Vec<u32>,
+    /// Majority code of the class field (ties to the smaller string), if the schema has one.
+    pub class: Option<u32>,
+    /// Mean time, NaN without a time field.
+    pub t: f64,
+    /// Centroid, NaN without a geo field.
+    pub lat: f64,
+    pub lon: f64,
+    /// Mean match probability of the matched pairs inside the event; 0 for a single record.
+    pub score: f64,
+}
+
+/// Counts and phase timings of one run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FusionStats {
+    pub records: u64,
+    pub blocks: u64,
+    pub largest_block: u64,
+    pub candidates: u64,
+    pub scored: u64,
+    /// Candidate pairs accepted and inside one event.
+    pub matched: u64,
+    /// Milliseconds per phase, in pipeline order.
+    pub timings_ms: Vec<(&'static str, f64)>,
+}
+
+/// Fused events (sorted by time, then first member) and stats.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FusionOutput {
+    pub events: Vec<FusedEvent>,
+    pub stats: FusionStats,
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1e3
+}
+
+/// Fuses validated-or-not records with the global blocking index.
+pub fn fuse(records: &Records, config: &Compiled) -> Result<FusionOutput> {
+    fuse_with(records, config, Method::Index)
+}
+
+/// Candidate pairs (sorted, each once) by the chosen method, after validating the records.
+pub fn candidate_pairs(
+    records: &Records,
+    config: &Compiled,
+    method: Method,
+) -> Result<(Vec<Pair>, BlockStats)> {
+    records.validate(config)?;
+    Ok(find_candidates(records, config, method))
+}
+
+fn find_candidates(
+    records: &Records,
+    config: &Compiled,
+    method: Method,
+) -> (Vec<Pair>, BlockStats) {
+    let index = BlockingIndex::new(records, config);
+    match method {
+        Method::Index => index.candidates(),
+        Method::Pairwise => pairwise::candidates(&index, &records.node),
+    }
+}
+
+/// Fuses records with the chosen candidate method. Both methods give the same output.
+pub fn fuse_with(records: &Records, config: &Compiled, method: Method) -> Result<FusionOutput> {
+    if records.len() >= u32::MAX as usize {
+        return Err(FusionError::input(format!(
+            "too many records: {}",
+            records.len()
+        )));
+    }
+    let mut timings = Vec::new();
+    let started = Instant::now();
+    records.validate(config)?;
+    timings.push(("validate", ms(started)));
+
+    let started = Instant::now();
+    let (pairs, block_stats) = find_candidates(records, config, method);
+    timings.push(("block", ms(started)));
+
+    let started = Instant::now();
+    let probs = score_pairs(config, records, &pairs);
+    timings.push(("score", ms(started)));
+
+    let started = Instant::now();
+    let mut accepted: Vec<usize> = (0..pairs.len())
+        .filter(|&k| probs[k] >= config.threshold)
+        .collect();
+    // Strongest evidence first; ties broken by the pair, so the result never depends on
+    // thread scheduling.
+    accepted
+        .par_sort_unstable_by(|&a, &b| probs[b].total_cmp(&probs[a]).then(pairs[a].cmp(&pairs[b])));
+    let mut clusters = Clusters::new(&records.node);
+    for &k in &accepted {
+        let (i, j) = pairs[k];
+        clusters.union(i, j, config.one_per_node);
+    }
+    timings.push(("cluster", ms(started)));
+
+    let started = Instant::now();
+    let n = records.len();
+    let roots: Vec<u32> = (0..n as u32).map(|i| clusters.find(i)).collect();
+    // Members per root, in index order.
+    let mut slot = vec![u32::MAX; n];
+    let mut groups: Vec<Vec<u32>> = Vec::new();
+    for (i, &r) in roots.iter().enumerate() {
+        let s = &mut slot[r as usize];
+        if *s == u32::MAX {
+            *s = groups.len() as u32;
+            groups.push(Vec::new());
+        }
+        groups[*s as usize].push(i as u32);
+    }
+    let mut score_sum = vec![0.0f64; groups.len()];
+    let mut score_count = vec![0u64; groups.len()];
+    for &k in &accepted {
+        let (i, j) = pairs[k];
+        if roots[i as usize] == roots[j as usize] {
+            let g = slot[roots[i as usize] as usize] as usize;
+            score_sum[g] += probs[k];
+            score_count[g] += 1;
+        }
+    }
+    let matched = score_count.iter().sum();
+    let mut events: Vec<FusedEvent> = groups
+        .into_par_iter()
+        .enumerate()
+        .map(|(g, members)| {
+            let score = if score_count[g] == 0 {
+                0.0
+            } else {
+                score_sum[g] / score_count[g] as f64
+            };
+            describe(records, config, members, score)
+        })
+        .collect();
+    events.par_sort_unstable_by(|a, b| a.t.total_cmp(&b.t).then(a.members[0].cmp(&b.members[0])));
+    timings.push(("events", ms(started)));
+
+    Ok(FusionOutput {
+        events,
+        stats: FusionStats {
+            records: n as u64,
+            blocks: block_stats.blocks,
+            largest_block: block_stats.largest_block,
+            candidates: pairs.len() as u64,
+            scored: pairs.len() as u64,
+            matched,
+            timings_ms: timings,
+        },
+    })
+}
+
+fn describe(records: &Records, config: &Compiled, members: Vec<u32>, score: f64) -> FusedEvent {
+    let class = config.class_field.and_then(|f| match &records.columns[f] {
+        Column::Category { codes, dictionary } => {
+            let mut counts: Vec<(u32, u32)> = Vec::new();
+            for &m in &members {
+                let c = codes[m as usize];
+                if c == crate::records::MISSING_CODE {
+                    continue;
+                }
+                match counts.iter_mut().find(|(code, _)| *code == c) {
+                    Some(entry) => entry.1 += 1,
+                    None => counts.push((c, 1)),
+                }
+            }
+            counts
+                .into_iter()
+                .max_by(|a, b| {
+                    a.1.cmp(&b.1)
+                        .then_with(|| dictionary[b.0 as usize].cmp(&dictionary[a.0 as usize]))
+                })
+                .map(|(code, _)| code)
+        }
+        _ => None,
+    });
+    let t = config
+        .time_field
+        .map(|f| {
+            let column = &records.columns[f];
+            let (sum, count) = members
+                .iter()
+                .map(|&m| column.num_at(m as usize))
+                .filter(|v| !v.is_nan())
+                .fold((0.0, 0usize), |(s, c), v| (s + v, c + 1));
+            if count == 0 {
+                f64::NAN
+            } else {
+                sum / count as f64
+            }
+        })
+        .unwrap_or(f64::NAN);
+    let (lat, lon) = config
+        .position_field
+        .map(|f| {
+            let column = &records.columns[f];
+            centroid(
+                members
+                    .iter()
+                    .map(|&m| column.geo_at(m as usize))
+                    .filter(|(lat, _)| !lat.is_nan()),
+            )
+        })
+        .unwrap_or((f64::NAN, f64::NAN));
+    FusedEvent {
+        members,
+        class,
+        t,
+        lat,
+        lon,
+        score,
+    }
+}
