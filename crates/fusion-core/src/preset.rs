@@ -37,6 +37,14 @@ fn field(name: &str, kind: FieldKind, optional: bool) -> FieldSpec {
     }
 }
 
+/// The position field reads `lat` and `lon` from the top of a record.
+fn position_field() -> FieldSpec {
+    FieldSpec {
+        from: Some(serde_json::json!({ "lat": "lat", "lon": "lon" })),
+        ..field("pos", FieldKind::Geo, false)
+    }
+}
+
 fn level(label: &str, within: Option<f64>, exact: bool, m: f64, u: f64) -> LevelSpec {
     LevelSpec {
         label: Some(label.into()),
@@ -59,7 +67,7 @@ pub fn sensor(options: SensorOptions) -> FusionConfig {
         fields: vec![
             field("cls", FieldKind::Category, false),
             field("t", FieldKind::Time, false),
-            field("pos", FieldKind::Geo, false),
+            position_field(),
             field("label", FieldKind::Text, true),
         ],
         blocking: vec![BlockingPassSpec {

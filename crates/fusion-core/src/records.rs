@@ -125,7 +125,11 @@ impl Records {
                     column.kind()
                 )));
             }
-            if column.len() != n {
+            let lon_len = match column {
+                Column::Geo { lon, .. } => lon.len(),
+                _ => column.len(),
+            };
+            if column.len() != n || lon_len != n {
                 return Err(FusionError::input(format!(
                     "field \"{name}\": column has {} rows, node column has {n}",
                     column.len()
@@ -177,6 +181,10 @@ impl Records {
                         let (a, o) = (lat[row], lon[row]);
                         if a.is_nan() && o.is_nan() {
                             missing(row)?;
+                        } else if a.is_nan() || o.is_nan() {
+                            return Err(FusionError::input(format!(
+                                "row {row}: field \"{name}\" has a NaN coordinate"
+                            )));
                         } else if !(-90.0..=90.0).contains(&a) {
                             return Err(FusionError::input(format!(
                                 "row {row}: field \"{name}\" latitude {a} is outside [-90, 90]"

@@ -1,1 +1,9 @@
+//! N-API binding of fleetscale. Thin wrappers only: convert JS values to the core crates'
+//! types, call them, convert back. Every caller error comes out as a JS `Error` whose `code` is
+//! the core's stable code; nothing panics across the boundary.
 
+mod columns;
+mod error;
+mod fusion;
+
+pub use fusion::*;

@@ -1,0 +1,30 @@
+/** A progress bar on stderr, drawn only when stderr is a TTY. */
+export class ProgressBar {
+  private readonly tty: boolean;
+  private lastDraw = 0;
+
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+  ) {
+    this.tty = Boolean(stream.isTTY);
+  }
+
+  /** Shows progress `done` of `total` (redrawn at most 20 times a second). */
+  update(done: number): void {
+    if (!this.tty) return;
+    const now = Date.now();
+    if (now - this.lastDraw < 50 && done < this.total) return;
+    this.lastDraw = now;
+    const width = 30;
+    const share = this.total > 0 ? Math.min(1, done / this.total) : 1;
+    const filled = Math.round(share * width);
+    this.stream.write(`\r${this.label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(share * 100).toFixed(0).padStart(3)}%`);
+  }
+
+  /** Clears the bar. */
+  done(): void {
+    if (this.tty) this.stream.write('\r\x1b[2K');
+  }
+}

@@ -1,0 +1,97 @@
+/** The fusion entry points: sync, async (libuv pool) and the legacy per-node-pair baseline. */
+import { native } from '../native.js';
+import { prepareColumns, prepareRecords, type PreparedInput } from './columns.js';
+import { fusionError } from './errors.js';
+import { sensorPreset } from './preset.js';
+import { toResult } from './result.js';
+import type { FusionColumns, FusionConfig, FusionResult, GenericRecord, SensorRecord } from './types.js';
+
+/** Records as objects, of the sensor schema or any schema a config describes. */
+export type FusionInput = readonly SensorRecord[] | readonly GenericRecord[];
+
+type Prepared = { input: PreparedInput; configJson: string; prepareMs: number };
+
+function configJson(config: FusionConfig): string {
+  if (config === null || typeof config !== 'object' || !Array.isArray(config.fields)) {
+    throw fusionError('ERR_FUSION_CONFIG', 'config must be a FusionConfig object with a fields array');
+  }
+  let json: string;
+  try {
+    json = JSON.stringify(config);
+  } catch (e) {
+    throw fusionError('ERR_FUSION_CONFIG', `config is not serialisable: ${(e as Error).message}`);
+  }
+  // Full validation (kinds, names, ranges) is the native layer's; it throws ERR_FUSION_CONFIG.
+  native.validateConfig(json);
+  return json;
+}
+
+function prepare(records: FusionInput | FusionColumns, config: FusionConfig): Prepared {
+  const started = performance.now();
+  const json = configJson(config);
+  const input = Array.isArray(records)
+    ? prepareRecords(records, config)
+    : prepareColumns(records as FusionColumns, config);
+  return { input, configJson: json, prepareMs: performance.now() - started };
+}
+
+/**
+ * Fuses records on the calling thread with the global blocking index. Best for small inputs
+ * (a round of a few thousand nodes takes milliseconds); use `fuse` for large ones.
+ * Throws `ERR_FUSION_CONFIG` / `ERR_FUSION_INPUT` errors naming the field and row.
+ */
+export function fuseSync(records: FusionInput | FusionColumns, config: FusionConfig = sensorPreset()): FusionResult {
+  const { input, configJson: json, prepareMs } = prepare(records, config);
+  const out = native.fuseColumns(json, input.columns, 'index');
+  return toResult(out, input, { prepare: prepareMs });
+}
+
+/**
+ * The async twin of `fuseSync`: input is checked and copied now, fusion runs on the libuv
+ * pool so the event loop stays free. Accepts record objects or columns of typed arrays.
+ */
+export async function fuse(
+  records: FusionInput | FusionColumns,
+  config: FusionConfig = sensorPreset(),
+  options: { signal?: AbortSignal } = {},
+): Promise<FusionResult> {
+  const { input, configJson: json, prepareMs } = prepare(records, config);
+  const out = await native.fuseColumnsAsync(json, input.columns, options.signal);
+  return toResult(out, input, { prepare: prepareMs });
+}
+
+/**
+ * The legacy algorithm: every pair of nodes blocked and compared on its own
+ * (`combinations(node_ids, 2)`). Same result as `fuseSync`, at O(nodes²) cost; for
+ * equivalence tests and benchmarks.
+ */
+export function fusePairwise(records: FusionInput | FusionColumns, config: FusionConfig = sensorPreset()): FusionResult {
+  const { input, configJson: json, prepareMs } = prepare(records, config);
+  const out = native.fuseColumns(json, input.columns, 'pairwise');
+  return toResult(out, input, { prepare: prepareMs });
+}
+
+/** How candidate pairs are found. */
+export type CandidateMethod = 'index' | 'pairwise' | 'brute';
+
+/**
+ * Candidate pairs as `[rowA, rowB]` (rows of the input, `rowA < rowB`, sorted): by the global
+ * index, the legacy loop, or a brute-force check of the pass predicates over all cross-node
+ * pairs (O(n²)). All three agree; this exists to prove it.
+ */
+export function candidatePairs(
+  records: FusionInput | FusionColumns,
+  config: FusionConfig = sensorPreset(),
+  method: CandidateMethod = 'index',
+): Array<[number, number]> {
+  const { input, configJson: json } = prepare(records, config);
+  const flat = native.candidatePairsColumns(json, input.columns, method);
+  const pairs = new Array<[number, number]>(flat.length / 2);
+  for (let k = 0; k < pairs.length; k++) pairs[k] = [flat[2 * k], flat[2 * k + 1]];
+  return pairs;
+}
+
+/** Internal: prepared input for evaluators that need native columns. */
+export function prepareForNative(records: FusionInput | FusionColumns, config: FusionConfig): Prepared {
+  return prepare(records, config);
+}

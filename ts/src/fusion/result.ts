@@ -1,0 +1,63 @@
+/** Native columnar output → `FusionResult` in the records' own ids and names. */
+import type { NativeFusion } from '../native.js';
+import type { PreparedInput } from './columns.js';
+import type { FusedEvent, FusionResult } from './types.js';
+
+const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Builds the public result; `extraTimings` (ms) are added to the native phases. */
+export function toResult(out: NativeFusion, input: PreparedInput, extraTimings: Record<string, number>): FusionResult {
+  const started = performance.now();
+  const { eventOffsets, eventMembers, eventClass, eventT, eventLat, eventLon, eventScore } = out;
+  const { idOf, nodeNames, classNames } = input;
+  const nodeOf = input.columns.node;
+  const count = eventT.length;
+  const events = new Array<FusedEvent>(count);
+  for (let e = 0; e < count; e++) {
+    const from = eventOffsets[e];
+    const to = eventOffsets[e + 1];
+    const members = new Array<string>(to - from);
+    let nodes: string[];
+    if (to - from === 1) {
+      const row = eventMembers[from];
+      members[0] = idOf(row);
+      nodes = [nodeNames[nodeOf[row]]];
+    } else {
+      const codes = new Set<number>();
+      for (let k = from; k < to; k++) {
+        const row = eventMembers[k];
+        members[k - from] = idOf(row);
+        codes.add(nodeOf[row]);
+      }
+      members.sort(byString);
+      nodes = Array.from(codes, (c) => nodeNames[c]).sort(byString);
+    }
+    const cls = eventClass[e];
+    events[e] = {
+      id: e,
+      members,
+      nodes,
+      cls: cls >= 0 && classNames ? classNames[cls] : '',
+      t: eventT[e],
+      lat: eventLat[e],
+      lon: eventLon[e],
+      score: eventScore[e],
+    };
+  }
+  const s = out.stats;
+  const timingsMs: Record<string, number> = { ...extraTimings };
+  for (const { phase, ms } of s.timings) timingsMs[phase] = ms;
+  timingsMs.result = performance.now() - started;
+  return {
+    events,
+    stats: {
+      records: s.records,
+      blocks: s.blocks,
+      largestBlock: s.largestBlock,
+      candidates: s.candidates,
+      scored: s.scored,
+      matched: s.matched,
+      timingsMs,
+    },
+  };
+}
