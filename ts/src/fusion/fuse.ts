@@ -17,8 +17,18 @@ function configJson(config: FusionConfig): string {
   }
   let json: string;
   try {
-    json = JSON.stringify(config);
+    // JSON would turn NaN and Infinity into null; name them instead.
+    json = JSON.stringify(config, function (this: unknown, key: string, value: unknown) {
+      if (typeof value === 'number' && !Number.isFinite(value)) {
+        throw fusionError('ERR_FUSION_CONFIG', `config: "${key}" must be a finite number, got ${value}`);
+      }
+      if (typeof value === 'bigint' || typeof value === 'function' || typeof value === 'symbol') {
+        throw fusionError('ERR_FUSION_CONFIG', `config: "${key}" has an unsupported ${typeof value} value`);
+      }
+      return value;
+    });
   } catch (e) {
+    if (e instanceof Error && 'code' in e) throw e;
     throw fusionError('ERR_FUSION_CONFIG', `config is not serialisable: ${(e as Error).message}`);
   }
   // Full validation (kinds, names, ranges) is the native layer's; it throws ERR_FUSION_CONFIG.
