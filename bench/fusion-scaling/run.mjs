@@ -1,0 +1,157 @@
+// Fusion scaling benchmark: the old spec's S-20a…f (10 … 2000 nodes × 5 observations) plus
+// 20,000 and 200,000 nodes (1M records), through the public TypeScript API.
+//
+//   npm run bench:fusion                 all sizes (each in its own process, for peak RSS)
+//   npm run bench:fusion -- --quick      up to 20,000 nodes
+//   node bench/fusion-scaling/run.mjs --size 2000   one size, prints its JSON row
+//
+// Writes bench/results/fusion-scaling.json and prints a table.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+import { Bench } from 'tinybench';
+
+import {
+  evaluate,
+  evaluateBlocking,
+  fuse,
+  fusePairwise,
+  fuseSync,
+  generateFleet,
+  generateFleetColumns,
+} from '../../dist/src/index.js';
+
+const OBS_PER_NODE = 5;
+const SEED = 42;
+const SIZES = [
+  { id: 'S-20a', nodes: 10 },
+  { id: 'S-20b', nodes: 50 },
+  { id: 'S-20c', nodes: 100 },
+  { id: 'S-20d', nodes: 500 },
+  { id: 'S-20e', nodes: 1000 },
+  { id: 'S-20f', nodes: 2000 },
+  { id: 'S-20k', nodes: 20_000 },
+  { id: 'S-200k', nodes: 200_000 },
+];
+/** Largest fleet the legacy per-node-pair loop is run on (2000 nodes: ~2M node pairs). */
+const LEGACY_MAX_NODES = 2000;
+/** Largest fleet held as record objects for fuseSync (1M objects is a test of V8, not fusion). */
+const OBJECTS_MAX_NODES = 200_000;
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+async function measure(size) {
+  const { nodes } = size;
+  const records = nodes * OBS_PER_NODE;
+  const small = records <= 20_000;
+  const bench = new Bench({
+    name: `fusion ${size.id}`,
+    throws: true,
+    time: small ? 1000 : 0,
+    iterations: small ? 10 : records <= 100_000 ? 10 : 5,
+    warmupIterations: small ? 5 : 1,
+  });
+  const fleet = nodes <= OBJECTS_MAX_NODES ? generateFleet({ nodes, obsPerNode: OBS_PER_NODE, seed: SEED }) : undefined;
+  const { columns, truth } = generateFleetColumns({ nodes, obsPerNode: OBS_PER_NODE, seed: SEED });
+  let last;
+  if (fleet) bench.add('fuseSync(records)', () => void (last = fuseSync(fleet.records)));
+  bench.add('fuse(columns)', async () => void (last = await fuse(columns)));
+  let legacyMs = null;
+  let legacySame = null;
+  if (nodes <= LEGACY_MAX_NODES) {
+    // One timed run (it is slow by design); checked against the index result.
+    const t = performance.now();
+    const legacy = fusePairwise(columns);
+    legacyMs = performance.now() - t;
+    legacySame = JSON.stringify(legacy.events) === JSON.stringify(fuseSync(columns).events);
+  }
+  await bench.run();
+  const row = (name) => {
+    const task = bench.tasks.find((t) => t.name === name);
+    return task ? task.result.latency.p50 : null;
+  };
+  const result = last ?? (await fuse(columns));
+  const blocking = evaluateBlocking(columns, truth);
+  const stress = nodes <= 20_000 ? generateFleetColumns({ nodes, obsPerNode: OBS_PER_NODE, seed: SEED, edgeStress: true }) : undefined;
+  const stressBlocking = stress ? evaluateBlocking(stress.columns, stress.truth) : undefined;
+  const quality = fleet ? evaluate(result, fleet.truth) : evaluate(result, Object.fromEntries(columns.ids.map((id, i) => [id, truth[i] < 0 ? null : `e${truth[i]}`])));
+  const fuseSyncMs = row('fuseSync(records)');
+  const fuseColumnsMs = row('fuse(columns)');
+  return {
+    id: size.id,
+    nodes,
+    records,
+    fuseSyncMedianMs: fuseSyncMs,
+    fuseColumnsMedianMs: fuseColumnsMs,
+    nativeMs: Object.entries(result.stats.timingsMs)
+      .filter(([k]) => !['prepare', 'result'].includes(k))
+      .reduce((s, [, v]) => s + v, 0),
+    legacyMs,
+    legacySameEvents: legacySame,
+    speedup: legacyMs && fuseSyncMs ? legacyMs / fuseSyncMs : null,
+    nodePairs: (nodes * (nodes - 1)) / 2,
+    blocks: result.stats.blocks,
+    largestBlock: result.stats.largestBlock,
+    candidates: result.stats.candidates,
+    matched: result.stats.matched,
+    pairsCompleteness: blocking.pairsCompleteness,
+    edgeStressPairsCompleteness: stressBlocking?.pairsCompleteness ?? null,
+    reductionRatio: blocking.reductionRatio,
+    precision: quality.precision,
+    recall: quality.recall,
+    f1: quality.f1,
+    bcubedF1: quality.bcubedF1,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  };
+}
+
+const fmt = (v, digits = 1) => (v === null || v === undefined ? '—' : typeof v === 'number' ? v.toFixed(digits) : String(v));
+
+async function main() {
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--size');
+  if (at >= 0) {
+    const nodes = Number(args[at + 1]);
+    const size = SIZES.find((s) => s.nodes === nodes) ?? { id: `N-${nodes}`, nodes };
+    process.stdout.write(`${JSON.stringify(await measure(size))}\n`);
+    return;
+  }
+  const sizes = args.includes('--quick') ? SIZES.filter((s) => s.nodes <= 20_000) : SIZES;
+  const rows = [];
+  for (const size of sizes) {
+    process.stderr.write(`${size.id}: ${size.nodes} nodes × ${OBS_PER_NODE} …\n`);
+    // Each size in a fresh process so peak RSS is that size's own.
+    const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--size', String(size.nodes)], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    rows.push(JSON.parse(out.trim().split('\n').pop()));
+  }
+  const machine = {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.availableParallelism(),
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    date: new Date().toISOString(),
+  };
+  mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
+  writeFileSync(new URL('../results/fusion-scaling.json', import.meta.url), `${JSON.stringify({ suite: 'fusion-scaling', machine, rows }, null, 2)}\n`);
+  console.log(`\nfusion-scaling — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\n`);
+  console.log('| case | nodes | records | fuseSync median ms | fuse(columns) median ms | legacy ms | speed-up | candidates | matched | pairs completeness (edge-stress) | F1 | B-cubed F1 | peak RSS MiB |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    console.log(
+      `| ${r.id} | ${r.nodes} | ${r.records} | ${fmt(r.fuseSyncMedianMs, 2)} | ${fmt(r.fuseColumnsMedianMs, 2)} | ${fmt(r.legacyMs, 0)} | ${r.speedup ? `${r.speedup.toFixed(0)}×` : '—'} | ${r.candidates} | ${r.matched} | ${fmt(r.pairsCompleteness, 4)} (${fmt(r.edgeStressPairsCompleteness, 4)}) | ${fmt(r.f1, 4)} | ${fmt(r.bcubedF1, 4)} | ${fmt(r.peakRssMiB, 0)} |`,
+    );
+  }
+}
+
+await main();
