@@ -1,17 +1,39 @@
 //! Clustering of accepted pairs by union-find, optionally with at most one record per node.
 
-/// Union-find over record indices; each root keeps the sorted nodes of its component.
-pub struct Clusters {
+/// Union-find over record indices; each root of more than one record keeps the sorted nodes of
+/// its component (a singleton's node list is its own node, not stored).
+pub struct Clusters<'a> {
     parent: Vec<u32>,
+    node: &'a [u32],
     nodes: Vec<Vec<u32>>,
 }
 
-impl Clusters {
+impl<'a> Clusters<'a> {
     /// One singleton per record; `node[i]` is record `i`'s node.
-    pub fn new(node: &[u32]) -> Self {
+    pub fn new(node: &'a [u32]) -> Self {
         Self {
             parent: (0..node.len() as u32).collect(),
-            nodes: node.iter().map(|&n| vec![n]).collect(),
+            node,
+            nodes: vec![Vec::new(); node.len()],
+        }
+    }
+
+    /// The sorted nodes of the component rooted at `root`.
+    fn take_nodes(&mut self, root: u32) -> Vec<u32> {
+        let list = std::mem::take(&mut self.nodes[root as usize]);
+        if list.is_empty() {
+            vec![self.node[root as usize]]
+        } else {
+            list
+        }
+    }
+
+    fn nodes_of(&self, root: u32) -> &[u32] {
+        let list = &self.nodes[root as usize];
+        if list.is_empty() {
+            std::slice::from_ref(&self.node[root as usize])
+        } else {
+            list
         }
     }
 
@@ -32,17 +54,17 @@ impl Clusters {
         if ra == rb {
             return true;
         }
-        if one_per_node && sorted_intersect(&self.nodes[ra as usize], &self.nodes[rb as usize]) {
+        if one_per_node && sorted_intersect(self.nodes_of(ra), self.nodes_of(rb)) {
             return false;
         }
         // Union by size of the node lists; the larger root stays.
-        let (big, small) = if self.nodes[ra as usize].len() >= self.nodes[rb as usize].len() {
+        let (big, small) = if self.nodes_of(ra).len() >= self.nodes_of(rb).len() {
             (ra, rb)
         } else {
             (rb, ra)
         };
-        let moved = std::mem::take(&mut self.nodes[small as usize]);
-        let kept = std::mem::take(&mut self.nodes[big as usize]);
+        let moved = self.take_nodes(small);
+        let kept = self.take_nodes(big);
         self.nodes[big as usize] = merge_sorted(kept, moved);
         self.parent[small as usize] = big;
         true

@@ -22,7 +22,8 @@ const MISSING_CODE = 0xffffffff;
 export type PreparedInput = {
   columns: NativeColumns;
   length: number;
-  idOf: (row: number) => string;
+  /** Record ids by row; absent for columns without ids (the row number is the id). */
+  ids: readonly string[] | undefined;
   nodeNames: string[];
   /** Dictionary of the field that gives an event its class, if any. */
   classNames: string[] | undefined;
@@ -68,6 +69,18 @@ function pathReader(path: string): Reader {
     }
     return v;
   };
+}
+
+/** Throws on the first repeated id, naming both rows. */
+function checkUnique(ids: readonly string[]): void {
+  const seen = new Set<string>();
+  for (let row = 0; row < ids.length; row++) {
+    const before = seen.size;
+    seen.add(ids[row]);
+    if (seen.size === before) {
+      inputError(`row ${row}: duplicate id ${JSON.stringify(ids[row])} (first at row ${ids.indexOf(ids[row])})`);
+    }
+  }
 }
 
 function classFieldName(config: FusionConfig): string | undefined {
@@ -204,7 +217,6 @@ export function prepareRecords(records: readonly unknown[], config: FusionConfig
   if (!Array.isArray(records)) inputError(`records must be an array, got ${describe(records)}`);
   const n = records.length;
   const ids = new Array<string>(n);
-  const seen = new Map<string, number>();
   const nodes = new Dictionary();
   const node = new Uint32Array(n);
   for (let row = 0; row < n; row++) {
@@ -213,13 +225,10 @@ export function prepareRecords(records: readonly unknown[], config: FusionConfig
       inputError(`row ${row}: a record must be an object, got ${describe(r)}`);
     }
     const rec = r as Record<string, unknown>;
-    const id = checkName(rec.id, 'id', row);
-    const first = seen.get(id);
-    if (first !== undefined) inputError(`row ${row}: duplicate id ${JSON.stringify(id)} (first at row ${first})`);
-    seen.set(id, row);
-    ids[row] = id;
+    ids[row] = checkName(rec.id, 'id', row);
     node[row] = nodes.code(checkName(rec.node, 'node', row));
   }
+  checkUnique(ids);
   const objects = records as ArrayLike<Record<string, unknown>>;
   const classField = classFieldName(config);
   let classNames: string[] | undefined;
@@ -228,7 +237,7 @@ export function prepareRecords(records: readonly unknown[], config: FusionConfig
     if (spec.name === classField) classNames = dictionary;
     return field;
   });
-  return { columns: { node, fields }, length: n, idOf: (row) => ids[row], nodeNames: nodes.names, classNames };
+  return { columns: { node, fields }, length: n, ids, nodeNames: nodes.names, classNames };
 }
 
 function isSensorColumns(c: FusionColumns): c is SensorColumns {
@@ -260,15 +269,9 @@ export function prepareColumns(input: FusionColumns, config: FusionConfig): Prep
   if (ids !== undefined) {
     if (!Array.isArray(ids)) inputError('columns.ids must be an array of strings');
     checkLength('ids', ids.length, n);
-    const seen = new Map<string, number>();
-    for (let row = 0; row < n; row++) {
-      const id = checkName(ids[row], 'id', row);
-      const first = seen.get(id);
-      if (first !== undefined) inputError(`row ${row}: duplicate id ${JSON.stringify(id)} (first at row ${first})`);
-      seen.set(id, row);
-    }
+    for (let row = 0; row < n; row++) checkName(ids[row], 'id', row);
+    checkUnique(ids);
   }
-  const idOf = ids ? (row: number) => ids[row] : (row: number) => String(row);
   const classField = classFieldName(config);
   let classNames: string[] | undefined;
   let fields: NativeField[];
@@ -311,5 +314,5 @@ export function prepareColumns(input: FusionColumns, config: FusionConfig): Prep
       return field;
     });
   }
-  return { columns: { node: input.node, fields }, length: n, idOf, nodeNames: input.nodeNames, classNames };
+  return { columns: { node: input.node, fields }, length: n, ids, nodeNames: input.nodeNames, classNames };
 }

@@ -86,7 +86,7 @@ export function evaluateBlocking(
     labels = new Int32Array(input.length);
     const codes = new Map<string, number>();
     for (let r = 0; r < input.length; r++) {
-      const id = input.idOf(r);
+      const id = input.ids ? input.ids[r] : String(r);
       if (!(id in truth)) throw fusionError('ERR_FUSION_INPUT', `evaluateBlocking: record ${JSON.stringify(id)} is not in the truth`);
       const event = truth[id];
       if (event === null) labels[r] = -1;

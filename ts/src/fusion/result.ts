@@ -3,13 +3,12 @@ import type { NativeFusion } from '../native.js';
 import type { PreparedInput } from './columns.js';
 import type { FusedEvent, FusionResult } from './types.js';
 
-const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
 /** Builds the public result; `extraTimings` (ms) are added to the native phases. */
 export function toResult(out: NativeFusion, input: PreparedInput, extraTimings: Record<string, number>): FusionResult {
   const started = performance.now();
   const { eventOffsets, eventMembers, eventClass, eventT, eventLat, eventLon, eventScore } = out;
-  const { idOf, nodeNames, classNames } = input;
+  const { ids, nodeNames, classNames } = input;
+  const idOf = ids ? (row: number) => ids[row] : (row: number) => String(row);
   const nodeOf = input.columns.node;
   const count = eventT.length;
   const events = new Array<FusedEvent>(count);
@@ -17,20 +16,18 @@ export function toResult(out: NativeFusion, input: PreparedInput, extraTimings: 
     const from = eventOffsets[e];
     const to = eventOffsets[e + 1];
     const members = new Array<string>(to - from);
-    let nodes: string[];
-    if (to - from === 1) {
-      const row = eventMembers[from];
-      members[0] = idOf(row);
-      nodes = [nodeNames[nodeOf[row]]];
-    } else {
-      const codes = new Set<number>();
-      for (let k = from; k < to; k++) {
-        const row = eventMembers[k];
-        members[k - from] = idOf(row);
-        codes.add(nodeOf[row]);
-      }
-      members.sort(byString);
-      nodes = Array.from(codes, (c) => nodeNames[c]).sort(byString);
+    let nodes: string[] = [];
+    for (let k = from; k < to; k++) {
+      const row = eventMembers[k];
+      members[k - from] = idOf(row);
+      nodes.push(nodeNames[nodeOf[row]]);
+    }
+    // Events are small; dedupe large ones (without onePerNode) through a Set.
+    if (nodes.length > 1) nodes = nodes.length > 16 ? [...new Set(nodes)] : nodes.filter((x, i) => nodes.indexOf(x) === i);
+    // Default sort orders strings by UTF-16 code units, like `<`.
+    if (members.length > 1) {
+      members.sort();
+      nodes.sort();
     }
     const cls = eventClass[e];
     events[e] = {
