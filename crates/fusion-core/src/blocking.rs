@@ -143,8 +143,17 @@ impl<'a> BlockingIndex<'a> {
                     layout.push(Layout::Window);
                     dims += 1;
                 }
-                Part::Geo { radius_m, .. } => {
-                    layout.push(Layout::Geo(GeoGrid::new(*radius_m)));
+                Part::Geo { field, radius_m } => {
+                    let mut grid = GeoGrid::new(*radius_m);
+                    let column = &records.columns[*field];
+                    let (lo, hi) = (0..n)
+                        .map(|i| column.geo_at(i).0)
+                        .filter(|lat| !lat.is_nan())
+                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                            (lo.min(v), hi.max(v))
+                        });
+                    grid.cache_bands(lo, hi);
+                    layout.push(Layout::Geo(grid));
                     dims += 2;
                 }
             }

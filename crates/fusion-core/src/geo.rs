@@ -58,6 +58,9 @@ pub struct GeoGrid {
     /// Band height, degrees.
     band_height: f64,
     bands: i64,
+    /// Precomputed layouts of bands `first_cached ..` (see [`GeoGrid::cache_bands`]).
+    first_cached: i64,
+    cached: Vec<Band>,
 }
 
 impl GeoGrid {
@@ -70,7 +73,21 @@ impl GeoGrid {
             delta,
             band_height,
             bands,
+            first_cached: 0,
+            cached: Vec::new(),
         }
+    }
+
+    /// Precomputes the layout of every band that latitudes in `[lat_min, lat_max]` and their
+    /// neighbours use, so cell lookups need no trigonometry.
+    pub fn cache_bands(&mut self, lat_min: f64, lat_max: f64) {
+        if lat_min.is_nan() || lat_max.is_nan() || lat_min > lat_max {
+            return;
+        }
+        let first = (self.band_of(lat_min) - 1).max(0);
+        let last = (self.band_of(lat_max) + 1).min(self.bands - 1);
+        self.first_cached = first;
+        self.cached = (first..=last).map(|b| self.layout(b)).collect();
     }
 
     /// Band height in degrees of latitude.
@@ -84,6 +101,13 @@ impl GeoGrid {
     }
 
     fn band(&self, b: i64) -> Band {
+        match self.cached.get((b - self.first_cached) as usize) {
+            Some(band) if b >= self.first_cached => *band,
+            _ => self.layout(b),
+        }
+    }
+
+    fn layout(&self, b: i64) -> Band {
         let lo = -90.0 + b as f64 * self.band_height;
         let hi = (lo + self.band_height).min(90.0);
         let phi = lo.abs().max(hi.abs()).min(90.0).to_radians();
@@ -172,8 +196,28 @@ mod tests {
     }
 
     #[test]
+    fn cached_bands_match_computed_ones() {
+        let plain = GeoGrid::new(250.0);
+        let mut cached = GeoGrid::new(250.0);
+        cached.cache_bands(-90.0, 90.0);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for k in 0..2000 {
+            let lat = -90.0 + k as f64 * 0.09;
+            let lon = -180.0 + k as f64 * 0.18;
+            assert_eq!(plain.cell_of(lat, lon), cached.cell_of(lat, lon));
+            let (band, cell) = plain.cell_of(lat, lon);
+            a.clear();
+            b.clear();
+            plain.neighbours(band, cell, &mut a);
+            cached.neighbours(band, cell, &mut b);
+            assert_eq!(a, b);
+        }
+    }
+
+    #[test]
     fn neighbours_cover_every_close_pair() {
-        let grid = GeoGrid::new(250.0);
+        let mut grid = GeoGrid::new(250.0);
+        grid.cache_bands(-30.0, 30.0);
         let mut seed = 7u64;
         let mut next = || {
             seed = seed
