@@ -40,13 +40,13 @@ def haversine(lat1, lon1, lat2, lon2):
     )
 
 
-def comparison(name, comparator, tests):
-    """A Splink comparison with fleetscale's levels and fixed m/u."""
-    levels = []
+def comparison(name, comparator, tests, column):
+    """A Splink comparison with fleetscale's levels and fixed m/u (a missing value is neutral in
+    both)."""
+    levels = [cll.NullLevel(column)]
     for level, sql in zip(comparator["levels"], tests):
         levels.append(
-            cll.CustomLevel(sql, base_dialect="duckdb")
-            .configure(label_for_charts=level.get("label", sql))
+            cll.CustomLevel(sql, label_for_charts=level.get("label", sql), base_dialect_str="duckdb")
             .configure(m_probability=level["m"], u_probability=level["u"])
         )
     other = comparator["otherwise"]
@@ -58,12 +58,13 @@ def comparisons(cfg):
     by_field = {c["field"]: c for c in cfg["comparators"]}
     t, pos = by_field["t"], by_field["pos"]
     return [
-        comparison("cls", by_field["cls"], ["cls_l = cls_r"]),
-        comparison("t", t, [f"abs(t_l - t_r) <= {lv['within']}" for lv in t["levels"]]),
+        comparison("cls", by_field["cls"], ["cls_l = cls_r"], "cls"),
+        comparison("t", t, [f"abs(t_l - t_r) <= {lv['within']}" for lv in t["levels"]], "t"),
         comparison(
             "pos",
             pos,
             [f"{haversine('lat_l', 'lon_l', 'lat_r', 'lon_r')} <= {lv['within']}" for lv in pos["levels"]],
+            "lat",
         ),
     ]
 
@@ -96,7 +97,7 @@ def main():
     )
     started = time.perf_counter()
     db_api = DuckDBAPI(connection=duckdb.connect())
-    linker = Linker(df, settings, db_api=db_api)
+    linker = Linker(db_api.register(df), settings, log_level=30)
     predictions = linker.inference.predict(threshold_match_probability=cfg["threshold"])
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=cfg["threshold"]

@@ -55,6 +55,15 @@ describe('fuseSync', () => {
     expect(any.events.map((e) => e.members)).toEqual([['a1', 'a2', 'b1']]);
   });
 
+  it('sorts the members and nodes of large events too', () => {
+    // 60 records of 30 nodes at one place and time, without onePerNode: one event.
+    const t0 = 1_767_225_600_000;
+    const records = Array.from({ length: 60 }, (_, i) => rec(`r${(i * 37) % 60}`, `n${i % 30}`, t0 + i, 48.1, 11.5));
+    const [event] = fuseSync(records, sensorPreset({ onePerNode: false })).events;
+    expect(event.members).toEqual(records.map((r) => r.id).sort());
+    expect(event.nodes).toEqual(Array.from({ length: 30 }, (_, i) => `n${i}`).sort());
+  });
+
   it('returns an empty result for empty input', () => {
     const result = fuseSync([]);
     expect(result.events).toEqual([]);

@@ -3,6 +3,22 @@ import type { NativeFusion } from '../native.js';
 import type { PreparedInput } from './columns.js';
 import type { FusedEvent, FusionResult } from './types.js';
 
+/** Events up to this size are sorted by insertion; larger ones (possible without onePerNode) by sort. */
+const SMALL_EVENT = 24;
+
+/**
+ * Puts `value` into its place among the first `count` (sorted) items of `list`. Events are
+ * small, and this beats a sort with a comparator callback on 2–5 items by a wide margin.
+ */
+function insertSorted(list: string[], count: number, value: string): void {
+  let k = count;
+  while (k > 0 && list[k - 1] > value) {
+    list[k] = list[k - 1];
+    k--;
+  }
+  list[k] = value;
+}
+
 /** Builds the public result; `extraTimings` (ms) are added to the native phases. */
 export function toResult(out: NativeFusion, input: PreparedInput, extraTimings: Record<string, number>): FusionResult {
   const started = performance.now();
@@ -15,19 +31,31 @@ export function toResult(out: NativeFusion, input: PreparedInput, extraTimings: 
   for (let e = 0; e < count; e++) {
     const from = eventOffsets[e];
     const to = eventOffsets[e + 1];
-    const members = new Array<string>(to - from);
-    let nodes: string[] = [];
-    for (let k = from; k < to; k++) {
-      const row = eventMembers[k];
-      members[k - from] = idOf(row);
-      nodes.push(nodeNames[nodeOf[row]]);
-    }
-    // Events are small; dedupe large ones (without onePerNode) through a Set.
-    if (nodes.length > 1) nodes = nodes.length > 16 ? [...new Set(nodes)] : nodes.filter((x, i) => nodes.indexOf(x) === i);
-    // Default sort orders strings by UTF-16 code units, like `<`.
-    if (members.length > 1) {
+    const size = to - from;
+    const members = new Array<string>(size);
+    let nodes: string[];
+    if (size === 1) {
+      const row = eventMembers[from];
+      members[0] = idOf(row);
+      nodes = [nodeNames[nodeOf[row]]];
+    } else if (size <= SMALL_EVENT) {
+      nodes = [];
+      for (let k = 0; k < size; k++) {
+        const row = eventMembers[from + k];
+        insertSorted(members, k, idOf(row));
+        const name = nodeNames[nodeOf[row]];
+        if (!nodes.includes(name)) insertSorted(nodes, nodes.length, name);
+      }
+    } else {
+      const names = new Set<string>();
+      for (let k = 0; k < size; k++) {
+        const row = eventMembers[from + k];
+        members[k] = idOf(row);
+        names.add(nodeNames[nodeOf[row]]);
+      }
+      // Default sort orders strings by UTF-16 code units, like `<`.
       members.sort();
-      nodes.sort();
+      nodes = [...names].sort();
     }
     const cls = eventClass[e];
     events[e] = {
