@@ -276,30 +276,59 @@ impl<'a> BlockingIndex<'a> {
     /// Groups `subset` into cells of pass `p`: record order, cell starts, key → cell.
     fn cells<'k>(&'k self, p: usize, subset: &[u32], parallel: bool) -> CellTable<'k> {
         let keys = &self.passes[p];
-        let mut order: Vec<u32> = subset
+        // Sort copies of the keys (not indices into them) so the sort streams through memory.
+        let mut sorted: Vec<([i64; MAX_KEY_DIMS], u32)> = subset
             .iter()
-            .copied()
-            .filter(|&i| keys.valid[i as usize])
+            .filter(|&&i| keys.valid[i as usize])
+            .map(|&i| {
+                let mut k = [0i64; MAX_KEY_DIMS];
+                k[..keys.dims].copy_from_slice(keys.key(i));
+                (k, i)
+            })
             .collect();
-        let cmp = |a: &u32, b: &u32| keys.key(*a).cmp(keys.key(*b)).then(a.cmp(b));
         if parallel {
-            order.par_sort_unstable_by(cmp);
+            sorted.par_sort_unstable();
         } else {
-            order.sort_unstable_by(cmp);
+            sorted.sort_unstable();
         }
+        let order: Vec<u32> = sorted.into_iter().map(|(_, i)| i).collect();
+        let dims = keys.dims;
         let mut starts = Vec::new();
-        let mut map = FxHashMap::default();
+        let mut last = Vec::new();
+        let mut rows: FxHashMap<&[i64], (u32, u32)> = FxHashMap::default();
+        let mut row_start = 0u32;
         for (pos, &i) in order.iter().enumerate() {
-            if pos == 0 || keys.key(order[pos - 1]) != keys.key(i) {
-                map.insert(keys.key(i), starts.len() as u32);
-                starts.push(pos as u32);
+            let key = keys.key(i);
+            if pos > 0 && keys.key(order[pos - 1]) == key {
+                continue;
             }
+            let cell = starts.len() as u32;
+            if pos > 0 {
+                let before = keys.key(order[pos - 1]);
+                if before[..dims - 1] != key[..dims - 1] {
+                    rows.insert(&before[..dims - 1], (row_start, cell));
+                    row_start = cell;
+                }
+            }
+            starts.push(pos as u32);
+            last.push(key[dims - 1]);
+        }
+        if let Some(&i) = order.last() {
+            rows.insert(&keys.key(i)[..dims - 1], (row_start, starts.len() as u32));
         }
         starts.push(order.len() as u32);
-        CellTable { order, starts, map }
+        CellTable {
+            order,
+            starts,
+            last,
+            rows,
+        }
     }
 
-    /// Candidates of pass `p` that start in cell `cell` of `table`.
+    /// Candidates of pass `p` that start in cell `cell` of `table`: pairs inside the cell, and
+    /// pairs with every neighbouring cell whose key is greater. Neighbours are found by row (the
+    /// key without its last dimension, one hash lookup) and then by a binary search on the last
+    /// dimension within the row.
     fn cell_candidates(
         &self,
         p: usize,
@@ -309,83 +338,121 @@ impl<'a> BlockingIndex<'a> {
         out: &mut Vec<Pair>,
     ) -> u64 {
         let keys = &self.passes[p];
+        let dims = keys.dims;
         let members = table.members(cell);
         let own = keys.key(members[0]);
+        let (own_prefix, own_last) = (&own[..dims - 1], own[dims - 1]);
         let mut compared = 0u64;
-        // Per-part alternatives for each key dimension group.
+        for (x, &i) in members.iter().enumerate() {
+            for &j in &members[x + 1..] {
+                compared += 1;
+                if self.first_pass_of(p, i, j) {
+                    out.push((i.min(j), i.max(j)));
+                }
+            }
+        }
+        // Alternatives of every part but the last; the last part's as ranges of the last key
+        // dimension (for a geo part, one or two ranges per neighbouring band).
         scratch.alternatives.clear();
         scratch.geo.clear();
+        scratch.tail.clear();
+        let last_part = keys.layout.len() - 1;
         let mut d = 0;
-        for lay in &keys.layout {
+        for (k, lay) in keys.layout.iter().enumerate() {
+            let is_last = k == last_part;
             match lay {
                 Layout::Exact => {
-                    scratch.alternatives.push(Alternatives::One(own[d]));
+                    if is_last {
+                        scratch.tail.push((None, own[d], own[d]));
+                    } else {
+                        scratch.alternatives.push(Alternatives::One(own[d]));
+                    }
                     d += 1;
                 }
                 Layout::Window => {
-                    scratch.alternatives.push(Alternatives::Three(own[d]));
+                    if is_last {
+                        scratch.tail.push((None, own[d] - 1, own[d] + 1));
+                    } else {
+                        scratch.alternatives.push(Alternatives::Three(own[d]));
+                    }
                     d += 1;
                 }
                 Layout::Geo(grid) => {
-                    let start = scratch.geo.len();
-                    grid.neighbours(own[d], own[d + 1], &mut scratch.geo);
-                    scratch
-                        .alternatives
-                        .push(Alternatives::Geo(start, scratch.geo.len()));
+                    if is_last {
+                        scratch.ranges.clear();
+                        grid.neighbour_ranges(own[d], own[d + 1], &mut scratch.ranges);
+                        scratch
+                            .tail
+                            .extend(scratch.ranges.iter().map(|&(b, lo, hi)| (Some(b), lo, hi)));
+                    } else {
+                        let start = scratch.geo.len();
+                        grid.neighbours(own[d], own[d + 1], &mut scratch.geo);
+                        scratch
+                            .alternatives
+                            .push(Alternatives::Geo(start, scratch.geo.len()));
+                    }
                     d += 2;
                 }
             }
         }
         let mut choice = [0usize; MAX_KEY_DIMS];
-        let mut key = [0i64; MAX_KEY_DIMS];
+        let mut prefix = [0i64; MAX_KEY_DIMS];
         let parts = scratch.alternatives.len();
         loop {
-            // Materialise the key of the current combination.
+            // The prefix of the current combination of the leading parts.
             let mut d = 0;
             for (k, alt) in scratch.alternatives.iter().enumerate() {
                 match *alt {
                     Alternatives::One(v) => {
-                        key[d] = v;
+                        prefix[d] = v;
                         d += 1;
                     }
                     Alternatives::Three(v) => {
-                        key[d] = v - 1 + choice[k] as i64;
+                        prefix[d] = v - 1 + choice[k] as i64;
                         d += 1;
                     }
                     Alternatives::Geo(s, _) => {
                         let (b, c) = scratch.geo[s + choice[k]];
-                        key[d] = b;
-                        key[d + 1] = c;
+                        prefix[d] = b;
+                        prefix[d + 1] = c;
                         d += 2;
                     }
                 }
             }
-            let neighbour = &key[..keys.dims];
-            match neighbour.cmp(own) {
-                std::cmp::Ordering::Equal => {
-                    for (x, &i) in members.iter().enumerate() {
-                        for &j in &members[x + 1..] {
+            for &(band, lo, hi) in &scratch.tail {
+                let len = match band {
+                    Some(b) => {
+                        prefix[d] = b;
+                        d + 1
+                    }
+                    None => d,
+                };
+                let row_key = &prefix[..len];
+                let from = match row_key.cmp(own_prefix) {
+                    std::cmp::Ordering::Less => continue,
+                    std::cmp::Ordering::Equal => lo.max(own_last + 1),
+                    std::cmp::Ordering::Greater => lo,
+                };
+                if from > hi {
+                    continue;
+                }
+                let Some(&(row_start, row_end)) = table.rows.get(row_key) else {
+                    continue;
+                };
+                let (row_start, row_end) = (row_start as usize, row_end as usize);
+                let mut other =
+                    row_start + table.last[row_start..row_end].partition_point(|&v| v < from);
+                while other < row_end && table.last[other] <= hi {
+                    for &i in members {
+                        for &j in table.members(other) {
                             compared += 1;
                             if self.first_pass_of(p, i, j) {
                                 out.push((i.min(j), i.max(j)));
                             }
                         }
                     }
+                    other += 1;
                 }
-                std::cmp::Ordering::Greater => {
-                    if let Some(&other) = table.map.get(neighbour) {
-                        let others = table.members(other as usize);
-                        for &i in members {
-                            for &j in others {
-                                compared += 1;
-                                if self.first_pass_of(p, i, j) {
-                                    out.push((i.min(j), i.max(j)));
-                                }
-                            }
-                        }
-                    }
-                }
-                std::cmp::Ordering::Less => {}
             }
             // Advance the odometer.
             let mut k = 0;
@@ -474,12 +541,19 @@ impl Alternatives {
 struct Scratch {
     alternatives: Vec<Alternatives>,
     geo: Vec<(i64, i64)>,
+    /// Ranges of the last key dimension: `(band of a geo last part, first, last)`.
+    tail: Vec<(Option<i64>, i64, i64)>,
+    ranges: Vec<(i64, i64, i64)>,
 }
 
 struct CellTable<'k> {
     order: Vec<u32>,
     starts: Vec<u32>,
-    map: FxHashMap<&'k [i64], u32>,
+    /// Last key dimension of each cell.
+    last: Vec<i64>,
+    /// Key without its last dimension → the cells with that prefix (contiguous: cells are
+    /// sorted by key).
+    rows: FxHashMap<&'k [i64], (u32, u32)>,
 }
 
 impl CellTable<'_> {

@@ -112,16 +112,18 @@ pub fn fuse_with(records: &Records, config: &Compiled, method: Method) -> Result
     timings.push(("score", ms(started)));
 
     let started = Instant::now();
-    let mut accepted: Vec<usize> = (0..pairs.len())
-        .filter(|&k| probs[k] >= config.threshold)
+    // Accepted pairs, strongest evidence first; ties broken by the pair, so the result never
+    // depends on thread scheduling. A probability's bits order like the probability (it is
+    // never negative), so the sort key is plain integers held inline.
+    let mut accepted: Vec<(u64, Pair, f64)> = pairs
+        .par_iter()
+        .zip(probs.par_iter())
+        .filter(|(_, &p)| p >= config.threshold)
+        .map(|(&pair, &p)| (!p.to_bits(), pair, p))
         .collect();
-    // Strongest evidence first; ties broken by the pair, so the result never depends on
-    // thread scheduling.
-    accepted
-        .par_sort_unstable_by(|&a, &b| probs[b].total_cmp(&probs[a]).then(pairs[a].cmp(&pairs[b])));
+    accepted.par_sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
     let mut clusters = Clusters::new(&records.node);
-    for &k in &accepted {
-        let (i, j) = pairs[k];
+    for &(_, (i, j), _) in &accepted {
         clusters.union(i, j, config.one_per_node);
     }
     timings.push(("cluster", ms(started)));
@@ -142,11 +144,10 @@ pub fn fuse_with(records: &Records, config: &Compiled, method: Method) -> Result
     }
     let mut score_sum = vec![0.0f64; groups.len()];
     let mut score_count = vec![0u64; groups.len()];
-    for &k in &accepted {
-        let (i, j) = pairs[k];
+    for &(_, (i, j), prob) in &accepted {
         if roots[i as usize] == roots[j as usize] {
             let g = slot[roots[i as usize] as usize] as usize;
-            score_sum[g] += probs[k];
+            score_sum[g] += prob;
             score_count[g] += 1;
         }
     }

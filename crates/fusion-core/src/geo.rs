@@ -144,9 +144,11 @@ impl GeoGrid {
         c as f64 * self.band(b).width - 180.0
     }
 
-    /// Appends every cell that may hold a point within the radius of a point in cell `(b, c)`.
-    /// The relation is symmetric for true pairs: each cell of a true pair lists the other.
-    pub fn neighbours(&self, b: i64, c: i64, out: &mut Vec<(i64, i64)>) {
+    /// Appends every cell that may hold a point within the radius of a point in cell `(b, c)`,
+    /// as `(band, first cell, last cell)` ranges: disjoint, ascending within a band, wrapped
+    /// at the antimeridian. The relation is symmetric for true pairs: each cell of a true pair
+    /// lists the other.
+    pub fn neighbour_ranges(&self, b: i64, c: i64, out: &mut Vec<(i64, i64, i64)>) {
         let own = self.band(b);
         for nb in [b - 1, b, b + 1] {
             if nb < 0 || nb >= self.bands {
@@ -154,21 +156,41 @@ impl GeoGrid {
             }
             let other = if nb == b { own } else { self.band(nb) };
             if other.cells == 1 {
-                out.push((nb, 0));
+                out.push((nb, 0, 0));
                 continue;
             }
-            let reach = own.reach.min(other.reach);
-            let lo = c as f64 * own.width - reach;
-            let hi = (c + 1) as f64 * own.width + reach;
-            let (first, last) = (
-                (lo / other.width).floor() as i64,
-                (hi / other.width).floor() as i64,
-            );
-            if last - first + 1 >= other.cells {
-                out.extend((0..other.cells).map(|k| (nb, k)));
+            let (first, last) = if nb == b {
+                (c - 1, c + 1)
             } else {
-                out.extend((first..=last).map(|k| (nb, k.rem_euclid(other.cells))));
+                let reach = own.reach.min(other.reach);
+                let lo = c as f64 * own.width - reach;
+                let hi = (c + 1) as f64 * own.width + reach;
+                (
+                    (lo / other.width).floor() as i64,
+                    (hi / other.width).floor() as i64,
+                )
+            };
+            let n = other.cells;
+            if last - first + 1 >= n {
+                out.push((nb, 0, n - 1));
+            } else if first < 0 {
+                out.push((nb, 0, last));
+                out.push((nb, first + n, n - 1));
+            } else if last >= n {
+                out.push((nb, 0, last - n));
+                out.push((nb, first, n - 1));
+            } else {
+                out.push((nb, first, last));
             }
+        }
+    }
+
+    /// [`GeoGrid::neighbour_ranges`] as single cells.
+    pub fn neighbours(&self, b: i64, c: i64, out: &mut Vec<(i64, i64)>) {
+        let mut ranges = Vec::with_capacity(6);
+        self.neighbour_ranges(b, c, &mut ranges);
+        for (band, first, last) in ranges {
+            out.extend((first..=last).map(|k| (band, k)));
         }
     }
 }
