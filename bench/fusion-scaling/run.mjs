@@ -17,6 +17,7 @@ import {
   evaluate,
   evaluateBlocking,
   fuse,
+  fuseColumns,
   fusePairwise,
   fuseSync,
   generateFleet,
@@ -62,6 +63,7 @@ async function measure(size) {
   let last;
   if (fleet) bench.add('fuseSync(records)', () => void (last = fuseSync(fleet.records)));
   bench.add('fuse(columns)', async () => void (last = await fuse(columns)));
+  bench.add('fuseColumns(columns)', async () => void (await fuseColumns(columns)));
   let legacyMs = null;
   let legacySame = null;
   if (nodes <= LEGACY_MAX_NODES) {
@@ -83,12 +85,14 @@ async function measure(size) {
   const quality = fleet ? evaluate(result, fleet.truth) : evaluate(result, Object.fromEntries(columns.ids.map((id, i) => [id, truth[i] < 0 ? null : `e${truth[i]}`])));
   const fuseSyncMs = row('fuseSync(records)');
   const fuseColumnsMs = row('fuse(columns)');
+  const bulkMs = row('fuseColumns(columns)');
   return {
     id: size.id,
     nodes,
     records,
     fuseSyncMedianMs: fuseSyncMs,
     fuseColumnsMedianMs: fuseColumnsMs,
+    bulkMedianMs: bulkMs,
     nativeMs: Object.entries(result.stats.timingsMs)
       .filter(([k]) => !['prepare', 'result'].includes(k))
       .reduce((s, [, v]) => s + v, 0),
@@ -153,6 +157,11 @@ async function main() {
     row.peakRssMiB = child(['--rss', String(size.nodes)]);
     rows.push(row);
   }
+  // Growth from 100k to 1M records at fixed density (1.0 would be exactly linear).
+  const rowOf = (n) => rows.find((r) => r.records === n);
+  const growth = rowOf(100_000) && rowOf(1_000_000)
+    ? Object.fromEntries(['fuseColumnsMedianMs', 'bulkMedianMs', 'nativeMs'].map((k) => [k, rowOf(1_000_000)[k] / rowOf(100_000)[k] / 10]))
+    : null;
   const machine = {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.availableParallelism(),
@@ -162,13 +171,16 @@ async function main() {
     date: new Date().toISOString(),
   };
   mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
-  writeFileSync(new URL('../results/fusion-scaling.json', import.meta.url), `${JSON.stringify({ suite: 'fusion-scaling', machine, rows }, null, 2)}\n`);
+  writeFileSync(new URL('../results/fusion-scaling.json', import.meta.url), `${JSON.stringify({ suite: 'fusion-scaling', machine, rows, growth100kTo1M: growth }, null, 2)}\n`);
   console.log(`\nfusion-scaling — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\n`);
-  console.log('| case | nodes | records | fuseSync median ms | fuse(columns) median ms | legacy ms | speed-up | candidates | matched | pairs completeness (edge-stress) | F1 | B-cubed F1 | peak RSS MiB (generate + fuse) |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| case | nodes | records | fuseSync median ms | fuse(columns) median ms | fuseColumns median ms | legacy ms | speed-up | candidates | matched | pairs completeness (edge-stress) | F1 | B-cubed F1 | peak RSS MiB (generate + fuse) |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  if (growth) {
+    console.log(`\ngrowth 100k → 1M records, relative to linear (1.0 = linear): ${Object.entries(growth).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}\n`);
+  }
   for (const r of rows) {
     console.log(
-      `| ${r.id} | ${r.nodes} | ${r.records} | ${fmt(r.fuseSyncMedianMs, 2)} | ${fmt(r.fuseColumnsMedianMs, 2)} | ${fmt(r.legacyMs, 0)} | ${r.speedup ? `${r.speedup.toFixed(0)}×` : '—'} | ${r.candidates} | ${r.matched} | ${fmt(r.pairsCompleteness, 4)} (${fmt(r.edgeStressPairsCompleteness, 4)}) | ${fmt(r.f1, 4)} | ${fmt(r.bcubedF1, 4)} | ${fmt(r.peakRssMiB, 0)} |`,
+      `| ${r.id} | ${r.nodes} | ${r.records} | ${fmt(r.fuseSyncMedianMs, 2)} | ${fmt(r.fuseColumnsMedianMs, 2)} | ${fmt(r.bulkMedianMs, 2)} | ${fmt(r.legacyMs, 0)} | ${r.speedup ? `${r.speedup.toFixed(0)}×` : '—'} | ${r.candidates} | ${r.matched} | ${fmt(r.pairsCompleteness, 4)} (${fmt(r.edgeStressPairsCompleteness, 4)}) | ${fmt(r.f1, 4)} | ${fmt(r.bcubedF1, 4)} | ${fmt(r.peakRssMiB, 0)} |`,
     );
   }
 }

@@ -4,7 +4,7 @@
  * Fusion finds the observations from different nodes that describe the same real-world event,
  * with a native global blocking index instead of comparing every pair of nodes.
  */
-export { fuse, fuseSync, fusePairwise, candidatePairs } from './fusion/fuse.js';
+export { fuse, fuseSync, fuseColumns, fusePairwise, candidatePairs } from './fusion/fuse.js';
 export type { FusionInput, CandidateMethod } from './fusion/fuse.js';
 export { sensorPreset } from './fusion/preset.js';
 export type { SensorPresetOptions } from './fusion/preset.js';
@@ -31,4 +31,5 @@ export type {
   GenericColumns,
   GenericColumn,
   FusionColumns,
+  FusedColumns,
 } from './fusion/types.js';

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   evaluate,
   fuse,
+  fuseColumns,
   fusePairwise,
   fuseSync,
   generateFleet,
@@ -103,6 +104,23 @@ describe('fuse (async)', () => {
     const fromColumns = await fuse(columns);
     expect(fromObjects.events).toEqual(sync.events);
     expect(fromColumns.events).toEqual(sync.events);
+  });
+
+  it('fuseColumns gives the same events as rows and typed arrays', async () => {
+    const opts = { nodes: 300, obsPerNode: 5, seed: 4 };
+    const { columns } = generateFleetColumns(opts);
+    const objects = await fuse(columns);
+    const bulk = await fuseColumns(columns);
+    expect(bulk.eventOffsets).toBeInstanceOf(Uint32Array);
+    expect(bulk.eventT.length).toBe(objects.events.length);
+    expect(bulk.stats.candidates).toBe(objects.stats.candidates);
+    objects.events.forEach((e, k) => {
+      const rows = Array.from(bulk.eventMembers.subarray(bulk.eventOffsets[k], bulk.eventOffsets[k + 1]));
+      expect(rows.map((r) => columns.ids![r]).sort()).toEqual(e.members);
+      expect(bulk.classNames[bulk.eventClass[k]]).toBe(e.cls);
+      expect([bulk.eventT[k], bulk.eventLat[k], bulk.eventLon[k], bulk.eventScore[k]]).toEqual([e.t, e.lat, e.lon, e.score]);
+    });
+    await expect(fuseColumns(generateFleet(opts).records as never)).rejects.toMatchObject({ code: 'ERR_FUSION_INPUT' });
   });
 
   it('keeps the event loop free while it runs', async () => {

@@ -260,12 +260,12 @@ function checkCodes(codes: Uint32Array, names: string[], what: string): void {
 }
 
 /** Columnar input → native columns; values are range-checked by the native layer. */
-export function prepareColumns(input: FusionColumns, config: FusionConfig): PreparedInput {
+export function prepareColumns(input: FusionColumns, config: FusionConfig, checkIds = true): PreparedInput {
   if (input === null || typeof input !== 'object') inputError('columns must be an object');
   if (!(input.node instanceof Uint32Array)) inputError('columns.node must be a Uint32Array');
   const n = input.node.length;
   checkCodes(input.node, input.nodeNames, 'node');
-  const ids = input.ids;
+  const ids = checkIds ? input.ids : undefined;
   if (ids !== undefined) {
     if (!Array.isArray(ids)) inputError('columns.ids must be an array of strings');
     checkLength('ids', ids.length, n);

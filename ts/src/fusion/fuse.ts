@@ -4,7 +4,7 @@ import { prepareColumns, prepareRecords, type PreparedInput } from './columns.js
 import { fusionError } from './errors.js';
 import { sensorPreset } from './preset.js';
 import { toResult } from './result.js';
-import type { FusionColumns, FusionConfig, FusionResult, GenericRecord, SensorRecord } from './types.js';
+import type { FusedColumns, FusionColumns, FusionConfig, FusionResult, GenericRecord, SensorRecord } from './types.js';
 
 /** Records as objects, of the sensor schema or any schema a config describes. */
 export type FusionInput = readonly SensorRecord[] | readonly GenericRecord[];
@@ -36,12 +36,12 @@ function configJson(config: FusionConfig): string {
   return json;
 }
 
-function prepare(records: FusionInput | FusionColumns, config: FusionConfig): Prepared {
+function prepare(records: FusionInput | FusionColumns, config: FusionConfig, checkIds = true): Prepared {
   const started = performance.now();
   const json = configJson(config);
   const input = Array.isArray(records)
     ? prepareRecords(records, config)
-    : prepareColumns(records as FusionColumns, config);
+    : prepareColumns(records as FusionColumns, config, checkIds);
   return { input, configJson: json, prepareMs: performance.now() - started };
 }
 
@@ -68,6 +68,36 @@ export async function fuse(
   const { input, configJson: json, prepareMs } = prepare(records, config);
   const out = await native.fuseColumnsAsync(json, input.columns, options.signal);
   return toResult(out, input, { prepare: prepareMs });
+}
+
+/**
+ * Bulk fusion with columns in and columns out: the async twin's work without building an
+ * object per event or a string per member, for inputs of hundreds of thousands of records and
+ * more. Members are input rows; `ids` in the columns are ignored (not even checked for
+ * uniqueness), since the output names rows.
+ */
+export async function fuseColumns(
+  columns: FusionColumns,
+  config: FusionConfig = sensorPreset(),
+  options: { signal?: AbortSignal } = {},
+): Promise<FusedColumns> {
+  if (Array.isArray(columns)) throw fusionError('ERR_FUSION_INPUT', 'fuseColumns takes columns; use fuse for record objects');
+  const { input, configJson: json, prepareMs } = prepare(columns, config, false);
+  const out = await native.fuseColumnsAsync(json, input.columns, options.signal);
+  const timingsMs: Record<string, number> = { prepare: prepareMs };
+  for (const { phase, ms } of out.stats.timings) timingsMs[phase] = ms;
+  const s = out.stats;
+  return {
+    eventOffsets: out.eventOffsets,
+    eventMembers: out.eventMembers,
+    eventClass: out.eventClass,
+    classNames: input.classNames ?? [],
+    eventT: out.eventT,
+    eventLat: out.eventLat,
+    eventLon: out.eventLon,
+    eventScore: out.eventScore,
+    stats: { records: s.records, blocks: s.blocks, largestBlock: s.largestBlock, candidates: s.candidates, scored: s.scored, matched: s.matched, timingsMs },
+  };
 }
 
 /**

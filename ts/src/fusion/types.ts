@@ -148,3 +148,20 @@ export type GenericColumns = {
 
 /** Columnar input to `fuse`. */
 export type FusionColumns = SensorColumns | GenericColumns;
+
+/**
+ * A fusion result in columns, for bulk input: no per-event objects or id strings. Event `e`
+ * has the input rows `eventMembers[eventOffsets[e] .. eventOffsets[e + 1]]` (ascending).
+ */
+export type FusedColumns = {
+  eventOffsets: Uint32Array;
+  eventMembers: Uint32Array;
+  /** Class per event as an index into `classNames`, -1 when none. */
+  eventClass: Int32Array;
+  classNames: string[];
+  eventT: Float64Array;
+  eventLat: Float64Array;
+  eventLon: Float64Array;
+  eventScore: Float64Array;
+  stats: FusionResult['stats'];
+};
