@@ -135,6 +135,16 @@ describe('fuse (async)', () => {
     expect(ticks).toBeGreaterThan(0);
   });
 
+  it('honours an AbortSignal', async () => {
+    const { columns } = generateFleetColumns({ nodes: 200, obsPerNode: 5, seed: 2 });
+    const aborted = new AbortController();
+    aborted.abort();
+    await expect(fuse(columns, undefined, { signal: aborted.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(fuseColumns(columns, undefined, { signal: aborted.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    const live = new AbortController();
+    await expect(fuse(columns, undefined, { signal: live.signal })).resolves.toMatchObject({ stats: { records: 1000 } });
+  });
+
   it('rejects, not throws, on bad input', async () => {
     const promise = fuse([{ id: 'x' } as unknown as SensorRecord]);
     await expect(promise).rejects.toMatchObject({ code: 'ERR_FUSION_INPUT' });

@@ -3,9 +3,8 @@
 //! (nodes, runs). Prints the median of each phase.
 
 use fusion_core::fuse::fuse;
-use fusion_core::generator::{generate, FleetSpec, CLASSES};
+use fusion_core::generator::{generate, FleetSpec};
 use fusion_core::preset::{sensor, SensorOptions};
-use fusion_core::records::{Column, Records};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -18,21 +17,7 @@ fn main() {
         noise: 1.0,
         edge_stress: false,
     });
-    let records = Records {
-        node: fleet.node.clone(),
-        columns: vec![
-            Column::Category {
-                codes: fleet.cls.clone(),
-                dictionary: CLASSES.iter().map(|s| s.to_string()).collect(),
-            },
-            Column::Time(fleet.t.clone()),
-            Column::Geo {
-                lat: fleet.lat.clone(),
-                lon: fleet.lon.clone(),
-            },
-            Column::Text(vec![None; fleet.node.len()]),
-        ],
-    };
+    let records = fleet.sensor_records();
     let config = sensor(SensorOptions::default())
         .compile()
         .expect("valid preset");

@@ -8,6 +8,7 @@
 
 use crate::blocking::{window_bucket, window_bucket_edge};
 use crate::geo::{GeoGrid, EARTH_RADIUS_M};
+use crate::records::{Column, Records};
 use crate::rng::Rng;
 
 /// Classes an observation can have; earlier ones are more common.
@@ -61,6 +62,27 @@ pub struct Fleet {
     pub lon: Vec<f64>,
     /// True event of each record; `None` for clutter.
     pub truth: Vec<Option<u32>>,
+}
+
+impl Fleet {
+    /// The fleet as records of the sensor preset's schema (cls, t, pos, label).
+    pub fn sensor_records(&self) -> Records {
+        Records {
+            node: self.node.clone(),
+            columns: vec![
+                Column::Category {
+                    codes: self.cls.clone(),
+                    dictionary: CLASSES.iter().map(|s| s.to_string()).collect(),
+                },
+                Column::Time(self.t.clone()),
+                Column::Geo {
+                    lat: self.lat.clone(),
+                    lon: self.lon.clone(),
+                },
+                Column::Text(vec![None; self.node.len()]),
+            ],
+        }
+    }
 }
 
 fn pick_class(rng: &mut Rng) -> u32 {

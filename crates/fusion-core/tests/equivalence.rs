@@ -48,7 +48,7 @@ proptest! {
         noise in 0.0f64..3.0, edge in any::<bool>(),
     ) {
         let fleet = common::fleet(nodes, obs, seed, noise, edge);
-        let records = common::sensor_records(&fleet);
+        let records = fleet.sensor_records();
         check_all_methods(&records, &common::sensor_config());
     }
 
@@ -248,7 +248,7 @@ fn random_case(seed: u64, n: usize) -> (Records, FusionConfig) {
 fn each_pair_once_across_overlapping_passes() {
     // Two identical passes must not double the candidates.
     let fleet = common::fleet(30, 5, 11, 1.0, true);
-    let records = common::sensor_records(&fleet);
+    let records = fleet.sensor_records();
     let mut config = fusion_core::preset::sensor(Default::default());
     config.blocking.push(config.blocking[0].clone());
     let compiled = config.compile().unwrap();
@@ -262,7 +262,7 @@ fn each_pair_once_across_overlapping_passes() {
 #[test]
 fn stats_report_blocks_and_the_largest_one() {
     let fleet = common::fleet(200, 5, 5, 1.0, false);
-    let records = common::sensor_records(&fleet);
+    let records = fleet.sensor_records();
     let config = common::sensor_config();
     let index = BlockingIndex::new(&records, &config);
     let (pairs, stats) = index.candidates();

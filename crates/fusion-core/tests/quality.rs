@@ -10,7 +10,7 @@ use fusion_core::scoring::comparator_weight;
 #[test]
 fn default_noise_meets_the_quality_targets() {
     let fleet = common::fleet(2000, 5, 42, 1.0, false);
-    let records = common::sensor_records(&fleet);
+    let records = fleet.sensor_records();
     let config = common::sensor_config();
     let out = fuse(&records, &config).unwrap();
     let q = evaluate_clusters(
@@ -26,7 +26,7 @@ fn default_noise_meets_the_quality_targets() {
 fn edge_stress_keeps_pairs_complete() {
     for seed in [1, 2, 3] {
         let fleet = common::fleet(1000, 5, seed, 1.0, true);
-        let records = common::sensor_records(&fleet);
+        let records = fleet.sensor_records();
         let config = common::sensor_config();
         let (pairs, _) = BlockingIndex::new(&records, &config).candidates();
         let b = evaluate_blocking(&pairs, &records.node, &fleet.truth);
@@ -46,7 +46,7 @@ fn edge_stress_keeps_pairs_complete() {
 #[test]
 fn preset_matches_generator() {
     let fleet = common::fleet(5000, 5, 7, 1.0, false);
-    let records = common::sensor_records(&fleet);
+    let records = fleet.sensor_records();
     let config = common::sensor_config();
     let (pairs, _) = BlockingIndex::new(&records, &config).candidates();
     let mut matches = 0usize;

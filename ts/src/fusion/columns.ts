@@ -3,6 +3,7 @@
  * record objects: ids, nodes, types and ranges, each error naming the field and row.
  */
 import type { NativeColumns, NativeField } from '../native.js';
+import { Dictionary } from './dictionary.js';
 import { fusionError } from './errors.js';
 import type {
   FieldSpec,
@@ -39,21 +40,6 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value;
-}
-
-/** Dictionary encoder for strings. */
-class Dictionary {
-  readonly names: string[] = [];
-  private readonly codes = new Map<string, number>();
-  code(name: string): number {
-    let c = this.codes.get(name);
-    if (c === undefined) {
-      c = this.names.length;
-      this.codes.set(name, c);
-      this.names.push(name);
-    }
-    return c;
-  }
 }
 
 type Reader = (record: Record<string, unknown>) => unknown;

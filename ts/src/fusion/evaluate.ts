@@ -1,5 +1,6 @@
 /** Quality of a fusion result against known truth. */
 import { native } from '../native.js';
+import { Dictionary } from './dictionary.js';
 import { fusionError } from './errors.js';
 import { prepareForNative, type FusionInput } from './fuse.js';
 import { sensorPreset } from './preset.js';
@@ -24,20 +25,11 @@ export type Quality = {
 export function evaluate(result: FusionResult, truth: Record<string, string | null>): Quality {
   const rowOf = new Map<string, number>();
   const trueLabel = new Int32Array(Object.keys(truth).length);
-  const eventCode = new Map<string, number>();
+  const events = new Dictionary();
   let row = 0;
   for (const [id, event] of Object.entries(truth)) {
     rowOf.set(id, row);
-    if (event === null) trueLabel[row] = -1;
-    else {
-      let c = eventCode.get(event);
-      if (c === undefined) {
-        c = eventCode.size;
-        eventCode.set(event, c);
-      }
-      trueLabel[row] = c;
-    }
-    row++;
+    trueLabel[row++] = events.label(event);
   }
   const predicted = new Uint32Array(row).fill(0xffffffff);
   for (const [e, event] of result.events.entries()) {
@@ -84,20 +76,11 @@ export function evaluateBlocking(
   if (truth instanceof Int32Array) labels = truth;
   else {
     labels = new Int32Array(input.length);
-    const codes = new Map<string, number>();
+    const events = new Dictionary();
     for (let r = 0; r < input.length; r++) {
       const id = input.ids ? input.ids[r] : String(r);
       if (!(id in truth)) throw fusionError('ERR_FUSION_INPUT', `evaluateBlocking: record ${JSON.stringify(id)} is not in the truth`);
-      const event = truth[id];
-      if (event === null) labels[r] = -1;
-      else {
-        let c = codes.get(event);
-        if (c === undefined) {
-          c = codes.size;
-          codes.set(event, c);
-        }
-        labels[r] = c;
-      }
+      labels[r] = events.label(truth[id]);
     }
   }
   const q = native.evaluateBlockingColumns(configJson, input.columns, labels);

@@ -59,12 +59,15 @@ export function fuseSync(records: FusionInput | FusionColumns, config: FusionCon
 /**
  * The async twin of `fuseSync`: input is checked and copied now, fusion runs on the libuv
  * pool so the event loop stays free. Accepts record objects or columns of typed arrays.
+ * An aborted `signal` rejects with an `AbortError` (before the work starts, or while it waits
+ * for a pool thread).
  */
 export async function fuse(
   records: FusionInput | FusionColumns,
   config: FusionConfig = sensorPreset(),
   options: { signal?: AbortSignal } = {},
 ): Promise<FusionResult> {
+  options.signal?.throwIfAborted();
   const { input, configJson: json, prepareMs } = prepare(records, config);
   const out = await native.fuseColumnsAsync(json, input.columns, options.signal);
   return toResult(out, input, { prepare: prepareMs });
@@ -82,6 +85,7 @@ export async function fuseColumns(
   options: { signal?: AbortSignal } = {},
 ): Promise<FusedColumns> {
   if (Array.isArray(columns)) throw fusionError('ERR_FUSION_INPUT', 'fuseColumns takes columns; use fuse for record objects');
+  options.signal?.throwIfAborted();
   const { input, configJson: json, prepareMs } = prepare(columns, config, false);
   const out = await native.fuseColumnsAsync(json, input.columns, options.signal);
   const timingsMs: Record<string, number> = { prepare: prepareMs };
