@@ -48,6 +48,16 @@ describe('bad records are ERR_FUSION_INPUT naming the field and row', () => {
     });
   }
 
+  it('rejects a duplicate id on the async path too (checked while the pool fuses)', async () => {
+    const records = good();
+    records[1].id = 'a';
+    await expect(fuse(records)).rejects.toMatchObject({ code: 'ERR_FUSION_INPUT', message: expect.stringMatching(/row 1: duplicate id "a"/) });
+    const { columns } = generateFleetColumns({ nodes: 10, obsPerNode: 3, seed: 1 });
+    await expect(fuse({ ...columns, ids: columns.ids!.map((id, i) => (i === 9 ? columns.ids![2] : id)) })).rejects.toThrow(
+      /row 9: duplicate id "n0-o2" \(first at row 2\)/,
+    );
+  });
+
   it('rejects a non-array', () => {
     expectCode(() => fuseSync('nope' as never), 'ERR_FUSION_INPUT', /columns must be an object|records must be an array/);
   });

@@ -28,6 +28,8 @@ export type PreparedInput = {
   nodeNames: string[];
   /** Dictionary of the field that gives an event its class, if any. */
   classNames: string[] | undefined;
+  /** Throws `ERR_FUSION_INPUT` on a repeated id; must run before the result is used. */
+  checkUniqueIds: () => void;
 };
 
 function inputError(message: string): never {
@@ -57,7 +59,10 @@ function pathReader(path: string): Reader {
   };
 }
 
-/** Throws on the first repeated id, naming both rows. */
+/**
+ * Throws on the first repeated id, naming both rows. Callers run it through
+ * `PreparedInput.checkUniqueIds`, so the async path can overlap it with native work.
+ */
 function checkUnique(ids: readonly string[]): void {
   const seen = new Set<string>();
   for (let row = 0; row < ids.length; row++) {
@@ -214,7 +219,6 @@ export function prepareRecords(records: readonly unknown[], config: FusionConfig
     ids[row] = checkName(rec.id, 'id', row);
     node[row] = nodes.code(checkName(rec.node, 'node', row));
   }
-  checkUnique(ids);
   const objects = records as ArrayLike<Record<string, unknown>>;
   const classField = classFieldName(config);
   let classNames: string[] | undefined;
@@ -223,7 +227,7 @@ export function prepareRecords(records: readonly unknown[], config: FusionConfig
     if (spec.name === classField) classNames = dictionary;
     return field;
   });
-  return { columns: { node, fields }, length: n, ids, nodeNames: nodes.names, classNames };
+  return { columns: { node, fields }, length: n, ids, nodeNames: nodes.names, classNames, checkUniqueIds: () => checkUnique(ids) };
 }
 
 function isSensorColumns(c: FusionColumns): c is SensorColumns {
@@ -256,7 +260,6 @@ export function prepareColumns(input: FusionColumns, config: FusionConfig, check
     if (!Array.isArray(ids)) inputError('columns.ids must be an array of strings');
     checkLength('ids', ids.length, n);
     for (let row = 0; row < n; row++) checkName(ids[row], 'id', row);
-    checkUnique(ids);
   }
   const classField = classFieldName(config);
   let classNames: string[] | undefined;
@@ -300,5 +303,14 @@ export function prepareColumns(input: FusionColumns, config: FusionConfig, check
       return field;
     });
   }
-  return { columns: { node: input.node, fields }, length: n, ids, nodeNames: input.nodeNames, classNames };
+  return {
+    columns: { node: input.node, fields },
+    length: n,
+    ids,
+    nodeNames: input.nodeNames,
+    classNames,
+    checkUniqueIds: () => {
+      if (ids) checkUnique(ids);
+    },
+  };
 }

@@ -36,12 +36,19 @@ function configJson(config: FusionConfig): string {
   return json;
 }
 
-function prepare(records: FusionInput | FusionColumns, config: FusionConfig, checkIds = true): Prepared {
+/**
+ * What to do about duplicate ids: check them now, leave the check to the caller (who runs it
+ * while native work is in flight), or ignore ids (columnar output names rows).
+ */
+type IdCheck = 'now' | 'deferred' | 'ignore';
+
+function prepare(records: FusionInput | FusionColumns, config: FusionConfig, ids: IdCheck = 'now'): Prepared {
   const started = performance.now();
   const json = configJson(config);
   const input = Array.isArray(records)
     ? prepareRecords(records, config)
-    : prepareColumns(records as FusionColumns, config, checkIds);
+    : prepareColumns(records as FusionColumns, config, ids !== 'ignore');
+  if (ids === 'now') input.checkUniqueIds();
   return { input, configJson: json, prepareMs: performance.now() - started };
 }
 
@@ -68,8 +75,16 @@ export async function fuse(
   options: { signal?: AbortSignal } = {},
 ): Promise<FusionResult> {
   options.signal?.throwIfAborted();
-  const { input, configJson: json, prepareMs } = prepare(records, config);
-  const out = await native.fuseColumnsAsync(json, input.columns, options.signal);
+  const { input, configJson: json, prepareMs } = prepare(records, config, 'deferred');
+  const pending = native.fuseColumnsAsync(json, input.columns, options.signal);
+  // The id check needs only JS; it runs while the pool thread fuses.
+  try {
+    input.checkUniqueIds();
+  } catch (e) {
+    pending.catch(() => undefined);
+    throw e;
+  }
+  const out = await pending;
   return toResult(out, input, { prepare: prepareMs });
 }
 
@@ -86,7 +101,7 @@ export async function fuseColumns(
 ): Promise<FusedColumns> {
   if (Array.isArray(columns)) throw fusionError('ERR_FUSION_INPUT', 'fuseColumns takes columns; use fuse for record objects');
   options.signal?.throwIfAborted();
-  const { input, configJson: json, prepareMs } = prepare(columns, config, false);
+  const { input, configJson: json, prepareMs } = prepare(columns, config, 'ignore');
   const out = await native.fuseColumnsAsync(json, input.columns, options.signal);
   const timingsMs: Record<string, number> = { prepare: prepareMs };
   for (const { phase, ms } of out.stats.timings) timingsMs[phase] = ms;
