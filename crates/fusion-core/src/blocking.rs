@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::config::{Compiled, Part, MAX_KEY_DIMS};
-use crate::geo::{haversine_m, GeoGrid};
+use crate::geo::{within_m, GeoGrid};
 use crate::records::{Column, Records};
 
 /// Relative slack of window buckets over the window, so rounding never splits a true pair by
@@ -255,7 +255,7 @@ impl<'a> BlockingIndex<'a> {
                 Part::Geo { radius_m, .. } => {
                     d += 2;
                     let (a, b) = (column.geo_at(i as usize), column.geo_at(j as usize));
-                    haversine_m(a.0, a.1, b.0, b.1) <= radius_m
+                    within_m(a.0, a.1, b.0, b.1, radius_m)
                 }
             };
             if !ok {
@@ -593,7 +593,7 @@ pub fn predicate_holds(records: &Records, parts: &[Part], i: usize, j: usize) ->
             Part::Window { width, .. } => (column.num_at(i) - column.num_at(j)).abs() <= width,
             Part::Geo { radius_m, .. } => {
                 let (a, b) = (column.geo_at(i), column.geo_at(j));
-                haversine_m(a.0, a.1, b.0, b.1) <= radius_m
+                within_m(a.0, a.1, b.0, b.1, radius_m)
             }
         }
     })

@@ -21,6 +21,18 @@ pub fn haversine_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     2.0 * EARTH_RADIUS_M * h.min(1.0).sqrt().asin()
 }
 
+/// Whether two positions are within `radius_m` metres (great circle). Pairs whose latitude gap
+/// alone exceeds the radius are refused without trigonometry (the distance is at least
+/// `R·|Δφ|`; the test keeps a margin so it never refuses a pair haversine would accept).
+/// Blocking gates, the brute-force reference and scoring all use this one test.
+pub fn within_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64, radius_m: f64) -> bool {
+    let floor = (lat2 - lat1).abs().to_radians() * EARTH_RADIUS_M;
+    if floor > radius_m * (1.0 + 1e-9) + 1e-9 {
+        return false;
+    }
+    haversine_m(lat1, lon1, lat2, lon2) <= radius_m
+}
+
 /// Mean position of points, through 3-D unit vectors (correct across the antimeridian).
 pub fn centroid(points: impl Iterator<Item = (f64, f64)>) -> (f64, f64) {
     let (mut x, mut y, mut z, mut n) = (0.0, 0.0, 0.0, 0usize);

@@ -63,6 +63,8 @@ pub fn comparator_weight(c: &Comparator, records: &Records, i: usize, j: usize) 
     if !column.present(i) || !column.present(j) {
         return 0.0;
     }
+    // A geo comparator's distance, computed once for all its levels.
+    let mut distance = None;
     for level in &c.levels {
         let hit = match level.test {
             LevelTest::Exact => match column {
@@ -73,8 +75,11 @@ pub fn comparator_weight(c: &Comparator, records: &Records, i: usize, j: usize) 
             },
             LevelTest::Within(w) => match column {
                 Column::Geo { .. } => {
-                    let (a, b) = (column.geo_at(i), column.geo_at(j));
-                    haversine_m(a.0, a.1, b.0, b.1) <= w
+                    let d = *distance.get_or_insert_with(|| {
+                        let (a, b) = (column.geo_at(i), column.geo_at(j));
+                        haversine_m(a.0, a.1, b.0, b.1)
+                    });
+                    d <= w
                 }
                 _ => (column.num_at(i) - column.num_at(j)).abs() <= w,
             },
