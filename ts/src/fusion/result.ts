@@ -24,7 +24,8 @@ export function toResult(out: NativeFusion, input: PreparedInput, extraTimings: 
   const started = performance.now();
   const { eventOffsets, eventMembers, eventClass, eventT, eventLat, eventLon, eventScore } = out;
   const { ids, nodeNames, classNames } = input;
-  const idOf = ids ? (row: number) => ids[row] : (row: number) => String(row);
+  // Columns without ids name records by row.
+  const idList = ids ?? Array.from({ length: input.length }, (_, row) => String(row));
   const nodeOf = input.columns.node;
   const count = eventT.length;
   const events = new Array<FusedEvent>(count);
@@ -36,13 +37,13 @@ export function toResult(out: NativeFusion, input: PreparedInput, extraTimings: 
     let nodes: string[];
     if (size === 1) {
       const row = eventMembers[from];
-      members[0] = idOf(row);
+      members[0] = idList[row];
       nodes = [nodeNames[nodeOf[row]]];
     } else if (size <= SMALL_EVENT) {
       nodes = [];
       for (let k = 0; k < size; k++) {
         const row = eventMembers[from + k];
-        insertSorted(members, k, idOf(row));
+        insertSorted(members, k, idList[row]);
         const name = nodeNames[nodeOf[row]];
         if (!nodes.includes(name)) insertSorted(nodes, nodes.length, name);
       }
@@ -50,7 +51,7 @@ export function toResult(out: NativeFusion, input: PreparedInput, extraTimings: 
       const names = new Set<string>();
       for (let k = 0; k < size; k++) {
         const row = eventMembers[from + k];
-        members[k] = idOf(row);
+        members[k] = idList[row];
         names.add(nodeNames[nodeOf[row]]);
       }
       // Default sort orders strings by UTF-16 code units, like `<`.
