@@ -276,22 +276,13 @@ impl<'a> BlockingIndex<'a> {
     /// Groups `subset` into cells of pass `p`: record order, cell starts, key → cell.
     fn cells<'k>(&'k self, p: usize, subset: &[u32], parallel: bool) -> CellTable<'k> {
         let keys = &self.passes[p];
-        // Sort copies of the keys (not indices into them) so the sort streams through memory.
-        let mut sorted: Vec<([i64; MAX_KEY_DIMS], u32)> = subset
-            .iter()
-            .filter(|&&i| keys.valid[i as usize])
-            .map(|&i| {
-                let mut k = [0i64; MAX_KEY_DIMS];
-                k[..keys.dims].copy_from_slice(keys.key(i));
-                (k, i)
-            })
-            .collect();
-        if parallel {
-            sorted.par_sort_unstable();
-        } else {
-            sorted.sort_unstable();
-        }
-        let order: Vec<u32> = sorted.into_iter().map(|(_, i)| i).collect();
+        let order = match keys.dims {
+            1 => sorted_by_key::<1>(keys, subset, parallel),
+            2 => sorted_by_key::<2>(keys, subset, parallel),
+            3 => sorted_by_key::<3>(keys, subset, parallel),
+            4 => sorted_by_key::<4>(keys, subset, parallel),
+            _ => sorted_by_key::<MAX_KEY_DIMS>(keys, subset, parallel),
+        };
         let dims = keys.dims;
         let mut starts = Vec::new();
         let mut last = Vec::new();
@@ -518,6 +509,27 @@ impl<'a> BlockingIndex<'a> {
         }
         stats
     }
+}
+
+/// The valid records of `subset` sorted by key, then index. Sorts copies of the keys (`N` wide,
+/// at least the pass's dimensions, zero-padded), not indices into them, so the sort streams
+/// through memory and moves no more bytes than the key needs.
+fn sorted_by_key<const N: usize>(keys: &PassKeys, subset: &[u32], parallel: bool) -> Vec<u32> {
+    let mut sorted: Vec<([i64; N], u32)> = subset
+        .iter()
+        .filter(|&&i| keys.valid[i as usize])
+        .map(|&i| {
+            let mut k = [0i64; N];
+            k[..keys.dims].copy_from_slice(keys.key(i));
+            (k, i)
+        })
+        .collect();
+    if parallel {
+        sorted.par_sort_unstable();
+    } else {
+        sorted.sort_unstable();
+    }
+    sorted.into_iter().map(|(_, i)| i).collect()
 }
 
 #[derive(Debug, Clone, Copy)]
