@@ -276,43 +276,12 @@ impl<'a> BlockingIndex<'a> {
     /// Groups `subset` into cells of pass `p`: record order, cell starts, key → cell.
     fn cells<'k>(&'k self, p: usize, subset: &[u32], parallel: bool) -> CellTable<'k> {
         let keys = &self.passes[p];
-        let order = match keys.dims {
-            1 => sorted_by_key::<1>(keys, subset, parallel),
-            2 => sorted_by_key::<2>(keys, subset, parallel),
-            3 => sorted_by_key::<3>(keys, subset, parallel),
-            4 => sorted_by_key::<4>(keys, subset, parallel),
-            _ => sorted_by_key::<MAX_KEY_DIMS>(keys, subset, parallel),
-        };
-        let dims = keys.dims;
-        let mut starts = Vec::new();
-        let mut last = Vec::new();
-        let mut rows: FxHashMap<&[i64], (u32, u32)> = FxHashMap::default();
-        let mut row_start = 0u32;
-        for (pos, &i) in order.iter().enumerate() {
-            let key = keys.key(i);
-            if pos > 0 && keys.key(order[pos - 1]) == key {
-                continue;
-            }
-            let cell = starts.len() as u32;
-            if pos > 0 {
-                let before = keys.key(order[pos - 1]);
-                if before[..dims - 1] != key[..dims - 1] {
-                    rows.insert(&before[..dims - 1], (row_start, cell));
-                    row_start = cell;
-                }
-            }
-            starts.push(pos as u32);
-            last.push(key[dims - 1]);
-        }
-        if let Some(&i) = order.last() {
-            rows.insert(&keys.key(i)[..dims - 1], (row_start, starts.len() as u32));
-        }
-        starts.push(order.len() as u32);
-        CellTable {
-            order,
-            starts,
-            last,
-            rows,
+        match keys.dims {
+            1 => cell_table::<1>(keys, subset, parallel),
+            2 => cell_table::<2>(keys, subset, parallel),
+            3 => cell_table::<3>(keys, subset, parallel),
+            4 => cell_table::<4>(keys, subset, parallel),
+            _ => cell_table::<MAX_KEY_DIMS>(keys, subset, parallel),
         }
     }
 
@@ -511,10 +480,14 @@ impl<'a> BlockingIndex<'a> {
     }
 }
 
-/// The valid records of `subset` sorted by key, then index. Sorts copies of the keys (`N` wide,
-/// at least the pass's dimensions, zero-padded), not indices into them, so the sort streams
-/// through memory and moves no more bytes than the key needs.
-fn sorted_by_key<const N: usize>(keys: &PassKeys, subset: &[u32], parallel: bool) -> Vec<u32> {
+/// The cell table of the valid records of `subset`. Sorts copies of the keys (`N` wide, at least
+/// the pass's dimensions, zero-padded), not indices into them, and finds cell and row edges on
+/// the sorted copies, so both stream through memory.
+fn cell_table<'k, const N: usize>(
+    keys: &'k PassKeys,
+    subset: &[u32],
+    parallel: bool,
+) -> CellTable<'k> {
     let mut sorted: Vec<([i64; N], u32)> = subset
         .iter()
         .filter(|&&i| keys.valid[i as usize])
@@ -529,7 +502,36 @@ fn sorted_by_key<const N: usize>(keys: &PassKeys, subset: &[u32], parallel: bool
     } else {
         sorted.sort_unstable();
     }
-    sorted.into_iter().map(|(_, i)| i).collect()
+    let dims = keys.dims;
+    let mut starts = Vec::new();
+    let mut last = Vec::new();
+    let mut rows: FxHashMap<&[i64], (u32, u32)> = FxHashMap::default();
+    let mut row_start = 0u32;
+    for pos in 0..sorted.len() {
+        let key = &sorted[pos].0[..dims];
+        if pos > 0 && &sorted[pos - 1].0[..dims] == key {
+            continue;
+        }
+        let cell = starts.len() as u32;
+        if pos > 0 && sorted[pos - 1].0[..dims - 1] != key[..dims - 1] {
+            // The row map borrows the prefix from the records' own keys.
+            rows.insert(&keys.key(sorted[pos - 1].1)[..dims - 1], (row_start, cell));
+            row_start = cell;
+        }
+        starts.push(pos as u32);
+        last.push(key[dims - 1]);
+    }
+    if let Some(&(_, i)) = sorted.last() {
+        rows.insert(&keys.key(i)[..dims - 1], (row_start, starts.len() as u32));
+    }
+    starts.push(sorted.len() as u32);
+    let order = sorted.into_iter().map(|(_, i)| i).collect();
+    CellTable {
+        order,
+        starts,
+        last,
+        rows,
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
