@@ -63,9 +63,18 @@ impl<'a> Clusters<'a> {
         } else {
             (rb, ra)
         };
-        let moved = self.take_nodes(small);
-        let kept = self.take_nodes(big);
-        self.nodes[big as usize] = merge_sorted(kept, moved);
+        let mut kept = self.take_nodes(big);
+        if self.nodes[small as usize].is_empty() {
+            // A single record joins: insert its node in place (no new list).
+            let n = self.node[small as usize];
+            if let Err(at) = kept.binary_search(&n) {
+                kept.insert(at, n);
+            }
+        } else {
+            let moved = std::mem::take(&mut self.nodes[small as usize]);
+            kept = merge_sorted(kept, moved);
+        }
+        self.nodes[big as usize] = kept;
         self.parent[small as usize] = big;
         true
     }
