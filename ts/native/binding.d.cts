@@ -50,7 +50,8 @@ export interface NativeColumns {
 
 /**
  * One column, in the member that matches the field's kind: `codes` + `dictionary` for
- * category, `text` for text, `values` for number and time, `lat` + `lon` for geo.
+ * category, `text` for text, `values` for number and time, `lat` + `lon` for geo. An optional
+ * field with no member at all is missing in every row (nothing crosses the boundary for it).
  */
 export interface NativeField {
   /** Category codes (`0xFFFFFFFF` = missing). */

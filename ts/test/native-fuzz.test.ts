@@ -50,6 +50,19 @@ describe('native binding fuzz', () => {
     expect(codes.get('ERR_FUSION_INPUT')).toBeGreaterThan(1000);
   });
 
+  it('takes an empty column as all-missing for an optional field only', () => {
+    const config = JSON.stringify(sensorPreset());
+    const node = Uint32Array.of(0, 1);
+    const cls = { codes: Uint32Array.of(0, 0), dictionary: ['car'] };
+    const t = { values: Float64Array.of(1_767_225_600_000, 1_767_225_600_500) };
+    const pos = { lat: Float64Array.of(48.1, 48.1), lon: Float64Array.of(11.5, 11.5) };
+    const out = native.fuseColumns(config, { node, fields: [cls, t, pos, {}] }, 'index');
+    expect(Array.from(out.eventOffsets)).toEqual([0, 2]);
+    expect(() => native.fuseColumns(config, { node, fields: [cls, {}, pos, {}] }, 'index')).toThrow(
+      expect.objectContaining({ code: 'ERR_FUSION_INPUT', message: 'field "t": column needs `values`' }),
+    );
+  });
+
   it('rejects an unknown method and a malformed config with stable codes', () => {
     const columns = { node: new Uint32Array(0), fields: [] } as never;
     expect(() => native.fuseColumns('{', columns, 'index')).toThrow(expect.objectContaining({ code: 'ERR_FUSION_CONFIG' }));

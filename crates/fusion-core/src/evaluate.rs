@@ -24,10 +24,10 @@ pub struct ClusterQuality {
 
 /// Cluster label of each of `n` records from fused events (the event's position); records in
 /// no event get `u32::MAX`.
-pub fn labels_from_events(events: &[crate::FusedEvent], n: usize) -> Vec<u32> {
+pub fn labels_from_events(events: &crate::Events, n: usize) -> Vec<u32> {
     let mut label = vec![u32::MAX; n];
     for (e, event) in events.iter().enumerate() {
-        for &m in &event.members {
+        for &m in event.members {
             label[m as usize] = e as u32;
         }
     }

@@ -22,11 +22,11 @@ pub enum Method {
     Pairwise,
 }
 
-/// One fused event.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FusedEvent {
+/// One fused event (a view into [`Events`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FusedEvent<'a> {
     /// Record indices, ascending.
-    pub members: Vec<u32>,
+    pub members: &'a [u32],
     /// Majority code of the class field (ties to the smaller string), if the schema has one.
     pub class: Option<u32>,
     /// Mean time, NaN without a time field.
@@ -52,10 +52,51 @@ pub struct FusionStats {
     pub timings_ms: Vec<(&'static str, f64)>,
 }
 
-/// Fused events (sorted by time, then first member) and stats.
+/// Fused events in columns, sorted by time, then first member: event `e` has the records
+/// `members[offsets[e] .. offsets[e + 1]]` (ascending). Columns, not a `Vec` per event, so a
+/// million records cost a handful of allocations and cross to JS as typed arrays.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Events {
+    pub offsets: Vec<u32>,
+    pub members: Vec<u32>,
+    pub class: Vec<Option<u32>>,
+    pub t: Vec<f64>,
+    pub lat: Vec<f64>,
+    pub lon: Vec<f64>,
+    pub score: Vec<f64>,
+}
+
+impl Events {
+    pub fn len(&self) -> usize {
+        self.t.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.t.is_empty()
+    }
+
+    /// Event `e`.
+    pub fn get(&self, e: usize) -> FusedEvent<'_> {
+        FusedEvent {
+            members: &self.members[self.offsets[e] as usize..self.offsets[e + 1] as usize],
+            class: self.class[e],
+            t: self.t[e],
+            lat: self.lat[e],
+            lon: self.lon[e],
+            score: self.score[e],
+        }
+    }
+
+    /// Every event, in order.
+    pub fn iter(&self) -> impl Iterator<Item = FusedEvent<'_>> {
+        (0..self.len()).map(|e| self.get(e))
+    }
+}
+
+/// Fused events and stats.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FusionOutput {
-    pub events: Vec<FusedEvent>,
+    pub events: Events,
     pub stats: FusionStats,
 }
 
@@ -131,40 +172,89 @@ pub fn fuse_with(records: &Records, config: &Compiled, method: Method) -> Result
     let started = Instant::now();
     let n = records.len();
     let roots: Vec<u32> = (0..n as u32).map(|i| clusters.find(i)).collect();
-    // Members per root, in index order.
+    // Groups numbered in order of their first (smallest) record; members laid out flat.
     let mut slot = vec![u32::MAX; n];
-    let mut groups: Vec<Vec<u32>> = Vec::new();
+    let mut group_of = vec![0u32; n];
+    let mut sizes: Vec<u32> = Vec::new();
     for (i, &r) in roots.iter().enumerate() {
         let s = &mut slot[r as usize];
         if *s == u32::MAX {
-            *s = groups.len() as u32;
-            groups.push(Vec::new());
+            *s = sizes.len() as u32;
+            sizes.push(0);
         }
-        groups[*s as usize].push(i as u32);
+        group_of[i] = *s;
+        sizes[*s as usize] += 1;
     }
-    let mut score_sum = vec![0.0f64; groups.len()];
-    let mut score_count = vec![0u64; groups.len()];
+    let groups = sizes.len();
+    let mut starts = Vec::with_capacity(groups + 1);
+    starts.push(0u32);
+    for &size in &sizes {
+        starts.push(starts.last().copied().unwrap_or(0) + size);
+    }
+    let mut fill = starts.clone();
+    let mut flat = vec![0u32; n];
+    for (i, &g) in group_of.iter().enumerate() {
+        flat[fill[g as usize] as usize] = i as u32;
+        fill[g as usize] += 1;
+    }
+    let mut score_sum = vec![0.0f64; groups];
+    let mut score_count = vec![0u64; groups];
     for &(_, (i, j), prob) in &accepted {
         if roots[i as usize] == roots[j as usize] {
-            let g = slot[roots[i as usize] as usize] as usize;
+            let g = group_of[i as usize] as usize;
             score_sum[g] += prob;
             score_count[g] += 1;
         }
     }
     let matched = score_count.iter().sum();
-    let mut events: Vec<FusedEvent> = groups
+    let members_of = |g: usize| &flat[starts[g] as usize..starts[g + 1] as usize];
+    let summaries: Vec<Summary> = (0..groups)
         .into_par_iter()
-        .enumerate()
-        .map(|(g, members)| {
-            let score = if score_count[g] == 0 {
-                0.0
-            } else {
-                score_sum[g] / score_count[g] as f64
-            };
-            describe(records, config, members, score)
-        })
+        .map(|g| describe(records, config, members_of(g)))
         .collect();
-    events.par_sort_unstable_by(|a, b| a.t.total_cmp(&b.t).then(a.members[0].cmp(&b.members[0])));
+    let mut order: Vec<u32> = (0..groups as u32).collect();
+    order.par_sort_unstable_by(|&a, &b| {
+        summaries[a as usize]
+            .t
+            .total_cmp(&summaries[b as usize].t)
+            .then(members_of(a as usize)[0].cmp(&members_of(b as usize)[0]))
+    });
+    let mut offsets = Vec::with_capacity(groups + 1);
+    offsets.push(0u32);
+    for &g in &order {
+        offsets.push(offsets.last().copied().unwrap_or(0) + sizes[g as usize]);
+    }
+    let events = Events {
+        offsets,
+        members: order
+            .par_iter()
+            .flat_map_iter(|&g| members_of(g as usize).iter().copied())
+            .collect(),
+        class: order
+            .par_iter()
+            .map(|&g| summaries[g as usize].class)
+            .collect(),
+        t: order.par_iter().map(|&g| summaries[g as usize].t).collect(),
+        lat: order
+            .par_iter()
+            .map(|&g| summaries[g as usize].lat)
+            .collect(),
+        lon: order
+            .par_iter()
+            .map(|&g| summaries[g as usize].lon)
+            .collect(),
+        score: order
+            .par_iter()
+            .map(|&g| {
+                let g = g as usize;
+                if score_count[g] == 0 {
+                    0.0
+                } else {
+                    score_sum[g] / score_count[g] as f64
+                }
+            })
+            .collect(),
+    };
     timings.push(("events", ms(started)));
 
     Ok(FusionOutput {
@@ -181,11 +271,19 @@ pub fn fuse_with(records: &Records, config: &Compiled, method: Method) -> Result
     })
 }
 
-fn describe(records: &Records, config: &Compiled, members: Vec<u32>, score: f64) -> FusedEvent {
+/// What describes an event besides its members and score.
+struct Summary {
+    class: Option<u32>,
+    t: f64,
+    lat: f64,
+    lon: f64,
+}
+
+fn describe(records: &Records, config: &Compiled, members: &[u32]) -> Summary {
     let class = config.class_field.and_then(|f| match &records.columns[f] {
         Column::Category { codes, dictionary } => {
             let mut counts: Vec<(u32, u32)> = Vec::new();
-            for &m in &members {
+            for &m in members {
                 let c = codes[m as usize];
                 if c == crate::records::MISSING_CODE {
                     continue;
@@ -233,12 +331,5 @@ fn describe(records: &Records, config: &Compiled, members: Vec<u32>, score: f64)
             )
         })
         .unwrap_or((f64::NAN, f64::NAN));
-    FusedEvent {
-        members,
-        class,
-        t,
-        lat,
-        lon,
-        score,
-    }
+    Summary { class, t, lat, lon }
 }

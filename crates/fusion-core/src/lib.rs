@@ -23,5 +23,5 @@ pub mod scoring;
 
 pub use config::FusionConfig;
 pub use error::{FusionError, FusionErrorKind};
-pub use fuse::{fuse, FusedEvent, FusionOutput, FusionStats};
+pub use fuse::{fuse, Events, FusedEvent, FusionOutput, FusionStats};
 pub use records::{Column, Records};

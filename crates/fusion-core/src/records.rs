@@ -36,6 +36,23 @@ impl Column {
         }
     }
 
+    /// A column of `kind` with no value in any of its `n` rows.
+    pub fn all_missing(kind: FieldKind, n: usize) -> Self {
+        match kind {
+            FieldKind::Category => Column::Category {
+                codes: vec![MISSING_CODE; n],
+                dictionary: Vec::new(),
+            },
+            FieldKind::Text => Column::Text(vec![None; n]),
+            FieldKind::Number => Column::Number(vec![f64::NAN; n]),
+            FieldKind::Time => Column::Time(vec![f64::NAN; n]),
+            FieldKind::Geo => Column::Geo {
+                lat: vec![f64::NAN; n],
+                lon: vec![f64::NAN; n],
+            },
+        }
+    }
+
     pub fn len(&self) -> usize {
         match self {
             Column::Category { codes, .. } => codes.len(),

@@ -8,7 +8,8 @@ use napi_derive::napi;
 use crate::error::{input_error, ErrorCode};
 
 /// One column, in the member that matches the field's kind: `codes` + `dictionary` for
-/// category, `text` for text, `values` for number and time, `lat` + `lon` for geo.
+/// category, `text` for text, `values` for number and time, `lat` + `lon` for geo. An optional
+/// field with no member at all is missing in every row (nothing crosses the boundary for it).
 #[napi(object)]
 pub struct NativeField {
     /// Category codes (`0xFFFFFFFF` = missing).
@@ -42,9 +43,20 @@ pub fn to_records(columns: &NativeColumns, config: &Compiled) -> Result<Records,
             columns.fields.len()
         )));
     }
+    let n = columns.node.len();
     let mut out = Vec::with_capacity(columns.fields.len());
     for (spec, field) in config.fields.iter().zip(&columns.fields) {
         let name = spec.name.as_str();
+        let empty = field.codes.is_none()
+            && field.dictionary.is_none()
+            && field.text.is_none()
+            && field.values.is_none()
+            && field.lat.is_none()
+            && field.lon.is_none();
+        if empty && spec.optional {
+            out.push(Column::all_missing(spec.kind, n));
+            continue;
+        }
         out.push(match spec.kind {
             FieldKind::Category => Column::Category {
                 codes: need(field.codes.as_ref(), name, "codes")?.to_vec(),

@@ -63,35 +63,21 @@ pub struct NativeFusion {
 }
 
 fn to_native(out: FusionOutput) -> NativeFusion {
-    let n = out.events.len();
-    let mut offsets = Vec::with_capacity(n + 1);
-    let mut members = Vec::with_capacity(out.stats.records as usize);
-    let (mut class, mut t, mut lat, mut lon, mut score) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    offsets.push(0u32);
-    for e in &out.events {
-        members.extend_from_slice(&e.members);
-        offsets.push(members.len() as u32);
-        class.push(e.class.map(|c| c as i32).unwrap_or(-1));
-        t.push(e.t);
-        lat.push(e.lat);
-        lon.push(e.lon);
-        score.push(e.score);
-    }
+    let events = out.events;
+    let class: Vec<i32> = events
+        .class
+        .iter()
+        .map(|c| c.map(|c| c as i32).unwrap_or(-1))
+        .collect();
     let s = out.stats;
     NativeFusion {
-        event_offsets: offsets.into(),
-        event_members: members.into(),
+        event_offsets: events.offsets.into(),
+        event_members: events.members.into(),
         event_class: class.into(),
-        event_t: t.into(),
-        event_lat: lat.into(),
-        event_lon: lon.into(),
-        event_score: score.into(),
+        event_t: events.t.into(),
+        event_lat: events.lat.into(),
+        event_lon: events.lon.into(),
+        event_score: events.score.into(),
         stats: NativeStats {
             records: s.records as f64,
             blocks: s.blocks as f64,

@@ -118,6 +118,7 @@ function fieldColumn(spec: FieldSpec, records: ArrayLike<Record<string, unknown>
     case 'text': {
       const read = pathReader(typeof spec.from === 'string' ? spec.from : name);
       const text = new Array<string | null>(n);
+      let present = 0;
       for (let row = 0; row < n; row++) {
         const v = read(records[row]);
         if (v === undefined || v === null) {
@@ -127,9 +128,11 @@ function fieldColumn(spec: FieldSpec, records: ArrayLike<Record<string, unknown>
           inputError(`row ${row}: field "${name}" must be a string, got ${describe(v)}`);
         } else {
           text[row] = v;
+          present++;
         }
       }
-      return { field: { text } };
+      // An optional text field nobody filled in need not cross the boundary row by row.
+      return { field: present === 0 && n > 0 ? {} : { text } };
     }
     case 'number':
     case 'time': {
@@ -276,7 +279,8 @@ export function prepareColumns(input: FusionColumns, config: FusionConfig, check
       cls: { codes: input.cls, dictionary: input.classNames },
       t: { values: input.t },
       pos: { lat: input.lat, lon: input.lon },
-      label: { text: new Array<string | null>(n).fill(null) },
+      // No labels in sensor columns: an empty column is missing in every row.
+      label: {},
     };
     fields = config.fields.map((f) => {
       const field = byName[f.name];
