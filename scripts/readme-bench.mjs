@@ -41,12 +41,11 @@ The columns are:
 ${fusionRows.join('\n')}
 
 From 100k to 1M records, time grew ${f(g.bulkMedianMs * 10)}× for \`fuseColumns\` and ${f(g.fuseColumnsMedianMs * 10)}× for
-\`fuse(columns)\`, against 10× for linear growth. The native phases alone, timed inside Rust,
-grew ${f(g.nativeMs * 10)}×. The working set outgrows the caches: the blocking keys, the sort
-buffers and the gates' random reads all grow. The object path also makes V8 build and collect
-about 370k event objects with a million id strings. Run without Node
+\`fuse(columns)\`, against 10× for linear growth. The working set outgrows the caches: the
+blocking keys, the sort buffers and the gates' random reads all grow. The object path also
+makes V8 build and collect about 370k event objects with a million id strings. Run without Node
 (\`cargo run --release -p fusion-core --example profile_fusion -- 200000\`), the pipeline took
-about 580 ms at 1M records.
+about 510 ms at 1M records and 46 ms at 100k, 11× for 10× the records.
 
 ### Peers: \`bash bench/peers/setup.sh && node bench/peers/run.mjs --big\` → \`bench/results/peers-splink.json\`
 
