@@ -9,9 +9,9 @@ use crate::cluster::Clusters;
 use crate::config::Compiled;
 use crate::error::Result;
 use crate::geo::centroid;
+use crate::pairwise;
 use crate::records::{Column, Records};
 use crate::scoring::score_pairs;
-use crate::{pairwise, FusionError};
 
 /// How candidate pairs are found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,16 +133,21 @@ fn find_candidates(
 
 /// Fuses records with the chosen candidate method. Both methods give the same output.
 pub fn fuse_with(records: &Records, config: &Compiled, method: Method) -> Result<FusionOutput> {
-    if records.len() >= u32::MAX as usize {
-        return Err(FusionError::input(format!(
-            "too many records: {}",
-            records.len()
-        )));
-    }
-    let mut timings = Vec::new();
     let started = Instant::now();
     records.validate(config)?;
-    timings.push(("validate", ms(started)));
+    Ok(fuse_validated(records, config, method, ms(started)))
+}
+
+/// Fuses records that already passed [`Records::validate`] against `config` (for callers that
+/// validate up front, such as a task queued for another thread); `validate_ms` is reported as
+/// the validation phase.
+pub fn fuse_validated(
+    records: &Records,
+    config: &Compiled,
+    method: Method,
+    validate_ms: f64,
+) -> FusionOutput {
+    let mut timings = vec![("validate", validate_ms)];
 
     let started = Instant::now();
     let (pairs, block_stats) = find_candidates(records, config, method);
@@ -257,7 +262,7 @@ pub fn fuse_with(records: &Records, config: &Compiled, method: Method) -> Result
     };
     timings.push(("events", ms(started)));
 
-    Ok(FusionOutput {
+    FusionOutput {
         events,
         stats: FusionStats {
             records: n as u64,
@@ -268,7 +273,7 @@ pub fn fuse_with(records: &Records, config: &Compiled, method: Method) -> Result
             matched,
             timings_ms: timings,
         },
-    })
+    }
 }
 
 /// What describes an event besides its members and score.

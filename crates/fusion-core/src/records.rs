@@ -126,6 +126,12 @@ impl Records {
     /// Errors are `ERR_FUSION_INPUT` and name the field and row.
     pub fn validate(&self, config: &Compiled) -> Result<()> {
         let n = self.len();
+        if n >= u32::MAX as usize {
+            return Err(FusionError::input(format!(
+                "too many records: {n}; at most {}",
+                u32::MAX - 1
+            )));
+        }
         if self.columns.len() != config.fields.len() {
             return Err(FusionError::input(format!(
                 "expected {} columns (one per field), got {}",

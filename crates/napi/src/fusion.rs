@@ -2,7 +2,7 @@
 
 use fusion_core::config::{Compiled, FusionConfig};
 use fusion_core::evaluate::{evaluate_blocking, evaluate_clusters};
-use fusion_core::fuse::{candidate_pairs, fuse_with, FusionOutput, Method};
+use fusion_core::fuse::{candidate_pairs, fuse_validated, fuse_with, FusionOutput, Method};
 use fusion_core::generator::{generate, FleetSpec, CLASSES};
 use fusion_core::preset::{sensor, SensorOptions};
 use fusion_core::records::Records;
@@ -117,6 +117,7 @@ pub fn fuse_columns(
 pub struct FuseTask {
     config: Compiled,
     records: Records,
+    validate_ms: f64,
 }
 
 #[napi]
@@ -125,8 +126,12 @@ impl Task for FuseTask {
     type JsValue = NativeFusion;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        fuse_with(&self.records, &self.config, Method::Index)
-            .map_err(|e| Error::new(Status::InvalidArg, e.to_string()))
+        Ok(fuse_validated(
+            &self.records,
+            &self.config,
+            Method::Index,
+            self.validate_ms,
+        ))
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
@@ -143,11 +148,14 @@ pub fn fuse_columns_async(
 ) -> Result<AsyncTask<FuseTask>, ErrorCode> {
     let compiled = compile(&config)?;
     let records = to_records(&columns, &compiled)?;
+    let started = std::time::Instant::now();
     records.validate(&compiled).map_err(coded)?;
+    let validate_ms = started.elapsed().as_secs_f64() * 1e3;
     Ok(AsyncTask::with_optional_signal(
         FuseTask {
             config: compiled,
             records,
+            validate_ms,
         },
         signal,
     ))

@@ -88,6 +88,30 @@ function checkName(value: unknown, what: string, row: number): string {
   return value;
 }
 
+/**
+ * Reads a string field of every record: `take(row, value)` gets the string, or `null` for a
+ * missing value (after `missing(row)` accepted it); anything else is an input error.
+ */
+function readStrings(
+  spec: FieldSpec,
+  records: ArrayLike<Record<string, unknown>>,
+  missing: (row: number) => void,
+  take: (row: number, value: string | null) => void,
+): void {
+  const read = pathReader(typeof spec.from === 'string' ? spec.from : spec.name);
+  for (let row = 0; row < records.length; row++) {
+    const v = read(records[row]);
+    if (v === undefined || v === null) {
+      missing(row);
+      take(row, null);
+    } else if (typeof v !== 'string') {
+      inputError(`row ${row}: field "${spec.name}" must be a string, got ${describe(v)}`);
+    } else {
+      take(row, v);
+    }
+  }
+}
+
 /** Builds one field's column from record objects. */
 function fieldColumn(spec: FieldSpec, records: ArrayLike<Record<string, unknown>>): { field: NativeField; dictionary?: string[] } {
   const n = records.length;
@@ -97,40 +121,22 @@ function fieldColumn(spec: FieldSpec, records: ArrayLike<Record<string, unknown>
   };
   switch (spec.kind) {
     case 'category': {
-      const read = pathReader(typeof spec.from === 'string' ? spec.from : name);
       const dict = new Dictionary();
       const codes = new Uint32Array(n);
-      for (let row = 0; row < n; row++) {
-        const v = read(records[row]);
-        if (v === undefined || v === null) {
-          missing(row);
-          codes[row] = MISSING_CODE;
-        } else if (typeof v !== 'string') {
-          inputError(`row ${row}: field "${name}" must be a string, got ${describe(v)}`);
-        } else if (v.length > MAX_NAME_LENGTH) {
-          inputError(`row ${row}: field "${name}" is longer than ${MAX_NAME_LENGTH} characters`);
-        } else {
-          codes[row] = dict.code(v);
-        }
-      }
+      readStrings(spec, records, missing, (row, v) => {
+        if (v === null) codes[row] = MISSING_CODE;
+        else if (v.length > MAX_NAME_LENGTH) inputError(`row ${row}: field "${name}" is longer than ${MAX_NAME_LENGTH} characters`);
+        else codes[row] = dict.code(v);
+      });
       return { field: { codes, dictionary: dict.names }, dictionary: dict.names };
     }
     case 'text': {
-      const read = pathReader(typeof spec.from === 'string' ? spec.from : name);
       const text = new Array<string | null>(n);
       let present = 0;
-      for (let row = 0; row < n; row++) {
-        const v = read(records[row]);
-        if (v === undefined || v === null) {
-          missing(row);
-          text[row] = null;
-        } else if (typeof v !== 'string') {
-          inputError(`row ${row}: field "${name}" must be a string, got ${describe(v)}`);
-        } else {
-          text[row] = v;
-          present++;
-        }
-      }
+      readStrings(spec, records, missing, (row, v) => {
+        text[row] = v;
+        if (v !== null) present++;
+      });
       // An optional text field nobody filled in need not cross the boundary row by row.
       return { field: present === 0 && n > 0 ? {} : { text } };
     }

@@ -2,7 +2,7 @@
 import { native } from '../native.js';
 import { Dictionary } from './dictionary.js';
 import { fusionError } from './errors.js';
-import { prepareForNative, type FusionInput } from './fuse.js';
+import { prepare, type FusionInput } from './fuse.js';
 import { sensorPreset } from './preset.js';
 import type { FusionColumns, FusionConfig, FusionResult } from './types.js';
 
@@ -71,7 +71,7 @@ export function evaluateBlocking(
   truth: Record<string, string | null> | Int32Array,
   config: FusionConfig = sensorPreset(),
 ): BlockingQuality {
-  const { input, configJson } = prepareForNative(records, config);
+  const { input, configJson } = prepare(records, config);
   let labels: Int32Array;
   if (truth instanceof Int32Array) labels = truth;
   else {

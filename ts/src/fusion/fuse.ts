@@ -42,7 +42,8 @@ function configJson(config: FusionConfig): string {
  */
 type IdCheck = 'now' | 'deferred' | 'ignore';
 
-function prepare(records: FusionInput | FusionColumns, config: FusionConfig, ids: IdCheck = 'now'): Prepared {
+/** Checks config and input and builds the native columns (shared by every entry point). */
+export function prepare(records: FusionInput | FusionColumns, config: FusionConfig, ids: IdCheck = 'now'): Prepared {
   const started = performance.now();
   const json = configJson(config);
   const input = Array.isArray(records)
@@ -148,9 +149,4 @@ export function candidatePairs(
   const pairs = new Array<[number, number]>(flat.length / 2);
   for (let k = 0; k < pairs.length; k++) pairs[k] = [flat[2 * k], flat[2 * k + 1]];
   return pairs;
-}
-
-/** Internal: prepared input for evaluators that need native columns. */
-export function prepareForNative(records: FusionInput | FusionColumns, config: FusionConfig): Prepared {
-  return prepare(records, config);
 }
