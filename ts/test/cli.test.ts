@@ -49,8 +49,8 @@ describe('fleetscale CLI', () => {
     expect(execFileSync(process.execPath, [cli, '--help'], { encoding: 'utf8' })).toMatch(/fleetscale generate/);
   });
 
-  it('demo prints both algorithms and the quality', () => {
-    const demo = run(['demo', '--nodes', '200', '--runs', '1']);
+  it('compare prints both algorithms and the quality', () => {
+    const demo = run(['compare', '--nodes', '200', '--runs', '1']);
     expect(demo.status, demo.stderr).toBe(0);
     expect(demo.stdout).toMatch(/global blocking index/);
     expect(demo.stdout).toMatch(/same events: yes/);

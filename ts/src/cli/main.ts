@@ -4,14 +4,23 @@ import { readFileSync } from 'node:fs';
 
 import { isFusionError } from '../fusion/errors.js';
 import { UsageError } from './args.js';
+import { compareCommand, compareUsage } from './compare.js';
 import { demoCommand, demoUsage } from './demo.js';
+import { fleetCommand, fleetUsage } from './fleet.js';
 import { fuseCommand, fuseUsage } from './fuse.js';
 import { generateCommand, generateUsage } from './generate.js';
+import { hubCommand, hubUsage } from './hub.js';
+import { tokenCommand, tokenUsage } from './token.js';
+import { isHubError } from '../hub/errors.js';
 
 const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: string }> = {
   demo: { run: demoCommand, usage: demoUsage },
+  hub: { run: hubCommand, usage: hubUsage },
+  fleet: { run: fleetCommand, usage: fleetUsage },
+  token: { run: tokenCommand, usage: tokenUsage },
   generate: { run: generateCommand, usage: generateUsage },
   fuse: { run: fuseCommand, usage: fuseUsage },
+  compare: { run: compareCommand, usage: compareUsage },
 };
 
 const help = `fleetscale — run a hub and its fleet at scale
@@ -51,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`fleetscale ${name}: ${e.message}\n${command.usage}\n`);
       return 2;
     }
-    if (isFusionError(e)) {
+    if (isFusionError(e) || isHubError(e)) {
       process.stderr.write(`fleetscale ${name}: ${e.code}: ${e.message}\n`);
       return 1;
     }

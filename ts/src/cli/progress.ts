@@ -5,14 +5,15 @@ export class ProgressBar {
 
   constructor(
     private readonly label: string,
-    private readonly total: number,
+    private total: number,
     private readonly stream: NodeJS.WriteStream = process.stderr,
   ) {
     this.tty = Boolean(stream.isTTY);
   }
 
-  /** Shows progress `done` of `total` (redrawn at most 20 times a second). */
-  update(done: number): void {
+  /** Shows progress `done` of `total` (redrawn at most 20 times a second); `total` may grow. */
+  update(done: number, total = this.total): void {
+    this.total = total;
     if (!this.tty) return;
     const now = Date.now();
     if (now - this.lastDraw < 50 && done < this.total) return;

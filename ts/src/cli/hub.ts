@@ -1,0 +1,54 @@
+/** `fleetscale hub`: the HTTP hub on the embedded store (or PostgreSQL). */
+import { startHub, type RunningHub } from '../hub/server.js';
+import { numberOption, parseArgs, UsageError } from './args.js';
+
+export const hubUsage = `fleetscale hub [--port 8080] [--host 127.0.0.1] [--data ./fleetscale-data] [--pg <url>]
+              [--round-deadline-ms 30000] [--log-level warn]
+  Starts the hub: the three-phase round protocol under /v1, the dashboard at /, /healthz and
+  /metrics. Observations are kept in the data directory's write-ahead log (fsync, group
+  commit); the hub secret is FLEETSCALE_SECRET or is generated into the data directory.`;
+
+export type HubCliOptions = { port: number; host: string; dataDir: string; pgUrl?: string; roundDeadlineMs: number; logLevel: string };
+
+export function parseHubOptions(argv: string[], extraFlags: readonly string[] = [], extraValued: readonly string[] = []) {
+  const args = parseArgs(argv, extraFlags, ['port', 'host', 'data', 'pg', 'round-deadline-ms', 'log-level', ...extraValued]);
+  const options: HubCliOptions = {
+    port: numberOption(args, 'port', 8080, { integer: true, min: 0 }),
+    host: String(args.options.get('host') ?? '127.0.0.1'),
+    dataDir: String(args.options.get('data') ?? './fleetscale-data'),
+    pgUrl: args.options.has('pg') ? String(args.options.get('pg')) : undefined,
+    roundDeadlineMs: numberOption(args, 'round-deadline-ms', 30_000, { integer: true, min: 1 }),
+    logLevel: String(args.options.get('log-level') ?? 'warn'),
+  };
+  if (options.port > 65535) throw new UsageError(`--port must be <= 65535, got ${options.port}`);
+  return { args, options };
+}
+
+/** Starts a hub from CLI options. */
+export async function startHubFromCli(options: HubCliOptions): Promise<RunningHub> {
+  if (options.pgUrl !== undefined) throw new UsageError('--pg: the PostgreSQL store is not built yet');
+  return startHub({ ...options, logger: { level: options.logLevel } });
+}
+
+/** Closes the hub on SIGINT / SIGTERM (a second signal exits at once). */
+export function closeOnSignal(hub: RunningHub): Promise<void> {
+  return new Promise((resolve) => {
+    let closing = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (closing) process.exit(130);
+      closing = true;
+      process.stderr.write(`\nfleetscale hub: ${signal}, closing\n`);
+      void hub.close().then(resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+export async function hubCommand(argv: string[]): Promise<void> {
+  const { options } = parseHubOptions(argv);
+  const hub = await startHubFromCli(options);
+  process.stdout.write(`fleetscale hub listening on ${hub.url} (store: ${hub.store.kind}${options.pgUrl ? '' : `, data: ${options.dataDir}`})\n`);
+  process.stdout.write(`  dashboard ${hub.url}/   metrics ${hub.url}/metrics   admin token: fleetscale token admin --data ${options.dataDir}\n`);
+  await closeOnSignal(hub);
+}

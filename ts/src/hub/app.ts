@@ -1,0 +1,258 @@
+/**
+ * The hub as a fastify plugin: routes with TypeBox schemas, one error handler, load shedding
+ * (`@fastify/under-pressure`), metrics. `server.ts` builds an instance around it and listens;
+ * tests register it on their own instances.
+ */
+import underPressure from '@fastify/under-pressure';
+import { TypeBoxValidatorCompiler, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+
+import { fuse } from '../fusion/fuse.js';
+import type { FusionConfig } from '../fusion/types.js';
+import { HubError, isHubError, type HubErrorCode } from './errors.js';
+import { HubMetrics } from './metrics.js';
+import { RoundEngine } from './rounds.js';
+import {
+  AnnounceBody,
+  AnnounceReply,
+  CloseReply,
+  errorReplies,
+  FuseBody,
+  FusionResultSchema,
+  HealthReply,
+  MAX_BATCH_RECORDS,
+  ObservationsBody,
+  ObservationsReply,
+  ResultQuery,
+  RoundList,
+  RoundParams,
+  RoundSummarySchema,
+} from './schemas.js';
+import type { RoundStore } from './store/types.js';
+import { ADMIN_NODE, TokenChecker } from './tokens.js';
+import { Type } from 'typebox';
+
+export type HubAppOptions = {
+  store: RoundStore;
+  /** The hub secret that node tokens are HMACs under. */
+  secret: string;
+  /** Default time from a round's first announce to its forced close (ms; default 30 s). */
+  roundDeadlineMs?: number;
+  fusion?: FusionConfig;
+  /** Body size limit of batch routes (bytes; default 4 MiB). */
+  bodyLimit?: number;
+  /** Body size limit of the stateless `/v1/fuse` (bytes; default 64 MiB). */
+  fuseBodyLimit?: number;
+  /** Load shedding: 503 + Retry-After beyond these (event-loop delay ms, heap bytes). */
+  pressure?: { maxEventLoopDelayMs?: number; maxHeapUsedBytes?: number; retryAfterS?: number };
+  /** How often to look for rounds past their deadline (ms; default 1000). */
+  sweepMs?: number;
+  /** Default clock; tests move it. */
+  now?: () => number;
+  /** Served at `/` when given (the dashboard). */
+  dashboardHtml?: string;
+};
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    rounds: RoundEngine;
+    hubMetrics: HubMetrics;
+  }
+  interface FastifyRequest {
+    /** The JSON body as received: stored as is, and digested to recognise retries. */
+    rawJson?: string;
+  }
+}
+
+/** Maps whatever a route or fastify threw onto the hub's codes. */
+function toHubError(error: FastifyError): HubError {
+  if (isHubError(error)) return error;
+  if (error.validation) {
+    const tooMany = error.validation.some((v) => v.keyword === 'maxItems' && v.instancePath === '/records');
+    if (tooMany && error.validationContext === 'body') {
+      return new HubError('ERR_BATCH_TOO_LARGE', `a batch carries at most ${MAX_BATCH_RECORDS} observations`);
+    }
+    return new HubError('ERR_VALIDATION', error.message);
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HubError('ERR_BODY_TOO_LARGE', error.message);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new HubError('ERR_UNSUPPORTED_MEDIA_TYPE', 'send application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new HubError('ERR_INVALID_JSON', error.message);
+  }
+  if (error instanceof SyntaxError || error.statusCode === 400) {
+    return new HubError(error instanceof SyntaxError ? 'ERR_INVALID_JSON' : 'ERR_BAD_REQUEST', error.message);
+  }
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    const hub = new HubError('ERR_BAD_REQUEST', error.message);
+    (hub as { statusCode: number }).statusCode = error.statusCode;
+    return hub;
+  }
+  return new HubError('ERR_INTERNAL', 'internal error');
+}
+
+const hubPlugin: FastifyPluginAsyncTypebox<HubAppOptions> = async (app, options) => {
+  const metrics = new HubMetrics();
+  const tokens = new TokenChecker(options.secret);
+  const rounds = new RoundEngine({
+    store: options.store,
+    metrics,
+    deadlineMs: options.roundDeadlineMs,
+    fusion: options.fusion,
+    sweepMs: options.sweepMs,
+    now: options.now,
+    onError: (error, context) => app.log.error({ err: error }, `hub: ${context}`),
+  });
+  const started = Date.now();
+  app.decorate('rounds', rounds);
+  app.decorate('hubMetrics', metrics);
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  // JSON bodies are parsed by fastify's own parser (prototype-poisoning checks included), and
+  // the text is kept: a batch is stored and digested as received, never re-serialised.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    request.rawJson = body as string;
+    parseJson(request, body as string, done);
+  });
+
+  const reject = (reply: FastifyReply, code: HubErrorCode | string, status: number, message: string) => {
+    metrics.rejected.inc({ code });
+    return reply.code(status).type('application/json').send({ error: { code, message } });
+  };
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const hub = toHubError(error);
+    if (hub.code === 'ERR_INTERNAL') request.log.error({ err: error }, 'unhandled error');
+    return reject(reply, hub.code, hub.statusCode, hub.message);
+  });
+  app.setNotFoundHandler((request, reply) => reject(reply, 'ERR_ROUTE_NOT_FOUND', 404, `no route ${request.method} ${request.url.split('?')[0]}`));
+
+  const pressure = options.pressure ?? {};
+  await app.register(underPressure, {
+    maxEventLoopDelay: pressure.maxEventLoopDelayMs ?? 1000,
+    maxHeapUsedBytes: pressure.maxHeapUsedBytes ?? 0,
+    retryAfter: pressure.retryAfterS ?? 1,
+    pressureHandler: (_request, reply, type, value) => {
+      reply.header('Retry-After', String(pressure.retryAfterS ?? 1));
+      void reject(reply, 'ERR_OVERLOADED', 503, `the hub is overloaded (${type}${value !== undefined ? ` ${Math.round(Number(value))}` : ''}); retry later`);
+    },
+  });
+
+  app.addHook('onReady', () => rounds.start());
+  app.addHook('onClose', async () => {
+    await rounds.stop();
+  });
+
+  const auth = (request: FastifyRequest) => request.headers.authorization;
+  const batchLimit = options.bodyLimit ?? 4 * 1024 * 1024;
+
+  app.post(
+    '/v1/rounds/:round/announce',
+    { bodyLimit: batchLimit, schema: { params: RoundParams, body: AnnounceBody, response: { 200: AnnounceReply, ...errorReplies } } },
+    async (request) => {
+      const { node } = request.body;
+      if (node === ADMIN_NODE) throw new HubError('ERR_RESERVED_NODE', `"${ADMIN_NODE}" is reserved for the operator`);
+      tokens.requireNode(auth(request), node);
+      const summary = await rounds.announce(request.params.round, node);
+      return { round: summary.round, node, deadline: summary.deadline, state: summary.state };
+    },
+  );
+
+  app.post(
+    '/v1/rounds/:round/observations',
+    { bodyLimit: batchLimit, schema: { params: RoundParams, body: ObservationsBody, response: { 202: ObservationsReply, ...errorReplies } } },
+    async (request, reply) => {
+      const body = request.body;
+      if (body.node === ADMIN_NODE) throw new HubError('ERR_RESERVED_NODE', `"${ADMIN_NODE}" is reserved for the operator`);
+      tokens.requireNode(auth(request), body.node);
+      const endTimer = metrics.ingestSeconds.startTimer();
+      const outcome = await rounds.report(request.params.round, body, request.rawJson);
+      endTimer();
+      reply.code(202);
+      return {
+        round: request.params.round,
+        node: body.node,
+        seq: body.seq,
+        accepted: outcome.duplicate ? 0 : body.records.length,
+        duplicate: outcome.duplicate,
+        state: outcome.state,
+      };
+    },
+  );
+
+  app.post(
+    '/v1/rounds/:round/close',
+    { schema: { params: RoundParams, response: { 200: CloseReply, ...errorReplies } } },
+    async (request) => {
+      tokens.requireAdmin(auth(request));
+      const { closedNow, state } = await rounds.close(request.params.round);
+      return { round: request.params.round, closedNow, state };
+    },
+  );
+
+  app.get(
+    '/v1/rounds/:round/result',
+    { schema: { params: RoundParams, querystring: ResultQuery, response: { 200: FusionResultSchema, ...errorReplies } } },
+    async (request) => rounds.result(request.params.round, request.query.waitMs ?? 0),
+  );
+
+  app.get(
+    '/v1/rounds/:round',
+    { schema: { params: RoundParams, response: { 200: RoundSummarySchema, ...errorReplies } } },
+    async (request) => {
+      const summary = await rounds.store.summary(request.params.round);
+      if (!summary) throw new HubError('ERR_ROUND_NOT_FOUND', `round "${request.params.round}" does not exist`);
+      return summary;
+    },
+  );
+
+  app.get(
+    '/v1/rounds',
+    {
+      schema: {
+        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) }, { additionalProperties: false }),
+        response: { 200: RoundList, ...errorReplies },
+      },
+    },
+    async (request) => ({ rounds: await rounds.store.list(request.query.limit ?? 100) }),
+  );
+
+  app.post(
+    '/v1/fuse',
+    { bodyLimit: options.fuseBodyLimit ?? 64 * 1024 * 1024, schema: { body: FuseBody, response: { 200: FusionResultSchema, ...errorReplies } } },
+    async (request) => {
+      tokens.requireAdmin(auth(request));
+      const seen = new Set<string>();
+      request.body.records.forEach((record, row) => {
+        if (seen.has(record.id)) throw new HubError('ERR_DUPLICATE_RECORD_ID', `records[${row}].id "${record.id}" appears twice`);
+        seen.add(record.id);
+      });
+      return fuse(request.body.records, options.fusion);
+    },
+  );
+
+  app.get('/healthz', { schema: { response: { 200: HealthReply } } }, async () => ({
+    status: 'ok',
+    store: rounds.store.kind,
+    openRounds: await rounds.store.openRounds(),
+    uptimeS: (Date.now() - started) / 1000,
+  }));
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  if (options.dashboardHtml !== undefined) {
+    const html = options.dashboardHtml;
+    app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(html));
+  }
+};
+
+/** The hub's routes, hooks and handlers; not encapsulated, so its error handler is the app's. */
+export const hubApp = fp(hubPlugin, { name: 'fleetscale-hub', fastify: '5.x' });

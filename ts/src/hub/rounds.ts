@@ -1,0 +1,245 @@
+/**
+ * The round protocol on top of a store: announce → report → close → fuse. Closes a round when
+ * every announced node sent its final batch, at its deadline (a timer per round plus a sweep
+ * for rounds this process did not open), or on an admin's request, and fuses it off the event
+ * loop (the async native call). Results are served from memory as soon as they exist; the
+ * store persists them.
+ */
+import { createHash } from 'node:crypto';
+
+import { fuse } from '../fusion/fuse.js';
+import { sensorPreset } from '../fusion/preset.js';
+import type { FusionConfig, FusionResult, SensorRecord } from '../fusion/types.js';
+import { HubError } from './errors.js';
+import type { HubMetrics } from './metrics.js';
+import type { BatchOutcome, CloseReason, RoundStore, RoundSummary } from './store/types.js';
+
+export type RoundEngineOptions = {
+  store: RoundStore;
+  metrics: HubMetrics;
+  /** Time from a round's first announce to its forced close (default 30 s). */
+  deadlineMs?: number;
+  /** Fusion config of every round (default: the sensor preset). */
+  fusion?: FusionConfig;
+  /** How often to look for rounds past their deadline or left unfused (default 1 s). */
+  sweepMs?: number;
+  /** Told about background failures (fusion, sweeps); the hub logs them. */
+  onError?: (error: Error, context: string) => void;
+  /** The clock (epoch ms); tests move it. */
+  now?: () => number;
+};
+
+export type ObservationBatch = { node: string; seq: number; final?: boolean; records: SensorRecord[] };
+
+/** How often a waiting result request re-reads the store (another hub may fuse the round). */
+const RESULT_POLL_MS = 50;
+
+export class RoundEngine {
+  readonly store: RoundStore;
+  readonly deadlineMs: number;
+  private readonly metrics: HubMetrics;
+  private readonly fusion: FusionConfig;
+  private readonly now: () => number;
+  private readonly onError: (error: Error, context: string) => void;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly fusing = new Map<string, Promise<void>>();
+  /** Fresh results, until the store has them (and a little after). */
+  private readonly fresh = new Map<string, FusionResult>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private sweeper: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(options: RoundEngineOptions) {
+    this.store = options.store;
+    this.metrics = options.metrics;
+    this.deadlineMs = options.deadlineMs ?? 30_000;
+    this.fusion = options.fusion ?? sensorPreset();
+    this.now = options.now ?? Date.now;
+    this.onError = options.onError ?? (() => {});
+    const sweepMs = options.sweepMs ?? 1000;
+    this.sweeper = setInterval(() => void this.sweep(), sweepMs);
+    this.sweeper.unref();
+  }
+
+  /** Fuses rounds a crash left closed but unfused, and closes rounds past their deadline. */
+  async start(): Promise<void> {
+    await this.sweep();
+    this.metrics.openRounds.set(await this.store.openRounds());
+  }
+
+  private async sweep(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      for (const round of await this.store.due(this.now())) void this.closeRound(round, 'deadline');
+      for (const round of await this.store.unfused()) void this.fuseRound(round);
+    } catch (e) {
+      this.onError(e as Error, 'sweep');
+    }
+  }
+
+  async announce(round: string, node: string): Promise<RoundSummary> {
+    const before = this.timers.has(round);
+    const summary = await this.metrics.timeStore('announce', this.store.announce(round, node, this.now(), this.deadlineMs));
+    if (!before && !this.timers.has(round) && summary.state === 'open') {
+      if (summary.nodes === 1) {
+        this.metrics.rounds.inc({ event: 'opened' });
+        this.metrics.openRounds.inc();
+      }
+      const timer = setTimeout(() => void this.closeRound(round, 'deadline'), Math.max(0, summary.deadline - this.now()));
+      timer.unref();
+      this.timers.set(round, timer);
+    }
+    return summary;
+  }
+
+  /**
+   * Accepts a batch once. `json` is the batch as JSON text (the request body as received):
+   * it is what the store keeps, and its digest is what a retry must match, so a retry must
+   * resend the same bytes.
+   */
+  async report(round: string, batch: ObservationBatch, json = JSON.stringify(batch)): Promise<BatchOutcome> {
+    const final = batch.final === true;
+    const digest = createHash('sha1').update(json).digest('base64');
+    const outcome = await this.metrics.timeStore(
+      'report',
+      this.store.report(round, { node: batch.node, seq: batch.seq, final, records: batch.records, digest, json }),
+    );
+    if (outcome.duplicate) this.metrics.batches.inc({ outcome: 'duplicate' });
+    else {
+      this.metrics.batches.inc({ outcome: 'accepted' });
+      this.metrics.observations.inc(batch.records.length);
+    }
+    if (outcome.complete && outcome.state === 'open') {
+      void this.closeRound(round, 'final');
+      return { ...outcome, state: 'closed' };
+    }
+    return outcome;
+  }
+
+  /** An admin's close: closes now (if open) and fuses. */
+  async close(round: string): Promise<{ closedNow: boolean; state: string }> {
+    const closedNow = await this.closeRound(round, 'admin', true);
+    const summary = await this.store.summary(round);
+    return { closedNow, state: summary?.state ?? 'closed' };
+  }
+
+  /**
+   * Closes a round and starts its fusion. Errors are reported to `onError` unless `rethrow`
+   * (the admin route answers them).
+   */
+  private async closeRound(round: string, reason: CloseReason, rethrow = false): Promise<boolean> {
+    const timer = this.timers.get(round);
+    if (timer) clearTimeout(timer);
+    this.timers.delete(round);
+    try {
+      const closed = await this.metrics.timeStore('close', this.store.close(round, reason, this.now()));
+      if (closed) {
+        this.metrics.rounds.inc({ event: `closed_${reason}` });
+        this.metrics.openRounds.dec();
+      }
+      void this.fuseRound(round);
+      return closed;
+    } catch (e) {
+      if (rethrow) throw e;
+      this.onError(e as Error, `closing round ${round}`);
+      return false;
+    }
+  }
+
+  /** Fuses a closed round once per process. */
+  private fuseRound(round: string): Promise<void> {
+    let running = this.fusing.get(round);
+    if (!running) {
+      running = this.runFusion(round).finally(() => this.fusing.delete(round));
+      this.fusing.set(round, running);
+    }
+    return running;
+  }
+
+  private async runFusion(round: string): Promise<void> {
+    const summary = await this.store.summary(round);
+    if (!summary || summary.state !== 'closed') return;
+    const started = performance.now();
+    try {
+      const records = await this.store.records(round);
+      const result = await fuse(records, this.fusion);
+      const ms = performance.now() - started;
+      this.metrics.fusionSeconds.observe(ms / 1000);
+      this.metrics.rounds.inc({ event: 'fused' });
+      this.fresh.set(round, result);
+      this.notify(round);
+      await this.metrics.timeStore('save_result', this.store.saveResult(round, result, ms));
+    } catch (e) {
+      this.metrics.rounds.inc({ event: 'failed' });
+      this.onError(e as Error, `fusing round ${round}`);
+      if (!this.fresh.has(round)) {
+        try {
+          await this.store.saveFailure(round, (e as Error).message);
+        } catch (inner) {
+          this.onError(inner as Error, `recording the failure of round ${round}`);
+        }
+        this.notify(round);
+      }
+    } finally {
+      // The store serves it from now on; keep memory bounded.
+      if (this.fresh.size > 4) this.fresh.delete(this.fresh.keys().next().value!);
+    }
+  }
+
+  private notify(round: string): void {
+    const waiting = this.waiters.get(round);
+    this.waiters.delete(round);
+    for (const wake of waiting ?? []) wake();
+  }
+
+  /**
+   * The fused result of a round. Waits up to `waitMs` for an open or fusing round; then
+   * throws ERR_ROUND_OPEN / ERR_ROUND_FUSING (409), ERR_ROUND_NOT_FOUND (404) or
+   * ERR_FUSION_FAILED (500).
+   */
+  async result(round: string, waitMs = 0): Promise<FusionResult> {
+    const until = this.now() + waitMs;
+    for (;;) {
+      const fresh = this.fresh.get(round);
+      if (fresh) return fresh;
+      const summary = await this.store.summary(round);
+      if (!summary) throw new HubError('ERR_ROUND_NOT_FOUND', `round "${round}" does not exist`);
+      if (summary.state === 'fused') {
+        const result = await this.store.result(round);
+        if (result) return result;
+      }
+      if (summary.state === 'failed') {
+        throw new HubError('ERR_FUSION_FAILED', `fusion of round "${round}" failed: ${(await this.store.failure(round)) ?? 'unknown error'}`);
+      }
+      const left = until - this.now();
+      if (left <= 0 || this.stopped) {
+        if (summary.state === 'open') {
+          throw new HubError('ERR_ROUND_OPEN', `round "${round}" is still open (${summary.finalNodes} of ${summary.nodes} nodes final; deadline ${new Date(summary.deadline).toISOString()})`);
+        }
+        throw new HubError('ERR_ROUND_FUSING', `round "${round}" is closed and being fused`);
+      }
+      await new Promise<void>((resolve) => {
+        let waiting = this.waiters.get(round);
+        if (!waiting) this.waiters.set(round, (waiting = new Set()));
+        const timer = setTimeout(done, Math.min(left, RESULT_POLL_MS));
+        function done(): void {
+          clearTimeout(timer);
+          waiting!.delete(done);
+          resolve();
+        }
+        waiting.add(done);
+      });
+    }
+  }
+
+  /** Stops timers and waits for fusions in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    await Promise.allSettled([...this.fusing.values()]);
+    for (const round of [...this.waiters.keys()]) this.notify(round);
+  }
+}

@@ -1,0 +1,451 @@
+/**
+ * The embedded default store: everything lives in the data directory, no server to run.
+ *
+ * Protocol events (announce, batch, close) go to a write-ahead log with group commit
+ * (`wal/`), so a batch is acknowledged only once it is fsynced. A fused round's result and
+ * summary are written to `rounds/<round>.json` (temp file, fsync, rename, directory fsync);
+ * once every round a log segment mentions has its file, the segment is deleted. On open, the
+ * round files are read, then the log is replayed: open rounds come back with their
+ * observations, closed rounds that had no result yet are fused again by the hub.
+ */
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import type { FusionResult, SensorRecord } from '../../fusion/types.js';
+import { HubError } from '../errors.js';
+import type { Batch, BatchOutcome, CloseReason, RoundStore, RoundSummary } from './types.js';
+import { syncDir, WriteAheadLog } from './wal.js';
+
+type NodeProgress = {
+  /** Accepted seqs and their content digests. */
+  seqs: Map<number, string>;
+  /** Seq of the final batch, 0 until it arrives. */
+  finalSeq: number;
+  /** Batches of this node that are durable. */
+  durable: number;
+  complete: boolean;
+};
+
+type LiveRound = {
+  summary: RoundSummary;
+  nodes: Map<string, NodeProgress>;
+  /** Accepted batches in order of acceptance (durable or in flight). */
+  batches: Array<{ node: string; seq: number; records: SensorRecord[] }>;
+  ids: Set<string>;
+  /** In-flight writes of batches, by `node:seq`, so a retry waits for the original. */
+  pending: Map<string, Promise<void>>;
+  /** Log segments holding this round's entries. */
+  segments: Set<number>;
+};
+
+/**
+ * A log entry is a JSON header; a batch's header is followed by a newline and the batch's JSON
+ * text as received (not re-serialised), whose `records` are the observations.
+ */
+type Entry =
+  | { k: 'a'; r: string; n: string; t: number; d: number }
+  | { k: 'b'; r: string; n: string; s: number; f: boolean; h: string; recs?: SensorRecord[] }
+  | { k: 'c'; r: string; t: number; why: CloseReason };
+
+const NEWLINE = 0x0a;
+
+function decodeEntry(payload: Buffer): Entry {
+  const split = payload.indexOf(NEWLINE);
+  if (split < 0) return JSON.parse(payload.toString('utf8')) as Entry;
+  const entry = JSON.parse(payload.toString('utf8', 0, split)) as Entry;
+  if (entry.k === 'b') entry.recs = (JSON.parse(payload.toString('utf8', split + 1)) as { records: SensorRecord[] }).records;
+  return entry;
+}
+
+type RoundFile = { summary: RoundSummary; result?: FusionResult; failure?: string };
+
+export type EmbeddedStoreOptions = {
+  /** Bytes per log segment before a new one starts (default 64 MiB). */
+  segmentBytes?: number;
+  /** Told about a torn log tail cut off on open. */
+  onTruncate?: (segment: string, atByte: number, droppedBytes: number) => void;
+};
+
+/** How many results are kept in memory besides the files. */
+const RESULT_CACHE = 8;
+
+export class EmbeddedStore implements RoundStore {
+  readonly kind = 'embedded';
+  /** Rounds still needing the log: open, closed, or fused with the file not yet written. */
+  private readonly live = new Map<string, LiveRound>();
+  /** Summaries of every round, live or done. */
+  private readonly summaries = new Map<string, RoundSummary>();
+  private readonly results = new Map<string, FusionResult>();
+  private readonly failures = new Map<string, string>();
+  /** Live rounds per log segment. */
+  private readonly segmentRounds = new Map<number, Set<string>>();
+  private readonly roundsDir: string;
+
+  private constructor(
+    private readonly wal: WriteAheadLog,
+    dataDir: string,
+  ) {
+    this.roundsDir = join(dataDir, 'rounds');
+  }
+
+  /** Opens (or creates) the store in `dataDir` and recovers its rounds. */
+  static async open(dataDir: string, options: EmbeddedStoreOptions = {}): Promise<EmbeddedStore> {
+    const roundsDir = join(dataDir, 'rounds');
+    mkdirSync(roundsDir, { recursive: true });
+    const { wal, entries } = await WriteAheadLog.open(join(dataDir, 'wal'), options);
+    const store = new EmbeddedStore(wal, dataDir);
+    store.loadRoundFiles();
+    for (const { segment, payload } of entries) store.replay(decodeEntry(payload), segment);
+    // Segments that no live round needs (all their rounds have files) go now.
+    for (const n of wal.segments()) if (!store.segmentRounds.get(n)?.size) wal.dropSegment(n);
+    return store;
+  }
+
+  private loadRoundFiles(): void {
+    for (const name of readdirSync(this.roundsDir)) {
+      if (!name.endsWith('.json')) continue;
+      const file = JSON.parse(readFileSync(join(this.roundsDir, name), 'utf8')) as RoundFile;
+      this.summaries.set(file.summary.round, file.summary);
+      if (file.failure !== undefined) this.failures.set(file.summary.round, file.failure);
+    }
+  }
+
+  /** Applies one recovered log entry (already checked when it was written). */
+  private replay(entry: Entry, segment: number): void {
+    const done = this.summaries.get(entry.r);
+    if (done && !this.live.has(entry.r)) return; // the round has its file: nothing to restore
+    if (entry.k === 'a') {
+      const round = this.live.get(entry.r) ?? this.createRound(entry.r, entry.t, entry.d);
+      this.joinNode(round, entry.n);
+      this.track(round, segment);
+    } else if (entry.k === 'b') {
+      const round = this.live.get(entry.r);
+      if (!round) return;
+      const node = round.nodes.get(entry.n);
+      if (!node || node.seqs.has(entry.s)) return;
+      this.acceptBatch(round, node, { node: entry.n, seq: entry.s, final: entry.f, records: entry.recs ?? [], digest: entry.h, json: '' });
+      this.markDurable(round, node);
+      this.track(round, segment);
+    } else if (entry.k === 'c') {
+      const round = this.live.get(entry.r);
+      if (!round || round.summary.state !== 'open') return;
+      round.summary.state = 'closed';
+      round.summary.closedAt = entry.t;
+      round.summary.closeReason = entry.why;
+      this.track(round, segment);
+    }
+  }
+
+  private createRound(id: string, now: number, deadline: number): LiveRound {
+    const summary: RoundSummary = {
+      round: id,
+      state: 'open',
+      openedAt: now,
+      deadline,
+      closedAt: null,
+      closeReason: null,
+      nodes: 0,
+      finalNodes: 0,
+      batches: 0,
+      observations: 0,
+      events: null,
+      fusionMs: null,
+    };
+    const round: LiveRound = { summary, nodes: new Map(), batches: [], ids: new Set(), pending: new Map(), segments: new Set() };
+    this.live.set(id, round);
+    this.summaries.set(id, summary);
+    return round;
+  }
+
+  private joinNode(round: LiveRound, node: string): NodeProgress {
+    let progress = round.nodes.get(node);
+    if (!progress) {
+      progress = { seqs: new Map(), finalSeq: 0, durable: 0, complete: false };
+      round.nodes.set(node, progress);
+      round.summary.nodes++;
+    }
+    return progress;
+  }
+
+  private track(round: LiveRound, segment: number): void {
+    round.segments.add(segment);
+    let rounds = this.segmentRounds.get(segment);
+    if (!rounds) this.segmentRounds.set(segment, (rounds = new Set()));
+    rounds.add(round.summary.round);
+  }
+
+  private async write(entry: Entry, json?: string): Promise<number> {
+    const header = JSON.stringify(entry);
+    try {
+      return await this.wal.append(Buffer.from(json === undefined ? header : `${header}\n${json}`));
+    } catch (e) {
+      throw new HubError('ERR_STORE_UNAVAILABLE', `the write-ahead log could not be written: ${(e as Error).message}`);
+    }
+  }
+
+  async announce(id: string, node: string, now: number, deadlineMs: number): Promise<RoundSummary> {
+    let round = this.live.get(id);
+    const done = this.summaries.get(id);
+    if (!round && done) throw new HubError('ERR_ROUND_CLOSED', `round "${id}" is ${done.state}`);
+    if (round && round.summary.state !== 'open') throw new HubError('ERR_ROUND_CLOSED', `round "${id}" is ${round.summary.state}`);
+    if (round?.nodes.has(node)) {
+      // Wait for the original announce to be durable before confirming again.
+      await round.pending.get(`${node}:0`);
+      return round.summary;
+    }
+    const opening = !round;
+    round ??= this.createRound(id, now, now + deadlineMs);
+    this.joinNode(round, node);
+    const key = `${node}:0`;
+    const durable = this.write({ k: 'a', r: id, n: node, t: round.summary.openedAt, d: round.summary.deadline }).then(
+      (segment) => {
+        this.track(round, segment);
+      },
+    );
+    round.pending.set(key, durable);
+    try {
+      await durable;
+    } catch (e) {
+      round.nodes.delete(node);
+      round.summary.nodes--;
+      if (opening && round.nodes.size === 0) {
+        this.live.delete(id);
+        this.summaries.delete(id);
+      }
+      throw e;
+    } finally {
+      round.pending.delete(key);
+    }
+    return round.summary;
+  }
+
+  async report(id: string, batch: Batch): Promise<BatchOutcome> {
+    const round = this.live.get(id);
+    if (!round) {
+      const done = this.summaries.get(id);
+      if (done) throw new HubError('ERR_ROUND_CLOSED', `round "${id}" is ${done.state}; it takes no more batches`);
+      throw new HubError('ERR_ROUND_NOT_FOUND', `round "${id}" does not exist (announce opens it)`);
+    }
+    const node = round.nodes.get(batch.node);
+    const seen = node?.seqs.get(batch.seq);
+    if (node && seen !== undefined) {
+      if (seen !== batch.digest) {
+        throw new HubError('ERR_BATCH_CONFLICT', `node "${batch.node}" already sent batch ${batch.seq} of round "${id}" with other content`);
+      }
+      await round.pending.get(`${batch.node}:${batch.seq}`);
+      return { duplicate: true, state: round.summary.state, complete: this.isComplete(round) };
+    }
+    if (round.summary.state !== 'open') throw new HubError('ERR_ROUND_CLOSED', `round "${id}" is ${round.summary.state}; it takes no more batches`);
+    if (!node) throw new HubError('ERR_NOT_ANNOUNCED', `node "${batch.node}" has not announced itself in round "${id}"`);
+    if (node.finalSeq > 0 && batch.seq > node.finalSeq) {
+      throw new HubError('ERR_AFTER_FINAL', `node "${batch.node}" ended round "${id}" with batch ${node.finalSeq}; batch ${batch.seq} comes after it`);
+    }
+    if (batch.final) {
+      if (node.finalSeq > 0) throw new HubError('ERR_AFTER_FINAL', `node "${batch.node}" already sent its final batch (${node.finalSeq}) in round "${id}"`);
+      for (const seq of node.seqs.keys()) {
+        if (seq > batch.seq) throw new HubError('ERR_AFTER_FINAL', `node "${batch.node}" already sent batch ${seq}, after the final batch ${batch.seq}`);
+      }
+    }
+    this.checkRecords(round, batch, id);
+    this.acceptBatch(round, node, batch);
+    const key = `${batch.node}:${batch.seq}`;
+    const durable = this.write({ k: 'b', r: id, n: batch.node, s: batch.seq, f: batch.final, h: batch.digest }, batch.json).then(
+      (segment) => {
+        this.track(round, segment);
+        this.markDurable(round, node);
+      },
+    );
+    round.pending.set(key, durable);
+    try {
+      await durable;
+    } catch (e) {
+      this.rollBack(round, node, batch);
+      throw e;
+    } finally {
+      round.pending.delete(key);
+    }
+    return { duplicate: false, state: round.summary.state, complete: this.isComplete(round) };
+  }
+
+  private checkRecords(round: LiveRound, batch: Batch, id: string): void {
+    const inBatch = new Set<string>();
+    for (let i = 0; i < batch.records.length; i++) {
+      const record = batch.records[i];
+      if (record.node !== batch.node) {
+        throw new HubError('ERR_FORBIDDEN_NODE', `records[${i}].node is "${record.node}" but node "${batch.node}" may only report its own observations`);
+      }
+      if (round.ids.has(record.id) || inBatch.has(record.id)) {
+        throw new HubError('ERR_DUPLICATE_RECORD_ID', `records[${i}].id "${record.id}" is already in round "${id}"`);
+      }
+      inBatch.add(record.id);
+    }
+  }
+
+  private acceptBatch(round: LiveRound, node: NodeProgress, batch: Batch): void {
+    node.seqs.set(batch.seq, batch.digest);
+    if (batch.final) node.finalSeq = batch.seq;
+    for (const record of batch.records) round.ids.add(record.id);
+    round.batches.push({ node: batch.node, seq: batch.seq, records: batch.records });
+    round.summary.batches++;
+    round.summary.observations += batch.records.length;
+  }
+
+  private markDurable(round: LiveRound, node: NodeProgress): void {
+    node.durable++;
+    if (!node.complete && node.finalSeq > 0 && node.durable === node.finalSeq && node.seqs.size === node.finalSeq) {
+      node.complete = true;
+      round.summary.finalNodes++;
+    }
+  }
+
+  private rollBack(round: LiveRound, node: NodeProgress, batch: Batch): void {
+    node.seqs.delete(batch.seq);
+    if (batch.final) node.finalSeq = 0;
+    for (const record of batch.records) round.ids.delete(record.id);
+    const at = round.batches.findIndex((b) => b.node === batch.node && b.seq === batch.seq);
+    if (at >= 0) round.batches.splice(at, 1);
+    round.summary.batches--;
+    round.summary.observations -= batch.records.length;
+  }
+
+  private isComplete(round: LiveRound): boolean {
+    return round.summary.nodes > 0 && round.summary.finalNodes === round.summary.nodes;
+  }
+
+  async close(id: string, reason: CloseReason, now: number): Promise<boolean> {
+    const round = this.live.get(id);
+    if (!round) {
+      if (this.summaries.has(id)) return false;
+      throw new HubError('ERR_ROUND_NOT_FOUND', `round "${id}" does not exist`);
+    }
+    if (round.summary.state !== 'open') return false;
+    round.summary.state = 'closed';
+    round.summary.closedAt = now;
+    round.summary.closeReason = reason;
+    try {
+      this.track(round, await this.write({ k: 'c', r: id, t: now, why: reason }));
+    } catch (e) {
+      // Not durable: the round stays open and takes batches again.
+      round.summary.state = 'open';
+      round.summary.closedAt = null;
+      round.summary.closeReason = null;
+      throw e;
+    }
+    return true;
+  }
+
+  async records(id: string): Promise<SensorRecord[]> {
+    const round = this.live.get(id);
+    if (!round) throw new HubError('ERR_ROUND_NOT_FOUND', `round "${id}" has no stored observations`);
+    // Batches accepted before the close may still be in flight: fuse only durable ones.
+    await Promise.allSettled([...round.pending.values()]);
+    const out: SensorRecord[] = [];
+    for (const batch of round.batches) for (const record of batch.records) out.push(record);
+    return out;
+  }
+
+  async saveResult(id: string, result: FusionResult, fusionMs: number): Promise<void> {
+    const summary = this.summaries.get(id);
+    if (!summary) throw new HubError('ERR_ROUND_NOT_FOUND', `round "${id}" does not exist`);
+    if (summary.state === 'fused') return;
+    summary.state = 'fused';
+    summary.events = result.events.length;
+    summary.fusionMs = fusionMs;
+    this.cacheResult(id, result);
+    await this.persist(id, { summary, result });
+  }
+
+  async saveFailure(id: string, message: string): Promise<void> {
+    const summary = this.summaries.get(id);
+    if (!summary) throw new HubError('ERR_ROUND_NOT_FOUND', `round "${id}" does not exist`);
+    summary.state = 'failed';
+    this.failures.set(id, message);
+    await this.persist(id, { summary, failure: message });
+  }
+
+  private cacheResult(id: string, result: FusionResult): void {
+    this.results.delete(id);
+    this.results.set(id, result);
+    while (this.results.size > RESULT_CACHE) this.results.delete(this.results.keys().next().value!);
+  }
+
+  /** Writes the round file atomically, then lets the log forget the round. */
+  private async persist(id: string, file: RoundFile): Promise<void> {
+    const path = join(this.roundsDir, `${id}.json`);
+    const temp = `${path}.tmp`;
+    const handle = await open(temp, 'w');
+    try {
+      await handle.writeFile(JSON.stringify(file));
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+    await syncDir(this.roundsDir);
+    this.forget(id);
+  }
+
+  /** Drops a round that has its file from the log bookkeeping, deleting unneeded segments. */
+  private forget(id: string): void {
+    const round = this.live.get(id);
+    if (!round) return;
+    this.live.delete(id);
+    for (const segment of round.segments) {
+      const rounds = this.segmentRounds.get(segment);
+      rounds?.delete(id);
+      if (rounds && rounds.size === 0 && segment < this.wal.currentSegment) {
+        this.segmentRounds.delete(segment);
+        this.wal.dropSegment(segment);
+      }
+    }
+  }
+
+  async result(id: string): Promise<FusionResult | undefined> {
+    const cached = this.results.get(id);
+    if (cached) return cached;
+    if (this.summaries.get(id)?.state !== 'fused') return undefined;
+    try {
+      const file = JSON.parse(readFileSync(join(this.roundsDir, `${id}.json`), 'utf8')) as RoundFile;
+      if (file.result) this.cacheResult(id, file.result);
+      return file.result;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  async failure(id: string): Promise<string | undefined> {
+    return this.failures.get(id);
+  }
+
+  async summary(id: string): Promise<RoundSummary | undefined> {
+    return this.summaries.get(id);
+  }
+
+  async list(limit: number): Promise<RoundSummary[]> {
+    return [...this.summaries.values()].sort((a, b) => b.openedAt - a.openedAt || (a.round < b.round ? 1 : -1)).slice(0, limit);
+  }
+
+  async due(now: number): Promise<string[]> {
+    const out: string[] = [];
+    for (const round of this.live.values()) if (round.summary.state === 'open' && round.summary.deadline <= now) out.push(round.summary.round);
+    return out;
+  }
+
+  async unfused(): Promise<string[]> {
+    const out: string[] = [];
+    for (const round of this.live.values()) if (round.summary.state === 'closed') out.push(round.summary.round);
+    return out;
+  }
+
+  async openRounds(): Promise<number> {
+    let n = 0;
+    for (const round of this.live.values()) if (round.summary.state === 'open') n++;
+    return n;
+  }
+
+  async shutdown(): Promise<void> {
+    await this.wal.close();
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * What a hub store does. A store owns the rounds' durable state and enforces the protocol's
+ * rules atomically (one announce per node, each batch once, nothing after a node's final batch
+ * or after the round closed, record ids unique in a round), so that several hub processes on
+ * one shared store (PostgreSQL) agree. Every method that changes state resolves only once the
+ * change is durable.
+ */
+import type { FusionResult, SensorRecord } from '../../fusion/types.js';
+
+/** open → closed (no more batches) → fused (result stored) or failed (fusion threw). */
+export type RoundState = 'open' | 'closed' | 'fused' | 'failed';
+export type CloseReason = 'final' | 'deadline' | 'admin';
+
+export type RoundSummary = {
+  round: string;
+  state: RoundState;
+  /** Epoch ms of the first announce. */
+  openedAt: number;
+  /** Epoch ms at which the round closes whatever has arrived. */
+  deadline: number;
+  closedAt: number | null;
+  closeReason: CloseReason | null;
+  /** Announced nodes. */
+  nodes: number;
+  /** Nodes whose final batch (and every batch before it) arrived. */
+  finalNodes: number;
+  batches: number;
+  observations: number;
+  /** Fused events, once fused. */
+  events: number | null;
+  fusionMs: number | null;
+};
+
+export type Batch = {
+  node: string;
+  seq: number;
+  final: boolean;
+  records: SensorRecord[];
+  /** Digest of the batch content: a retry with the same seq must carry the same digest. */
+  digest: string;
+  /** JSON text with the batch's `records` (the request body as received), stored as is. */
+  json: string;
+};
+
+export type BatchOutcome = {
+  /** True when this (node, seq) had been accepted before with the same content. */
+  duplicate: boolean;
+  /** The round's state after the batch. */
+  state: RoundState;
+  /** True when every announced node has now sent its final batch. */
+  complete: boolean;
+};
+
+export interface RoundStore {
+  /** `embedded` or `postgres`, for health and metrics. */
+  readonly kind: string;
+  /**
+   * Joins `node` to `round`, opening the round (deadline `now + deadlineMs`) on its first
+   * announce. A repeated announce is a no-op. Throws ERR_ROUND_CLOSED for a closed round.
+   */
+  announce(round: string, node: string, now: number, deadlineMs: number): Promise<RoundSummary>;
+  /**
+   * Accepts a batch once. Throws ERR_ROUND_NOT_FOUND, ERR_ROUND_CLOSED, ERR_NOT_ANNOUNCED,
+   * ERR_BATCH_CONFLICT (same seq, other content), ERR_AFTER_FINAL, ERR_DUPLICATE_RECORD_ID.
+   */
+  report(round: string, batch: Batch): Promise<BatchOutcome>;
+  /** Closes an open round; false when it was not open (already closed by someone). */
+  close(round: string, reason: CloseReason, now: number): Promise<boolean>;
+  /** Every record of a closed round, in a stable order, for fusion. */
+  records(round: string): Promise<SensorRecord[]>;
+  /** Stores a round's result; the first stored result wins. */
+  saveResult(round: string, result: FusionResult, fusionMs: number): Promise<void>;
+  /** Marks a round whose fusion failed. */
+  saveFailure(round: string, message: string): Promise<void>;
+  result(round: string): Promise<FusionResult | undefined>;
+  /** Why fusion failed, for a failed round. */
+  failure(round: string): Promise<string | undefined>;
+  summary(round: string): Promise<RoundSummary | undefined>;
+  /** Rounds, newest first. */
+  list(limit: number): Promise<RoundSummary[]>;
+  /** Open rounds whose deadline has passed. */
+  due(now: number): Promise<string[]>;
+  /** Closed rounds without a result (left by a crash, or by another hub). */
+  unfused(): Promise<string[]>;
+  /** Open rounds right now. */
+  openRounds(): Promise<number>;
+  /** Finishes pending writes and releases files or connections. */
+  shutdown(): Promise<void>;
+}

@@ -1,0 +1,231 @@
+/**
+ * A write-ahead log with group commit: appends made while a write is in flight are written
+ * together with one `writev` and one `fdatasync`, and every append's promise resolves only
+ * after the data it carries is on disk. The log is a sequence of segment files; each frame is
+ * `[u32 length][u32 crc32][payload]` (little endian), so a torn tail left by a crash is
+ * recognised and cut off on open. A torn tail was never acknowledged: its append had not
+ * resolved.
+ */
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, ftruncateSync, mkdirSync, unlinkSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+
+const HEADER = 8;
+/** A frame larger than this is corruption, not data (batches are far smaller). */
+const MAX_FRAME = 256 * 1024 * 1024;
+const SEGMENT = /^segment-(\d{8})\.log$/;
+
+export type WalOptions = {
+  /** Start a new segment once the current one holds this many bytes (default 64 MiB). */
+  segmentBytes?: number;
+  /** Reports a torn or corrupt tail that recovery cut off. */
+  onTruncate?: (segment: string, atByte: number, droppedBytes: number) => void;
+};
+
+/** One recovered frame and the segment it lives in. */
+export type WalEntry = { segment: number; payload: Buffer };
+
+type Pending = { frames: Buffer[]; bytes: number; resolve: (segment: number) => void; reject: (e: Error) => void; promise: Promise<number> };
+
+function segmentName(n: number): string {
+  return `segment-${String(n).padStart(8, '0')}.log`;
+}
+
+function frame(payload: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(HEADER + payload.length);
+  out.writeUInt32LE(payload.length, 0);
+  out.writeUInt32LE(crc32(payload), 4);
+  payload.copy(out, HEADER);
+  return out;
+}
+
+/** Reads the valid frames of one segment; returns them and where the valid data ends. */
+function readSegment(path: string): { payloads: Buffer[]; validBytes: number; totalBytes: number } {
+  const data = readFileSync(path);
+  const payloads: Buffer[] = [];
+  let at = 0;
+  while (at + HEADER <= data.length) {
+    const length = data.readUInt32LE(at);
+    if (length > MAX_FRAME || at + HEADER + length > data.length) break;
+    const payload = data.subarray(at + HEADER, at + HEADER + length);
+    if (crc32(payload) !== data.readUInt32LE(at + 4)) break;
+    payloads.push(payload);
+    at += HEADER + length;
+  }
+  return { payloads, validBytes: at, totalBytes: data.length };
+}
+
+export class WriteAheadLog {
+  private handle: FileHandle | undefined;
+  private segmentNo = 0;
+  private segmentBytes = 0;
+  private readonly maxSegmentBytes: number;
+  /** Appends waiting for the next group commit. */
+  private next: Pending | undefined;
+  private writing = false;
+  private closed = false;
+  /** Set when a write failed: the log refuses further appends (the hub answers 503). */
+  private failure: Error | undefined;
+
+  private constructor(
+    readonly dir: string,
+    options: WalOptions,
+  ) {
+    this.maxSegmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
+  }
+
+  /**
+   * Opens the log in `dir`, cutting any torn tail off the last segment, and returns it with
+   * every valid entry in order.
+   */
+  static async open(dir: string, options: WalOptions = {}): Promise<{ wal: WriteAheadLog; entries: WalEntry[] }> {
+    mkdirSync(dir, { recursive: true });
+    const wal = new WriteAheadLog(dir, options);
+    const segments = wal.segments();
+    const entries: WalEntry[] = [];
+    for (const n of segments) {
+      const path = join(dir, segmentName(n));
+      const { payloads, validBytes, totalBytes } = readSegment(path);
+      for (const payload of payloads) entries.push({ segment: n, payload });
+      if (validBytes < totalBytes) {
+        // Only an unacknowledged tail can be torn; cut it so new frames follow valid ones.
+        options.onTruncate?.(segmentName(n), validBytes, totalBytes - validBytes);
+        const fd = openSync(path, 'r+');
+        try {
+          ftruncateSync(fd, validBytes);
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+      }
+    }
+    const last = segments.at(-1);
+    // Always start a fresh segment: older ones become read-only and can be dropped whole.
+    await wal.rotate((last ?? 0) + 1);
+    return { wal, entries };
+  }
+
+  /** Segment numbers present on disk, ascending. */
+  segments(): number[] {
+    return readdirSync(this.dir)
+      .map((name) => SEGMENT.exec(name))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
+  }
+
+  /** The segment new appends go to. */
+  get currentSegment(): number {
+    return this.segmentNo;
+  }
+
+  private async rotate(n: number): Promise<void> {
+    await this.handle?.close();
+    this.handle = await open(join(this.dir, segmentName(n)), 'a');
+    this.segmentNo = n;
+    this.segmentBytes = 0;
+    await syncDir(this.dir);
+  }
+
+  /** Deletes a segment that holds nothing needed any more (never the current one). */
+  dropSegment(n: number): void {
+    if (n >= this.segmentNo) return;
+    try {
+      unlinkSync(join(this.dir, segmentName(n)));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+
+  /**
+   * Appends one entry; resolves, with the number of the segment that holds it, once it is on
+   * disk. Rejects if the write or sync failed; after a failure every append rejects.
+   */
+  append(payload: Buffer): Promise<number> {
+    if (this.closed) return Promise.reject(new Error('write-ahead log is closed'));
+    if (this.failure) return Promise.reject(this.failure);
+    let group = this.next;
+    if (!group) {
+      let resolve!: (segment: number) => void;
+      let reject!: (e: Error) => void;
+      const promise = new Promise<number>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      group = { frames: [], bytes: 0, resolve, reject, promise };
+      this.next = group;
+    }
+    const framed = frame(payload);
+    group.frames.push(framed);
+    group.bytes += framed.length;
+    if (!this.writing) void this.drain();
+    return group.promise;
+  }
+
+  /** Writes groups until none is waiting. */
+  private async drain(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.next) {
+        const group = this.next;
+        this.next = undefined;
+        try {
+          if (this.segmentBytes >= this.maxSegmentBytes) await this.rotate(this.segmentNo + 1);
+          const handle = this.handle!;
+          let written = 0;
+          let buffers = group.frames;
+          while (written < group.bytes) {
+            const { bytesWritten } = await handle.writev(buffers);
+            written += bytesWritten;
+            if (written < group.bytes) buffers = remaining(group.frames, written);
+          }
+          await handle.datasync();
+          this.segmentBytes += group.bytes;
+          group.resolve(this.segmentNo);
+        } catch (e) {
+          this.failure = e as Error;
+          group.reject(this.failure);
+          const waiting = this.next as Pending | undefined;
+          waiting?.reject(this.failure);
+          this.next = undefined;
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  /** Waits for pending appends, then closes the file. */
+  async close(): Promise<void> {
+    while (this.writing || this.next) await new Promise((r) => setImmediate(r));
+    this.closed = true;
+    await this.handle?.close();
+    this.handle = undefined;
+  }
+}
+
+/** The bytes of `frames` after the first `skip`. */
+function remaining(frames: Buffer[], skip: number): Buffer[] {
+  const out: Buffer[] = [];
+  let at = 0;
+  for (const b of frames) {
+    if (at + b.length <= skip) {
+      at += b.length;
+      continue;
+    }
+    out.push(at >= skip ? b : b.subarray(skip - at));
+    at += b.length;
+  }
+  return out;
+}
+
+/** fsyncs a directory so a created, renamed or deleted entry in it is durable. */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

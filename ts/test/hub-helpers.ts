@@ -1,0 +1,82 @@
+/** Shared helpers of the hub suites: a hub on a temp data directory and a small client. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type { SensorRecord } from '../src/index.js';
+import { startHub, type HubServerOptions, type RunningHub } from '../src/hub/server.js';
+import { nodeToken } from '../src/hub/tokens.js';
+
+export const SECRET = 'test-secret';
+
+export function tempDir(prefix = 'fleetscale-hub-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function testHub(options: HubServerOptions = {}): Promise<RunningHub> {
+  return startHub({ dataDir: tempDir(), port: 0, secret: SECRET, logger: false, ...options });
+}
+
+export type Reply = { status: number; body: any; headers: Headers };
+
+/** A client of one hub that signs as whichever node it is told to. */
+export class HubClient {
+  constructor(
+    readonly url: string,
+    readonly secret = SECRET,
+  ) {}
+
+  token(node: string): string {
+    return nodeToken(this.secret, node);
+  }
+
+  async request(method: string, path: string, opts: { as?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.as) headers.authorization = `Bearer ${this.token(opts.as)}`;
+    let body: string | undefined;
+    if (opts.raw !== undefined) body = opts.raw;
+    else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+    if (body !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${this.url}${path}`, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON (metrics, dashboard)
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  }
+
+  announce(round: string, node: string): Promise<Reply> {
+    return this.request('POST', `/v1/rounds/${round}/announce`, { as: node, body: { node } });
+  }
+
+  report(round: string, node: string, seq: number, records: SensorRecord[], final = false): Promise<Reply> {
+    return this.request('POST', `/v1/rounds/${round}/observations`, { as: node, body: { node, seq, final, records } });
+  }
+
+  close(round: string): Promise<Reply> {
+    return this.request('POST', `/v1/rounds/${round}/close`, { as: 'admin' });
+  }
+
+  result(round: string, waitMs = 0): Promise<Reply> {
+    return this.request('GET', `/v1/rounds/${round}/result${waitMs ? `?waitMs=${waitMs}` : ''}`);
+  }
+
+  summary(round: string): Promise<Reply> {
+    return this.request('GET', `/v1/rounds/${round}`);
+  }
+}
+
+/** Records of `node`, `count` of them, near a spot so several nodes' records fuse. */
+export function recordsOf(node: string, count: number, from = 0): SensorRecord[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: `${node}-r${from + i}`,
+    node,
+    cls: i % 2 ? 'person' : 'vehicle',
+    t: 1_700_000_000_000 + (from + i) * 60_000,
+    lat: 52.37 + (from + i) * 0.01,
+    lon: 4.89 + (from + i) * 0.01,
+  }));
+}
