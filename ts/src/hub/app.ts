@@ -45,7 +45,7 @@ export type HubAppOptions = {
   /** Body size limit of the stateless `/v1/fuse` (bytes; default 64 MiB). */
   fuseBodyLimit?: number;
   /** Load shedding: 503 + Retry-After beyond these (event-loop delay ms, heap bytes). */
-  pressure?: { maxEventLoopDelayMs?: number; maxHeapUsedBytes?: number; retryAfterS?: number };
+  pressure?: { maxEventLoopDelayMs?: number; maxHeapUsedBytes?: number; retryAfterS?: number; sampleIntervalMs?: number };
   /** How often to look for rounds past their deadline (ms; default 1000). */
   sweepMs?: number;
   /** Default clock; tests move it. */
@@ -114,7 +114,8 @@ const hubPlugin: FastifyPluginAsyncTypebox<HubAppOptions> = async (app, options)
   // JSON bodies are parsed by fastify's own parser (prototype-poisoning checks included), and
   // the text is kept: a batch is stored and digested as received, never re-serialised.
   const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
+  // JSON only: text/plain and anything else get 415.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     request.rawJson = body as string;
     parseJson(request, body as string, done);
@@ -137,6 +138,7 @@ const hubPlugin: FastifyPluginAsyncTypebox<HubAppOptions> = async (app, options)
     maxEventLoopDelay: pressure.maxEventLoopDelayMs ?? 1000,
     maxHeapUsedBytes: pressure.maxHeapUsedBytes ?? 0,
     retryAfter: pressure.retryAfterS ?? 1,
+    sampleInterval: pressure.sampleIntervalMs ?? 1000,
     pressureHandler: (_request, reply, type, value) => {
       reply.header('Retry-After', String(pressure.retryAfterS ?? 1));
       void reject(reply, 'ERR_OVERLOADED', 503, `the hub is overloaded (${type}${value !== undefined ? ` ${Math.round(Number(value))}` : ''}); retry later`);
