@@ -94,6 +94,23 @@ describe('fuseSync', () => {
   });
 });
 
+describe('fuseSync input order', () => {
+  it('gives bit-identical events whatever the order of the records (a hub\'s store may reorder them)', () => {
+    const { records } = generateFleet({ nodes: 300, obsPerNode: 5, seed: 17 });
+    const expected = fuseSync(records).events;
+    const reversed = fuseSync([...records].reverse()).events;
+    const byNode = fuseSync([...records].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : a.id < b.id ? -1 : 1))).events;
+    expect(reversed).toEqual(expected);
+    expect(byNode).toEqual(expected);
+  });
+
+  it('puts a lone record\'s event exactly at the record', () => {
+    const record = { id: 'a', node: 'n', cls: 'car', t: 1_700_000_000_123, lat: 52.123456789, lon: 2 };
+    const [event] = fuseSync([record]).events;
+    expect([event.t, event.lat, event.lon]).toEqual([record.t, record.lat, record.lon]);
+  });
+});
+
 describe('fuse (async)', () => {
   it('gives the same events as fuseSync, from objects and from columns', async () => {
     const opts = { nodes: 400, obsPerNode: 5, seed: 12 };

@@ -3,44 +3,17 @@
  * run, restarted on the same data directory, and every observation it acknowledged must be in
  * the round's result exactly once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-
 import { afterEach, describe, expect, it } from 'vitest';
 
 import type { SensorRecord } from '../src/index.js';
-import { HubClient, recordsOf, SECRET, tempDir } from './hub-helpers.js';
+import { HubClient, killHubProcesses, recordsOf, startHubProcess, tempDir } from './hub-helpers.js';
 
-const cli = join(import.meta.dirname, '../../dist/src/cli/main.js');
-const children: ChildProcess[] = [];
-
-/** Starts `fleetscale hub` on a free port and resolves with its URL. */
-function startHubProcess(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [cli, 'hub', '--port', '0', '--data', dataDir, '--round-deadline-ms', '600000'], {
-    env: { ...process.env, FLEETSCALE_SECRET: SECRET },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match) resolve({ child, url: match[1] });
-    });
-    child.stderr!.on('data', (chunk: Buffer) => void (out += chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`hub exited (${code}) before listening:\n${out}`)));
-  });
-}
-
-afterEach(() => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
-});
+afterEach(() => killHubProcesses());
 
 describe('kill -9 during a load run', () => {
   it('loses no acknowledged observation and duplicates none', async () => {
     const dataDir = tempDir();
-    const first = await startHubProcess(dataDir);
+    const first = await startHubProcess(['--data', dataDir]);
     let c = new HubClient(first.url);
     const nodes = Array.from({ length: 150 }, (_, i) => `node-${i}`);
     for (const node of nodes) expect((await c.announce('k', node)).status).toBe(200);
@@ -73,7 +46,7 @@ describe('kill -9 during a load run', () => {
     await exited;
     expect(acked.size).toBeGreaterThanOrEqual(1500);
 
-    const second = await startHubProcess(dataDir);
+    const second = await startHubProcess(['--data', dataDir]);
     c = new HubClient(second.url);
     const recovered = await c.summary('k');
     expect(recovered.body.state).toBe('open');

@@ -1,4 +1,5 @@
 /** Shared helpers of the hub suites: a hub on a temp data directory and a small client. */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,4 +80,72 @@ export function recordsOf(node: string, count: number, from = 0): SensorRecord[]
     lat: 52.37 + (from + i) * 0.01,
     lon: 4.89 + (from + i) * 0.01,
   }));
+}
+
+export const PG_URL = process.env.FLEETSCALE_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/**
+ * Whether PostgreSQL answers. With CI=true an unreachable server fails the run; elsewhere the
+ * suites that need it skip with a printed reason.
+ */
+export async function postgresAvailable(): Promise<boolean> {
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch (e) {
+    if (process.env.CI === 'true') throw new Error(`CI=true but PostgreSQL at ${PG_URL} is unreachable: ${(e as Error).message}`);
+    console.warn(`skipping PostgreSQL suites: ${PG_URL} is unreachable (${(e as Error).message})`);
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+let schemaCount = 0;
+/** A fresh schema name for one test's PostgreSQL store. */
+export function freshSchema(): string {
+  return `fs_test_${process.pid}_${Date.now().toString(36)}_${schemaCount++}`;
+}
+
+/** Drops test schemas. */
+export async function dropSchemas(schemas: string[]): Promise<void> {
+  if (schemas.length === 0) return;
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+const cli = join(import.meta.dirname, '../../dist/src/cli/main.js');
+const children: ChildProcess[] = [];
+
+/** Starts `fleetscale hub` (the built CLI) as a process on a free port; resolves with its URL. */
+export function startHubProcess(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [cli, 'hub', '--port', '0', '--round-deadline-ms', '600000', ...args], {
+    env: { ...process.env, FLEETSCALE_SECRET: SECRET },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match) resolve({ child, url: match[1] });
+    });
+    child.stderr!.on('data', (chunk: Buffer) => void (out += chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`hub exited (${code}) before listening:\n${out}`)));
+  });
+}
+
+/** SIGKILLs every hub process the helpers started. */
+export function killHubProcesses(): void {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
 }

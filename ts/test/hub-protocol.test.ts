@@ -1,27 +1,51 @@
 import { appendFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { fuseSync, generateFleet, type SensorRecord } from '../src/index.js';
 import type { RunningHub } from '../src/hub/server.js';
 import { EmbeddedStore } from '../src/hub/store/embedded.js';
-import { HubClient, recordsOf, tempDir, testHub } from './hub-helpers.js';
+import { PostgresStore } from '../src/hub/store/postgres.js';
+import type { RoundStore } from '../src/hub/store/types.js';
+import { dropSchemas, freshSchema, HubClient, PG_URL, postgresAvailable, recordsOf, tempDir, testHub } from './hub-helpers.js';
 
 const hubs: RunningHub[] = [];
-async function hub(options: Parameters<typeof testHub>[0] = {}) {
-  const h = await testHub(options);
-  hubs.push(h);
-  return { h, c: new HubClient(h.url) };
-}
+const schemas: string[] = [];
 afterEach(async () => {
   while (hubs.length) await hubs.pop()!.close();
 });
+afterAll(async () => {
+  await dropSchemas(schemas);
+});
+
+const withPostgres = await postgresAvailable();
+/** The protocol suite runs on every store: the rules are the store's to keep. */
+const stores: Array<{ kind: string; make: () => Promise<RoundStore | undefined> }> = [
+  { kind: 'embedded', make: async () => undefined },
+  ...(withPostgres
+    ? [
+        {
+          kind: 'postgres',
+          make: async () => {
+            const schema = freshSchema();
+            schemas.push(schema);
+            return PostgresStore.open(PG_URL, { schema });
+          },
+        },
+      ]
+    : []),
+];
 
 /** Normalises a result for comparison: phase timings differ from run to run. */
 const events = (result: { events: unknown[] }) => result.events;
 
-describe('hub round protocol', () => {
+describe.each(stores)('hub round protocol on the $kind store', ({ kind, make }) => {
+  async function hub(options: Parameters<typeof testHub>[0] = {}) {
+    const h = await testHub({ store: await make(), ...options });
+    hubs.push(h);
+    return { h, c: new HubClient(h.url) };
+  }
   it('announce → batches → final closes the round; the result equals fusing the same records', async () => {
     const { c } = await hub();
     const fleet = generateFleet({ nodes: 12, obsPerNode: 4, seed: 3 });
@@ -165,7 +189,7 @@ describe('hub round protocol', () => {
     await c.result('m', 10_000);
     await c.request('POST', '/v1/rounds/m/observations', { as: 'a', raw: '{' });
     const health = await c.request('GET', '/healthz');
-    expect(health.body).toMatchObject({ status: 'ok', store: 'embedded', openRounds: 0 });
+    expect(health.body).toMatchObject({ status: 'ok', store: kind, openRounds: 0 });
     const metrics = await c.request('GET', '/metrics');
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = metrics.body as string;
@@ -184,6 +208,11 @@ describe('hub round protocol', () => {
 });
 
 describe('embedded store durability', () => {
+  async function hub(options: Parameters<typeof testHub>[0] = {}) {
+    const h = await testHub(options);
+    hubs.push(h);
+    return { h, c: new HubClient(h.url) };
+  }
   it('recovers open rounds with their observations and keeps closed rounds\' results after a restart', async () => {
     const dataDir = tempDir();
     let { h, c } = await hub({ dataDir });

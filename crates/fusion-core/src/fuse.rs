@@ -284,6 +284,47 @@ struct Summary {
     lon: f64,
 }
 
+/// Values of one event's members in a canonical (sorted) order, so that sums, and with them
+/// centroids, do not depend on the order the records came in. Events are small: up to 8
+/// values stay on the stack.
+struct Canonical {
+    inline: [(f64, f64); 8],
+    len: usize,
+    spill: Vec<(f64, f64)>,
+}
+
+impl Canonical {
+    fn new() -> Self {
+        Canonical {
+            inline: [(0.0, 0.0); 8],
+            len: 0,
+            spill: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, value: (f64, f64)) {
+        if self.len < self.inline.len() {
+            self.inline[self.len] = value;
+        } else {
+            if self.spill.is_empty() {
+                self.spill.extend_from_slice(&self.inline);
+            }
+            self.spill.push(value);
+        }
+        self.len += 1;
+    }
+
+    fn sorted(&mut self) -> &[(f64, f64)] {
+        let values = if self.len <= self.inline.len() {
+            &mut self.inline[..self.len]
+        } else {
+            &mut self.spill[..]
+        };
+        values.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        values
+    }
+}
+
 fn describe(records: &Records, config: &Compiled, members: &[u32]) -> Summary {
     let class = config.class_field.and_then(|f| match &records.columns[f] {
         Column::Category { codes, dictionary } => {
@@ -312,15 +353,17 @@ fn describe(records: &Records, config: &Compiled, members: &[u32]) -> Summary {
         .time_field
         .map(|f| {
             let column = &records.columns[f];
-            let (sum, count) = members
-                .iter()
-                .map(|&m| column.num_at(m as usize))
-                .filter(|v| !v.is_nan())
-                .fold((0.0, 0usize), |(s, c), v| (s + v, c + 1));
-            if count == 0 {
-                f64::NAN
-            } else {
-                sum / count as f64
+            let mut values = Canonical::new();
+            for &m in members {
+                let v = column.num_at(m as usize);
+                if !v.is_nan() {
+                    values.push((v, 0.0));
+                }
+            }
+            match values.sorted() {
+                [] => f64::NAN,
+                [(v, _)] => *v,
+                all => all.iter().map(|(v, _)| v).sum::<f64>() / all.len() as f64,
             }
         })
         .unwrap_or(f64::NAN);
@@ -328,12 +371,18 @@ fn describe(records: &Records, config: &Compiled, members: &[u32]) -> Summary {
         .position_field
         .map(|f| {
             let column = &records.columns[f];
-            centroid(
-                members
-                    .iter()
-                    .map(|&m| column.geo_at(m as usize))
-                    .filter(|(lat, _)| !lat.is_nan()),
-            )
+            let mut points = Canonical::new();
+            for &m in members {
+                let point = column.geo_at(m as usize);
+                if !point.0.is_nan() {
+                    points.push(point);
+                }
+            }
+            match points.sorted() {
+                [] => (f64::NAN, f64::NAN),
+                [one] => *one,
+                all => centroid(all.iter().copied()),
+            }
         })
         .unwrap_or((f64::NAN, f64::NAN));
     Summary { class, t, lat, lon }

@@ -2,21 +2,24 @@
 import { startHub, type RunningHub } from '../hub/server.js';
 import { numberOption, parseArgs, UsageError } from './args.js';
 
-export const hubUsage = `fleetscale hub [--port 8080] [--host 127.0.0.1] [--data ./fleetscale-data] [--pg <url>]
+export const hubUsage = `fleetscale hub [--port 8080] [--host 127.0.0.1] [--data ./fleetscale-data] [--pg <url> [--pg-schema fleetscale_hub]]
               [--round-deadline-ms 30000] [--log-level warn]
   Starts the hub: the three-phase round protocol under /v1, the dashboard at /, /healthz and
   /metrics. Observations are kept in the data directory's write-ahead log (fsync, group
-  commit); the hub secret is FLEETSCALE_SECRET or is generated into the data directory.`;
+  commit), or with --pg in PostgreSQL, where several hubs behind a load balancer share rounds
+  (give them one FLEETSCALE_SECRET). The secret is FLEETSCALE_SECRET or is generated into the
+  data directory.`;
 
-export type HubCliOptions = { port: number; host: string; dataDir: string; pgUrl?: string; roundDeadlineMs: number; logLevel: string };
+export type HubCliOptions = { port: number; host: string; dataDir: string; pgUrl?: string; pgSchema?: string; roundDeadlineMs: number; logLevel: string };
 
 export function parseHubOptions(argv: string[], extraFlags: readonly string[] = [], extraValued: readonly string[] = []) {
-  const args = parseArgs(argv, extraFlags, ['port', 'host', 'data', 'pg', 'round-deadline-ms', 'log-level', ...extraValued]);
+  const args = parseArgs(argv, extraFlags, ['port', 'host', 'data', 'pg', 'pg-schema', 'round-deadline-ms', 'log-level', ...extraValued]);
   const options: HubCliOptions = {
     port: numberOption(args, 'port', 8080, { integer: true, min: 0 }),
     host: String(args.options.get('host') ?? '127.0.0.1'),
     dataDir: String(args.options.get('data') ?? './fleetscale-data'),
     pgUrl: args.options.has('pg') ? String(args.options.get('pg')) : undefined,
+    pgSchema: args.options.has('pg-schema') ? String(args.options.get('pg-schema')) : undefined,
     roundDeadlineMs: numberOption(args, 'round-deadline-ms', 30_000, { integer: true, min: 1 }),
     logLevel: String(args.options.get('log-level') ?? 'warn'),
   };
@@ -26,7 +29,11 @@ export function parseHubOptions(argv: string[], extraFlags: readonly string[] = 
 
 /** Starts a hub from CLI options. */
 export async function startHubFromCli(options: HubCliOptions): Promise<RunningHub> {
-  if (options.pgUrl !== undefined) throw new UsageError('--pg: the PostgreSQL store is not built yet');
+  if (options.pgUrl !== undefined) {
+    const { PostgresStore } = await import('../hub/store/postgres.js');
+    const store = await PostgresStore.open(options.pgUrl, { schema: options.pgSchema });
+    return startHub({ ...options, store, logger: { level: options.logLevel } });
+  }
   return startHub({ ...options, logger: { level: options.logLevel } });
 }
 

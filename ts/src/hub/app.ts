@@ -207,7 +207,7 @@ const hubPlugin: FastifyPluginAsyncTypebox<HubAppOptions> = async (app, options)
     '/v1/rounds/:round',
     { schema: { params: RoundParams, response: { 200: RoundSummarySchema, ...errorReplies } } },
     async (request) => {
-      const summary = await rounds.store.summary(request.params.round);
+      const summary = await rounds.summary(request.params.round);
       if (!summary) throw new HubError('ERR_ROUND_NOT_FOUND', `round "${request.params.round}" does not exist`);
       return summary;
     },
@@ -221,7 +221,7 @@ const hubPlugin: FastifyPluginAsyncTypebox<HubAppOptions> = async (app, options)
         response: { 200: RoundList, ...errorReplies },
       },
     },
-    async (request) => ({ rounds: await rounds.store.list(request.query.limit ?? 100) }),
+    async (request) => ({ rounds: await rounds.list(request.query.limit ?? 100) }),
   );
 
   app.post(

@@ -45,6 +45,7 @@ export class RoundEngine {
   private readonly fusing = new Map<string, Promise<void>>();
   /** Fresh results, until the store has them (and a little after). */
   private readonly fresh = new Map<string, FusionResult>();
+  private readonly freshMs = new Map<string, number>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private sweeper: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -136,8 +137,9 @@ export class RoundEngine {
       if (closed) {
         this.metrics.rounds.inc({ event: `closed_${reason}` });
         this.metrics.openRounds.dec();
+        // Whoever closed it fuses it; the sweep picks up rounds a crashed closer left.
+        void this.fuseRound(round);
       }
-      void this.fuseRound(round);
       return closed;
     } catch (e) {
       if (rethrow) throw e;
@@ -167,6 +169,7 @@ export class RoundEngine {
       this.metrics.fusionSeconds.observe(ms / 1000);
       this.metrics.rounds.inc({ event: 'fused' });
       this.fresh.set(round, result);
+      this.freshMs.set(round, ms);
       this.notify(round);
       await this.metrics.timeStore('save_result', this.store.saveResult(round, result, ms));
     } catch (e) {
@@ -182,7 +185,11 @@ export class RoundEngine {
       }
     } finally {
       // The store serves it from now on; keep memory bounded.
-      if (this.fresh.size > 4) this.fresh.delete(this.fresh.keys().next().value!);
+      if (this.fresh.size > 4) {
+        const oldest = this.fresh.keys().next().value!;
+        this.fresh.delete(oldest);
+        this.freshMs.delete(oldest);
+      }
     }
   }
 
@@ -190,6 +197,22 @@ export class RoundEngine {
     const waiting = this.waiters.get(round);
     this.waiters.delete(round);
     for (const wake of waiting ?? []) wake();
+  }
+
+  /** A round's summary; a result fused here but not yet stored already counts as fused. */
+  async summary(round: string): Promise<RoundSummary | undefined> {
+    return this.withFresh(await this.store.summary(round));
+  }
+
+  /** Rounds, newest first, as `summary` sees them. */
+  async list(limit: number): Promise<RoundSummary[]> {
+    return (await this.store.list(limit)).map((s) => this.withFresh(s)!);
+  }
+
+  private withFresh(summary: RoundSummary | undefined): RoundSummary | undefined {
+    const fresh = summary && summary.state === 'closed' ? this.fresh.get(summary.round) : undefined;
+    if (!summary || !fresh) return summary;
+    return { ...summary, state: 'fused', events: fresh.events.length, fusionMs: this.freshMs.get(summary.round) ?? null };
   }
 
   /**

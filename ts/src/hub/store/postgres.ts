@@ -1,0 +1,385 @@
+/**
+ * The PostgreSQL store: several hub processes behind a load balancer share rounds through one
+ * database. The protocol's rules run inside the database, in one call per request (PL/pgSQL
+ * functions), so they hold across processes:
+ * - a report takes a shared advisory lock on its round and a close an exclusive one, so no
+ *   batch is accepted after the close that a fusion would miss;
+ * - (round, node, seq) and (round, record id) are primary keys, so a retried batch is
+ *   accepted once wherever it lands;
+ * - round counters are derived from the node and batch rows, never a hot row every batch
+ *   would update.
+ * Acknowledged = committed (synchronous_commit as the server has it; on by default).
+ */
+import pg from 'pg';
+
+import type { FusionResult, SensorRecord } from '../../fusion/types.js';
+import { HubError, type HubErrorCode } from '../errors.js';
+import type { Batch, BatchOutcome, CloseReason, RoundState, RoundStore, RoundSummary } from './types.js';
+
+export type PostgresStoreOptions = {
+  /** Schema of the hub's tables and functions (default `fleetscale_hub`). */
+  schema?: string;
+  /** Connections in the pool (default 20). */
+  poolSize?: number;
+  /** A claimed fusion not finished within this time may be taken over by another hub (ms). */
+  fusionClaimMs?: number;
+};
+
+/** Advisory lock namespace of round locks (an arbitrary constant: "fs"). */
+const LOCK_NS = 0x6673;
+
+function migration(s: string): string {
+  return `
+CREATE SCHEMA IF NOT EXISTS ${s};
+CREATE TABLE IF NOT EXISTS ${s}.rounds (
+  round text PRIMARY KEY,
+  state text NOT NULL,
+  opened_at bigint NOT NULL,
+  deadline bigint NOT NULL,
+  closed_at bigint,
+  close_reason text,
+  fusing_by text,
+  fusing_at bigint,
+  events integer,
+  fusion_ms double precision,
+  final_counts jsonb,
+  result text,
+  failure text
+);
+CREATE INDEX IF NOT EXISTS rounds_open_deadline ON ${s}.rounds (deadline) WHERE state = 'open';
+CREATE TABLE IF NOT EXISTS ${s}.nodes (
+  round text NOT NULL,
+  node text NOT NULL,
+  final_seq integer NOT NULL DEFAULT 0,
+  max_seq integer NOT NULL DEFAULT 0,
+  batches integer NOT NULL DEFAULT 0,
+  complete boolean NOT NULL DEFAULT false,
+  PRIMARY KEY (round, node)
+);
+CREATE TABLE IF NOT EXISTS ${s}.batches (
+  round text NOT NULL,
+  node text NOT NULL,
+  seq integer NOT NULL,
+  final boolean NOT NULL,
+  digest text NOT NULL,
+  observations integer NOT NULL,
+  body text NOT NULL,
+  PRIMARY KEY (round, node, seq)
+);
+CREATE TABLE IF NOT EXISTS ${s}.record_ids (
+  round text NOT NULL,
+  id text NOT NULL,
+  PRIMARY KEY (round, id)
+);
+
+CREATE OR REPLACE FUNCTION ${s}.announce(p_round text, p_node text, p_now bigint, p_deadline_ms bigint)
+RETURNS text LANGUAGE plpgsql AS $$
+DECLARE v_state text;
+BEGIN
+  PERFORM pg_advisory_xact_lock_shared(${LOCK_NS}, hashtext(p_round));
+  INSERT INTO ${s}.rounds (round, state, opened_at, deadline) VALUES (p_round, 'open', p_now, p_now + p_deadline_ms)
+    ON CONFLICT (round) DO NOTHING;
+  SELECT state INTO v_state FROM ${s}.rounds WHERE round = p_round;
+  IF v_state <> 'open' THEN RETURN 'ERR_ROUND_CLOSED'; END IF;
+  INSERT INTO ${s}.nodes (round, node) VALUES (p_round, p_node) ON CONFLICT DO NOTHING;
+  RETURN 'ok';
+END $$;
+
+CREATE OR REPLACE FUNCTION ${s}.report(p_round text, p_node text, p_seq integer, p_final boolean,
+  p_digest text, p_body text, p_ids text[])
+RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  v_state text; v_digest text; v_final integer; v_max integer; v_batches integer; v_inserted integer;
+  v_dup text;
+BEGIN
+  PERFORM pg_advisory_xact_lock_shared(${LOCK_NS}, hashtext(p_round));
+  SELECT state INTO v_state FROM ${s}.rounds WHERE round = p_round;
+  IF NOT FOUND THEN RETURN 'ERR_ROUND_NOT_FOUND'; END IF;
+  SELECT digest INTO v_digest FROM ${s}.batches WHERE round = p_round AND node = p_node AND seq = p_seq;
+  IF FOUND THEN
+    IF v_digest = p_digest THEN RETURN 'duplicate:' || v_state; END IF;
+    RETURN 'ERR_BATCH_CONFLICT';
+  END IF;
+  IF v_state <> 'open' THEN RETURN 'ERR_ROUND_CLOSED'; END IF;
+  SELECT final_seq, max_seq, batches INTO v_final, v_max, v_batches
+    FROM ${s}.nodes WHERE round = p_round AND node = p_node FOR UPDATE;
+  IF NOT FOUND THEN RETURN 'ERR_NOT_ANNOUNCED'; END IF;
+  IF v_final > 0 AND (p_seq > v_final OR p_final) THEN RETURN 'ERR_AFTER_FINAL:' || v_final; END IF;
+  IF p_final AND v_max > p_seq THEN RETURN 'ERR_AFTER_FINAL:' || v_max; END IF;
+  SELECT id INTO v_dup FROM ${s}.record_ids WHERE round = p_round AND id = ANY(p_ids) LIMIT 1;
+  IF FOUND THEN RETURN 'ERR_DUPLICATE_RECORD_ID:' || v_dup; END IF;
+  INSERT INTO ${s}.record_ids (round, id) SELECT p_round, unnest(p_ids) ON CONFLICT DO NOTHING;
+  GET DIAGNOSTICS v_inserted = ROW_COUNT;
+  IF v_inserted < cardinality(p_ids) THEN
+    -- Another node's batch took one of these ids meanwhile: undo this whole batch.
+    RAISE EXCEPTION 'ERR_DUPLICATE_RECORD_ID' USING ERRCODE = 'FS409';
+  END IF;
+  INSERT INTO ${s}.batches (round, node, seq, final, digest, observations, body)
+    VALUES (p_round, p_node, p_seq, p_final, p_digest, cardinality(p_ids), p_body);
+  IF p_final THEN v_final := p_seq; END IF;
+  UPDATE ${s}.nodes SET batches = v_batches + 1, max_seq = greatest(v_max, p_seq), final_seq = v_final,
+      complete = (v_final > 0 AND v_batches + 1 = v_final)
+    WHERE round = p_round AND node = p_node;
+  RETURN CASE WHEN v_final > 0 AND v_batches + 1 = v_final THEN 'accepted:complete' ELSE 'accepted' END;
+END $$;
+
+CREATE OR REPLACE FUNCTION ${s}.close(p_round text, p_reason text, p_now bigint, p_owner text)
+RETURNS text LANGUAGE plpgsql AS $$
+DECLARE v_state text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(${LOCK_NS}, hashtext(p_round));
+  SELECT state INTO v_state FROM ${s}.rounds WHERE round = p_round FOR UPDATE;
+  IF NOT FOUND THEN RETURN 'ERR_ROUND_NOT_FOUND'; END IF;
+  IF v_state <> 'open' THEN RETURN 'already'; END IF;
+  UPDATE ${s}.rounds SET state = 'closed', closed_at = p_now, close_reason = p_reason,
+      fusing_by = p_owner, fusing_at = p_now
+    WHERE round = p_round;
+  RETURN 'closed';
+END $$;
+`;
+}
+
+type SummaryRow = {
+  round: string;
+  state: RoundState;
+  opened_at: string;
+  deadline: string;
+  closed_at: string | null;
+  close_reason: CloseReason | null;
+  events: number | null;
+  fusion_ms: number | null;
+  final_counts: { nodes: number; finalNodes: number; batches: number; observations: number } | null;
+  nodes: string | null;
+  final_nodes: string | null;
+  batches: string | null;
+  observations: string | null;
+};
+
+export class PostgresStore implements RoundStore {
+  readonly kind = 'postgres';
+  private readonly s: string;
+  private readonly owner = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+  private readonly claimMs: number;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    options: PostgresStoreOptions,
+  ) {
+    this.s = options.schema ?? 'fleetscale_hub';
+    this.claimMs = options.fusionClaimMs ?? 60_000;
+  }
+
+  /** Connects, creates the schema, tables and functions if needed (under an advisory lock). */
+  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const schema = options.schema ?? 'fleetscale_hub';
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new HubError('ERR_VALIDATION', `schema name "${schema}" must be a lowercase SQL identifier`);
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 20 });
+    pool.on('error', () => {}); // idle client errors surface on the next query
+    const client = await pool.connect().catch(async (e: Error) => {
+      await pool.end();
+      throw new HubError('ERR_STORE_UNAVAILABLE', `cannot connect to PostgreSQL: ${e.message}`);
+    });
+    try {
+      await client.query('SELECT pg_advisory_lock($1, 0)', [LOCK_NS]);
+      try {
+        await client.query(migration(schema));
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1, 0)', [LOCK_NS]);
+      }
+    } finally {
+      client.release();
+    }
+    return new PostgresStore(pool, options);
+  }
+
+  private async query<R extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(sql, params);
+    } catch (e) {
+      const err = e as { code?: string; message: string };
+      if (err.code === 'FS409') throw new HubError('ERR_DUPLICATE_RECORD_ID', 'an observation id of this batch is already in the round');
+      if (err.code === undefined || /^(08|57P)/.test(err.code)) throw new HubError('ERR_STORE_UNAVAILABLE', `PostgreSQL: ${err.message}`);
+      throw e;
+    }
+  }
+
+  private static fail(status: string, round: string, node?: string, seq?: number): never {
+    const [code, detail] = status.split(':') as [HubErrorCode, string | undefined];
+    const messages: Partial<Record<HubErrorCode, string>> = {
+      ERR_ROUND_NOT_FOUND: `round "${round}" does not exist (announce opens it)`,
+      ERR_ROUND_CLOSED: `round "${round}" is closed; it takes no more batches or nodes`,
+      ERR_NOT_ANNOUNCED: `node "${node}" has not announced itself in round "${round}"`,
+      ERR_BATCH_CONFLICT: `node "${node}" already sent batch ${seq} of round "${round}" with other content`,
+      ERR_AFTER_FINAL: `node "${node}" ended round "${round}" at batch ${detail}; batch ${seq} cannot be final or come after it`,
+      ERR_DUPLICATE_RECORD_ID: `observation id "${detail}" is already in round "${round}"`,
+    };
+    throw new HubError(code, messages[code] ?? status);
+  }
+
+  async announce(round: string, node: string, now: number, deadlineMs: number): Promise<RoundSummary> {
+    const { rows } = await this.query<{ status: string }>(`SELECT ${this.s}.announce($1, $2, $3, $4) AS status`, [round, node, now, deadlineMs]);
+    if (rows[0].status !== 'ok') PostgresStore.fail(rows[0].status, round, node);
+    return (await this.summary(round))!;
+  }
+
+  async report(round: string, batch: Batch): Promise<BatchOutcome> {
+    const ids = batch.records.map((r) => r.id);
+    const { rows } = await this.query<{ status: string }>(`SELECT ${this.s}.report($1, $2, $3, $4, $5, $6, $7) AS status`, [
+      round,
+      batch.node,
+      batch.seq,
+      batch.final,
+      batch.digest,
+      batch.json,
+      ids,
+    ]);
+    const status = rows[0].status;
+    if (status.startsWith('duplicate:')) return { duplicate: true, state: status.slice(10) as RoundState, complete: false };
+    if (!status.startsWith('accepted')) PostgresStore.fail(status, round, batch.node, batch.seq);
+    // Checked after the commit: of two nodes completing at once, the later commit sees both.
+    const complete = status === 'accepted:complete' && (await this.allComplete(round));
+    return { duplicate: false, state: 'open', complete };
+  }
+
+  private async allComplete(round: string): Promise<boolean> {
+    const { rows } = await this.query<{ done: boolean }>(`SELECT NOT EXISTS (SELECT 1 FROM ${this.s}.nodes WHERE round = $1 AND NOT complete) AS done`, [round]);
+    return rows[0].done;
+  }
+
+  async close(round: string, reason: CloseReason, now: number): Promise<boolean> {
+    const { rows } = await this.query<{ status: string }>(`SELECT ${this.s}.close($1, $2, $3, $4) AS status`, [round, reason, now, this.owner]);
+    if (rows[0].status === 'ERR_ROUND_NOT_FOUND') PostgresStore.fail(rows[0].status, round);
+    return rows[0].status === 'closed';
+  }
+
+  async records(round: string): Promise<SensorRecord[]> {
+    const { rows } = await this.query<{ body: string }>(`SELECT body FROM ${this.s}.batches WHERE round = $1 ORDER BY node, seq`, [round]);
+    const out: SensorRecord[] = [];
+    for (const row of rows) for (const record of (JSON.parse(row.body) as { records: SensorRecord[] }).records) out.push(record);
+    return out;
+  }
+
+  async saveResult(round: string, result: FusionResult, fusionMs: number): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const counts = await this.liveCounts(round, client);
+      const updated = await client.query(
+        `UPDATE ${this.s}.rounds SET state = 'fused', result = $2, events = $3, fusion_ms = $4, final_counts = $5
+          WHERE round = $1 AND state = 'closed'`,
+        [round, JSON.stringify(result), result.events.length, fusionMs, JSON.stringify(counts)],
+      );
+      // The observations live on in the result; the per-round working rows can go.
+      if (updated.rowCount === 1) {
+        await client.query(`DELETE FROM ${this.s}.record_ids WHERE round = $1`, [round]);
+        await client.query(`DELETE FROM ${this.s}.batches WHERE round = $1`, [round]);
+      }
+      await client.query('COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async liveCounts(round: string, client: pg.PoolClient | pg.Pool = this.pool) {
+    const { rows } = await client.query<{ nodes: string; final_nodes: string; batches: string; observations: string }>(
+      `SELECT (SELECT count(*) FROM ${this.s}.nodes WHERE round = $1) AS nodes,
+              (SELECT count(*) FROM ${this.s}.nodes WHERE round = $1 AND complete) AS final_nodes,
+              (SELECT count(*) FROM ${this.s}.batches WHERE round = $1) AS batches,
+              (SELECT coalesce(sum(observations), 0) FROM ${this.s}.batches WHERE round = $1) AS observations`,
+      [round],
+    );
+    const r = rows[0];
+    return { nodes: Number(r.nodes), finalNodes: Number(r.final_nodes), batches: Number(r.batches), observations: Number(r.observations) };
+  }
+
+  async saveFailure(round: string, message: string): Promise<void> {
+    await this.query(`UPDATE ${this.s}.rounds SET state = 'failed', failure = $2 WHERE round = $1 AND state = 'closed'`, [round, message]);
+  }
+
+  async result(round: string): Promise<FusionResult | undefined> {
+    const { rows } = await this.query<{ result: string | null }>(`SELECT result FROM ${this.s}.rounds WHERE round = $1`, [round]);
+    return rows[0]?.result ? (JSON.parse(rows[0].result) as FusionResult) : undefined;
+  }
+
+  async failure(round: string): Promise<string | undefined> {
+    const { rows } = await this.query<{ failure: string | null }>(`SELECT failure FROM ${this.s}.rounds WHERE round = $1`, [round]);
+    return rows[0]?.failure ?? undefined;
+  }
+
+  /** Summaries with live counts for rounds not fused yet, stored counts for fused ones. */
+  private summariesSql(where: string): string {
+    const s = this.s;
+    return `SELECT r.round, r.state, r.opened_at, r.deadline, r.closed_at, r.close_reason, r.events, r.fusion_ms, r.final_counts,
+        n.nodes, n.final_nodes, b.batches, b.observations
+      FROM ${s}.rounds r
+      LEFT JOIN LATERAL (SELECT count(*) AS nodes, count(*) FILTER (WHERE complete) AS final_nodes
+        FROM ${s}.nodes WHERE round = r.round AND r.final_counts IS NULL) n ON true
+      LEFT JOIN LATERAL (SELECT count(*) AS batches, coalesce(sum(observations), 0) AS observations
+        FROM ${s}.batches WHERE round = r.round AND r.final_counts IS NULL) b ON true
+      ${where}`;
+  }
+
+  private static toSummary(row: SummaryRow): RoundSummary {
+    const counts = row.final_counts ?? {
+      nodes: Number(row.nodes ?? 0),
+      finalNodes: Number(row.final_nodes ?? 0),
+      batches: Number(row.batches ?? 0),
+      observations: Number(row.observations ?? 0),
+    };
+    return {
+      round: row.round,
+      state: row.state,
+      openedAt: Number(row.opened_at),
+      deadline: Number(row.deadline),
+      closedAt: row.closed_at === null ? null : Number(row.closed_at),
+      closeReason: row.close_reason,
+      ...counts,
+      events: row.events,
+      fusionMs: row.fusion_ms,
+    };
+  }
+
+  async summary(round: string): Promise<RoundSummary | undefined> {
+    const { rows } = await this.query<SummaryRow>(this.summariesSql('WHERE r.round = $1'), [round]);
+    return rows[0] ? PostgresStore.toSummary(rows[0]) : undefined;
+  }
+
+  async list(limit: number): Promise<RoundSummary[]> {
+    const { rows } = await this.query<SummaryRow>(this.summariesSql('ORDER BY r.opened_at DESC, r.round DESC LIMIT $1'), [limit]);
+    return rows.map(PostgresStore.toSummary);
+  }
+
+  async due(now: number): Promise<string[]> {
+    const { rows } = await this.query<{ round: string }>(`SELECT round FROM ${this.s}.rounds WHERE state = 'open' AND deadline <= $1`, [now]);
+    return rows.map((r) => r.round);
+  }
+
+  /** Closed, unfused rounds this hub may fuse: its own, or ones whose claim went stale. */
+  async unfused(): Promise<string[]> {
+    const now = Date.now();
+    const { rows } = await this.query<{ round: string }>(
+      `UPDATE ${this.s}.rounds SET fusing_by = $1, fusing_at = $2
+        WHERE state = 'closed' AND (fusing_by = $1 OR fusing_by IS NULL OR fusing_at < $3)
+        RETURNING round`,
+      [this.owner, now, now - this.claimMs],
+    );
+    return rows.map((r) => r.round);
+  }
+
+  async openRounds(): Promise<number> {
+    const { rows } = await this.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.s}.rounds WHERE state = 'open'`, []);
+    return Number(rows[0].n);
+  }
+
+  async shutdown(): Promise<void> {
+    await this.pool.end();
+  }
+
+  /** Drops the schema with everything in it (tests). */
+  async dropSchema(): Promise<void> {
+    await this.query(`DROP SCHEMA IF EXISTS ${this.s} CASCADE`, []);
+  }
+}

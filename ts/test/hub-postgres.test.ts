@@ -1,0 +1,81 @@
+/**
+ * Two hub processes on one PostgreSQL share a round: nodes announce at either, post their
+ * batches to both alternately (retries land on the other hub), and both serve one result.
+ */
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+
+import { fuseSync, generateFleet, type SensorRecord } from '../src/index.js';
+import { dropSchemas, freshSchema, HubClient, killHubProcesses, PG_URL, postgresAvailable, startHubProcess, tempDir } from './hub-helpers.js';
+
+const withPostgres = await postgresAvailable();
+const schemas: string[] = [];
+afterEach(() => killHubProcesses());
+afterAll(() => dropSchemas(schemas));
+
+describe.skipIf(!withPostgres)('PostgreSQL store with two hub processes', () => {
+  it('shares one round between two hubs: every batch once, one result', async () => {
+    const schema = freshSchema();
+    schemas.push(schema);
+    const args = ['--pg', PG_URL, '--pg-schema', schema];
+    // Both start at once: the migration runs once, under an advisory lock.
+    const [a, b] = await Promise.all([startHubProcess([...args, '--data', tempDir()]), startHubProcess([...args, '--data', tempDir()])]);
+    const hubs = [new HubClient(a.url), new HubClient(b.url)];
+    const fleet = generateFleet({ nodes: 60, obsPerNode: 6, seed: 21 });
+    const byNode = new Map<string, SensorRecord[]>();
+    for (const r of fleet.records) byNode.set(r.node, [...(byNode.get(r.node) ?? []), r]);
+    const nodes = [...byNode.keys()];
+
+    await Promise.all(nodes.map((node, i) => hubs[i % 2].announce('shared', node)));
+    expect((await hubs[1].summary('shared')).body.nodes).toBe(60);
+    const replies = await Promise.all(
+      nodes.map(async (node, i) => {
+        const records = byNode.get(node)!;
+        const out = [];
+        for (let seq = 1; seq <= 3; seq++) {
+          const batch = records.slice((seq - 1) * 2, seq * 2);
+          const hub = hubs[(i + seq) % 2];
+          out.push(await hub.report('shared', node, seq, batch, seq === 3));
+          // A retry of the same batch through the other hub is recognised.
+          if (seq === 2) out.push(await hubs[(i + seq + 1) % 2].report('shared', node, seq, batch));
+        }
+        return out;
+      }),
+    );
+    const flat = replies.flat();
+    expect(flat.every((r) => r.status === 202)).toBe(true);
+    expect(flat.filter((r) => r.body.duplicate)).toHaveLength(60);
+
+    const [ra, rb] = await Promise.all(hubs.map((h) => h.result('shared', 20_000)));
+    expect(ra.status).toBe(200);
+    expect(rb.status).toBe(200);
+    expect(ra.body.events).toEqual(rb.body.events);
+    expect(ra.body.events).toEqual(fuseSync(fleet.records).events);
+    const summary = (await hubs[0].summary('shared')).body;
+    expect(summary).toMatchObject({ state: 'fused', closeReason: 'final', nodes: 60, finalNodes: 60, batches: 180, observations: 360 });
+    // Closed for both.
+    const late = await hubs[1].report('shared', nodes[0], 4, [{ ...byNode.get(nodes[0])![0], id: 'late' }]);
+    expect(late.status).toBe(409);
+  });
+
+  it('lets either hub close a round by its deadline and fuse it once', async () => {
+    const schema = freshSchema();
+    schemas.push(schema);
+    const args = ['--pg', PG_URL, '--pg-schema', schema, '--round-deadline-ms', '400'];
+    const [a, b] = await Promise.all([startHubProcess([...args, '--data', tempDir()]), startHubProcess([...args, '--data', tempDir()])]);
+    const hubs = [new HubClient(a.url), new HubClient(b.url)];
+    const fleet = generateFleet({ nodes: 10, obsPerNode: 2, seed: 4 });
+    const nodes = [...new Set(fleet.records.map((r) => r.node))];
+    for (const [i, node] of nodes.entries()) await hubs[i % 2].announce('late', node);
+    for (const [i, node] of nodes.entries()) {
+      await hubs[(i + 1) % 2].report('late', node, 1, fleet.records.filter((r) => r.node === node));
+    }
+    const result = await hubs[1].result('late', 20_000);
+    expect(result.status).toBe(200);
+    expect(result.body.events).toEqual(fuseSync(fleet.records).events);
+    expect((await hubs[0].summary('late')).body).toMatchObject({ state: 'fused', closeReason: 'deadline' });
+    const fusedBy = await Promise.all(
+      hubs.map(async (h) => Number(/^fleetscale_hub_rounds_total\{event="fused"\} (\d+)$/m.exec((await h.request('GET', '/metrics')).body)?.[1] ?? 0)),
+    );
+    expect(fusedBy[0] + fusedBy[1]).toBe(1);
+  });
+});
