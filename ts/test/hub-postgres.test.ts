@@ -72,6 +72,8 @@ describe.skipIf(!withPostgres)('PostgreSQL store with two hub processes', () => 
     const result = await hubs[1].result('late', 20_000);
     expect(result.status).toBe(200);
     expect(result.body.events).toEqual(fuseSync(fleet.records).events);
+    // The hub that fused it serves the result at once; the other once it is stored.
+    expect((await hubs[0].result('late', 20_000)).body.events).toEqual(result.body.events);
     expect((await hubs[0].summary('late')).body).toMatchObject({ state: 'fused', closeReason: 'deadline' });
     const fusedBy = await Promise.all(
       hubs.map(async (h) => Number(/^fleetscale_hub_rounds_total\{event="fused"\} (\d+)$/m.exec((await h.request('GET', '/metrics')).body)?.[1] ?? 0)),

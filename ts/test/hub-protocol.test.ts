@@ -197,6 +197,8 @@ describe.each(stores)('hub round protocol on the $kind store', ({ kind, make }) 
     expect(text).toMatch(/^fleetscale_hub_batches_total\{outcome="accepted"\} 1$/m);
     expect(text).toMatch(/^fleetscale_hub_ingest_seconds_count 1$/m);
     expect(text).toMatch(/^fleetscale_hub_rounds_total\{event="fused"\} 1$/m);
+    expect(text).toMatch(/^fleetscale_hub_rounds_total\{event="opened"\} 1$/m);
+    expect(text).toMatch(/^fleetscale_hub_open_rounds 0$/m);
     expect(text).toMatch(/^fleetscale_hub_fusion_seconds_count 1$/m);
     expect(text).toMatch(/^fleetscale_hub_store_seconds_count\{op="report"\} 1$/m);
     expect(text).toMatch(/^fleetscale_hub_rejected_total\{code="ERR_INVALID_JSON"\} 1$/m);

@@ -96,7 +96,7 @@ function toHubError(error: FastifyError): HubError {
 }
 
 const hubPlugin: FastifyPluginAsyncTypebox<HubAppOptions> = async (app, options) => {
-  const metrics = new HubMetrics();
+  const metrics = new HubMetrics({ openRounds: () => options.store.openRounds() });
   const tokens = new TokenChecker(options.secret);
   const rounds = new RoundEngine({
     store: options.store,
@@ -160,8 +160,8 @@ const hubPlugin: FastifyPluginAsyncTypebox<HubAppOptions> = async (app, options)
       const { node } = request.body;
       if (node === ADMIN_NODE) throw new HubError('ERR_RESERVED_NODE', `"${ADMIN_NODE}" is reserved for the operator`);
       tokens.requireNode(auth(request), node);
-      const summary = await rounds.announce(request.params.round, node);
-      return { round: summary.round, node, deadline: summary.deadline, state: summary.state };
+      const { deadline } = await rounds.announce(request.params.round, node);
+      return { round: request.params.round, node, deadline, state: 'open' };
     },
   );
 

@@ -14,7 +14,8 @@ export class HubMetrics {
   readonly storeSeconds: Histogram<'op'>;
   readonly rejected: Counter<'code'>;
 
-  constructor(opts: { processMetrics?: boolean } = {}) {
+  /** `openRounds` asks the store at scrape time (with a shared store, other hubs open rounds too). */
+  constructor(opts: { processMetrics?: boolean; openRounds?: () => Promise<number> } = {}) {
     const registers = [this.registry];
     this.batches = new Counter({ name: 'fleetscale_hub_batches_total', help: 'Observation batches by outcome (accepted, duplicate).', labelNames: ['outcome'], registers });
     this.observations = new Counter({ name: 'fleetscale_hub_observations_total', help: 'Observations accepted (durable).', registers });
@@ -25,7 +26,15 @@ export class HubMetrics {
       registers,
     });
     this.rounds = new Counter({ name: 'fleetscale_hub_rounds_total', help: 'Round events (opened, closed_final, closed_deadline, closed_admin, fused, failed).', labelNames: ['event'], registers });
-    this.openRounds = new Gauge({ name: 'fleetscale_hub_open_rounds', help: 'Rounds open now.', registers });
+    const countOpen = opts.openRounds;
+    this.openRounds = new Gauge({
+      name: 'fleetscale_hub_open_rounds',
+      help: 'Rounds open now (in the store).',
+      registers,
+      async collect() {
+        if (countOpen) this.set(await countOpen());
+      },
+    });
     this.fusionSeconds = new Histogram({
       name: 'fleetscale_hub_fusion_seconds',
       help: 'Time to fuse a closed round (records read, native fusion).',

@@ -65,7 +65,6 @@ export class RoundEngine {
   /** Fuses rounds a crash left closed but unfused, and closes rounds past their deadline. */
   async start(): Promise<void> {
     await this.sweep();
-    this.metrics.openRounds.set(await this.store.openRounds());
   }
 
   private async sweep(): Promise<void> {
@@ -78,19 +77,15 @@ export class RoundEngine {
     }
   }
 
-  async announce(round: string, node: string): Promise<RoundSummary> {
-    const before = this.timers.has(round);
-    const summary = await this.metrics.timeStore('announce', this.store.announce(round, node, this.now(), this.deadlineMs));
-    if (!before && !this.timers.has(round) && summary.state === 'open') {
-      if (summary.nodes === 1) {
-        this.metrics.rounds.inc({ event: 'opened' });
-        this.metrics.openRounds.inc();
-      }
-      const timer = setTimeout(() => void this.closeRound(round, 'deadline'), Math.max(0, summary.deadline - this.now()));
+  async announce(round: string, node: string): Promise<{ deadline: number }> {
+    const { deadline, opened } = await this.metrics.timeStore('announce', this.store.announce(round, node, this.now(), this.deadlineMs));
+    if (opened) this.metrics.rounds.inc({ event: 'opened' });
+    if (!this.timers.has(round)) {
+      const timer = setTimeout(() => void this.closeRound(round, 'deadline'), Math.max(0, deadline - this.now()));
       timer.unref();
       this.timers.set(round, timer);
     }
-    return summary;
+    return { deadline };
   }
 
   /**
@@ -136,7 +131,6 @@ export class RoundEngine {
       const closed = await this.metrics.timeStore('close', this.store.close(round, reason, this.now()));
       if (closed) {
         this.metrics.rounds.inc({ event: `closed_${reason}` });
-        this.metrics.openRounds.dec();
         // Whoever closed it fuses it; the sweep picks up rounds a crashed closer left.
         void this.fuseRound(round);
       }

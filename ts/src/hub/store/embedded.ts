@@ -14,7 +14,7 @@ import { join } from 'node:path';
 
 import type { FusionResult, SensorRecord } from '../../fusion/types.js';
 import { HubError } from '../errors.js';
-import type { Batch, BatchOutcome, CloseReason, RoundStore, RoundSummary } from './types.js';
+import type { Announced, Batch, BatchOutcome, CloseReason, RoundStore, RoundSummary } from './types.js';
 import { syncDir, WriteAheadLog } from './wal.js';
 
 type NodeProgress = {
@@ -184,7 +184,7 @@ export class EmbeddedStore implements RoundStore {
     }
   }
 
-  async announce(id: string, node: string, now: number, deadlineMs: number): Promise<RoundSummary> {
+  async announce(id: string, node: string, now: number, deadlineMs: number): Promise<Announced> {
     let round = this.live.get(id);
     const done = this.summaries.get(id);
     if (!round && done) throw new HubError('ERR_ROUND_CLOSED', `round "${id}" is ${done.state}`);
@@ -192,7 +192,7 @@ export class EmbeddedStore implements RoundStore {
     if (round?.nodes.has(node)) {
       // Wait for the original announce to be durable before confirming again.
       await round.pending.get(`${node}:0`);
-      return round.summary;
+      return { deadline: round.summary.deadline, opened: false };
     }
     const opening = !round;
     round ??= this.createRound(id, now, now + deadlineMs);
@@ -217,7 +217,7 @@ export class EmbeddedStore implements RoundStore {
     } finally {
       round.pending.delete(key);
     }
-    return round.summary;
+    return { deadline: round.summary.deadline, opened: opening };
   }
 
   async report(id: string, batch: Batch): Promise<BatchOutcome> {

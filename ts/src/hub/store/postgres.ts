@@ -14,7 +14,7 @@ import pg from 'pg';
 
 import type { FusionResult, SensorRecord } from '../../fusion/types.js';
 import { HubError, type HubErrorCode } from '../errors.js';
-import type { Batch, BatchOutcome, CloseReason, RoundState, RoundStore, RoundSummary } from './types.js';
+import type { Announced, Batch, BatchOutcome, CloseReason, RoundState, RoundStore, RoundSummary } from './types.js';
 
 export type PostgresStoreOptions = {
   /** Schema of the hub's tables and functions (default `fleetscale_hub`). */
@@ -73,21 +73,28 @@ CREATE TABLE IF NOT EXISTS ${s}.record_ids (
 );
 
 CREATE OR REPLACE FUNCTION ${s}.announce(p_round text, p_node text, p_now bigint, p_deadline_ms bigint)
-RETURNS text LANGUAGE plpgsql AS $$
-DECLARE v_state text;
+RETURNS text LANGUAGE plpgsql
+-- Plan each statement for its arguments: a plan cached while the tables were empty would
+-- scan them whole once they are not.
+SET plan_cache_mode = force_custom_plan AS $$
+DECLARE v_state text; v_deadline bigint; v_opened boolean;
 BEGIN
   PERFORM pg_advisory_xact_lock_shared(${LOCK_NS}, hashtext(p_round));
   INSERT INTO ${s}.rounds (round, state, opened_at, deadline) VALUES (p_round, 'open', p_now, p_now + p_deadline_ms)
     ON CONFLICT (round) DO NOTHING;
-  SELECT state INTO v_state FROM ${s}.rounds WHERE round = p_round;
+  v_opened := FOUND;
+  SELECT state, deadline INTO v_state, v_deadline FROM ${s}.rounds WHERE round = p_round;
   IF v_state <> 'open' THEN RETURN 'ERR_ROUND_CLOSED'; END IF;
   INSERT INTO ${s}.nodes (round, node) VALUES (p_round, p_node) ON CONFLICT DO NOTHING;
-  RETURN 'ok';
+  RETURN CASE WHEN v_opened THEN 'opened:' ELSE 'joined:' END || v_deadline;
 END $$;
 
 CREATE OR REPLACE FUNCTION ${s}.report(p_round text, p_node text, p_seq integer, p_final boolean,
   p_digest text, p_body text, p_ids text[])
-RETURNS text LANGUAGE plpgsql AS $$
+RETURNS text LANGUAGE plpgsql
+-- Plan each statement for its arguments: a plan cached while the tables were empty would
+-- scan them whole once they are not.
+SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
   v_state text; v_digest text; v_final integer; v_max integer; v_batches integer; v_inserted integer;
   v_dup text;
@@ -124,7 +131,10 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION ${s}.close(p_round text, p_reason text, p_now bigint, p_owner text)
-RETURNS text LANGUAGE plpgsql AS $$
+RETURNS text LANGUAGE plpgsql
+-- Plan each statement for its arguments: a plan cached while the tables were empty would
+-- scan them whole once they are not.
+SET plan_cache_mode = force_custom_plan AS $$
 DECLARE v_state text;
 BEGIN
   PERFORM pg_advisory_xact_lock(${LOCK_NS}, hashtext(p_round));
@@ -216,10 +226,11 @@ export class PostgresStore implements RoundStore {
     throw new HubError(code, messages[code] ?? status);
   }
 
-  async announce(round: string, node: string, now: number, deadlineMs: number): Promise<RoundSummary> {
+  async announce(round: string, node: string, now: number, deadlineMs: number): Promise<Announced> {
     const { rows } = await this.query<{ status: string }>(`SELECT ${this.s}.announce($1, $2, $3, $4) AS status`, [round, node, now, deadlineMs]);
-    if (rows[0].status !== 'ok') PostgresStore.fail(rows[0].status, round, node);
-    return (await this.summary(round))!;
+    const [status, deadline] = rows[0].status.split(':');
+    if (status !== 'opened' && status !== 'joined') PostgresStore.fail(rows[0].status, round, node);
+    return { deadline: Number(deadline), opened: status === 'opened' };
   }
 
   async report(round: string, batch: Batch): Promise<BatchOutcome> {

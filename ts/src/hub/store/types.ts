@@ -42,6 +42,13 @@ export type Batch = {
   json: string;
 };
 
+export type Announced = {
+  /** Epoch ms at which the round closes whatever has arrived. */
+  deadline: number;
+  /** True for the announce that opened the round. */
+  opened: boolean;
+};
+
 export type BatchOutcome = {
   /** True when this (node, seq) had been accepted before with the same content. */
   duplicate: boolean;
@@ -58,7 +65,7 @@ export interface RoundStore {
    * Joins `node` to `round`, opening the round (deadline `now + deadlineMs`) on its first
    * announce. A repeated announce is a no-op. Throws ERR_ROUND_CLOSED for a closed round.
    */
-  announce(round: string, node: string, now: number, deadlineMs: number): Promise<RoundSummary>;
+  announce(round: string, node: string, now: number, deadlineMs: number): Promise<Announced>;
   /**
    * Accepts a batch once. Throws ERR_ROUND_NOT_FOUND, ERR_ROUND_CLOSED, ERR_NOT_ANNOUNCED,
    * ERR_BATCH_CONFLICT (same seq, other content), ERR_AFTER_FINAL, ERR_DUPLICATE_RECORD_ID.
