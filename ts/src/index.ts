@@ -33,3 +33,19 @@ export type {
   FusionColumns,
   FusedColumns,
 } from './fusion/types.js';
+
+// The hub: a fastify plugin, a server around it, its stores and tokens.
+export { hubApp } from './hub/app.js';
+export type { HubAppOptions } from './hub/app.js';
+export { startHub } from './hub/server.js';
+export type { HubServerOptions, RunningHub } from './hub/server.js';
+export { EmbeddedStore } from './hub/store/embedded.js';
+export type { EmbeddedStoreOptions } from './hub/store/embedded.js';
+export { PostgresStore } from './hub/store/postgres.js';
+export type { PostgresStoreOptions } from './hub/store/postgres.js';
+export type { RoundStore, RoundSummary, RoundState, CloseReason, Batch, BatchOutcome, Announced } from './hub/store/types.js';
+export { nodeToken, loadSecret, ADMIN_NODE } from './hub/tokens.js';
+export { HubError, hubErrors, isHubError } from './hub/errors.js';
+export type { HubErrorCode, HubErrorBody } from './hub/errors.js';
+export { runFleet } from './fleet/simulator.js';
+export type { FleetRunOptions, FleetReport, RoundReport } from './fleet/simulator.js';
