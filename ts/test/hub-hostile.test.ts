@@ -29,6 +29,8 @@ const OBS = '/v1/rounds/h/observations';
 
 const cases: Case[] = [
   { name: 'no token', as: null, body: batch(), status: 401, code: 'ERR_UNAUTHORIZED' },
+  { name: 'no token and a malformed body', as: null, raw: '{"node":', status: 401, code: 'ERR_UNAUTHORIZED' },
+  { name: 'no token and a 6 MB body', as: null, body: batch({ records: [{ ...good, label: 'l'.repeat(6_000_000) }] }), status: 401, code: 'ERR_UNAUTHORIZED' },
   { name: 'a token that is not hex', as: null, headers: { authorization: 'Bearer not-a-token' }, body: batch(), status: 401, code: 'ERR_UNAUTHORIZED' },
   { name: 'basic auth', as: null, headers: { authorization: 'Basic YTpi' }, body: batch(), status: 401, code: 'ERR_UNAUTHORIZED' },
   { name: 'a token under another secret', as: null, headers: { authorization: `Bearer ${nodeToken('other', 'a')}` }, body: batch(), status: 401, code: 'ERR_UNAUTHORIZED' },

@@ -61,7 +61,7 @@ export class TokenChecker {
   }
 
   /** The token in an `Authorization: Bearer <hex>` header, or a 401. */
-  private bearer(header: string | undefined): string {
+  bearer(header: string | undefined): string {
     if (header === undefined || header === '') throw new HubError('ERR_UNAUTHORIZED', 'missing Authorization: Bearer <token> header');
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) throw new HubError('ERR_UNAUTHORIZED', 'Authorization header must be "Bearer <token>"');
