@@ -21,6 +21,7 @@ import {
   FuseBody,
   FusionResultSchema,
   HealthReply,
+  ListQuery,
   MAX_BATCH_RECORDS,
   ObservationsBody,
   ObservationsReply,
@@ -31,7 +32,6 @@ import {
 } from './schemas.js';
 import type { RoundStore } from './store/types.js';
 import { ADMIN_NODE, TokenChecker } from './tokens.js';
-import { Type } from 'typebox';
 
 export type HubAppOptions = {
   store: RoundStore;
@@ -222,7 +222,7 @@ const hubPlugin: FastifyPluginAsyncTypebox<HubAppOptions> = async (app, options)
     '/v1/rounds',
     {
       schema: {
-        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) }, { additionalProperties: false }),
+        querystring: ListQuery,
         response: { 200: RoundList, ...errorReplies },
       },
     },

@@ -124,6 +124,11 @@ export const ResultQuery = Type.Object(
   { additionalProperties: false },
 );
 
+export const ListQuery = Type.Object(
+  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) },
+  { additionalProperties: false },
+);
+
 export const FuseBody = Type.Object(
   { records: Type.Array(SensorRecordSchema, { maxItems: MAX_FUSE_RECORDS }) },
   { additionalProperties: false },
