@@ -8,10 +8,11 @@
 // Writes bench/results/fusion-scaling.json and prints a table.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 import { Bench } from 'tinybench';
+
+import { machine as measuredOn } from '../lib.mjs';
 
 import {
   evaluate,
@@ -41,11 +42,6 @@ const LEGACY_MAX_NODES = 2000;
 /** Largest fleet also measured as record objects (1M objects would measure V8 and its heap, not fusion: the 1M row uses columns). */
 const OBJECTS_MAX_NODES = 20_000;
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 async function measure(size) {
   const { nodes } = size;
@@ -162,14 +158,7 @@ async function main() {
   const growth = rowOf(100_000) && rowOf(1_000_000)
     ? Object.fromEntries(['fuseColumnsMedianMs', 'bulkMedianMs', 'nativeMs'].map((k) => [k, rowOf(1_000_000)[k] / rowOf(100_000)[k] / 10]))
     : null;
-  const machine = {
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    cores: os.availableParallelism(),
-    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-    node: process.version,
-    platform: `${process.platform}-${process.arch}`,
-    date: new Date().toISOString(),
-  };
+  const machine = measuredOn();
   mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
   writeFileSync(new URL('../results/fusion-scaling.json', import.meta.url), `${JSON.stringify({ suite: 'fusion-scaling', machine, rows, growth100kTo1M: growth }, null, 2)}\n`);
   console.log(`\nfusion-scaling — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\n`);

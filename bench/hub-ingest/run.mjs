@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 
 import { runFleet } from '../../dist/src/fleet/simulator.js';
+import { machine, median } from '../lib.mjs';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -29,11 +30,6 @@ const PG_URL = process.env.FLEETSCALE_PG_URL ?? 'postgres://postgres@127.0.0.1:5
 const SECRET = 'bench-secret';
 const cli = new URL('../../dist/src/cli/main.js', import.meta.url).pathname;
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 function startHub(extra) {
   const child = spawn(process.execPath, [cli, 'hub', '--port', '0', '--round-deadline-ms', '600000', ...extra], {
@@ -120,14 +116,7 @@ if (withPg) {
 
 const result = {
   suite: 'hub-ingest',
-  machine: {
-    cpu: os.cpus()[0]?.model.replace(/\s+\d+-Core Processor/, '').trim(),
-    cores: os.cpus().length,
-    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-    node: process.version,
-    platform: `${process.platform}-${process.arch}`,
-    date: new Date().toISOString(),
-  },
+  machine: machine(),
   rows,
 };
 mkdirSync(new URL('../results/', import.meta.url), { recursive: true });

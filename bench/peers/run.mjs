@@ -12,6 +12,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 import { evaluate, fuse, fuseColumns, fuseSync, generateFleetColumns, sensorPreset } from '../../dist/src/index.js';
+import { median } from '../lib.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const python = `${here}.venv/bin/python`;
@@ -19,11 +20,6 @@ const data = `${here}data/`;
 mkdirSync(data, { recursive: true });
 
 const sizes = [2000, 20_000, ...(process.argv.includes('--big') ? [200_000] : [])];
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 function writeCsv(path, columns) {
   const { ids, node, nodeNames, cls, classNames, t, lat, lon } = columns;

@@ -44,8 +44,7 @@ export class RoundEngine {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly fusing = new Map<string, Promise<void>>();
   /** Fresh results, until the store has them (and a little after). */
-  private readonly fresh = new Map<string, FusionResult>();
-  private readonly freshMs = new Map<string, number>();
+  private readonly fresh = new Map<string, { result: FusionResult; ms: number }>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private sweeper: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -162,8 +161,7 @@ export class RoundEngine {
       const ms = performance.now() - started;
       this.metrics.fusionSeconds.observe(ms / 1000);
       this.metrics.rounds.inc({ event: 'fused' });
-      this.fresh.set(round, result);
-      this.freshMs.set(round, ms);
+      this.fresh.set(round, { result, ms });
       this.notify(round);
       await this.metrics.timeStore('save_result', this.store.saveResult(round, result, ms));
     } catch (e) {
@@ -179,11 +177,7 @@ export class RoundEngine {
       }
     } finally {
       // The store serves it from now on; keep memory bounded.
-      if (this.fresh.size > 4) {
-        const oldest = this.fresh.keys().next().value!;
-        this.fresh.delete(oldest);
-        this.freshMs.delete(oldest);
-      }
+      if (this.fresh.size > 4) this.fresh.delete(this.fresh.keys().next().value!);
     }
   }
 
@@ -206,7 +200,7 @@ export class RoundEngine {
   private withFresh(summary: RoundSummary | undefined): RoundSummary | undefined {
     const fresh = summary && summary.state === 'closed' ? this.fresh.get(summary.round) : undefined;
     if (!summary || !fresh) return summary;
-    return { ...summary, state: 'fused', events: fresh.events.length, fusionMs: this.freshMs.get(summary.round) ?? null };
+    return { ...summary, state: 'fused', events: fresh.result.events.length, fusionMs: fresh.ms };
   }
 
   /**
@@ -218,7 +212,7 @@ export class RoundEngine {
     const until = this.now() + waitMs;
     for (;;) {
       const fresh = this.fresh.get(round);
-      if (fresh) return fresh;
+      if (fresh) return fresh.result;
       const summary = await this.store.summary(round);
       if (!summary) throw new HubError('ERR_ROUND_NOT_FOUND', `round "${round}" does not exist`);
       if (summary.state === 'fused') {
