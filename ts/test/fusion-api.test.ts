@@ -41,7 +41,7 @@ describe('fuseSync', () => {
     expect(second).toMatchObject({ id: 1, members: ['c2'], nodes: ['C'], cls: 'person', score: 0 });
     expect(result.stats).toMatchObject({ records: 4, candidates: 3, matched: 3 });
     expect(Object.keys(result.stats.timingsMs)).toEqual(
-      expect.arrayContaining(['prepare', 'validate', 'block', 'score', 'cluster', 'events', 'result']),
+      expect.arrayContaining(['prepare', 'validate', 'index', 'block', 'score', 'cluster', 'events', 'result']),
     );
   });
 

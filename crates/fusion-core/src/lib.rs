@@ -12,6 +12,7 @@ pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod evaluate;
+pub mod events;
 pub mod fuse;
 pub mod generator;
 pub mod geo;

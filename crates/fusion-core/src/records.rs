@@ -3,6 +3,8 @@
 //! Missing values (allowed only in optional fields): `u32::MAX` for categories, `None` for text,
 //! NaN for numbers, times and latitudes.
 
+use rayon::prelude::*;
+
 use crate::config::{Compiled, FieldKind};
 use crate::error::{FusionError, Result};
 
@@ -122,6 +124,30 @@ impl Records {
         self.node.is_empty()
     }
 
+    /// The records in another order: row `k` of the result is row `order[k]` of `self`.
+    pub fn gather(&self, order: &[u32]) -> Records {
+        Records {
+            node: gather(&self.node, order),
+            columns: self
+                .columns
+                .iter()
+                .map(|column| match column {
+                    Column::Category { codes, dictionary } => Column::Category {
+                        codes: gather(codes, order),
+                        dictionary: dictionary.clone(),
+                    },
+                    Column::Text(values) => Column::Text(gather(values, order)),
+                    Column::Number(values) => Column::Number(gather(values, order)),
+                    Column::Time(values) => Column::Time(gather(values, order)),
+                    Column::Geo { lat, lon } => Column::Geo {
+                        lat: gather(lat, order),
+                        lon: gather(lon, order),
+                    },
+                })
+                .collect(),
+        }
+    }
+
     /// Checks the columns against the schema: kinds, lengths, ranges, missing values.
     /// Errors are `ERR_FUSION_INPUT` and name the field and row.
     pub fn validate(&self, config: &Compiled) -> Result<()> {
@@ -223,4 +249,12 @@ impl Records {
         }
         Ok(())
     }
+}
+
+/// `values` in the order `order` names (in parallel: the reads are scattered).
+fn gather<T: Clone + Send + Sync>(values: &[T], order: &[u32]) -> Vec<T> {
+    order
+        .par_iter()
+        .map(|&i| values[i as usize].clone())
+        .collect()
 }

@@ -3,7 +3,8 @@
 
 mod common;
 
-use fusion_core::blocking::{brute_force_candidates, BlockingIndex};
+use fusion_core::blocking::{brute_force_candidates, BlockingIndex, Pair};
+use fusion_core::cluster::Clusters;
 use fusion_core::config::{
     BlockingPartSpec, BlockingPassSpec, ComparatorSpec, FieldKind, FieldSpec, FusionConfig,
     LevelSpec, MuSpec,
@@ -11,6 +12,7 @@ use fusion_core::config::{
 use fusion_core::fuse::{candidate_pairs, fuse_with, Method};
 use fusion_core::records::{Column, Records, MISSING_CODE};
 use fusion_core::rng::Rng;
+use fusion_core::scoring::score_pairs;
 use proptest::prelude::*;
 
 fn check_all_methods(records: &Records, config: &fusion_core::config::Compiled) {
@@ -34,6 +36,73 @@ fn check_all_methods(records: &Records, config: &fusion_core::config::Compiled) 
     }
     assert!(seen.iter().all(|&c| c == 1));
     assert!(a.events.t.windows(2).all(|w| w[0] <= w[1] || w[0].is_nan()));
+    // The same clusters, scores and matched count as one greedy pass over every accepted pair.
+    let (groups, matched) = greedy_reference(records, config, &brute);
+    let mut found: Vec<(Vec<u32>, f64)> = a
+        .events
+        .iter()
+        .map(|e| (e.members.to_vec(), e.score))
+        .collect();
+    found.sort_by(|x, y| x.0.cmp(&y.0));
+    assert_eq!(found.len(), groups.len());
+    for ((members, score), (want, want_score)) in found.iter().zip(&groups) {
+        assert_eq!(members, want);
+        assert_eq!(
+            score.to_bits(),
+            want_score.to_bits(),
+            "score of {members:?}"
+        );
+    }
+    assert_eq!(a.stats.matched, matched);
+}
+
+/// Clusters (ascending members, sorted by first member) with their mean pair probability, and
+/// the matched count, from one union-find pass over all accepted pairs by falling probability,
+/// ties by pair: the definition the pipeline's per-component clustering must equal.
+fn greedy_reference(
+    records: &Records,
+    config: &fusion_core::config::Compiled,
+    pairs: &[Pair],
+) -> (Vec<(Vec<u32>, f64)>, u64) {
+    let probs = score_pairs(config, records, pairs);
+    let mut accepted: Vec<(f64, Pair)> = pairs
+        .iter()
+        .zip(&probs)
+        .filter(|(_, &p)| p >= config.threshold)
+        .map(|(&pair, &p)| (p, pair))
+        .collect();
+    accepted.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+    let mut clusters = Clusters::new(&records.node);
+    for &(_, (i, j)) in &accepted {
+        clusters.union(i, j, config.one_per_node);
+    }
+    let n = records.len() as u32;
+    let roots: Vec<u32> = (0..n).map(|i| clusters.find(i)).collect();
+    let mut by_root: std::collections::BTreeMap<u32, Vec<u32>> = Default::default();
+    for i in 0..n {
+        by_root.entry(roots[i as usize]).or_default().push(i);
+    }
+    let mut sums: std::collections::HashMap<u32, (f64, u64)> = Default::default();
+    for &(p, (i, j)) in &accepted {
+        if roots[i as usize] == roots[j as usize] {
+            let s = sums.entry(roots[i as usize]).or_default();
+            s.0 += p;
+            s.1 += 1;
+        }
+    }
+    let matched = sums.values().map(|s| s.1).sum();
+    let mut groups: Vec<(Vec<u32>, f64)> = by_root
+        .into_iter()
+        .map(|(root, members)| {
+            let score = match sums.get(&root) {
+                Some(&(sum, count)) => sum / count as f64,
+                None => 0.0,
+            };
+            (members, score)
+        })
+        .collect();
+    groups.sort_by(|x, y| x.0.cmp(&y.0));
+    (groups, matched)
 }
 
 proptest! {
