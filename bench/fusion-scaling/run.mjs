@@ -23,7 +23,7 @@ import {
   fuseSync,
   generateFleet,
   generateFleetColumns,
-} from '../../dist/src/index.js';
+} from '../../dist/src/fusion/index.js';
 
 const OBS_PER_NODE = 5;
 const SEED = 42;

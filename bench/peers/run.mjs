@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-import { evaluate, fuse, fuseColumns, fuseSync, generateFleetColumns, sensorPreset } from '../../dist/src/index.js';
+import { evaluate, fuse, fuseColumns, fuseSync, generateFleetColumns, sensorPreset } from '../../dist/src/fusion/index.js';
 import { median } from '../lib.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));

@@ -112,6 +112,11 @@ describe('bad columns', () => {
     const { columns } = generateFleetColumns({ nodes: 10, obsPerNode: 3, seed: 1 });
     expectCode(() => fuseSync({ ...columns, t: columns.t.subarray(1) }), 'ERR_FUSION_INPUT', /t has 29 rows, node has 30/);
     expectCode(() => fuseSync({ ...columns, nodeNames: ['only'] }), 'ERR_FUSION_INPUT', /row 3: node code 1 is outside its 1 names/);
+    const twice = columns.nodeNames.map((name, k) => (k === 6 ? columns.nodeNames[2] : name));
+    expectCode(() => fuseSync({ ...columns, nodeNames: twice }), 'ERR_FUSION_INPUT', /node names repeat "node-2" \(codes 2 and 6\)/);
+    const classes = [...columns.classNames];
+    classes[1] = classes[0];
+    expectCode(() => fuseSync({ ...columns, classNames: classes }), 'ERR_FUSION_INPUT', /cls names repeat/);
     expectCode(() => fuseSync({ ...columns, ids: columns.ids!.map(() => 'same') }), 'ERR_FUSION_INPUT', /row 1: duplicate id "same"/);
     expectCode(() => fuseSync({ ...columns, cls: new Float64Array(30) as never }), 'ERR_FUSION_INPUT', /columns.cls must be a Uint32Array/);
   });

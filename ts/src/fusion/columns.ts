@@ -5,6 +5,7 @@
 import type { NativeColumns, NativeField } from '../native.js';
 import { Dictionary } from './dictionary.js';
 import { fusionError } from './errors.js';
+import { StringIndex } from './string-index.js';
 import type {
   FieldSpec,
   FusionColumns,
@@ -64,13 +65,10 @@ function pathReader(path: string): Reader {
  * `PreparedInput.checkUniqueIds`, so the async path can overlap it with native work.
  */
 function checkUnique(ids: readonly string[]): void {
-  const seen = new Set<string>();
+  const seen = new StringIndex(ids.length);
   for (let row = 0; row < ids.length; row++) {
-    const before = seen.size;
-    seen.add(ids[row]);
-    if (seen.size === before) {
-      inputError(`row ${row}: duplicate id ${JSON.stringify(ids[row])} (first at row ${ids.indexOf(ids[row])})`);
-    }
+    const first = seen.intern(ids[row]);
+    if (first !== row) inputError(`row ${row}: duplicate id ${JSON.stringify(ids[row])} (first at row ${first})`);
   }
 }
 
@@ -250,6 +248,12 @@ function checkLength(what: string, got: number, want: number): void {
 function checkCodes(codes: Uint32Array, names: string[], what: string): void {
   if (!Array.isArray(names) || !names.every((x) => typeof x === 'string')) {
     inputError(`columns: ${what} names must be an array of strings`);
+  }
+  // One name per code: a name under two codes would be two nodes (or classes) at once.
+  const distinct = new StringIndex(names.length);
+  for (let k = 0; k < names.length; k++) {
+    const first = distinct.intern(names[k]);
+    if (first !== k) inputError(`columns: ${what} names repeat ${JSON.stringify(names[k])} (codes ${first} and ${k})`);
   }
   for (let row = 0; row < codes.length; row++) {
     if (codes[row] >= names.length) {

@@ -29,6 +29,7 @@ export function toResult(out: NativeFusion, input: PreparedInput, extraTimings: 
   const nodeOf = input.columns.node;
   const count = eventT.length;
   const events = new Array<FusedEvent>(count);
+  const codes = new Uint32Array(SMALL_EVENT);
   for (let e = 0; e < count; e++) {
     const from = eventOffsets[e];
     const to = eventOffsets[e + 1];
@@ -40,13 +41,21 @@ export function toResult(out: NativeFusion, input: PreparedInput, extraTimings: 
       members[0] = idList[row];
       nodes = [nodeNames[nodeOf[row]]];
     } else if (size <= SMALL_EVENT) {
-      nodes = [];
+      // Node names are distinct per code (checked on input), so codes tell repeats apart.
+      nodes = new Array<string>(size);
+      let distinct = 0;
       for (let k = 0; k < size; k++) {
         const row = eventMembers[from + k];
         insertSorted(members, k, idList[row]);
-        const name = nodeNames[nodeOf[row]];
-        if (!nodes.includes(name)) insertSorted(nodes, nodes.length, name);
+        const code = nodeOf[row];
+        let seen = false;
+        for (let j = 0; j < distinct && !seen; j++) seen = codes[j] === code;
+        if (!seen) {
+          codes[distinct] = code;
+          insertSorted(nodes, distinct++, nodeNames[code]);
+        }
       }
+      if (distinct < size) nodes.length = distinct;
     } else {
       const names = new Set<string>();
       for (let k = 0; k < size; k++) {
