@@ -97,6 +97,17 @@ pub fn fuse_validated(
     method: Method,
     validate_ms: f64,
 ) -> FusionOutput {
+    // On a pool thread from the start: every parallel step below then runs there instead of
+    // handing work over from this thread and waiting, a cost small inputs would notice.
+    rayon::scope(|_| fuse_on_pool(records, config, method, validate_ms))
+}
+
+fn fuse_on_pool(
+    records: &Records,
+    config: &Compiled,
+    method: Method,
+    validate_ms: f64,
+) -> FusionOutput {
     let mut timings = vec![("validate", validate_ms)];
     let started = Instant::now();
     let index = BlockingIndex::new(records, config);
