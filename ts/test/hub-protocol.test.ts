@@ -98,6 +98,38 @@ describe.each(stores)('hub round protocol on the $kind store', ({ kind, make }) 
     expect(other.body.error.code).toBe('ERR_BATCH_CONFLICT');
   });
 
+  it('answers each of many concurrent batches on its own (one group commit on PostgreSQL)', async () => {
+    const { c } = await hub();
+    const nodes = Array.from({ length: 30 }, (_, k) => `n${k}`);
+    await Promise.all(nodes.map((n) => c.announce('m', n)));
+    await c.report('m', 'n0', 1, recordsOf('n0', 2));
+    const stolen = recordsOf('n2', 1).map((r) => ({ ...r, id: 'n0-r0' }));
+    const replies = await Promise.all([
+      ...nodes.slice(3).map((n) => c.report('m', n, 1, recordsOf(n, 2))),
+      c.report('m', 'n0', 1, recordsOf('n0', 2)), // a retry
+      c.report('m', 'n0', 2, recordsOf('n0', 1, 5)), // new
+      c.report('m', 'n1', 1, recordsOf('n1', 2)),
+      c.report('m', 'n2', 1, stolen), // another node's record id
+    ]);
+    const [ok, retry, next, n1, dupId] = [replies.slice(0, 27), ...replies.slice(27)];
+    expect(ok.every((r) => r.status === 202 && r.body.accepted === 2 && !r.body.duplicate)).toBe(true);
+    expect(retry.body).toMatchObject({ duplicate: true, accepted: 0 });
+    expect(next.body).toMatchObject({ duplicate: false, accepted: 1 });
+    expect(n1.status).toBe(202);
+    expect(dupId.status).toBe(409);
+    expect(dupId.body.error.code).toBe('ERR_DUPLICATE_RECORD_ID');
+    // The rejected batch left nothing behind: its seq is free for a corrected batch.
+    expect((await c.report('m', 'n2', 1, recordsOf('n2', 1))).status).toBe(202);
+    expect((await c.summary('m')).body).toMatchObject({ state: 'open', batches: 31, observations: 2 + 54 + 1 + 2 + 1 });
+    // Every node's final batch at once: the round closes, once, with every record.
+    const finals = await Promise.all(nodes.map((n) => c.report('m', n, n === 'n0' ? 3 : 2, recordsOf(n, 1, 9), true)));
+    expect(finals.every((r) => r.status === 202)).toBe(true);
+    const result = await c.result('m', 10_000);
+    expect(result.status).toBe(200);
+    expect(result.body.stats.records).toBe(60 + 30);
+    expect((await c.summary('m')).body).toMatchObject({ state: 'fused', closeReason: 'final', finalNodes: 30 });
+  });
+
   it('closes a round at its deadline with what arrived', async () => {
     const { c } = await hub({ roundDeadlineMs: 300, sweepMs: 50 });
     await c.announce('d', 'a');

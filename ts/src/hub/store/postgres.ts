@@ -14,6 +14,7 @@ import pg from 'pg';
 
 import type { FusionResult, SensorRecord } from '../../fusion/types.js';
 import { HubError, type HubErrorCode } from '../errors.js';
+import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 import type { Announced, Batch, BatchOutcome, CloseReason, RoundState, RoundStore, RoundSummary } from './types.js';
 
 export type PostgresStoreOptions = {
@@ -23,7 +24,18 @@ export type PostgresStoreOptions = {
   poolSize?: number;
   /** A claimed fusion not finished within this time may be taken over by another hub (ms). */
   fusionClaimMs?: number;
+  /** How reports are grouped into transactions (default: 4 in flight, up to 500 each). */
+  groupCommit?: GroupCommitOptions;
 };
+
+type PendingReport = { round: string; batch: Batch };
+type ReportStatus = { status: string; roundComplete: boolean };
+
+function compareReports(a: PendingReport, b: PendingReport): number {
+  if (a.round !== b.round) return a.round < b.round ? -1 : 1;
+  if (a.batch.node !== b.batch.node) return a.batch.node < b.batch.node ? -1 : 1;
+  return a.batch.seq - b.batch.seq;
+}
 
 /** Advisory lock namespace of round locks (an arbitrary constant: "fs"). */
 const LOCK_NS = 0x6673;
@@ -130,6 +142,27 @@ BEGIN
   RETURN CASE WHEN v_final > 0 AND v_batches + 1 = v_final THEN 'accepted:complete' ELSE 'accepted' END;
 END $$;
 
+-- Group commit: many reports in one transaction and one round trip. Each runs in its own
+-- subtransaction, so one batch's rejection undoes only that batch. Callers pass the batches
+-- sorted by (round, node, seq), so concurrent calls take their row locks in one order.
+-- p_ids holds every batch's record ids back to back, p_counts how many each has.
+CREATE OR REPLACE FUNCTION ${s}.report_many(p_round text[], p_node text[], p_seq integer[],
+  p_final boolean[], p_digest text[], p_body text[], p_ids text[], p_counts integer[])
+RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE v_from integer := 1; v_status text;
+BEGIN
+  FOR i IN 1 .. coalesce(array_length(p_round, 1), 0) LOOP
+    BEGIN
+      v_status := ${s}.report(p_round[i], p_node[i], p_seq[i], p_final[i], p_digest[i], p_body[i],
+        coalesce(p_ids[v_from : v_from + p_counts[i] - 1], '{}'));
+    EXCEPTION WHEN SQLSTATE 'FS409' THEN
+      v_status := 'ERR_DUPLICATE_RECORD_ID';
+    END;
+    v_from := v_from + p_counts[i];
+    RETURN NEXT v_status;
+  END LOOP;
+END $$;
+
 CREATE OR REPLACE FUNCTION ${s}.close(p_round text, p_reason text, p_now bigint, p_owner text)
 RETURNS text LANGUAGE plpgsql
 -- Plan each statement for its arguments: a plan cached while the tables were empty would
@@ -170,6 +203,7 @@ export class PostgresStore implements RoundStore {
   private readonly s: string;
   private readonly owner = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   private readonly claimMs: number;
+  private readonly reports: GroupCommit<PendingReport, ReportStatus>;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -177,6 +211,7 @@ export class PostgresStore implements RoundStore {
   ) {
     this.s = options.schema ?? 'fleetscale_hub';
     this.claimMs = options.fusionClaimMs ?? 60_000;
+    this.reports = new GroupCommit((items) => this.reportMany(items), options.groupCommit);
   }
 
   /** Connects, creates the schema, tables and functions if needed (under an advisory lock). */
@@ -221,7 +256,10 @@ export class PostgresStore implements RoundStore {
       ERR_NOT_ANNOUNCED: `node "${node}" has not announced itself in round "${round}"`,
       ERR_BATCH_CONFLICT: `node "${node}" already sent batch ${seq} of round "${round}" with other content`,
       ERR_AFTER_FINAL: `node "${node}" ended round "${round}" at batch ${detail}; batch ${seq} cannot be final or come after it`,
-      ERR_DUPLICATE_RECORD_ID: `observation id "${detail}" is already in round "${round}"`,
+      ERR_DUPLICATE_RECORD_ID:
+        detail === undefined
+          ? `an observation id of this batch is already in round "${round}"`
+          : `observation id "${detail}" is already in round "${round}"`,
     };
     throw new HubError(code, messages[code] ?? status);
   }
@@ -234,27 +272,63 @@ export class PostgresStore implements RoundStore {
   }
 
   async report(round: string, batch: Batch): Promise<BatchOutcome> {
-    const ids = batch.records.map((r) => r.id);
-    const { rows } = await this.query<{ status: string }>(`SELECT ${this.s}.report($1, $2, $3, $4, $5, $6, $7) AS status`, [
-      round,
-      batch.node,
-      batch.seq,
-      batch.final,
-      batch.digest,
-      batch.json,
-      ids,
-    ]);
-    const status = rows[0].status;
+    const { status, roundComplete } = await this.reports.submit({ round, batch });
     if (status.startsWith('duplicate:')) return { duplicate: true, state: status.slice(10) as RoundState, complete: false };
     if (!status.startsWith('accepted')) PostgresStore.fail(status, round, batch.node, batch.seq);
-    // Checked after the commit: of two nodes completing at once, the later commit sees both.
-    const complete = status === 'accepted:complete' && (await this.allComplete(round));
-    return { duplicate: false, state: 'open', complete };
+    return { duplicate: false, state: 'open', complete: roundComplete };
   }
 
-  private async allComplete(round: string): Promise<boolean> {
-    const { rows } = await this.query<{ done: boolean }>(`SELECT NOT EXISTS (SELECT 1 FROM ${this.s}.nodes WHERE round = $1 AND NOT complete) AS done`, [round]);
-    return rows[0].done;
+  /**
+   * One group commit: the reports in one `report_many` call (one transaction), then one query
+   * for which of the rounds that just had a node complete are now complete. That check runs
+   * after the commit: of two nodes completing at once, the later commit sees both.
+   */
+  private async reportMany(items: PendingReport[]): Promise<ReportStatus[]> {
+    // One lock order for every group: by round, node, seq.
+    const order = items.map((_, k) => k).sort((a, b) => compareReports(items[a], items[b]));
+    const statuses = await this.callReportMany(order.map((k) => items[k])).catch(async (e: { code?: string }) => {
+      // Two groups deadlocked after all (ids of other nodes' batches colliding): one at a time.
+      if (e.code !== '40P01') throw e;
+      const one: string[] = [];
+      for (const k of order) one.push(...(await this.callReportMany([items[k]])));
+      return one;
+    });
+    const byItem = new Array<string>(items.length);
+    order.forEach((k, at) => (byItem[k] = statuses[at]));
+    const completing = [...new Set(items.filter((_, k) => byItem[k] === 'accepted:complete').map((item) => item.round))];
+    const complete = new Set<string>();
+    if (completing.length > 0) {
+      const { rows } = await this.query<{ round: string }>(
+        `SELECT r.round FROM unnest($1::text[]) AS r(round)
+          WHERE NOT EXISTS (SELECT 1 FROM ${this.s}.nodes n WHERE n.round = r.round AND NOT n.complete)`,
+        [completing],
+      );
+      for (const row of rows) complete.add(row.round);
+    }
+    return items.map((item, k) => ({ status: byItem[k], roundComplete: byItem[k] === 'accepted:complete' && complete.has(item.round) }));
+  }
+
+  private async callReportMany(items: PendingReport[]): Promise<string[]> {
+    const ids: string[] = [];
+    const counts: number[] = [];
+    for (const { batch } of items) {
+      for (const record of batch.records) ids.push(record.id);
+      counts.push(batch.records.length);
+    }
+    const { rows } = await this.query<{ status: string }>(
+      `SELECT status FROM ${this.s}.report_many($1, $2, $3, $4, $5, $6, $7, $8) WITH ORDINALITY AS t(status, n) ORDER BY n`,
+      [
+        items.map((i) => i.round),
+        items.map((i) => i.batch.node),
+        items.map((i) => i.batch.seq),
+        items.map((i) => i.batch.final),
+        items.map((i) => i.batch.digest),
+        items.map((i) => i.batch.json),
+        ids,
+        counts,
+      ],
+    );
+    return rows.map((r) => r.status);
   }
 
   async close(round: string, reason: CloseReason, now: number): Promise<boolean> {
