@@ -253,11 +253,15 @@ struct Scratch {
     pairs: Vec<OrderedPair>,
     nodes: Vec<u32>,
     clusters: Clusters,
-    /// Cluster of each position, and each cluster's first position.
+    /// Cluster of each position (clusters numbered by first position).
     cluster_of: Vec<u32>,
+    /// Cluster number of each root, then each cluster's next free place in `grouped`.
     slot: Vec<u32>,
+    /// Matched probability sum and count of each cluster.
     sums: Vec<(f64, u64)>,
-    local: Vec<u32>,
+    /// Members grouped by cluster: cluster `k` is `grouped[starts[k] .. starts[k + 1]]`.
+    starts: Vec<u32>,
+    grouped: Vec<u32>,
 }
 
 /// What fusing needs besides the component: the records, their input rows, the config.
@@ -321,20 +325,38 @@ impl Context<'_> {
                 sum.1 += 1;
             }
         }
-        for k in 0..clusters {
-            scratch.local.clear();
+        // Members grouped by cluster in one counting pass (a hot component can hold thousands
+        // of clusters; scanning it once per cluster would be quadratic).
+        scratch.starts.clear();
+        scratch.starts.resize(clusters as usize + 1, 0);
+        for &k in &scratch.cluster_of {
+            scratch.starts[k as usize + 1] += 1;
+        }
+        for k in 0..clusters as usize {
+            scratch.starts[k + 1] += scratch.starts[k];
+        }
+        scratch.grouped.clear();
+        scratch.grouped.resize(m, 0);
+        scratch.slot.clear();
+        scratch
+            .slot
+            .extend_from_slice(&scratch.starts[..clusters as usize]);
+        for (x, &member) in members.iter().enumerate() {
+            let at = &mut scratch.slot[scratch.cluster_of[x] as usize];
+            scratch.grouped[*at as usize] = member;
+            *at += 1;
+        }
+        for k in 0..clusters as usize {
+            let local =
+                &scratch.grouped[scratch.starts[k] as usize..scratch.starts[k + 1] as usize];
             let from = out.members.len();
-            for (x, &member) in members.iter().enumerate() {
-                if scratch.cluster_of[x] == k {
-                    scratch.local.push(member);
-                    out.members.push(self.origin.of(member));
-                }
-            }
+            out.members
+                .extend(local.iter().map(|&member| self.origin.of(member)));
             out.members[from..].sort_unstable();
-            let (sum, count) = scratch.sums[k as usize];
+            let (sum, count) = scratch.sums[k];
             out.matched += count;
             let score = if count == 0 { 0.0 } else { sum / count as f64 };
-            out.push(describe(self.records, self.config, &scratch.local), score);
+            out.push(describe(self.records, self.config, local), score);
         }
     }
 }

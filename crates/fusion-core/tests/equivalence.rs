@@ -342,3 +342,36 @@ fn stats_report_blocks_and_the_largest_one() {
         stats.compared
     );
 }
+
+#[test]
+fn a_hot_component_splits_into_one_record_per_node_clusters() {
+    // Three nodes each see 300 records at one place within seconds: every cross-node pair is a
+    // match, so one component of 900 records holds hundreds of one-per-node clusters.
+    let n = 900;
+    let mut rng = Rng::new(5);
+    let records = Records {
+        node: (0..n).map(|i| (i % 3) as u32).collect(),
+        columns: vec![
+            Column::Category {
+                codes: vec![0; n],
+                dictionary: vec!["vehicle".into()],
+            },
+            Column::Time((0..n).map(|_| 1e12 + rng.below(3000) as f64).collect()),
+            Column::Geo {
+                lat: (0..n).map(|_| 48.1 + rng.below(100) as f64 * 1e-6).collect(),
+                lon: vec![11.5; n],
+            },
+            Column::Text(vec![None; n]),
+        ],
+    };
+    let config = common::sensor_config();
+    let out = fuse_with(&records, &config, Method::Index).unwrap();
+    assert_eq!(out.stats.candidates, 3 * 300 * 300);
+    assert_eq!(out.events.len(), 300);
+    for e in out.events.iter() {
+        let mut nodes: Vec<u32> = e.members.iter().map(|&m| records.node[m as usize]).collect();
+        nodes.sort_unstable();
+        assert_eq!(nodes, vec![0, 1, 2]);
+    }
+    check_all_methods(&records, &config);
+}
