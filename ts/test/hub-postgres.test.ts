@@ -4,8 +4,11 @@
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
+import { createHash } from 'node:crypto';
+
 import { fuseSync, generateFleet, type SensorRecord } from '../src/index.js';
-import { dropSchemas, freshSchema, HubClient, killHubProcesses, PG_URL, postgresAvailable, startHubProcess, tempDir } from './hub-helpers.js';
+import { PostgresStore } from '../src/hub/store/postgres.js';
+import { dropSchemas, freshSchema, HubClient, killHubProcesses, PG_URL, postgresAvailable, recordsOf, startHubProcess, tempDir } from './hub-helpers.js';
 
 const withPostgres = await postgresAvailable();
 const schemas: string[] = [];
@@ -79,5 +82,29 @@ describe.skipIf(!withPostgres)('PostgreSQL store with two hub processes', () => 
       hubs.map(async (h) => Number(/^fleetscale_hub_rounds_total\{event="fused"\} (\d+)$/m.exec((await h.request('GET', '/metrics')).body)?.[1] ?? 0)),
     );
     expect(fusedBy[0] + fusedBy[1]).toBe(1);
+  });
+
+  it('recognises a retry racing its original in another store\'s group as a duplicate', async () => {
+    const schema = freshSchema();
+    schemas.push(schema);
+    const [one, two] = await Promise.all([PostgresStore.open(PG_URL, { schema }), PostgresStore.open(PG_URL, { schema })]);
+    try {
+      const nodes = Array.from({ length: 40 }, (_, k) => `n${k}`);
+      for (const node of nodes) await one.announce('race', node, Date.now(), 60_000);
+      const batchOf = (node: string) => {
+        const records = recordsOf(node, 3);
+        const json = JSON.stringify({ node, seq: 1, records });
+        return { node, seq: 1, final: false, records, json, digest: createHash('sha1').update(json).digest('base64') };
+      };
+      // Each store sends all 40 in one group; the two groups overlap in the database.
+      const outcomes = await Promise.all([nodes.map((n) => one.report('race', batchOf(n))), nodes.map((n) => two.report('race', batchOf(n)))].flat());
+      for (const [k, node] of nodes.entries()) {
+        const pair = [outcomes[k], outcomes[k + nodes.length]];
+        expect(pair.filter((o) => o.duplicate), node).toHaveLength(1);
+      }
+      expect(await one.summary('race')).toMatchObject({ batches: 40, observations: 120 });
+    } finally {
+      await Promise.all([one.shutdown(), two.shutdown()]);
+    }
   });
 });

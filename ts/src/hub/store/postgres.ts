@@ -109,20 +109,24 @@ RETURNS text LANGUAGE plpgsql
 SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
   v_state text; v_digest text; v_final integer; v_max integer; v_batches integer; v_inserted integer;
-  v_dup text;
+  v_dup text; v_announced boolean;
 BEGIN
   PERFORM pg_advisory_xact_lock_shared(${LOCK_NS}, hashtext(p_round));
   SELECT state INTO v_state FROM ${s}.rounds WHERE round = p_round;
   IF NOT FOUND THEN RETURN 'ERR_ROUND_NOT_FOUND'; END IF;
+  -- The node's row lock first: a copy of this batch in flight elsewhere (a retry that reached
+  -- another hub or another group) holds it until it commits, so the look for the batch below
+  -- sees it, and the retry is a duplicate rather than a clash of record ids.
+  SELECT final_seq, max_seq, batches INTO v_final, v_max, v_batches
+    FROM ${s}.nodes WHERE round = p_round AND node = p_node FOR UPDATE;
+  v_announced := FOUND;
   SELECT digest INTO v_digest FROM ${s}.batches WHERE round = p_round AND node = p_node AND seq = p_seq;
   IF FOUND THEN
     IF v_digest = p_digest THEN RETURN 'duplicate:' || v_state; END IF;
     RETURN 'ERR_BATCH_CONFLICT';
   END IF;
   IF v_state <> 'open' THEN RETURN 'ERR_ROUND_CLOSED'; END IF;
-  SELECT final_seq, max_seq, batches INTO v_final, v_max, v_batches
-    FROM ${s}.nodes WHERE round = p_round AND node = p_node FOR UPDATE;
-  IF NOT FOUND THEN RETURN 'ERR_NOT_ANNOUNCED'; END IF;
+  IF NOT v_announced THEN RETURN 'ERR_NOT_ANNOUNCED'; END IF;
   IF v_final > 0 AND (p_seq > v_final OR p_final) THEN RETURN 'ERR_AFTER_FINAL:' || v_final; END IF;
   IF p_final AND v_max > p_seq THEN RETURN 'ERR_AFTER_FINAL:' || v_max; END IF;
   SELECT id INTO v_dup FROM ${s}.record_ids WHERE round = p_round AND id = ANY(p_ids) LIMIT 1;
