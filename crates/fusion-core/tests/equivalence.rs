@@ -358,7 +358,9 @@ fn a_hot_component_splits_into_one_record_per_node_clusters() {
             },
             Column::Time((0..n).map(|_| 1e12 + rng.below(3000) as f64).collect()),
             Column::Geo {
-                lat: (0..n).map(|_| 48.1 + rng.below(100) as f64 * 1e-6).collect(),
+                lat: (0..n)
+                    .map(|_| 48.1 + rng.below(100) as f64 * 1e-6)
+                    .collect(),
                 lon: vec![11.5; n],
             },
             Column::Text(vec![None; n]),
@@ -369,7 +371,11 @@ fn a_hot_component_splits_into_one_record_per_node_clusters() {
     assert_eq!(out.stats.candidates, 3 * 300 * 300);
     assert_eq!(out.events.len(), 300);
     for e in out.events.iter() {
-        let mut nodes: Vec<u32> = e.members.iter().map(|&m| records.node[m as usize]).collect();
+        let mut nodes: Vec<u32> = e
+            .members
+            .iter()
+            .map(|&m| records.node[m as usize])
+            .collect();
         nodes.sort_unstable();
         assert_eq!(nodes, vec![0, 1, 2]);
     }
