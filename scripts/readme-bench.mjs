@@ -63,8 +63,8 @@ ${fusionRows.join('\n')}
 From 100k to 1M records, time grew ${f(g.bulkMedianMs * 10)}× for \`fuseColumns\` (the native pipeline alone ${f(g.nativeMs * 10)}×:
 ${f(rowOf(100_000).nativeMs, 0)} → ${f(rowOf(1_000_000).nativeMs, 0)} ms) and ${f(g.fuseColumnsMedianMs * 10)}× for \`fuse(columns)\`, against 10× for linear growth. The
 native pipeline lays the records out cell by cell before blocking and clusters each connected
-component of matches on its own, so its reads stay close together as the input grows; what is
-left above 10× is its sorts (n log n). The object path grows faster: V8 builds about 370k
+component of matches on its own, so its reads stay close together as the input grows (its
+sorts still grow as n log n). The object path grows faster: V8 builds about 370k
 event objects holding a million id strings, and its garbage collector walks a heap that grows
 with them.
 

@@ -1,6 +1,6 @@
 /**
  * `fleetscale/fusion`: the fusion API alone, without the hub's server, database and HTTP
- * client dependencies (importing the package root loads those too, about 55 MiB of RSS).
+ * client dependencies (importing the package root loads those too, about 50 MiB of RSS).
  */
 export { fuse, fuseSync, fuseColumns, fusePairwise, candidatePairs } from './fuse.js';
 export type { FusionInput, CandidateMethod } from './fuse.js';

@@ -246,7 +246,6 @@ export class PostgresStore implements RoundStore {
       return await this.pool.query<R>(sql, params);
     } catch (e) {
       const err = e as { code?: string; message: string };
-      if (err.code === 'FS409') throw new HubError('ERR_DUPLICATE_RECORD_ID', 'an observation id of this batch is already in the round');
       if (err.code === undefined || /^(08|57P)/.test(err.code)) throw new HubError('ERR_STORE_UNAVAILABLE', `PostgreSQL: ${err.message}`);
       throw e;
     }
