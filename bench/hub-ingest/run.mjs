@@ -1,5 +1,5 @@
 // Hub ingest benchmark over real sockets: the hub runs as its own process (`fleetscale hub`),
-// the fleet simulator in this one, both on this machine.
+// the load in this one, both on this machine.
 //
 //   npm run bench:hub                  embedded store and PostgreSQL (FLEETSCALE_PG_URL)
 //   npm run bench:hub -- --quick       fewer repetitions
@@ -7,11 +7,17 @@
 //
 // Cases:
 // - S-20g/h/i: 100, 500, 2000 nodes post one batch (5 observations) at once over warm
-//   keep-alive connections: time until all are acknowledged (median over rounds), and for
-//   2000 nodes the time from the round's close (the last final batch) to its result.
-// - sustained: 2000 connections, each node posting 5-observation batches back to back
-//   (closed loop: the most the hub takes), and paced at 10,000 batches/s in all (each node
-//   every 200 ms: open loop), with p50/p99 latency of acknowledgements.
+//   keep-alive connections, through the fleet simulator: time until all are acknowledged
+//   (median over rounds), and for 2000 nodes the time from the round's close (the last final
+//   batch) to its result.
+// - sustained: 2000 connections, each node posting 20 batches of 5, through the lean load
+//   generator (raw-load.mjs: requests built ahead, replies read to their status), so the hub's
+//   cost is what is measured: closed loop (each node sends its next batch when the last is
+//   acknowledged: the most the hub takes), and paced at 10,000 batches/s and at half the
+//   closed-loop rate (open loop, nodes evenly phased), with p50/p99 latency from each batch's
+//   scheduled time. The closed loop through the fleet simulator is reported too.
+// - floor: the same closed loop against a bare node:http server and a bare fastify route that
+//   only parse the body and answer (floor-server.mjs): the most any Node hub can do here.
 // Writes bench/results/hub-ingest.json and prints a table.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +28,7 @@ import pg from 'pg';
 
 import { runFleet } from '../../dist/src/fleet/simulator.js';
 import { machine, median } from '../lib.mjs';
+import { rawLoad } from './raw-load.mjs';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -31,8 +38,11 @@ const SECRET = 'bench-secret';
 const cli = new URL('../../dist/src/cli/main.js', import.meta.url).pathname;
 
 
-function startHub(extra) {
-  const child = spawn(process.execPath, [cli, 'hub', '--port', '0', '--round-deadline-ms', '600000', ...extra], {
+const startHub = (extra) => startServer([cli, 'hub', '--port', '0', '--round-deadline-ms', '600000', ...extra]);
+
+/** Spawns a server script that prints `listening on <url>`. */
+function startServer(argv) {
+  const child = spawn(process.execPath, argv, {
     env: { ...process.env, FLEETSCALE_SECRET: SECRET },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -61,6 +71,41 @@ async function round(url, nodes, opts = {}) {
   return r;
 }
 
+const BATCHES = 20;
+const SUSTAINED_RUNS = quick ? 1 : 3;
+
+/** Runs the lean generator's sustained case a few times; medians. */
+async function sustained(url, store, id, intervalMs) {
+  const runs = [];
+  for (let k = 0; k < SUSTAINED_RUNS; k++) {
+    const r = await rawLoad({ hub: url, secret: SECRET, round: `s${roundNo++}x${Date.now().toString(36)}`, nodes: 2000, batches: BATCHES, intervalMs });
+    if (r.errors) throw new Error(`sustained run with errors: ${JSON.stringify(r.errorCodes)}`);
+    runs.push(r);
+  }
+  return {
+    id,
+    store,
+    nodes: 2000,
+    batches: runs[0].batches,
+    offeredPerS: runs[0].offeredPerS,
+    batchesPerS: median(runs.map((r) => r.batchesPerS)),
+    p50Ms: median(runs.map((r) => r.latencyMs.p50)),
+    p99Ms: median(runs.map((r) => r.latencyMs.p99)),
+    runs: runs.length,
+  };
+}
+
+/** The closed loop against a server that only parses and answers. */
+async function measureFloor(kind) {
+  const server = await startServer([new URL('./floor-server.mjs', import.meta.url).pathname, kind]);
+  try {
+    await rawLoad({ hub: server.url, secret: SECRET, round: 'warm', nodes: 2000, batches: 5 });
+    return { ...(await sustained(server.url, `none (bare ${kind === 'http' ? 'node:http' : 'fastify'})`, 'floor, closed loop', 0)) };
+  } finally {
+    await stopHub(server);
+  }
+}
+
 async function measureStore(store, extra) {
   const hub = await startHub(extra);
   const rows = [];
@@ -84,18 +129,21 @@ async function measureStore(store, extra) {
         runs: runs.length,
       });
     }
-    const batches = quick ? 10 : 20;
-    const closed = await round(hub.url, 2000, { obsPerNode: 5 * batches, batchSize: 5 });
-    rows.push({ id: 'sustained, closed loop', store, nodes: 2000, batches: closed.batches, batchesPerS: closed.batchesPerS, p50Ms: closed.latencyMs.p50, p99Ms: closed.latencyMs.p99 });
-    const paced = await round(hub.url, 2000, { obsPerNode: 5 * batches, batchSize: 5, batchIntervalMs: 200 });
-    rows.push({ id: 'sustained, paced 10k/s', store, nodes: 2000, batches: paced.batches, batchesPerS: paced.batchesPerS, p50Ms: paced.latencyMs.p50, p99Ms: paced.latencyMs.p99 });
+    const closed = await sustained(hub.url, store, 'sustained, closed loop', 0);
+    rows.push(closed);
+    const simulated = await round(hub.url, 2000, { obsPerNode: 5 * BATCHES, batchSize: 5 });
+    rows.push({ id: 'sustained, closed loop, fleet simulator', store, nodes: 2000, batches: simulated.batches, batchesPerS: simulated.batchesPerS, p50Ms: simulated.latencyMs.p50, p99Ms: simulated.latencyMs.p99, runs: 1 });
+    rows.push(await sustained(hub.url, store, 'sustained, paced 10k/s', 200));
+    // Half the closed-loop rate: latency when the hub has headroom.
+    const halfInterval = Math.round((2000 / (closed.batchesPerS / 2)) * 1000);
+    rows.push(await sustained(hub.url, store, 'sustained, paced at half the closed-loop rate', halfInterval));
   } finally {
     await stopHub(hub);
   }
   return rows;
 }
 
-const rows = [];
+const rows = [await measureFloor('http'), await measureFloor('fastify')];
 const dataDir = mkdtempSync(join(os.tmpdir(), 'fleetscale-bench-hub-'));
 try {
   rows.push(...(await measureStore('embedded', ['--data', dataDir])));
@@ -122,4 +170,4 @@ const result = {
 mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('../results/hub-ingest.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 const f = (v, d = 1) => (v === undefined || Number.isNaN(v) ? '—' : v.toFixed(d));
-console.table(rows.map((r) => ({ case: r.id, store: r.store, nodes: r.nodes, 'all acked ms': f(r.allAcknowledgedMs), 'batches/s': f(r.batchesPerS, 0), 'p50 ms': f(r.p50Ms), 'p99 ms': f(r.p99Ms), 'close→result ms': f(r.closeToResultMs) })));
+console.table(rows.map((r) => ({ case: r.id, store: r.store, nodes: r.nodes, 'offered/s': f(r.offeredPerS ?? undefined, 0), 'all acked ms': f(r.allAcknowledgedMs), 'batches/s': f(r.batchesPerS, 0), 'p50 ms': f(r.p50Ms), 'p99 ms': f(r.p99Ms), 'close→result ms': f(r.closeToResultMs) })));

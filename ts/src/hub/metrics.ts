@@ -46,13 +46,18 @@ export class HubMetrics {
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'fleetscale_hub_' });
   }
 
+  /** The store histogram's child per op, bound once (labels are hashed per call otherwise). */
+  private readonly storeOps = new Map<string, { observe: (seconds: number) => void }>();
+
   /** Times `work` into the store histogram under `op`. */
   async timeStore<T>(op: string, work: Promise<T>): Promise<T> {
-    const end = this.storeSeconds.startTimer({ op });
+    const started = performance.now();
     try {
       return await work;
     } finally {
-      end();
+      let child = this.storeOps.get(op);
+      if (!child) this.storeOps.set(op, (child = this.storeSeconds.labels({ op })));
+      child.observe((performance.now() - started) / 1000);
     }
   }
 }

@@ -5,7 +5,7 @@
  * loop (the async native call). Results are served from memory as soon as they exist; the
  * store persists them.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 import { fuse } from '../fusion/fuse.js';
 import { sensorPreset } from '../fusion/preset.js';
@@ -94,7 +94,7 @@ export class RoundEngine {
    */
   async report(round: string, batch: ObservationBatch, json = JSON.stringify(batch)): Promise<BatchOutcome> {
     const final = batch.final === true;
-    const digest = createHash('sha1').update(json).digest('base64');
+    const digest = hash('sha1', json, 'base64');
     const outcome = await this.metrics.timeStore(
       'report',
       this.store.report(round, { node: batch.node, seq: batch.seq, final, records: batch.records, digest, json }),

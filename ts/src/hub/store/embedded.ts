@@ -178,7 +178,7 @@ export class EmbeddedStore implements RoundStore {
   private async write(entry: Entry, json?: string): Promise<number> {
     const header = JSON.stringify(entry);
     try {
-      return await this.wal.append(Buffer.from(json === undefined ? header : `${header}\n${json}`));
+      return await this.wal.append(json === undefined ? header : `${header}\n${json}`);
     } catch (e) {
       throw new HubError('ERR_STORE_UNAVAILABLE', `the write-ahead log could not be written: ${(e as Error).message}`);
     }

@@ -32,11 +32,14 @@ function segmentName(n: number): string {
   return `segment-${String(n).padStart(8, '0')}.log`;
 }
 
-function frame(payload: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(HEADER + payload.length);
-  out.writeUInt32LE(payload.length, 0);
-  out.writeUInt32LE(crc32(payload), 4);
-  payload.copy(out, HEADER);
+/** Frames a payload; text is encoded (UTF-8) straight into the frame, with no copy between. */
+function frame(payload: Buffer | string): Buffer {
+  const length = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  const out = Buffer.allocUnsafe(HEADER + length);
+  if (typeof payload === 'string') out.write(payload, HEADER);
+  else payload.copy(out, HEADER);
+  out.writeUInt32LE(length, 0);
+  out.writeUInt32LE(crc32(out.subarray(HEADER)), 4);
   return out;
 }
 
@@ -139,10 +142,11 @@ export class WriteAheadLog {
   }
 
   /**
-   * Appends one entry; resolves, with the number of the segment that holds it, once it is on
-   * disk. Rejects if the write or sync failed; after a failure every append rejects.
+   * Appends one entry (bytes, or text stored as UTF-8); resolves, with the number of the
+   * segment that holds it, once it is on disk. Rejects if the write or sync failed; after a
+   * failure every append rejects.
    */
-  append(payload: Buffer): Promise<number> {
+  append(payload: Buffer | string): Promise<number> {
     if (this.closed) return Promise.reject(new Error('write-ahead log is closed'));
     if (this.failure) return Promise.reject(this.failure);
     let group = this.next;

@@ -1,0 +1,156 @@
+// A lean HTTP/1.1 load generator for the hub's sustained cases (what autocannon does, shaped
+// for the round protocol): every request is built before the clock starts, each node owns one
+// keep-alive socket, and a reply is read only as far as its status line and Content-Length.
+// Per request it costs a few microseconds, so on a 2-core machine the hub, not the client,
+// is what gets measured. The fleet simulator (undici, JSON both ways, retries) costs about as
+// much per request as the hub itself; its figures are reported alongside.
+//
+// Closed loop: a node sends its next batch as soon as the previous one is acknowledged.
+// Paced (open loop): node i sends batch b at start + (i / nodes + b) * intervalMs, so the
+// fleet's offered rate is nodes / intervalMs, evenly spread; latency runs from the scheduled
+// send time, so a hub (or client) that falls behind pays for it in the percentiles rather
+// than hiding it (no coordinated omission).
+import net from 'node:net';
+
+import { generateFleet } from '../../dist/src/fusion/generate.js';
+import { nodeToken } from '../../dist/src/hub/tokens.js';
+
+const CRLF2 = Buffer.from('\r\n\r\n');
+
+function request(host, path, token, body) {
+  const bytes = Buffer.from(body);
+  const head = `POST ${path} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nAuthorization: Bearer ${token}\r\nContent-Length: ${bytes.length}\r\n\r\n`;
+  return Buffer.concat([Buffer.from(head), bytes]);
+}
+
+/** Reads replies off one socket: calls `onReply(status)` per complete response. */
+function replyReader(onReply) {
+  let pending = null;
+  return (chunk) => {
+    let buf = pending ? Buffer.concat([pending, chunk]) : chunk;
+    for (;;) {
+      const end = buf.indexOf(CRLF2);
+      if (end < 0) break;
+      const head = buf.toString('latin1', 0, end);
+      const status = Number(head.slice(9, 12));
+      const m = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+      if (!m) throw new Error(`reply without Content-Length: ${head}`);
+      const total = end + 4 + Number(m[1]);
+      if (buf.length < total) break;
+      onReply(status, buf.toString('utf8', end + 4, total));
+      buf = buf.subarray(total);
+    }
+    pending = buf.length ? buf : null;
+  };
+}
+
+function percentile(sorted, q) {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : 0;
+}
+
+/**
+ * Runs `nodes` nodes through one round: announce (untimed), then `batches` batches of
+ * `batchSize` observations each (the last one final), closed loop or paced.
+ */
+export async function rawLoad({ hub, secret, round, nodes, batches, batchSize = 5, intervalMs = 0, seed = 7 }) {
+  const url = new URL(hub);
+  const host = url.host;
+  const fleet = generateFleet({ nodes, obsPerNode: batches * batchSize, seed });
+  const byNode = new Map();
+  for (const r of fleet.records) {
+    let list = byNode.get(r.node);
+    if (!list) byNode.set(r.node, (list = []));
+    list.push(r);
+  }
+  const ids = [...byNode.keys()];
+  const tokens = ids.map((node) => nodeToken(secret, node));
+  const announces = ids.map((node, i) => request(host, `/v1/rounds/${round}/announce`, tokens[i], JSON.stringify({ node })));
+  const posts = ids.map((node, i) => {
+    const records = byNode.get(node);
+    return Array.from({ length: batches }, (_, b) =>
+      request(host, `/v1/rounds/${round}/observations`, tokens[i], JSON.stringify({ node, seq: b + 1, final: b === batches - 1, records: records.slice(b * batchSize, (b + 1) * batchSize) })),
+    );
+  });
+
+  const sockets = await Promise.all(
+    ids.map(
+      () =>
+        new Promise((resolve, reject) => {
+          const s = net.connect({ host: url.hostname, port: Number(url.port), noDelay: true }, () => resolve(s));
+          s.once('error', reject);
+        }),
+    ),
+  );
+  const failures = {};
+  const fail = (status, body) => {
+    const code = /"code":"([A-Z_0-9]+)"/.exec(body)?.[1] ?? `HTTP_${status}`;
+    failures[code] = (failures[code] ?? 0) + 1;
+  };
+
+  // Announce every node (untimed).
+  await Promise.all(
+    sockets.map(
+      (s, i) =>
+        new Promise((resolve, reject) => {
+          s.on('error', reject);
+          s.on(
+            'data',
+            replyReader((status, body) => {
+              if (status !== 200) fail(status, body);
+              s.removeAllListeners('data');
+              resolve();
+            }),
+          );
+          s.write(announces[i]);
+        }),
+    ),
+  );
+
+  const latencies = new Float64Array(nodes * batches);
+  let acked = 0;
+  let replies = 0;
+  const start = performance.now() + 20;
+  let lastAck = start;
+  await Promise.all(
+    sockets.map(
+      (s, i) =>
+        new Promise((resolve) => {
+          let b = 0;
+          let due = 0;
+          const send = () => {
+            due = intervalMs ? start + (i / nodes + b) * intervalMs : performance.now();
+            const wait = due - performance.now();
+            if (wait > 1) setTimeout(() => s.write(posts[i][b]), wait);
+            else s.write(posts[i][b]);
+          };
+          s.on(
+            'data',
+            replyReader((status, body) => {
+              const now = performance.now();
+              latencies[replies++] = now - due;
+              if (status === 202) {
+                acked++;
+                lastAck = Math.max(lastAck, now);
+              } else fail(status, body);
+              if (++b < batches) send();
+              else resolve();
+            }),
+          );
+          if (intervalMs) send();
+          else setTimeout(send, start - performance.now());
+        }),
+    ),
+  );
+  for (const s of sockets) s.destroy();
+  const sorted = latencies.subarray(0, replies).sort();
+  const ms = lastAck - start;
+  return {
+    nodes,
+    batches: acked,
+    offeredPerS: intervalMs ? (nodes / intervalMs) * 1000 : null,
+    batchesPerS: ms > 0 ? (acked / ms) * 1000 : 0,
+    latencyMs: { p50: percentile(sorted, 0.5), p90: percentile(sorted, 0.9), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? 0 },
+    errors: replies - acked,
+    errorCodes: failures,
+  };
+}
