@@ -21,3 +21,15 @@ export { HubError, hubErrors, isHubError } from './hub/errors.js';
 export type { HubErrorCode, HubErrorBody } from './hub/errors.js';
 export { runFleet } from './fleet/simulator.js';
 export type { FleetRunOptions, FleetReport, RoundReport } from './fleet/simulator.js';
+
+// Claims: a PostgreSQL batch-claim work queue, its workers and the multi-process harness.
+export { ClaimQueue, CLAIM_STRATEGIES } from './claims/queue.js';
+export type { ClaimStrategy, ClaimedJob, ClaimRequest, ClaimQueueOptions, EnqueueOptions, JobCounts, Backlog } from './claims/queue.js';
+export { ClaimWorker } from './claims/worker.js';
+export type { ClaimWorkerOptions, WorkerReport } from './claims/worker.js';
+export { PerfWindows } from './claims/windows.js';
+export type { PerfWindow, PhaseTotals } from './claims/windows.js';
+export { runClaims } from './claims/harness.js';
+export type { ClaimsRunOptions, ClaimsRunReport } from './claims/harness.js';
+export { claimsError, isClaimsError } from './claims/errors.js';
+export type { ClaimsError, ClaimsErrorCode } from './claims/errors.js';

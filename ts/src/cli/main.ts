@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 
 import { isFusionError } from '../fusion/errors.js';
 import { UsageError } from './args.js';
+import { claimsCommand, claimsUsage } from './claims.js';
 import { compareCommand, compareUsage } from './compare.js';
 import { demoCommand, demoUsage } from './demo.js';
 import { fleetCommand, fleetUsage } from './fleet.js';
@@ -12,6 +13,7 @@ import { generateCommand, generateUsage } from './generate.js';
 import { hubCommand, hubUsage } from './hub.js';
 import { tokenCommand, tokenUsage } from './token.js';
 import { isHubError } from '../hub/errors.js';
+import { isClaimsError } from '../claims/errors.js';
 
 const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: string }> = {
   demo: { run: demoCommand, usage: demoUsage },
@@ -21,6 +23,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   generate: { run: generateCommand, usage: generateUsage },
   fuse: { run: fuseCommand, usage: fuseUsage },
   compare: { run: compareCommand, usage: compareUsage },
+  claims: { run: claimsCommand, usage: claimsUsage },
 };
 
 const help = `fleetscale — run a hub and its fleet at scale
@@ -60,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`fleetscale ${name}: ${e.message}\n${command.usage}\n`);
       return 2;
     }
-    if (isFusionError(e) || isHubError(e)) {
+    if (isFusionError(e) || isHubError(e) || isClaimsError(e)) {
       process.stderr.write(`fleetscale ${name}: ${e.code}: ${e.message}\n`);
       return 1;
     }

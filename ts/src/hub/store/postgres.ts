@@ -13,6 +13,7 @@
 import pg from 'pg';
 
 import type { FusionResult, SensorRecord } from '../../fusion/types.js';
+import { inTransaction } from '../../pg/transaction.js';
 import { HubError, type HubErrorCode } from '../errors.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 import type { Announced, Batch, BatchOutcome, CloseReason, RoundState, RoundStore, RoundSummary } from './types.js';
@@ -348,9 +349,7 @@ export class PostgresStore implements RoundStore {
   }
 
   async saveResult(round: string, result: FusionResult, fusionMs: number): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.pool, async (client) => {
       const counts = await this.liveCounts(round, client);
       const updated = await client.query(
         `UPDATE ${this.s}.rounds SET state = 'fused', result = $2, events = $3, fusion_ms = $4, final_counts = $5
@@ -362,13 +361,7 @@ export class PostgresStore implements RoundStore {
         await client.query(`DELETE FROM ${this.s}.record_ids WHERE round = $1`, [round]);
         await client.query(`DELETE FROM ${this.s}.batches WHERE round = $1`, [round]);
       }
-      await client.query('COMMIT');
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   private async liveCounts(round: string, client: pg.PoolClient | pg.Pool = this.pool) {

@@ -1,0 +1,40 @@
+/** Stable error codes of the claims queue and simulator. */
+export type ClaimsErrorCode =
+  /** An option is missing, of the wrong type or out of range. */
+  | 'ERR_CLAIMS_CONFIG'
+  /** Enqueued or completed data the queue cannot take (not JSON, unknown job). */
+  | 'ERR_CLAIMS_INPUT'
+  /** The database failed or could not be reached. */
+  | 'ERR_CLAIMS_UNAVAILABLE';
+
+/** An `Error` whose `code` says which contract broke. */
+export interface ClaimsError extends Error {
+  code: ClaimsErrorCode;
+}
+
+export function claimsError(code: ClaimsErrorCode, message: string, cause?: unknown): ClaimsError {
+  const error = new Error(message, cause === undefined ? undefined : { cause }) as ClaimsError;
+  error.code = code;
+  return error;
+}
+
+export function isClaimsError(error: unknown): error is ClaimsError {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && (code === 'ERR_CLAIMS_CONFIG' || code === 'ERR_CLAIMS_INPUT' || code === 'ERR_CLAIMS_UNAVAILABLE');
+}
+
+/** Checks an integer option: `name` must be an integer in [min, max]. */
+export function intOption(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw claimsError('ERR_CLAIMS_CONFIG', `${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Checks a number option: `name` must be finite and in [min, max]. */
+export function numberOption(name: string, value: unknown, min: number, max = Number.MAX_VALUE): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw claimsError('ERR_CLAIMS_CONFIG', `${name} must be a number in [${min}, ${max}], got ${JSON.stringify(value)}`);
+  }
+  return value;
+}

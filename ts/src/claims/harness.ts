@@ -1,0 +1,178 @@
+/**
+ * The claims harness: enqueues N jobs, runs W worker processes (each with C consumers and a
+ * pool of P connections) against one PostgreSQL until the queue is drained, and reports
+ * throughput, per-phase totals and the 10 s windows merged over the processes. Workers start
+ * together on a signal, after connecting, so the clock measures claiming, not start-up.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+
+import { claimsError, intOption, numberOption } from './errors.js';
+import { checkStrategy, ClaimQueue, type ClaimStrategy } from './queue.js';
+import { DEFAULT_SCHEMA } from './schema.js';
+import { PerfWindows, type PerfWindow, type PhaseTotals } from './windows.js';
+import type { WorkerReport } from './worker.js';
+
+export type ClaimsRunOptions = {
+  /** PostgreSQL connection string. */
+  url: string;
+  schema?: string;
+  workers: number;
+  batchSize: number;
+  strategy: ClaimStrategy;
+  jobs: number;
+  /** CPU time each job takes (ms; 0 = none). */
+  workMs: number;
+  /** Consumers per worker (default 4). */
+  concurrency?: number;
+  /** Connections per worker (default 10). */
+  poolSize?: number;
+  /** Results flushed per transaction (default 100). */
+  flushSize?: number;
+  /** Longest a result waits to be flushed (ms; default 500). */
+  flushMs?: number;
+  /** Lease of a claim (ms; default 30 s). */
+  leaseMs?: number;
+  /** Window width of the perf windows (ms; default 10 s). */
+  windowMs?: number;
+  /** Keep the run's jobs and results in the tables (default false: deleted afterwards). */
+  keep?: boolean;
+  /** Told completed jobs over all workers as they are flushed. */
+  onProgress?: (completed: number, total: number) => void;
+};
+
+/** Everything a worker process needs (sent over IPC). */
+export type WorkerTask = {
+  url: string;
+  schema: string;
+  queueName: string;
+  worker: string;
+  index: number;
+  strategy: ClaimStrategy;
+  batchSize: number;
+  concurrency: number;
+  poolSize: number;
+  flushSize: number;
+  flushMs: number;
+  leaseMs: number;
+  workMs: number;
+  windowMs: number;
+};
+
+export type WorkerMessage =
+  | { type: 'ready' }
+  | { type: 'progress'; completed: number }
+  | { type: 'done'; report: WorkerReport }
+  | { type: 'error'; code?: string; message: string };
+
+export type ClaimsRunReport = {
+  strategy: ClaimStrategy;
+  workers: number;
+  batchSize: number;
+  concurrency: number;
+  poolSize: number;
+  flushSize: number;
+  flushMs: number;
+  workMs: number;
+  jobs: number;
+  completed: number;
+  failed: number;
+  /** From the start signal to the last worker's last flush (ms). */
+  elapsedMs: number;
+  /** Completed jobs per second. */
+  throughput: number;
+  totals: PhaseTotals;
+  windows: PerfWindow[];
+  perWorker: Array<{ worker: string; completed: number; lostLeases: number }>;
+};
+
+const workerEntry = new URL('./worker-process.js', import.meta.url);
+
+export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunReport> {
+  const workers = intOption('workers', options.workers, 1, 256);
+  const jobs = intOption('jobs', options.jobs, 1, 100_000_000);
+  const task: Omit<WorkerTask, 'worker' | 'index'> = {
+    url: options.url,
+    schema: options.schema ?? DEFAULT_SCHEMA,
+    queueName: `run-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
+    strategy: checkStrategy(options.strategy),
+    batchSize: intOption('batchSize', options.batchSize, 1, 100_000),
+    concurrency: intOption('concurrency', options.concurrency ?? 4, 1, 1000),
+    poolSize: intOption('poolSize', options.poolSize ?? 10, 1, 1000),
+    flushSize: intOption('flushSize', options.flushSize ?? 100, 1, 1_000_000),
+    flushMs: intOption('flushMs', options.flushMs ?? 500, 0),
+    leaseMs: intOption('leaseMs', options.leaseMs ?? 30_000, 10),
+    workMs: numberOption('workMs', options.workMs, 0, 60_000),
+    windowMs: intOption('windowMs', options.windowMs ?? 10_000, 1),
+  };
+  const queue = await ClaimQueue.open({ connectionString: options.url, schema: task.schema, poolSize: 2 });
+  const children: ChildProcess[] = [];
+  try {
+    await queue.enqueue(
+      task.queueName,
+      Array.from({ length: jobs }, (_, i) => ({ i })),
+      { partitions: workers },
+    );
+    const progress = new Array<number>(workers).fill(0);
+    const ready: Promise<void>[] = [];
+    const done: Promise<WorkerReport>[] = [];
+    for (let w = 0; w < workers; w++) {
+      const child = fork(workerEntry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      children.push(child);
+      let markReady!: () => void;
+      ready.push(new Promise<void>((r) => (markReady = r)));
+      done.push(
+        new Promise<WorkerReport>((resolve, reject) => {
+          child.on('message', (m: WorkerMessage) => {
+            if (m.type === 'ready') markReady();
+            else if (m.type === 'progress') {
+              progress[w] = m.completed;
+              options.onProgress?.(
+                progress.reduce((a, b) => a + b, 0),
+                jobs,
+              );
+            } else if (m.type === 'done') resolve(m.report);
+            else reject(claimsError(m.code === 'ERR_CLAIMS_CONFIG' ? 'ERR_CLAIMS_CONFIG' : 'ERR_CLAIMS_UNAVAILABLE', `worker ${w}: ${m.message}`));
+          });
+          child.once('exit', (code, signal) => reject(claimsError('ERR_CLAIMS_UNAVAILABLE', `worker ${w} exited (${signal ?? code}) before reporting`)));
+        }),
+      );
+      child.send({ ...task, worker: `w${w}`, index: w } satisfies WorkerTask);
+    }
+    // A worker failing before it is ready must not leave the others waiting for the signal.
+    await Promise.race([Promise.all(ready), Promise.all(done)]);
+    const start = Date.now();
+    const t0 = performance.now();
+    for (const child of children) child.send({ type: 'go', start });
+    const reports = await Promise.all(done);
+    const elapsedMs = performance.now() - t0;
+    const windows = PerfWindows.merge(reports.map((r) => r.windows));
+    const totals = PerfWindows.totals(windows);
+    const completed = reports.reduce((a, r) => a + r.completed, 0);
+    return {
+      strategy: task.strategy,
+      workers,
+      batchSize: task.batchSize,
+      concurrency: task.concurrency,
+      poolSize: task.poolSize,
+      flushSize: task.flushSize,
+      flushMs: task.flushMs,
+      workMs: task.workMs,
+      jobs,
+      completed,
+      failed: totals.failed,
+      elapsedMs,
+      throughput: (completed / elapsedMs) * 1000,
+      totals,
+      windows,
+      perWorker: reports.map((r) => ({ worker: r.worker, completed: r.completed, lostLeases: r.lostLeases })),
+    };
+  } finally {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    try {
+      if (!options.keep) await queue.purge(task.queueName);
+    } finally {
+      await queue.close();
+    }
+  }
+}

@@ -1,0 +1,350 @@
+/**
+ * A PostgreSQL work queue that hands jobs out in batches. Three claim strategies, the
+ * subject of the contention model (`claim-sim`):
+ *
+ * - `optimistic-any`: pick the first B pending ids, then `UPDATE … WHERE id = ANY(ids) AND
+ *   state = 'pending'`. Concurrent claimers pick the same ids, wait on each other's row locks,
+ *   and come back with partial or empty batches: the pattern that stops more workers helping.
+ * - `skip-locked`: `SELECT … FOR UPDATE SKIP LOCKED` under the update, so claimers pass over
+ *   rows another claimer holds and each gets a full batch of its own.
+ * - `partitioned`: jobs are spread over P partitions when enqueued; a worker claims from its
+ *   own partition (skip-locked within it, for its own consumers) and steals from the others
+ *   only when its own is empty.
+ *
+ * A claim takes a lease; a job whose lease expires (its worker died) is returned to pending by
+ * `reap`, or failed once it used up its attempts. Completion is fenced by the attempt number,
+ * so a worker that lost its lease cannot complete a job another worker now holds, and it
+ * writes the results in the same statement (one transaction) that marks the jobs done.
+ */
+import pg from 'pg';
+
+import { inTransaction } from '../pg/transaction.js';
+import { claimsError, intOption, isClaimsError } from './errors.js';
+import { checkSchema, DEFAULT_SCHEMA, migrate } from './schema.js';
+
+export type ClaimStrategy = 'optimistic-any' | 'skip-locked' | 'partitioned';
+export const CLAIM_STRATEGIES: readonly ClaimStrategy[] = ['optimistic-any', 'skip-locked', 'partitioned'];
+
+export function checkStrategy(strategy: unknown): ClaimStrategy {
+  if (!CLAIM_STRATEGIES.includes(strategy as ClaimStrategy)) {
+    throw claimsError('ERR_CLAIMS_CONFIG', `strategy must be one of ${CLAIM_STRATEGIES.join(', ')}, got ${JSON.stringify(strategy)}`);
+  }
+  return strategy as ClaimStrategy;
+}
+
+/** A claimed job: complete or fail it with its `attempt`, which fences the lease. */
+export type ClaimedJob<P = unknown> = { id: number; attempt: number; payload: P };
+
+export type ClaimRequest = {
+  queue: string;
+  /** Who claims: recorded on the jobs and the results. */
+  worker: string;
+  strategy: ClaimStrategy;
+  batchSize: number;
+  /** How long the claim holds the jobs before the reaper may hand them out again (ms). */
+  leaseMs: number;
+  /** The worker's partition (`partitioned` only; default 0). */
+  partition?: number;
+};
+
+export type Backlog = { ready: boolean; waiting: boolean; running: boolean };
+
+export type JobCounts = { pending: number; running: number; done: number; failed: number };
+
+export type ClaimQueueOptions = {
+  /** A pool to use (not closed by `close`); else one is made from `connectionString`. */
+  pool?: pg.Pool;
+  connectionString?: string;
+  /** Connections of the pool made here (default 10). */
+  poolSize?: number;
+  /** Schema of the tables (default `fleetscale_claims`). */
+  schema?: string;
+};
+
+export type EnqueueOptions = {
+  /** Attempts before a job is marked failed (default 3). */
+  maxAttempts?: number;
+  /** Jobs are spread round-robin over this many partitions (default 1). */
+  partitions?: number;
+};
+
+const ENQUEUE_CHUNK = 10_000;
+
+function checkQueue(queue: unknown): string {
+  if (typeof queue !== 'string' || queue.length === 0 || queue.length > 200) {
+    throw claimsError('ERR_CLAIMS_CONFIG', `queue must be a name of 1 to 200 characters, got ${JSON.stringify(queue)}`);
+  }
+  return queue;
+}
+
+function checkWorker(worker: unknown): string {
+  if (typeof worker !== 'string' || worker.length === 0 || worker.length > 200) {
+    throw claimsError('ERR_CLAIMS_CONFIG', `worker must be a name of 1 to 200 characters, got ${JSON.stringify(worker)}`);
+  }
+  return worker;
+}
+
+/** JSON text of a payload or result; `undefined` becomes null. */
+function toJson(value: unknown, what: string): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (e) {
+    throw claimsError('ERR_CLAIMS_INPUT', `${what} is not JSON-serialisable: ${(e as Error).message}`);
+  }
+  return text ?? 'null';
+}
+
+/** Wraps a database failure in ERR_CLAIMS_UNAVAILABLE (coded errors pass through). */
+function unavailable(e: unknown, doing: string): Error {
+  if (isClaimsError(e)) return e;
+  return claimsError('ERR_CLAIMS_UNAVAILABLE', `${doing}: ${(e as Error).message}`, e);
+}
+
+export class ClaimQueue {
+  readonly schema: string;
+  readonly pool: pg.Pool;
+  private readonly ownsPool: boolean;
+  private readonly sql: ReturnType<typeof statements>;
+
+  private constructor(pool: pg.Pool, ownsPool: boolean, schema: string) {
+    this.pool = pool;
+    this.ownsPool = ownsPool;
+    this.schema = schema;
+    this.sql = statements(schema);
+  }
+
+  /** Connects and creates the tables if needed. */
+  static async open(options: ClaimQueueOptions = {}): Promise<ClaimQueue> {
+    const schema = checkSchema(options.schema ?? DEFAULT_SCHEMA);
+    if (!options.pool && !options.connectionString) throw claimsError('ERR_CLAIMS_CONFIG', 'give a pool or a connectionString');
+    const poolSize = intOption('poolSize', options.poolSize ?? 10, 1, 1000);
+    const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: poolSize });
+    const queue = new ClaimQueue(pool, !options.pool, schema);
+    try {
+      await migrate(pool, schema);
+    } catch (e) {
+      await queue.close();
+      throw unavailable(e, 'creating the claims tables');
+    }
+    return queue;
+  }
+
+  /** Adds jobs (in one transaction: all or none); returns how many. */
+  async enqueue(queue: string, payloads: unknown[], options: EnqueueOptions = {}): Promise<number> {
+    checkQueue(queue);
+    if (!Array.isArray(payloads)) throw claimsError('ERR_CLAIMS_INPUT', 'payloads must be an array');
+    const maxAttempts = intOption('maxAttempts', options.maxAttempts ?? 3, 1, 1000);
+    const partitions = intOption('partitions', options.partitions ?? 1, 1, 1_000_000);
+    const texts = payloads.map((p, i) => toJson(p, `payloads[${i}]`));
+    try {
+      await inTransaction(this.pool, async (client) => {
+        for (let at = 0; at < texts.length; at += ENQUEUE_CHUNK) {
+          await client.query(this.sql.enqueue, [queue, texts.slice(at, at + ENQUEUE_CHUNK), at, partitions, maxAttempts]);
+        }
+      });
+    } catch (e) {
+      throw unavailable(e, 'enqueue');
+    }
+    return texts.length;
+  }
+
+  /** Claims up to `batchSize` pending jobs under a lease (fewer when others hold them). */
+  async claim<P = unknown>(request: ClaimRequest): Promise<ClaimedJob<P>[]> {
+    const queue = checkQueue(request.queue);
+    const worker = checkWorker(request.worker);
+    const strategy = checkStrategy(request.strategy);
+    const batchSize = intOption('batchSize', request.batchSize, 1, 100_000);
+    const leaseMs = intOption('leaseMs', request.leaseMs, 1);
+    let rows: Array<{ id: string; attempts: number; payload: P }>;
+    try {
+      if (strategy === 'partitioned') {
+        const partition = intOption('partition', request.partition ?? 0, 0);
+        rows = (await this.pool.query({ name: `${this.schema}.claim_part`, text: this.sql.claimPartition, values: [queue, batchSize, worker, leaseMs, partition] })).rows;
+        if (rows.length === 0) rows = (await this.pool.query({ name: `${this.schema}.claim_skip`, text: this.sql.claimSkipLocked, values: [queue, batchSize, worker, leaseMs] })).rows;
+      } else {
+        const name = strategy === 'skip-locked' ? 'claim_skip' : 'claim_any';
+        const text = strategy === 'skip-locked' ? this.sql.claimSkipLocked : this.sql.claimOptimistic;
+        rows = (await this.pool.query({ name: `${this.schema}.${name}`, text, values: [queue, batchSize, worker, leaseMs] })).rows;
+      }
+    } catch (e) {
+      throw unavailable(e, 'claim');
+    }
+    return rows.map((r) => ({ id: Number(r.id), attempt: r.attempts, payload: r.payload }));
+  }
+
+  /**
+   * Marks jobs done and stores their results, in one transaction. A job counts only if the
+   * caller still holds it at that attempt; returns how many were completed.
+   */
+  async complete(worker: string, done: Array<{ id: number; attempt: number; result?: unknown }>): Promise<number> {
+    checkWorker(worker);
+    if (done.length === 0) return 0;
+    const ids = done.map((d) => d.id);
+    const attempts = done.map((d) => d.attempt);
+    const results = done.map((d, i) => toJson(d.result, `results[${i}]`));
+    try {
+      const res = await this.pool.query({ name: `${this.schema}.complete`, text: this.sql.complete, values: [ids, attempts, results, worker] });
+      return res.rowCount ?? 0;
+    } catch (e) {
+      throw unavailable(e, 'complete');
+    }
+  }
+
+  /**
+   * Gives jobs back after a failed attempt: pending again after `backoffMs`, or failed for
+   * good once they used `maxAttempts`.
+   */
+  async fail(worker: string, failed: Array<{ id: number; attempt: number; error: string }>, backoffMs = 0): Promise<{ retried: number; failed: number }> {
+    checkWorker(worker);
+    intOption('backoffMs', backoffMs, 0);
+    if (failed.length === 0) return { retried: 0, failed: 0 };
+    try {
+      const res = await this.pool.query({
+        name: `${this.schema}.fail`,
+        text: this.sql.fail,
+        values: [failed.map((f) => f.id), failed.map((f) => f.attempt), failed.map((f) => String(f.error).slice(0, 2000)), backoffMs, worker],
+      });
+      return tally(res.rows);
+    } catch (e) {
+      throw unavailable(e, 'fail');
+    }
+  }
+
+  /** Extends the leases of jobs the worker still holds; returns how many. */
+  async extend(worker: string, held: Array<{ id: number; attempt: number }>, leaseMs: number): Promise<number> {
+    checkWorker(worker);
+    intOption('leaseMs', leaseMs, 1);
+    if (held.length === 0) return 0;
+    try {
+      const res = await this.pool.query({ name: `${this.schema}.extend`, text: this.sql.extend, values: [held.map((h) => h.id), held.map((h) => h.attempt), leaseMs, worker] });
+      return res.rowCount ?? 0;
+    } catch (e) {
+      throw unavailable(e, 'extend');
+    }
+  }
+
+  /**
+   * Returns jobs whose lease expired (their worker died or stalled) to pending, or fails
+   * those with no attempts left. Takes at most `limit` per call, skipping rows being claimed.
+   */
+  async reap(limit = 10_000): Promise<{ retried: number; failed: number }> {
+    intOption('limit', limit, 1);
+    try {
+      return tally((await this.pool.query({ name: `${this.schema}.reap`, text: this.sql.reap, values: [limit] })).rows);
+    } catch (e) {
+      throw unavailable(e, 'reap');
+    }
+  }
+
+  async counts(queue: string): Promise<JobCounts> {
+    checkQueue(queue);
+    const out: JobCounts = { pending: 0, running: 0, done: 0, failed: 0 };
+    try {
+      const res = await this.pool.query<{ state: keyof JobCounts; n: number }>(`SELECT state, count(*)::int AS n FROM ${this.schema}.jobs WHERE queue = $1 GROUP BY state`, [queue]);
+      for (const row of res.rows) out[row.state] = row.n;
+    } catch (e) {
+      throw unavailable(e, 'counts');
+    }
+    return out;
+  }
+
+  /**
+   * What the queue still holds: jobs ready to claim, pending jobs waiting out a retry backoff,
+   * and running jobs (claimed, unfinished).
+   */
+  async backlog(queue: string): Promise<Backlog> {
+    checkQueue(queue);
+    try {
+      const res = await this.pool.query({ name: `${this.schema}.backlog`, text: this.sql.backlog, values: [queue] });
+      return res.rows[0] as Backlog;
+    } catch (e) {
+      throw unavailable(e, 'backlog');
+    }
+  }
+
+  /** Stored results of a queue's completed jobs, by job id. */
+  async results(queue: string): Promise<Array<{ id: number; attempt: number; worker: string; result: unknown }>> {
+    checkQueue(queue);
+    const res = await this.pool.query<{ job_id: string; attempt: number; worker: string; result: unknown }>(
+      `SELECT job_id, attempt, worker, result FROM ${this.schema}.results WHERE queue = $1 ORDER BY job_id`,
+      [queue],
+    );
+    return res.rows.map((r) => ({ id: Number(r.job_id), attempt: r.attempt, worker: r.worker, result: r.result }));
+  }
+
+  /** Deletes a queue's jobs and results. */
+  async purge(queue: string): Promise<void> {
+    checkQueue(queue);
+    await this.pool.query(`DELETE FROM ${this.schema}.results WHERE queue = $1`, [queue]);
+    await this.pool.query(`DELETE FROM ${this.schema}.jobs WHERE queue = $1`, [queue]);
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsPool) await this.pool.end();
+  }
+}
+
+function tally(rows: Array<{ state: string }>): { retried: number; failed: number } {
+  let failed = 0;
+  for (const r of rows) if (r.state === 'failed') failed++;
+  return { retried: rows.length - failed, failed };
+}
+
+/** The queue's SQL, in schema `s`. */
+function statements(s: string) {
+  const lease = `now() + make_interval(secs => $4::float8 / 1000)`;
+  const take = `state = 'running', attempts = j.attempts + 1, locked_by = $3, lease_until = ${lease}`;
+  return {
+    // $1 queue, $2 payloads (jsonb[]), $3 offset of the chunk, $4 partitions, $5 max attempts
+    enqueue: `INSERT INTO ${s}.jobs (queue, part, max_attempts, payload)
+      SELECT $1, (($3::bigint + t.ord - 1) % $4)::int, $5, t.p FROM unnest($2::jsonb[]) WITH ORDINALITY AS t(p, ord)`,
+    // $1 queue, $2 batch size, $3 worker, $4 lease ms. The ids are read without locks; the
+    // update re-checks each row's state after waiting for whoever holds it.
+    claimOptimistic: `UPDATE ${s}.jobs j SET ${take}
+      WHERE j.id = ANY(ARRAY(SELECT id FROM ${s}.jobs WHERE queue = $1 AND state = 'pending' AND run_after <= now() ORDER BY id LIMIT $2))
+        AND j.state = 'pending'
+      RETURNING j.id, j.attempts, j.payload`,
+    claimSkipLocked: `UPDATE ${s}.jobs j SET ${take}
+      FROM (SELECT id FROM ${s}.jobs WHERE queue = $1 AND state = 'pending' AND run_after <= now() ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) c
+      WHERE j.id = c.id
+      RETURNING j.id, j.attempts, j.payload`,
+    // $5 partition
+    claimPartition: `UPDATE ${s}.jobs j SET ${take}
+      FROM (SELECT id FROM ${s}.jobs WHERE queue = $1 AND part = $5 AND state = 'pending' AND run_after <= now() ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) c
+      WHERE j.id = c.id
+      RETURNING j.id, j.attempts, j.payload`,
+    // $1 ids, $2 attempts, $3 results (jsonb[]), $4 worker
+    complete: `WITH input AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::jsonb[]) AS t(id, attempt, result)),
+      done AS (
+        UPDATE ${s}.jobs j SET state = 'done', finished_at = now(), lease_until = NULL
+        FROM input i WHERE j.id = i.id AND j.attempts = i.attempt AND j.state = 'running' AND j.locked_by = $4
+        RETURNING j.id, j.queue, i.attempt, i.result)
+      INSERT INTO ${s}.results (job_id, queue, attempt, worker, result) SELECT id, queue, attempt, $4, result FROM done`,
+    // $1 ids, $2 attempts, $3 errors, $4 backoff ms, $5 worker
+    fail: `UPDATE ${s}.jobs j SET
+        state = CASE WHEN j.attempts >= j.max_attempts THEN 'failed' ELSE 'pending' END,
+        finished_at = CASE WHEN j.attempts >= j.max_attempts THEN now() END,
+        run_after = now() + make_interval(secs => $4::float8 / 1000),
+        last_error = i.error, lease_until = NULL, locked_by = NULL
+      FROM unnest($1::bigint[], $2::int[], $3::text[]) AS i(id, attempt, error)
+      WHERE j.id = i.id AND j.attempts = i.attempt AND j.state = 'running' AND j.locked_by = $5
+      RETURNING j.state`,
+    // $1 ids, $2 attempts, $3 lease ms, $4 worker
+    extend: `UPDATE ${s}.jobs j SET lease_until = now() + make_interval(secs => $3::float8 / 1000)
+      FROM unnest($1::bigint[], $2::int[]) AS i(id, attempt)
+      WHERE j.id = i.id AND j.attempts = i.attempt AND j.state = 'running' AND j.locked_by = $4`,
+    // $1 limit
+    reap: `UPDATE ${s}.jobs j SET
+        state = CASE WHEN j.attempts >= j.max_attempts THEN 'failed' ELSE 'pending' END,
+        finished_at = CASE WHEN j.attempts >= j.max_attempts THEN now() END,
+        last_error = 'lease expired (held by ' || coalesce(j.locked_by, '?') || ')',
+        lease_until = NULL, locked_by = NULL
+      FROM (SELECT id FROM ${s}.jobs WHERE state = 'running' AND lease_until < now() ORDER BY lease_until LIMIT $1 FOR UPDATE SKIP LOCKED) x
+      WHERE j.id = x.id
+      RETURNING j.state`,
+    backlog: `SELECT EXISTS (SELECT 1 FROM ${s}.jobs WHERE queue = $1 AND state = 'pending' AND run_after <= now()) AS ready,
+      EXISTS (SELECT 1 FROM ${s}.jobs WHERE queue = $1 AND state = 'pending' AND run_after > now()) AS waiting,
+      EXISTS (SELECT 1 FROM ${s}.jobs WHERE state = 'running' AND lease_until IS NOT NULL AND queue = $1) AS running`,
+  };
+}

@@ -1,0 +1,64 @@
+/** `fleetscale claims`: the PostgreSQL batch-claim queue's harness. */
+import { runClaims, type ClaimsRunReport } from '../claims/harness.js';
+import { CLAIM_STRATEGIES, type ClaimStrategy } from '../claims/queue.js';
+import { numberOption, parseArgs, UsageError } from './args.js';
+import { ProgressBar } from './progress.js';
+
+export const claimsUsage = `fleetscale claims run --workers W --batch B --strategy S --jobs N --work-ms X
+                [--concurrency 4] [--pool 10] [--flush-size 100] [--flush-ms 500] [--lease-ms 30000]
+                [--window-ms 10000] [--pg URL] [--schema fleetscale_claims] [--keep] [--json]
+  Enqueues N jobs in PostgreSQL (--pg or FLEETSCALE_PG_URL), runs W worker processes with C
+  consumers each claiming batches of B (strategy ${CLAIM_STRATEGIES.join(' | ')}), X ms of CPU per job,
+  results flushed in transactions of --flush-size or every --flush-ms, and prints throughput and
+  the per-window claim / persist / work totals. --json prints one JSON object instead.`;
+
+const DEFAULT_PG = 'postgres://postgres@127.0.0.1:5432/test';
+
+const ms = (x: number) => `${Math.round(x).toLocaleString('en-US')} ms`;
+
+/** Prints a run for people. */
+export function printClaimsReport(r: ClaimsRunReport, out: NodeJS.WritableStream = process.stdout): void {
+  const log = (s: string) => void out.write(`${s}\n`);
+  const t = r.totals;
+  log(`${r.strategy}: ${r.workers} worker(s) × ${r.concurrency} consumers, batch ${r.batchSize}, pool ${r.poolSize}, flush ${r.flushSize} / ${r.flushMs} ms, work ${r.workMs} ms/job`);
+  log(`  ${r.completed.toLocaleString('en-US')} of ${r.jobs.toLocaleString('en-US')} jobs in ${ms(r.elapsedMs)}: ${Math.round(r.throughput).toLocaleString('en-US')} jobs/s${r.failed ? `, ${r.failed} failed` : ''}`);
+  log(
+    `  claims ${t.claimBatches} (${t.partialBatches} partial, ${t.emptyClaims} empty), ${ms(t.claimMs)} in all, ${(t.claimMs / Math.max(1, t.claimBatches)).toFixed(2)} ms each; persist ${t.persistFlushes} flushes, ${ms(t.persistMs)}; work ${ms(t.workMs)}`,
+  );
+  log(`  window  claim batches  claim ms  partial  persist ms  work ms  completed`);
+  for (const w of r.windows) {
+    log(
+      `  ${String(w.index).padStart(6)}  ${String(w.claimBatches).padStart(13)}  ${String(Math.round(w.claimMs)).padStart(8)}  ${String(w.partialBatches).padStart(7)}  ${String(Math.round(w.persistMs)).padStart(10)}  ${String(Math.round(w.workMs)).padStart(7)}  ${String(w.completed).padStart(9)}`,
+    );
+  }
+}
+
+export async function claimsCommand(argv: string[]): Promise<void> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'run') throw new UsageError(sub === undefined ? 'name a subcommand: run' : `unknown subcommand "${sub}" (run)`);
+  const args = parseArgs(rest, ['json', 'keep'], ['workers', 'batch', 'strategy', 'jobs', 'work-ms', 'concurrency', 'pool', 'flush-size', 'flush-ms', 'lease-ms', 'window-ms', 'pg', 'schema']);
+  const strategy = String(args.options.get('strategy') ?? 'skip-locked');
+  if (!CLAIM_STRATEGIES.includes(strategy as ClaimStrategy)) throw new UsageError(`--strategy must be one of ${CLAIM_STRATEGIES.join(', ')}, got ${strategy}`);
+  const jobs = numberOption(args, 'jobs', 10_000, { integer: true, min: 1 });
+  const bar = new ProgressBar('claims', jobs);
+  const report = await runClaims({
+    url: String(args.options.get('pg') ?? process.env.FLEETSCALE_PG_URL ?? DEFAULT_PG),
+    schema: args.options.has('schema') ? String(args.options.get('schema')) : undefined,
+    workers: numberOption(args, 'workers', 1, { integer: true, min: 1 }),
+    batchSize: numberOption(args, 'batch', 10, { integer: true, min: 1 }),
+    strategy: strategy as ClaimStrategy,
+    jobs,
+    workMs: numberOption(args, 'work-ms', 0, { min: 0 }),
+    concurrency: numberOption(args, 'concurrency', 4, { integer: true, min: 1 }),
+    poolSize: numberOption(args, 'pool', 10, { integer: true, min: 1 }),
+    flushSize: numberOption(args, 'flush-size', 100, { integer: true, min: 1 }),
+    flushMs: numberOption(args, 'flush-ms', 500, { integer: true, min: 0 }),
+    leaseMs: numberOption(args, 'lease-ms', 30_000, { integer: true, min: 10 }),
+    windowMs: numberOption(args, 'window-ms', 10_000, { integer: true, min: 1 }),
+    keep: args.options.has('keep'),
+    onProgress: (done, total) => bar.update(done, total),
+  });
+  bar.done();
+  if (args.options.has('json')) process.stdout.write(`${JSON.stringify(report)}\n`);
+  else printClaimsReport(report);
+}

@@ -1,0 +1,236 @@
+/**
+ * The PostgreSQL claims queue: every strategy under concurrent claimers hands each job to one
+ * holder and loses none; leases bring a killed worker's jobs back; the attempt cap fails a
+ * job for good; completion is fenced by the attempt; bad options and bad data get coded errors.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { CLAIM_STRATEGIES, ClaimQueue, type ClaimStrategy } from '../src/claims/queue.js';
+import { ClaimWorker } from '../src/claims/worker.js';
+import { PerfWindows } from '../src/claims/windows.js';
+import { dropSchemas, freshSchema, PG_URL, postgresAvailable } from './pg-helpers.js';
+
+const withPostgres = await postgresAvailable();
+const schema = freshSchema();
+let queue: ClaimQueue;
+let queueNo = 0;
+const fresh = () => `q${queueNo++}`;
+
+beforeAll(async () => {
+  if (withPostgres) queue = await ClaimQueue.open({ connectionString: PG_URL, schema, poolSize: 20 });
+});
+afterAll(async () => {
+  if (!withPostgres) return;
+  await queue.close();
+  await dropSchemas([schema]);
+});
+
+describe.skipIf(!withPostgres)('claims queue on PostgreSQL', () => {
+  it('claims, completes and stores results in one step', async () => {
+    const q = fresh();
+    expect(await queue.enqueue(q, [{ n: 1 }, { n: 2 }, { n: 3 }])).toBe(3);
+    const jobs = await queue.claim<{ n: number }>({ queue: q, worker: 'w1', strategy: 'skip-locked', batchSize: 2, leaseMs: 60_000 });
+    expect(jobs.map((j) => j.payload.n)).toEqual([1, 2]);
+    expect(jobs.every((j) => j.attempt === 1)).toBe(true);
+    expect(await queue.counts(q)).toEqual({ pending: 1, running: 2, done: 0, failed: 0 });
+    expect(await queue.complete('w1', jobs.map((j) => ({ id: j.id, attempt: j.attempt, result: { twice: j.payload.n * 2 } })))).toBe(2);
+    expect(await queue.counts(q)).toEqual({ pending: 1, running: 0, done: 2, failed: 0 });
+    const results = await queue.results(q);
+    expect(results.map((r) => r.result)).toEqual([{ twice: 2 }, { twice: 4 }]);
+    expect(results.every((r) => r.worker === 'w1' && r.attempt === 1)).toBe(true);
+    // Completing again changes nothing (the jobs are done).
+    expect(await queue.complete('w1', jobs.map((j) => ({ id: j.id, attempt: j.attempt })))).toBe(0);
+  });
+
+  it.each(CLAIM_STRATEGIES)('%s: concurrent claimers in 3 workers hold each job once and lose none', async (strategy: ClaimStrategy) => {
+    const q = fresh();
+    const jobs = 3000;
+    await queue.enqueue(
+      q,
+      Array.from({ length: jobs }, (_, i) => ({ i })),
+      { partitions: 3 },
+    );
+    const claims = new Map<number, number>();
+    const start = Date.now();
+    const workers = [0, 1, 2].map(
+      (w) =>
+        new ClaimWorker<{ i: number }>({
+          queue,
+          queueName: q,
+          worker: `w${w}`,
+          strategy,
+          partition: w,
+          batchSize: 25,
+          concurrency: 4,
+          flushSize: 50,
+          flushMs: 20,
+          idleMs: 5,
+          untilEmpty: true,
+          windows: new PerfWindows(start),
+          handler: (job) => {
+            claims.set(job.id, (claims.get(job.id) ?? 0) + 1);
+            return job.payload.i;
+          },
+        }),
+    );
+    const reports = await Promise.all(workers.map((w) => w.run()));
+    expect(claims.size).toBe(jobs);
+    expect([...claims.values()].every((n) => n === 1)).toBe(true);
+    expect(reports.reduce((a, r) => a + r.completed, 0)).toBe(jobs);
+    expect(reports.every((r) => r.lostLeases === 0 && r.failed === 0)).toBe(true);
+    expect(await queue.counts(q)).toEqual({ pending: 0, running: 0, done: jobs, failed: 0 });
+    const results = await queue.results(q);
+    expect(results).toHaveLength(jobs);
+    expect(new Set(results.map((r) => r.result)).size).toBe(jobs);
+    // The windows add up to what happened.
+    const totals = PerfWindows.totals(PerfWindows.merge(reports.map((r) => r.windows)));
+    expect(totals.claimedJobs).toBe(jobs);
+    expect(totals.completed).toBe(jobs);
+    expect(totals.claimBatches).toBeGreaterThanOrEqual(jobs / 25);
+    if (strategy !== 'optimistic-any') expect(totals.partialBatches).toBeLessThanOrEqual(12);
+  });
+
+  it('optimistic-any: claimers that pick the same rows get partial or empty batches, never a shared job', async () => {
+    const q = fresh();
+    await queue.enqueue(q, Array.from({ length: 400 }, (_, i) => i));
+    const rounds = await Promise.all(Array.from({ length: 8 }, (_, k) => queue.claim({ queue: q, worker: `c${k}`, strategy: 'optimistic-any', batchSize: 50, leaseMs: 60_000 })));
+    const ids = rounds.flat().map((j) => j.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.length).toBeLessThanOrEqual(400);
+  });
+
+  it('partitioned: a worker takes its own partition first, then steals', async () => {
+    const q = fresh();
+    await queue.enqueue(q, Array.from({ length: 8 }, (_, i) => i), { partitions: 2 });
+    const own = await queue.claim<number>({ queue: q, worker: 'p1', strategy: 'partitioned', partition: 1, batchSize: 10, leaseMs: 60_000 });
+    expect(own.map((j) => j.payload)).toEqual([1, 3, 5, 7]);
+    const stolen = await queue.claim<number>({ queue: q, worker: 'p1', strategy: 'partitioned', partition: 1, batchSize: 10, leaseMs: 60_000 });
+    expect(stolen.map((j) => j.payload)).toEqual([0, 2, 4, 6]);
+  });
+
+  it('fences completion by attempt: a worker whose lease passed on cannot complete', async () => {
+    const q = fresh();
+    await queue.enqueue(q, ['x']);
+    const [first] = await queue.claim({ queue: q, worker: 'slow', strategy: 'skip-locked', batchSize: 1, leaseMs: 10 });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(await queue.reap()).toMatchObject({ retried: 1, failed: 0 });
+    const [second] = await queue.claim({ queue: q, worker: 'fast', strategy: 'skip-locked', batchSize: 1, leaseMs: 60_000 });
+    expect(second.id).toBe(first.id);
+    expect(second.attempt).toBe(2);
+    expect(await queue.complete('slow', [{ id: first.id, attempt: first.attempt, result: 'late' }])).toBe(0);
+    expect(await queue.extend('slow', [{ id: first.id, attempt: first.attempt }], 60_000)).toBe(0);
+    expect(await queue.complete('fast', [{ id: second.id, attempt: second.attempt, result: 'on time' }])).toBe(1);
+    expect(await queue.results(q)).toEqual([{ id: first.id, attempt: 2, worker: 'fast', result: 'on time' }]);
+  });
+
+  it('extends the leases of held jobs so the reaper leaves them alone', async () => {
+    const q = fresh();
+    await queue.enqueue(q, [1]);
+    const [job] = await queue.claim({ queue: q, worker: 'w', strategy: 'skip-locked', batchSize: 1, leaseMs: 40 });
+    expect(await queue.extend('w', [job], 60_000)).toBe(1);
+    await new Promise((r) => setTimeout(r, 60));
+    await queue.reap();
+    expect((await queue.counts(q)).running).toBe(1);
+  });
+
+  it('caps attempts: a job that keeps failing is marked failed with its last error', async () => {
+    const q = fresh();
+    await queue.enqueue(q, ['ok', 'bad', 'ok'], { maxAttempts: 2 });
+    let tries = 0;
+    const report = await new ClaimWorker<string>({
+      queue,
+      queueName: q,
+      worker: 'cap',
+      strategy: 'skip-locked',
+      batchSize: 10,
+      concurrency: 1,
+      idleMs: 1,
+      flushMs: 1,
+      untilEmpty: true,
+      handler: (job) => {
+        if (job.payload === 'bad') {
+          tries++;
+          throw new Error(`bad payload (attempt ${job.attempt})`);
+        }
+        return job.payload;
+      },
+    }).run();
+    expect(tries).toBe(2);
+    expect(report).toMatchObject({ completed: 2, failed: 1 });
+    expect(await queue.counts(q)).toEqual({ pending: 0, running: 0, done: 2, failed: 1 });
+    const { rows } = await queue.pool.query(`SELECT attempts, last_error FROM ${schema}.jobs WHERE queue = $1 AND state = 'failed'`, [q]);
+    expect(rows).toEqual([{ attempts: 2, last_error: 'bad payload (attempt 2)' }]);
+  });
+
+  it('gives a killed worker process its jobs back after the lease: each job done once', async () => {
+    const q = fresh();
+    await queue.enqueue(q, Array.from({ length: 60 }, (_, i) => i));
+    // A worker process claims a batch, says so, and is killed (-9) before completing it.
+    const dist = join(import.meta.dirname, '../../dist/src/claims/queue.js');
+    const script = `
+      const { ClaimQueue } = await import(${JSON.stringify(dist)});
+      const queue = await ClaimQueue.open({ connectionString: ${JSON.stringify(PG_URL)}, schema: ${JSON.stringify(schema)}, poolSize: 1 });
+      const jobs = await queue.claim({ queue: ${JSON.stringify(q)}, worker: 'doomed', strategy: 'skip-locked', batchSize: 20, leaseMs: 300 });
+      console.log('claimed ' + jobs.length);
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const line = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => resolve(d.toString().trim()));
+      child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
+    });
+    expect(line).toBe('claimed 20');
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect((await queue.counts(q)).running).toBe(20);
+
+    const report = await new ClaimWorker<number>({
+      queue,
+      queueName: q,
+      worker: 'survivor',
+      strategy: 'skip-locked',
+      batchSize: 10,
+      concurrency: 2,
+      idleMs: 20,
+      flushMs: 5,
+      reapEveryMs: 50,
+      untilEmpty: true,
+      handler: (job) => job.payload,
+    }).run();
+    expect(report.completed).toBe(60);
+    const results = await queue.results(q);
+    expect(results.map((r) => r.result)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    expect(results.filter((r) => r.attempt === 2)).toHaveLength(20);
+  });
+
+  it('refuses bad options and bad data with coded errors, keeping what it holds', async () => {
+    const q = fresh();
+    const base = { queue: q, worker: 'w', strategy: 'skip-locked' as ClaimStrategy, batchSize: 1, leaseMs: 1000 };
+    await expect(queue.claim({ ...base, strategy: 'random' as ClaimStrategy })).rejects.toMatchObject({ code: 'ERR_CLAIMS_CONFIG' });
+    await expect(queue.claim({ ...base, batchSize: 0 })).rejects.toMatchObject({ code: 'ERR_CLAIMS_CONFIG' });
+    await expect(queue.claim({ ...base, batchSize: 2.5 })).rejects.toMatchObject({ code: 'ERR_CLAIMS_CONFIG' });
+    await expect(queue.claim({ ...base, leaseMs: Number.NaN })).rejects.toMatchObject({ code: 'ERR_CLAIMS_CONFIG' });
+    await expect(queue.claim({ ...base, queue: '' })).rejects.toMatchObject({ code: 'ERR_CLAIMS_CONFIG' });
+    await expect(queue.claim({ ...base, worker: '' })).rejects.toMatchObject({ code: 'ERR_CLAIMS_CONFIG' });
+    await expect(queue.claim({ ...base, strategy: 'partitioned', partition: -1 })).rejects.toMatchObject({ code: 'ERR_CLAIMS_CONFIG' });
+    await expect(queue.enqueue(q, [1, 2n])).rejects.toMatchObject({ code: 'ERR_CLAIMS_INPUT' });
+    await expect(queue.enqueue(q, 'jobs' as unknown as unknown[])).rejects.toMatchObject({ code: 'ERR_CLAIMS_INPUT' });
+    await expect(queue.enqueue(q, [1], { maxAttempts: 0 })).rejects.toMatchObject({ code: 'ERR_CLAIMS_CONFIG' });
+    // Nothing of a refused enqueue went in.
+    expect(await queue.counts(q)).toEqual({ pending: 0, running: 0, done: 0, failed: 0 });
+    await queue.enqueue(q, [1]);
+    const [job] = await queue.claim(base);
+    await expect(queue.complete('w', [{ id: job.id, attempt: job.attempt, result: { big: 1n } }])).rejects.toMatchObject({ code: 'ERR_CLAIMS_INPUT' });
+    expect((await queue.counts(q)).running).toBe(1);
+    expect(() => new ClaimWorker({ ...base, queue, queueName: q, handler: undefined as never })).toThrow(expect.objectContaining({ code: 'ERR_CLAIMS_CONFIG' }));
+    expect(() => new ClaimWorker({ ...base, queue, queueName: q, handler: () => 1, concurrency: 0 })).toThrow(expect.objectContaining({ code: 'ERR_CLAIMS_CONFIG' }));
+    await expect(ClaimQueue.open({ connectionString: PG_URL, schema: 'Bad-Name' })).rejects.toMatchObject({ code: 'ERR_CLAIMS_CONFIG' });
+    await expect(ClaimQueue.open({})).rejects.toMatchObject({ code: 'ERR_CLAIMS_CONFIG' });
+  });
+
+  it('reports an unreachable database as ERR_CLAIMS_UNAVAILABLE', async () => {
+    await expect(ClaimQueue.open({ connectionString: 'postgres://postgres@127.0.0.1:1/test', schema })).rejects.toMatchObject({ code: 'ERR_CLAIMS_UNAVAILABLE' });
+  });
+});

@@ -1,0 +1,41 @@
+/** Shared helpers of the suites that need PostgreSQL (the server on 127.0.0.1, or FLEETSCALE_PG_URL). */
+export const PG_URL = process.env.FLEETSCALE_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/**
+ * Whether PostgreSQL answers. With CI=true an unreachable server fails the run; elsewhere the
+ * suites that need it skip with a printed reason.
+ */
+export async function postgresAvailable(): Promise<boolean> {
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch (e) {
+    if (process.env.CI === 'true') throw new Error(`CI=true but PostgreSQL at ${PG_URL} is unreachable: ${(e as Error).message}`);
+    console.warn(`skipping PostgreSQL suites: ${PG_URL} is unreachable (${(e as Error).message})`);
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+let schemaCount = 0;
+/** A fresh schema name for one test's PostgreSQL store. */
+export function freshSchema(): string {
+  return `fs_test_${process.pid}_${Date.now().toString(36)}_${schemaCount++}`;
+}
+
+/** Drops test schemas. */
+export async function dropSchemas(schemas: string[]): Promise<void> {
+  if (schemas.length === 0) return;
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
