@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { CLAIM_STRATEGIES, ClaimQueue, type ClaimStrategy } from '../src/claims/queue.js';
+import { CLAIM_STRATEGIES, ClaimQueue, statements, type ClaimStrategy } from '../src/claims/queue.js';
 import { ClaimWorker } from '../src/claims/worker.js';
 import { PerfWindows } from '../src/claims/windows.js';
 import { dropSchemas, freshSchema, PG_URL, postgresAvailable } from './pg-helpers.js';
@@ -203,6 +203,37 @@ describe.skipIf(!withPostgres)('claims queue on PostgreSQL', () => {
     const results = await queue.results(q);
     expect(results.map((r) => r.result)).toEqual(Array.from({ length: 60 }, (_, i) => i));
     expect(results.filter((r) => r.attempt === 2)).toHaveLength(20);
+  });
+
+  it('claims walk the ready index and stop after a batch, however many jobs are finished', async () => {
+    const q = fresh();
+    await queue.enqueue(q, Array.from({ length: 4000 }, (_, i) => i), { partitions: 2 });
+    for (let k = 0; k < 4; k++) {
+      const jobs = await queue.claim({ queue: q, worker: 'w', strategy: 'skip-locked', batchSize: 500, leaseMs: 60_000 });
+      await queue.complete('w', jobs);
+    }
+    const sql = statements(schema);
+    const client = await queue.pool.connect();
+    try {
+      for (const [name, text, values] of [
+        ['any', sql.claimOptimistic, [q, 100, 'w', 1000]],
+        ['skip', sql.claimSkipLocked, [q, 100, 'w', 1000]],
+        ['part', sql.claimPartition, [q, 100, 'w', 1000, 1]],
+      ] as const) {
+        await client.query(`PREPARE plan_${name} AS ${text}`);
+        for (const analyzed of [false, true]) {
+          if (analyzed) await client.query(`ANALYZE ${schema}.jobs`);
+          const plan = (await client.query(`EXPLAIN EXECUTE plan_${name}(${values.map((v) => (typeof v === 'string' ? `'${v}'` : v)).join(', ')})`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+          // The batch is chosen by walking the ready index under a Limit: no sort of all
+          // pending jobs, no scan of the table or of the primary key through finished jobs.
+          expect(plan, plan).toMatch(name === 'part' ? /Limit[^]*?->\s+(LockRows[^]*?->\s+)?Index (Only )?Scan using jobs_ready_part on/ : /Limit[^]*?->\s+(LockRows[^]*?->\s+)?Index (Only )?Scan using jobs_ready on/);
+          expect(plan, plan).not.toMatch(/Sort|Seq Scan|Index Scan using jobs_pkey on jobs \s*\(/);
+        }
+        await client.query(`DEALLOCATE plan_${name}`);
+      }
+    } finally {
+      client.release();
+    }
   });
 
   it('refuses bad options and bad data with coded errors, keeping what it holds', async () => {

@@ -291,8 +291,8 @@ function tally(rows: Array<{ state: string }>): { retried: number; failed: numbe
   return { retried: rows.length - failed, failed };
 }
 
-/** The queue's SQL, in schema `s`. */
-function statements(s: string) {
+/** The queue's SQL, in schema `s` (exported for plan tests). */
+export function statements(s: string) {
   const lease = `now() + make_interval(secs => $4::float8 / 1000)`;
   const take = `state = 'running', attempts = j.attempts + 1, locked_by = $3, lease_until = ${lease}`;
   return {
@@ -302,16 +302,16 @@ function statements(s: string) {
     // $1 queue, $2 batch size, $3 worker, $4 lease ms. The ids are read without locks; the
     // update re-checks each row's state after waiting for whoever holds it.
     claimOptimistic: `UPDATE ${s}.jobs j SET ${take}
-      WHERE j.id = ANY(ARRAY(SELECT id FROM ${s}.jobs WHERE queue = $1 AND state = 'pending' AND run_after <= now() ORDER BY id LIMIT $2))
+      WHERE j.id = ANY(ARRAY(SELECT id FROM ${s}.jobs WHERE queue = $1 AND state = 'pending' AND run_after <= now() ORDER BY run_after, id LIMIT $2))
         AND j.state = 'pending'
       RETURNING j.id, j.attempts, j.payload`,
     claimSkipLocked: `UPDATE ${s}.jobs j SET ${take}
-      FROM (SELECT id FROM ${s}.jobs WHERE queue = $1 AND state = 'pending' AND run_after <= now() ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) c
+      FROM (SELECT id FROM ${s}.jobs WHERE queue = $1 AND state = 'pending' AND run_after <= now() ORDER BY run_after, id LIMIT $2 FOR UPDATE SKIP LOCKED) c
       WHERE j.id = c.id
       RETURNING j.id, j.attempts, j.payload`,
     // $5 partition
     claimPartition: `UPDATE ${s}.jobs j SET ${take}
-      FROM (SELECT id FROM ${s}.jobs WHERE queue = $1 AND part = $5 AND state = 'pending' AND run_after <= now() ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) c
+      FROM (SELECT id FROM ${s}.jobs WHERE queue = $1 AND part = $5 AND state = 'pending' AND run_after <= now() ORDER BY run_after, id LIMIT $2 FOR UPDATE SKIP LOCKED) c
       WHERE j.id = c.id
       RETURNING j.id, j.attempts, j.payload`,
     // $1 ids, $2 attempts, $3 results (jsonb[]), $4 worker

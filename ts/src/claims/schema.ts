@@ -40,10 +40,12 @@ CREATE TABLE IF NOT EXISTS ${s}.jobs (
   last_error text,
   created_at timestamptz NOT NULL DEFAULT now(),
   finished_at timestamptz
-);
--- Claims read pending jobs in id order, of one queue (and one partition).
-CREATE INDEX IF NOT EXISTS jobs_pending ON ${s}.jobs (queue, id) WHERE state = 'pending';
-CREATE INDEX IF NOT EXISTS jobs_pending_part ON ${s}.jobs (queue, part, id) WHERE state = 'pending';
+) WITH (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.02, autovacuum_vacuum_cost_delay = 0);
+-- Claims read a queue's (or partition's) pending jobs in the order they became runnable. Only
+-- these indexes give that order, so the planner walks one of them and stops after B rows,
+-- rather than reading the primary key through every finished job.
+CREATE INDEX IF NOT EXISTS jobs_ready ON ${s}.jobs (queue, run_after, id) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS jobs_ready_part ON ${s}.jobs (queue, part, run_after, id) WHERE state = 'pending';
 -- The reaper looks for expired leases.
 CREATE INDEX IF NOT EXISTS jobs_leases ON ${s}.jobs (lease_until) WHERE state = 'running';
 CREATE TABLE IF NOT EXISTS ${s}.results (
