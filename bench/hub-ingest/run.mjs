@@ -100,7 +100,7 @@ async function measureFloor(kind) {
   const server = await startServer([new URL('./floor-server.mjs', import.meta.url).pathname, kind]);
   try {
     await rawLoad({ hub: server.url, secret: SECRET, round: 'warm', nodes: 2000, batches: 5 });
-    return { ...(await sustained(server.url, `none (bare ${kind === 'http' ? 'node:http' : 'fastify'})`, 'floor, closed loop', 0)) };
+    return await sustained(server.url, `none (bare ${kind === 'http' ? 'node:http' : 'fastify'})`, 'floor, closed loop', 0);
   } finally {
     await stopHub(server);
   }

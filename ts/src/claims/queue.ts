@@ -70,18 +70,12 @@ export type EnqueueOptions = {
 
 const ENQUEUE_CHUNK = 10_000;
 
-function checkQueue(queue: unknown): string {
-  if (typeof queue !== 'string' || queue.length === 0 || queue.length > 200) {
-    throw claimsError('ERR_CLAIMS_CONFIG', `queue must be a name of 1 to 200 characters, got ${JSON.stringify(queue)}`);
+/** A queue or worker name: 1 to 200 characters. */
+function checkName(what: 'queue' | 'worker', name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
+    throw claimsError('ERR_CLAIMS_CONFIG', `${what} must be a name of 1 to 200 characters, got ${JSON.stringify(name)}`);
   }
-  return queue;
-}
-
-function checkWorker(worker: unknown): string {
-  if (typeof worker !== 'string' || worker.length === 0 || worker.length > 200) {
-    throw claimsError('ERR_CLAIMS_CONFIG', `worker must be a name of 1 to 200 characters, got ${JSON.stringify(worker)}`);
-  }
-  return worker;
+  return name;
 }
 
 /** JSON text of a payload or result; `undefined` becomes null. */
@@ -105,7 +99,7 @@ export class ClaimQueue {
   readonly schema: string;
   readonly pool: pg.Pool;
   private readonly ownsPool: boolean;
-  private readonly sql: ReturnType<typeof statements>;
+  private readonly sql: Statements;
 
   private constructor(pool: pg.Pool, ownsPool: boolean, schema: string) {
     this.pool = pool;
@@ -132,7 +126,7 @@ export class ClaimQueue {
 
   /** Adds jobs (in one transaction: all or none); returns how many. */
   async enqueue(queue: string, payloads: unknown[], options: EnqueueOptions = {}): Promise<number> {
-    checkQueue(queue);
+    checkName('queue', queue);
     if (!Array.isArray(payloads)) throw claimsError('ERR_CLAIMS_INPUT', 'payloads must be an array');
     const maxAttempts = intOption('maxAttempts', options.maxAttempts ?? 3, 1, 1000);
     const partitions = intOption('partitions', options.partitions ?? 1, 1, 1_000_000);
@@ -149,26 +143,34 @@ export class ClaimQueue {
     return texts.length;
   }
 
+  /**
+   * Runs one of the queue's statements (prepared once per connection, by name); a database
+   * failure becomes ERR_CLAIMS_UNAVAILABLE naming the operation.
+   */
+  private async run<R extends pg.QueryResultRow>(op: keyof Statements, values: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>({ name: `${this.schema}.${op}`, text: this.sql[op], values });
+    } catch (e) {
+      throw unavailable(e, op);
+    }
+  }
+
   /** Claims up to `batchSize` pending jobs under a lease (fewer when others hold them). */
   async claim<P = unknown>(request: ClaimRequest): Promise<ClaimedJob<P>[]> {
-    const queue = checkQueue(request.queue);
-    const worker = checkWorker(request.worker);
+    const queue = checkName('queue', request.queue);
+    const worker = checkName('worker', request.worker);
     const strategy = checkStrategy(request.strategy);
     const batchSize = intOption('batchSize', request.batchSize, 1, 100_000);
     const leaseMs = intOption('leaseMs', request.leaseMs, 1);
-    let rows: Array<{ id: string; attempts: number; payload: P }>;
-    try {
-      if (strategy === 'partitioned') {
-        const partition = intOption('partition', request.partition ?? 0, 0);
-        rows = (await this.pool.query({ name: `${this.schema}.claim_part`, text: this.sql.claimPartition, values: [queue, batchSize, worker, leaseMs, partition] })).rows;
-        if (rows.length === 0) rows = (await this.pool.query({ name: `${this.schema}.claim_skip`, text: this.sql.claimSkipLocked, values: [queue, batchSize, worker, leaseMs] })).rows;
-      } else {
-        const name = strategy === 'skip-locked' ? 'claim_skip' : 'claim_any';
-        const text = strategy === 'skip-locked' ? this.sql.claimSkipLocked : this.sql.claimOptimistic;
-        rows = (await this.pool.query({ name: `${this.schema}.${name}`, text, values: [queue, batchSize, worker, leaseMs] })).rows;
-      }
-    } catch (e) {
-      throw unavailable(e, 'claim');
+    type Row = { id: string; attempts: number; payload: P };
+    const values = [queue, batchSize, worker, leaseMs];
+    let rows: Row[];
+    if (strategy === 'partitioned') {
+      const partition = intOption('partition', request.partition ?? 0, 0);
+      rows = (await this.run<Row>('claimPartition', [...values, partition])).rows;
+      if (rows.length === 0) rows = (await this.run<Row>('claimSkipLocked', values)).rows;
+    } else {
+      rows = (await this.run<Row>(strategy === 'skip-locked' ? 'claimSkipLocked' : 'claimOptimistic', values)).rows;
     }
     return rows.map((r) => ({ id: Number(r.id), attempt: r.attempts, payload: r.payload }));
   }
@@ -178,17 +180,11 @@ export class ClaimQueue {
    * caller still holds it at that attempt; returns how many were completed.
    */
   async complete(worker: string, done: Array<{ id: number; attempt: number; result?: unknown }>): Promise<number> {
-    checkWorker(worker);
+    checkName('worker', worker);
     if (done.length === 0) return 0;
-    const ids = done.map((d) => d.id);
-    const attempts = done.map((d) => d.attempt);
     const results = done.map((d, i) => toJson(d.result, `results[${i}]`));
-    try {
-      const res = await this.pool.query({ name: `${this.schema}.complete`, text: this.sql.complete, values: [ids, attempts, results, worker] });
-      return res.rowCount ?? 0;
-    } catch (e) {
-      throw unavailable(e, 'complete');
-    }
+    const res = await this.run('complete', [done.map((d) => d.id), done.map((d) => d.attempt), results, worker]);
+    return res.rowCount ?? 0;
   }
 
   /**
@@ -196,56 +192,36 @@ export class ClaimQueue {
    * good once they used `maxAttempts`.
    */
   async fail(worker: string, failed: Array<{ id: number; attempt: number; error: string }>, backoffMs = 0): Promise<{ retried: number; failed: number }> {
-    checkWorker(worker);
+    checkName('worker', worker);
     intOption('backoffMs', backoffMs, 0);
     if (failed.length === 0) return { retried: 0, failed: 0 };
-    try {
-      const res = await this.pool.query({
-        name: `${this.schema}.fail`,
-        text: this.sql.fail,
-        values: [failed.map((f) => f.id), failed.map((f) => f.attempt), failed.map((f) => String(f.error).slice(0, 2000)), backoffMs, worker],
-      });
-      return tally(res.rows);
-    } catch (e) {
-      throw unavailable(e, 'fail');
-    }
+    const res = await this.run<{ state: string }>('fail', [failed.map((f) => f.id), failed.map((f) => f.attempt), failed.map((f) => String(f.error).slice(0, 2000)), backoffMs, worker]);
+    return tally(res.rows);
   }
 
   /** Extends the leases of jobs the worker still holds; returns how many. */
   async extend(worker: string, held: Array<{ id: number; attempt: number }>, leaseMs: number): Promise<number> {
-    checkWorker(worker);
+    checkName('worker', worker);
     intOption('leaseMs', leaseMs, 1);
     if (held.length === 0) return 0;
-    try {
-      const res = await this.pool.query({ name: `${this.schema}.extend`, text: this.sql.extend, values: [held.map((h) => h.id), held.map((h) => h.attempt), leaseMs, worker] });
-      return res.rowCount ?? 0;
-    } catch (e) {
-      throw unavailable(e, 'extend');
-    }
+    const res = await this.run('extend', [held.map((h) => h.id), held.map((h) => h.attempt), leaseMs, worker]);
+    return res.rowCount ?? 0;
   }
 
   /**
    * Returns jobs whose lease expired (their worker died or stalled) to pending, or fails
-   * those with no attempts left. Takes at most `limit` per call, skipping rows being claimed.
+   * those with no attempts left, in every queue of the schema. Takes at most `limit` per call,
+   * skipping rows being claimed.
    */
   async reap(limit = 10_000): Promise<{ retried: number; failed: number }> {
     intOption('limit', limit, 1);
-    try {
-      return tally((await this.pool.query({ name: `${this.schema}.reap`, text: this.sql.reap, values: [limit] })).rows);
-    } catch (e) {
-      throw unavailable(e, 'reap');
-    }
+    return tally((await this.run<{ state: string }>('reap', [limit])).rows);
   }
 
   async counts(queue: string): Promise<JobCounts> {
-    checkQueue(queue);
     const out: JobCounts = { pending: 0, running: 0, done: 0, failed: 0 };
-    try {
-      const res = await this.pool.query<{ state: keyof JobCounts; n: number }>(`SELECT state, count(*)::int AS n FROM ${this.schema}.jobs WHERE queue = $1 GROUP BY state`, [queue]);
-      for (const row of res.rows) out[row.state] = row.n;
-    } catch (e) {
-      throw unavailable(e, 'counts');
-    }
+    const res = await this.run<{ state: keyof JobCounts; n: number }>('counts', [checkName('queue', queue)]);
+    for (const row of res.rows) out[row.state] = row.n;
     return out;
   }
 
@@ -254,30 +230,18 @@ export class ClaimQueue {
    * and running jobs (claimed, unfinished).
    */
   async backlog(queue: string): Promise<Backlog> {
-    checkQueue(queue);
-    try {
-      const res = await this.pool.query({ name: `${this.schema}.backlog`, text: this.sql.backlog, values: [queue] });
-      return res.rows[0] as Backlog;
-    } catch (e) {
-      throw unavailable(e, 'backlog');
-    }
+    return (await this.run<Backlog>('backlog', [checkName('queue', queue)])).rows[0];
   }
 
   /** Stored results of a queue's completed jobs, by job id. */
   async results(queue: string): Promise<Array<{ id: number; attempt: number; worker: string; result: unknown }>> {
-    checkQueue(queue);
-    const res = await this.pool.query<{ job_id: string; attempt: number; worker: string; result: unknown }>(
-      `SELECT job_id, attempt, worker, result FROM ${this.schema}.results WHERE queue = $1 ORDER BY job_id`,
-      [queue],
-    );
+    const res = await this.run<{ job_id: string; attempt: number; worker: string; result: unknown }>('results', [checkName('queue', queue)]);
     return res.rows.map((r) => ({ id: Number(r.job_id), attempt: r.attempt, worker: r.worker, result: r.result }));
   }
 
-  /** Deletes a queue's jobs and results. */
+  /** Deletes a queue's jobs and results (one statement). */
   async purge(queue: string): Promise<void> {
-    checkQueue(queue);
-    await this.pool.query(`DELETE FROM ${this.schema}.results WHERE queue = $1`, [queue]);
-    await this.pool.query(`DELETE FROM ${this.schema}.jobs WHERE queue = $1`, [queue]);
+    await this.run('purge', [checkName('queue', queue)]);
   }
 
   async close(): Promise<void> {
@@ -290,6 +254,8 @@ function tally(rows: Array<{ state: string }>): { retried: number; failed: numbe
   for (const r of rows) if (r.state === 'failed') failed++;
   return { retried: rows.length - failed, failed };
 }
+
+type Statements = ReturnType<typeof statements>;
 
 /** The queue's SQL, in schema `s` (exported for plan tests). */
 export function statements(s: string) {
@@ -343,6 +309,9 @@ export function statements(s: string) {
       FROM (SELECT id FROM ${s}.jobs WHERE state = 'running' AND lease_until < now() ORDER BY lease_until LIMIT $1 FOR UPDATE SKIP LOCKED) x
       WHERE j.id = x.id
       RETURNING j.state`,
+    counts: `SELECT state, count(*)::int AS n FROM ${s}.jobs WHERE queue = $1 GROUP BY state`,
+    results: `SELECT job_id, attempt, worker, result FROM ${s}.results WHERE queue = $1 ORDER BY job_id`,
+    purge: `WITH gone AS (DELETE FROM ${s}.results WHERE queue = $1) DELETE FROM ${s}.jobs WHERE queue = $1`,
     backlog: `SELECT EXISTS (SELECT 1 FROM ${s}.jobs WHERE queue = $1 AND state = 'pending' AND run_after <= now()) AS ready,
       EXISTS (SELECT 1 FROM ${s}.jobs WHERE queue = $1 AND state = 'pending' AND run_after > now()) AS waiting,
       EXISTS (SELECT 1 FROM ${s}.jobs WHERE state = 'running' AND lease_until IS NOT NULL AND queue = $1) AS running`,
