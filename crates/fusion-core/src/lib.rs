@@ -19,7 +19,7 @@ pub mod geo;
 pub mod pairwise;
 pub mod preset;
 pub mod records;
-pub mod rng;
+pub use seeded_rng as rng;
 pub mod scoring;
 
 pub use config::FusionConfig;

@@ -1,5 +1,6 @@
-//! A small seeded generator (SplitMix64 seeding a xoshiro256**), so fleets are identical for a
-//! seed on every platform and every version of every dependency.
+//! A small seeded generator (SplitMix64 seeding a xoshiro256**), so generated fleets and
+//! simulations are identical for a seed on every platform and every version of every
+//! dependency.
 
 /// Deterministic pseudo-random numbers.
 #[derive(Debug, Clone)]
@@ -59,6 +60,46 @@ impl Rng {
     pub fn chance(&mut self, p: f64) -> bool {
         self.unit() < p
     }
+
+    /// Exponential with mean 1.
+    pub fn exponential(&mut self) -> f64 {
+        -(1.0 - self.unit()).ln()
+    }
+
+    /// Gamma with the given shape and scale 1 (mean `shape`), by Marsaglia and Tsang; shapes
+    /// below 1 use the `U^(1/shape)` boost.
+    pub fn gamma(&mut self, shape: f64) -> f64 {
+        if shape < 1.0 {
+            let boost = (1.0 - self.unit()).powf(1.0 / shape);
+            return self.gamma(shape + 1.0) * boost;
+        }
+        let d = shape - 1.0 / 3.0;
+        let c = 1.0 / (9.0 * d).sqrt();
+        loop {
+            let x = self.normal();
+            let v = (1.0 + c * x).powi(3);
+            if v <= 0.0 {
+                continue;
+            }
+            let u = 1.0 - self.unit();
+            if u.ln() < 0.5 * x * x + d - d * v + d * v.ln() {
+                return d * v;
+            }
+        }
+    }
+
+    /// A positive factor with mean 1 and coefficient of variation `cv`: 1 when `cv` is 0,
+    /// exponential when it is 1, gamma otherwise.
+    pub fn factor(&mut self, cv: f64) -> f64 {
+        if cv <= 0.0 {
+            1.0
+        } else if cv == 1.0 {
+            self.exponential()
+        } else {
+            let shape = 1.0 / (cv * cv);
+            self.gamma(shape) / shape
+        }
+    }
 }
 
 #[cfg(test)]
@@ -80,5 +121,23 @@ mod tests {
             "{mean} {var}"
         );
         assert!((0..1000).all(|_| r.below(7) < 7));
+    }
+
+    fn moments(xs: &[f64]) -> (f64, f64) {
+        let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / xs.len() as f64;
+        (mean, var.sqrt() / mean)
+    }
+
+    #[test]
+    fn factors_have_mean_one_and_the_asked_variation() {
+        let mut r = Rng::new(3);
+        for cv in [0.0, 0.2, 0.5, 1.0, 1.5] {
+            let xs: Vec<f64> = (0..200_000).map(|_| r.factor(cv)).collect();
+            let (mean, got) = moments(&xs);
+            assert!((mean - 1.0).abs() < 0.01, "cv {cv}: mean {mean}");
+            assert!((got - cv).abs() < 0.02, "cv {cv}: got {got}");
+            assert!(xs.iter().all(|&x| x >= 0.0));
+        }
     }
 }

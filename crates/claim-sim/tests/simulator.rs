@@ -1,0 +1,306 @@
+//! The simulator's contracts: determinism, conservation of jobs, closed-form queueing results,
+//! the contention it exists to show, the team's measurements, and coded config errors.
+
+use claim_sim::preset::{seed_phase3, seed_phase3_report, SEED_PHASE3_MEASURED};
+use claim_sim::queueing::mva_throughput;
+use claim_sim::{simulate, Costs, SimConfig, Strategy};
+
+fn config(json: &str) -> SimConfig {
+    SimConfig::from_json(json).unwrap()
+}
+
+fn zero_costs() -> Costs {
+    Costs {
+        worker_statement_ms: 0.0,
+        worker_row_ms: 0.0,
+        worker_job_ms: 0.0,
+        worker_result_ms: 0.0,
+        db_claim_ms: 0.0,
+        db_claim_row_ms: 0.0,
+        db_skip_row_ms: 0.0,
+        db_complete_ms: 0.0,
+        db_complete_row_ms: 0.0,
+        db_query_ms: 0.0,
+        commit_ms: 0.0,
+        rtt_ms: 0.0,
+        cv: 0.0,
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_run_and_another_seed_another() {
+    let c = config(r#"{"jobs": 20000, "workers": 3, "strategy": "optimistic-any"}"#);
+    let a = serde_json::to_string(&simulate(&c).unwrap()).unwrap();
+    let b = serde_json::to_string(&simulate(&c).unwrap()).unwrap();
+    assert_eq!(a, b);
+    let other = SimConfig { seed: 2, ..c };
+    assert_ne!(
+        a,
+        serde_json::to_string(&simulate(&other).unwrap()).unwrap()
+    );
+}
+
+#[test]
+fn every_job_is_claimed_once_and_completed_once() {
+    for strategy in ["optimistic-any", "skip-locked", "partitioned"] {
+        for select in ["subquery", "separate"] {
+            for workers in [1, 3, 8] {
+                let c = config(&format!(
+                    r#"{{"jobs": 7919, "workers": {workers}, "batchSize": 13, "flushSize": 50, "strategy": "{strategy}", "optimisticSelect": "{select}", "poolSize": 2}}"#
+                ));
+                let r = simulate(&c).unwrap();
+                let what = format!("{strategy}/{select}/{workers}");
+                assert_eq!(r.completed, 7919, "{what}");
+                assert_eq!(r.totals.claimed_jobs, 7919, "{what}");
+                assert_eq!(r.totals.completed, 7919, "{what}");
+                let windows: u64 = r.windows.iter().map(|w| w.counters.completed).sum();
+                assert_eq!(windows, 7919, "{what}");
+                assert!(r.totals.claim_batches >= 7919 / 13, "{what}");
+                assert!(r.elapsed_ms > 0.0 && r.throughput > 0.0, "{what}");
+            }
+        }
+    }
+}
+
+#[test]
+fn one_consumer_with_fixed_costs_takes_exactly_the_sum_of_its_steps() {
+    let costs = Costs {
+        worker_statement_ms: 0.1,
+        worker_row_ms: 0.01,
+        worker_job_ms: 0.02,
+        worker_result_ms: 0.005,
+        db_claim_ms: 0.3,
+        db_claim_row_ms: 0.03,
+        db_complete_ms: 0.2,
+        db_complete_row_ms: 0.04,
+        db_query_ms: 0.07,
+        commit_ms: 1.0,
+        rtt_ms: 0.2,
+        ..zero_costs()
+    };
+    let c = SimConfig {
+        jobs: 1000,
+        consumers: 1,
+        batch_size: 10,
+        flush_size: 10,
+        work_ms: 0.5,
+        cores: 1.0,
+        costs: costs.clone(),
+        ..SimConfig::default()
+    };
+    let r = simulate(&c).unwrap();
+    let b = 10.0;
+    let claim = costs.worker_statement_ms
+        + costs.rtt_ms
+        + costs.db_claim_ms
+        + b * costs.db_claim_row_ms
+        + costs.commit_ms
+        + b * costs.worker_row_ms;
+    let work = b * (c.work_ms + costs.worker_job_ms);
+    let flush = costs.worker_statement_ms
+        + b * costs.worker_result_ms
+        + costs.rtt_ms
+        + costs.db_complete_ms
+        + b * costs.db_complete_row_ms
+        + costs.commit_ms;
+    // The end: one empty claim (nothing to commit), then the backlog probe.
+    let tail =
+        2.0 * (costs.worker_statement_ms + costs.rtt_ms) + costs.db_claim_ms + costs.db_query_ms;
+    let expected = 100.0 * (claim + work + flush) + tail;
+    assert!(
+        (r.elapsed_ms - expected).abs() < 1e-6,
+        "{} vs {expected}",
+        r.elapsed_ms
+    );
+    assert!(
+        (r.totals.claim_ms
+            - 100.0 * claim
+            - (tail - costs.worker_statement_ms - costs.rtt_ms - costs.db_query_ms))
+            .abs()
+            < 1e-6
+    );
+    assert_eq!(
+        (
+            r.totals.claim_batches,
+            r.totals.empty_claims,
+            r.totals.persist_flushes
+        ),
+        (101, 1, 100)
+    );
+}
+
+#[test]
+fn consumers_sharing_one_core_match_mean_value_analysis() {
+    // A closed network: N consumers alternate between the database backend (processor
+    // sharing on one core, exponential demand D) and a delay (the round trip, mean Z); every
+    // other cost is zero. MVA gives the exact throughput for any service distribution.
+    let (d, z) = (1.0, 2.0);
+    for n in [1u32, 2, 4, 8] {
+        let c = SimConfig {
+            jobs: 200_000,
+            consumers: n,
+            pool_size: n,
+            batch_size: 1,
+            flush_size: 1_000_000,
+            flush_ms: 1e6,
+            cores: 1.0,
+            costs: Costs {
+                db_claim_ms: d,
+                rtt_ms: z,
+                cv: 1.0,
+                ..zero_costs()
+            },
+            ..SimConfig::default()
+        };
+        let r = simulate(&c).unwrap();
+        let simulated = r.totals.claim_batches as f64 / r.run_ms;
+        let exact = mva_throughput(n, d, z);
+        assert!(
+            (simulated / exact - 1.0).abs() < 0.02,
+            "n {n}: simulated {simulated}, MVA {exact}"
+        );
+        // Utilisation of the one core is throughput × demand (utilisation law).
+        assert!(
+            (r.utilisation.cpu - exact * d).abs() < 0.02,
+            "n {n}: {:?}",
+            r.utilisation
+        );
+    }
+}
+
+#[test]
+fn group_commit_lets_many_commits_share_one_flush() {
+    let c = config(
+        r#"{"jobs": 20000, "consumers": 32, "poolSize": 32, "costs": {"commitMs": 5, "cv": 0}}"#,
+    );
+    let r = simulate(&c).unwrap();
+    // One commit per flush would cap claims at 200/s; they share flushes and go well past it.
+    let claims_per_s = r.totals.claim_batches as f64 / (r.run_ms / 1000.0);
+    assert!(claims_per_s > 1000.0, "{claims_per_s}");
+    assert!(r.utilisation.commit > 0.9, "{:?}", r.utilisation);
+}
+
+#[test]
+fn optimistic_claimers_collide_and_skip_locked_ones_do_not() {
+    let run = |strategy: &str| {
+        simulate(&config(&format!(
+            r#"{{"jobs": 30000, "workers": 3, "strategy": "{strategy}"}}"#
+        )))
+        .unwrap()
+    };
+    let (optimistic, skip) = (run("optimistic-any"), run("skip-locked"));
+    assert!(
+        optimistic.totals.empty_claims > 1000,
+        "{:?}",
+        optimistic.totals
+    );
+    assert!(optimistic.waits.lock_wait_ms > 0.0);
+    assert!(
+        optimistic.utilisation.row_locks > 0.5,
+        "{:?}",
+        optimistic.utilisation
+    );
+    // Skip-locked claimers come back empty only at the very end.
+    assert!(skip.totals.empty_claims <= 3 * 4 * 3, "{:?}", skip.totals);
+    assert_eq!(skip.waits.lock_wait_ms, 0.0);
+    assert!(skip.throughput > 2.0 * optimistic.throughput);
+}
+
+#[test]
+fn partitioned_workers_keep_to_their_partitions_until_they_run_dry() {
+    let c = config(
+        r#"{"jobs": 30000, "workers": 4, "strategy": "partitioned", "costs": {"dbSkipRowMs": 0.05}}"#,
+    );
+    let skip = SimConfig {
+        strategy: Strategy::SkipLocked,
+        ..c.clone()
+    };
+    let (p, s) = (simulate(&c).unwrap(), simulate(&skip).unwrap());
+    // Each partition's scan passes only its own worker's locked rows, so it is cheaper.
+    assert!(
+        p.waits.db_cpu_ms < s.waits.db_cpu_ms,
+        "{} vs {}",
+        p.waits.db_cpu_ms,
+        s.waits.db_cpu_ms
+    );
+}
+
+#[test]
+fn one_core_shared_by_many_workers_is_the_bottleneck() {
+    let r = simulate(&config(
+        r#"{"jobs": 20000, "workers": 8, "cores": 1, "workMs": 0.2}"#,
+    ))
+    .unwrap();
+    assert_eq!(r.bottleneck, "cpu", "{:?}", r.utilisation);
+    let r = simulate(&config(
+        r#"{"jobs": 20000, "workers": 1, "cores": 8, "workMs": 1}"#,
+    ))
+    .unwrap();
+    assert_eq!(r.bottleneck, "worker-loop", "{:?}", r.utilisation);
+    let r = simulate(&config(
+        r#"{"jobs": 2000, "consumers": 1, "costs": {"rttMs": 20}}"#,
+    ))
+    .unwrap();
+    assert_eq!(r.bottleneck, "latency", "{:?}", r.utilisation);
+    let r = simulate(&config(
+        r#"{"jobs": 5000, "consumers": 16, "poolSize": 1, "cores": 8}"#,
+    ))
+    .unwrap();
+    assert_eq!(r.bottleneck, "pool", "{:?}", r.utilisation);
+}
+
+#[test]
+fn the_team_preset_reproduces_what_they_measured() {
+    for (workers, jobs, seconds) in SEED_PHASE3_MEASURED {
+        let r = simulate(&seed_phase3(workers, jobs).unwrap()).unwrap();
+        let error = r.elapsed_ms / 1000.0 / seconds - 1.0;
+        assert!(
+            error.abs() <= 0.05,
+            "{workers} workers, {jobs} runs: {:.2} s vs {seconds} s",
+            r.elapsed_ms / 1000.0
+        );
+        if workers == 1 {
+            // About 1000 claim batches per 10 s.
+            let per_10s = r.totals.claim_batches as f64 / r.run_ms * 10_000.0;
+            assert!((per_10s / 1000.0 - 1.0).abs() < 0.15, "{per_10s}");
+        }
+    }
+    let report = seed_phase3_report(20_000).unwrap();
+    let speedup = |name: &str| report.iter().find(|p| p.name == name).unwrap().speedup;
+    for name in [
+        "as measured",
+        "batch 20",
+        "batch 50",
+        "pool 100",
+        "persist 200",
+        "flush 1000 ms",
+    ] {
+        assert!(speedup(name) < 1.1, "{name}: {}", speedup(name));
+    }
+    assert!(speedup("skip-locked") >= 1.5 && speedup("partitioned") >= 1.5);
+}
+
+#[test]
+fn invalid_configs_are_refused_with_a_stable_code() {
+    for (json, says) in [
+        (r#"{"workers": 0}"#, "workers"),
+        (r#"{"jobs": -1}"#, "invalid simulation config"),
+        (r#"{"strategy": "fastest"}"#, "unknown variant"),
+        (r#"{"batchSize": 2.5}"#, "invalid simulation config"),
+        (r#"{"cores": 0}"#, "cores"),
+        (r#"{"costs": {"commitMs": -1}}"#, "costs.commitMs"),
+        (r#"{"costs": {"cv": 9}}"#, "costs.cv"),
+        (r#"{"flushMs": "soon"}"#, "invalid simulation config"),
+        (r#"{"wokers": 3}"#, "unknown field"),
+        ("[1, 2]", "invalid simulation config"),
+    ] {
+        let e = SimConfig::from_json(json).unwrap_err();
+        assert_eq!(e.code(), "ERR_CLAIMS_CONFIG");
+        assert!(e.message.contains(says), "{json}: {}", e.message);
+    }
+    let bad = SimConfig {
+        idle_ms: f64::NAN,
+        ..SimConfig::default()
+    };
+    assert!(simulate(&bad).unwrap_err().message.contains("idleMs"));
+}
