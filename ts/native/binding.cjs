@@ -835,11 +835,18 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.calibrateClaimsAsync = nativeBinding.calibrateClaimsAsync
 module.exports.candidatePairsColumns = nativeBinding.candidatePairsColumns
+module.exports.claimPresetCalibration = nativeBinding.claimPresetCalibration
+module.exports.claimPresetConfig = nativeBinding.claimPresetConfig
+module.exports.claimPresetReport = nativeBinding.claimPresetReport
 module.exports.evaluateBlockingColumns = nativeBinding.evaluateBlockingColumns
 module.exports.evaluateLabels = nativeBinding.evaluateLabels
+module.exports.fitUslPoints = nativeBinding.fitUslPoints
 module.exports.fuseColumns = nativeBinding.fuseColumns
 module.exports.fuseColumnsAsync = nativeBinding.fuseColumnsAsync
 module.exports.generateFleetColumns = nativeBinding.generateFleetColumns
 module.exports.sensorPresetJson = nativeBinding.sensorPresetJson
+module.exports.simulateClaims = nativeBinding.simulateClaims
+module.exports.simulateClaimsAsync = nativeBinding.simulateClaimsAsync
 module.exports.validateConfig = nativeBinding.validateConfig

@@ -9,17 +9,32 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** Fits cost parameters to measured cells (a `CalibrationRequest` as JSON) on the libuv pool. */
+export declare function calibrateClaimsAsync(request: string, signal?: AbortSignal | undefined | null): Promise<string>
+
 /**
  * Candidate pairs as `[a0, b0, a1, b1, …]` (sorted, `a < b`), found by `"index"`,
  * `"pairwise"` or `"brute"` (every pair checked against the pass predicates).
  */
 export declare function candidatePairsColumns(config: string, columns: NativeColumns, methodName: string): Uint32Array
 
+/** The calibration request a preset's costs were fitted with (JSON). */
+export declare function claimPresetCalibration(name: string): string
+
+/** A preset's config (JSON) for `workers` workers and `jobs` jobs. */
+export declare function claimPresetConfig(name: string, workers: number, jobs: number): string
+
+/** What the model predicts for a preset's proposals (JSON), each at 1 and 3 workers. */
+export declare function claimPresetReport(name: string, jobs: number): string
+
 /** Pairs completeness and reduction ratio of the blocking of `config` on these records. */
 export declare function evaluateBlockingColumns(config: string, columns: NativeColumns, truth: Int32Array): NativeBlockingQuality
 
 /** Pairwise and B-cubed quality of a clustering. */
 export declare function evaluateLabels(predicted: Uint32Array, truth: Int32Array): NativeQuality
+
+/** Fits the Universal Scalability Law to `[{ n, throughput }, …]` (JSON); returns the fit. */
+export declare function fitUslPoints(points: string): string
 
 /**
  * Fuses columnar records on the calling thread. `config` is a `FusionConfig` as JSON;
@@ -126,6 +141,12 @@ export interface NativeStats {
 
 /** The sensor preset as `FusionConfig` JSON. */
 export declare function sensorPresetJson(timeWindowMs: number, radiusM: number, onePerNode: boolean): string
+
+/** Runs one simulation on the calling thread; `config` and the result are JSON. */
+export declare function simulateClaims(config: string): string
+
+/** The async twin of `simulateClaims`. */
+export declare function simulateClaimsAsync(config: string, signal?: AbortSignal | undefined | null): Promise<string>
 
 /** Checks a `FusionConfig` JSON; throws `ERR_FUSION_CONFIG` naming the problem. */
 export declare function validateConfig(config: string): void

@@ -22,7 +22,8 @@ export type { HubErrorCode, HubErrorBody } from './hub/errors.js';
 export { runFleet } from './fleet/simulator.js';
 export type { FleetRunOptions, FleetReport, RoundReport } from './fleet/simulator.js';
 
-// Claims: a PostgreSQL batch-claim work queue, its workers and the multi-process harness.
+// Claims: a PostgreSQL batch-claim work queue, its workers, the multi-process harness and the
+// contention model (simulate, USL fit, calibration, the team's preset).
 export { ClaimQueue, CLAIM_STRATEGIES } from './claims/queue.js';
 export type { ClaimStrategy, ClaimedJob, ClaimRequest, ClaimQueueOptions, EnqueueOptions, JobCounts, Backlog } from './claims/queue.js';
 export { ClaimWorker } from './claims/worker.js';
@@ -31,5 +32,7 @@ export { PerfWindows } from './claims/windows.js';
 export type { PerfWindow, PhaseTotals } from './claims/windows.js';
 export { runClaims } from './claims/harness.js';
 export type { ClaimsRunOptions, ClaimsRunReport } from './claims/harness.js';
+export { simulateClaims, simulateClaimsAsync, fitUsl, calibrateClaims, claimPresets } from './claims/model.js';
+export type { SimulationConfig, SimulationReport, ClaimCosts, Bottleneck, UslFit, ClaimsMeasurement, CalibrationRequest, Calibration, ProposalOutcome } from './claims/model.js';
 export { claimsError, isClaimsError } from './claims/errors.js';
 export type { ClaimsError, ClaimsErrorCode } from './claims/errors.js';

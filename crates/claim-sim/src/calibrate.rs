@@ -210,8 +210,18 @@ fn set(config: &mut SimConfig, name: &str, value: f64) {
     }
 }
 
-/// Fits `request.fit` to the measured cells.
-pub fn calibrate(request: &CalibrationRequest) -> Result<Calibration> {
+/// A checked calibration, ready to run (checking is quick; fitting runs simulations).
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    base: SimConfig,
+    cells: Vec<(SimConfig, Observed)>,
+    fit: Vec<String>,
+    max_jobs: u64,
+    max_evaluations: usize,
+}
+
+/// Checks `request`: the base and every cell's config, the names to fit, the measurements.
+pub fn prepare(request: &CalibrationRequest) -> Result<Prepared> {
     if request.cells.is_empty() {
         return Err(SimError::config(
             "calibration needs at least one measured cell",
@@ -224,7 +234,7 @@ pub fn calibrate(request: &CalibrationRequest) -> Result<Calibration> {
     for name in &request.fit {
         if name == "cv" || field(&base, name).is_none() {
             return Err(SimError::config(format!(
-                "cannot fit {name:?}: fit takes cost names (workerStatementMs, dbClaimMs, commitMs, …) or setupMs"
+                "cannot fit {name:?}: fit takes cost names (workerStatementMs, dbClaimMs, commitMs, …), setupMs or emptyBackoffMs"
             )));
         }
     }
@@ -262,49 +272,68 @@ pub fn calibrate(request: &CalibrationRequest) -> Result<Calibration> {
         }
         cells.push((config, measured));
     }
-    let names = &request.fit;
-    let apply = |config: &SimConfig, x: &[f64]| {
-        let mut c = config.clone();
-        for (name, &lx) in names.iter().zip(x) {
-            set(&mut c, name, lx.exp());
-        }
-        c
-    };
-    let mut objective = |x: &[f64]| {
-        cells
+    Ok(Prepared {
+        base,
+        cells,
+        fit: request.fit.clone(),
+        max_jobs: request.max_jobs,
+        max_evaluations: request.max_evaluations,
+    })
+}
+
+impl Prepared {
+    /// Fits the named parameters (log space, Nelder–Mead over simulations of every cell).
+    pub fn run(&self) -> Calibration {
+        let names = &self.fit;
+        let apply = |config: &SimConfig, x: &[f64]| {
+            let mut c = config.clone();
+            for (name, &lx) in names.iter().zip(x) {
+                set(&mut c, name, lx.exp());
+            }
+            c
+        };
+        let mut objective = |x: &[f64]| {
+            self.cells
+                .iter()
+                .map(|(config, measured)| {
+                    cell_error(&observe(&apply(config, x), self.max_jobs), measured)
+                })
+                .sum::<f64>()
+        };
+        let start: Vec<f64> = names
+            .iter()
+            .map(|n| field(&self.base, n).unwrap_or(0.0).max(1e-3).ln())
+            .collect();
+        let step = vec![0.7; start.len()];
+        let m = nelder_mead(
+            &mut objective,
+            &start,
+            &step,
+            1e-6,
+            self.max_evaluations.max(start.len() + 2),
+        );
+        let cells = self
+            .cells
             .iter()
             .map(|(config, measured)| {
-                cell_error(&observe(&apply(config, x), request.max_jobs), measured)
+                let predicted = observe(&apply(config, &m.x), self.max_jobs);
+                CellFit {
+                    throughput_error: predicted.throughput / measured.throughput - 1.0,
+                    measured: measured.clone(),
+                    predicted,
+                }
             })
-            .sum::<f64>()
-    };
-    let start: Vec<f64> = names
-        .iter()
-        .map(|n| field(&base, n).unwrap_or(0.0).max(1e-3).ln())
-        .collect();
-    let step = vec![0.7; start.len()];
-    let m = nelder_mead(
-        &mut objective,
-        &start,
-        &step,
-        1e-6,
-        request.max_evaluations.max(start.len() + 2),
-    );
-    let fits = cells
-        .iter()
-        .map(|(config, measured)| {
-            let predicted = observe(&apply(config, &m.x), request.max_jobs);
-            CellFit {
-                throughput_error: predicted.throughput / measured.throughput - 1.0,
-                measured: measured.clone(),
-                predicted,
-            }
-        })
-        .collect();
-    Ok(Calibration {
-        config: apply(&base, &m.x),
-        cells: fits,
-        objective: m.value,
-        evaluations: m.evaluations,
-    })
+            .collect();
+        Calibration {
+            config: apply(&self.base, &m.x),
+            cells,
+            objective: m.value,
+            evaluations: m.evaluations,
+        }
+    }
+}
+
+/// Fits `request.fit` to the measured cells.
+pub fn calibrate(request: &CalibrationRequest) -> Result<Calibration> {
+    Ok(prepare(request)?.run())
 }

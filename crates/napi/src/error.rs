@@ -7,6 +7,7 @@ use fusion_core::FusionError;
 pub enum ErrorCode {
     FusionConfig,
     FusionInput,
+    ClaimsConfig,
 }
 
 impl AsRef<str> for ErrorCode {
@@ -14,6 +15,7 @@ impl AsRef<str> for ErrorCode {
         match self {
             ErrorCode::FusionConfig => "ERR_FUSION_CONFIG",
             ErrorCode::FusionInput => "ERR_FUSION_INPUT",
+            ErrorCode::ClaimsConfig => "ERR_CLAIMS_CONFIG",
         }
     }
 }
