@@ -33,6 +33,12 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     expect(sum('claimedJobs')).toBe(3000);
     expect(sum('claimBatches')).toBe(report.totals.claimBatches);
     expect(report.totals.workMs).toBeGreaterThan(0);
+    // CPU the run cost: the workers' own, and the database's when it runs on this host (it
+    // does in CI and here: 127.0.0.1).
+    expect(report.cpu.workerMs).toBeGreaterThan(0);
+    expect(report.cpu.workerMsPerJob).toBeCloseTo(report.cpu.workerMs / 3000, 9);
+    expect(report.perWorker.reduce((a: number, w: { cpuMs: number }) => a + w.cpuMs, 0)).toBeCloseTo(report.cpu.workerMs, 6);
+    if (/@(127\.0\.0\.1|localhost)[:/]/.test(PG_URL)) expect(report.cpu.databaseMs).toBeGreaterThan(0);
   });
 
   it('prints a human report by default', () => {
@@ -41,6 +47,7 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     expect(run.stdout).toMatch(/skip-locked: 1 worker\(s\) × 4 consumers, batch 50/);
     expect(run.stdout).toMatch(/500 of 500 jobs in [\d,]+ ms: [\d,]+ jobs\/s/);
     expect(run.stdout).toMatch(/window\s+claim batches\s+claim ms/);
+    expect(run.stdout).toMatch(/cpu: workers [\d,]+ ms \([\d.]+ µs\/job\), database /);
   });
 
   it('answers bad options with usage errors and an unreachable database with a coded error', () => {

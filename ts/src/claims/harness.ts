@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 
 import { claimsError, intOption, numberOption } from './errors.js';
 import { checkStrategy, ClaimQueue, type ClaimStrategy } from './queue.js';
+import { postgresCpuMs } from './host-cpu.js';
 import { DEFAULT_SCHEMA } from './schema.js';
 import { PerfWindows, type PerfWindow, type PhaseTotals } from './windows.js';
 import type { WorkerReport } from './worker.js';
@@ -62,7 +63,7 @@ export type WorkerTask = {
 export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'progress'; completed: number }
-  | { type: 'done'; report: WorkerReport }
+  | { type: 'done'; report: WorkerReport; cpuMs: number }
   | { type: 'error'; code?: string; message: string };
 
 export type ClaimsRunReport = {
@@ -83,7 +84,14 @@ export type ClaimsRunReport = {
   throughput: number;
   totals: PhaseTotals;
   windows: PerfWindow[];
-  perWorker: Array<{ worker: string; completed: number; lostLeases: number }>;
+  perWorker: Array<{ worker: string; completed: number; lostLeases: number; cpuMs: number }>;
+  /**
+   * CPU the run cost (ms): the worker processes' (user + system, from the start signal on) and
+   * the PostgreSQL processes' on this host over the same span (`null` when the database is not
+   * on this host or `/proc` cannot tell; it includes any other load on that server). The
+   * per-job figures calibrate the contention model.
+   */
+  cpu: { workerMs: number; databaseMs: number | null; workerMsPerJob: number; databaseMsPerJob: number | null };
 };
 
 const workerEntry = new URL('./worker-process.js', import.meta.url);
@@ -115,14 +123,14 @@ export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunRep
     );
     const progress = new Array<number>(workers).fill(0);
     const ready: Promise<void>[] = [];
-    const done: Promise<WorkerReport>[] = [];
+    const done: Promise<WorkerReport & { cpuMs: number }>[] = [];
     for (let w = 0; w < workers; w++) {
       const child = fork(workerEntry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       children.push(child);
       let markReady!: () => void;
       ready.push(new Promise<void>((r) => (markReady = r)));
       done.push(
-        new Promise<WorkerReport>((resolve, reject) => {
+        new Promise<WorkerReport & { cpuMs: number }>((resolve, reject) => {
           child.on('message', (m: WorkerMessage) => {
             if (m.type === 'ready') markReady();
             else if (m.type === 'progress') {
@@ -131,7 +139,7 @@ export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunRep
                 progress.reduce((a, b) => a + b, 0),
                 jobs,
               );
-            } else if (m.type === 'done') resolve(m.report);
+            } else if (m.type === 'done') resolve({ ...m.report, cpuMs: m.cpuMs });
             else reject(claimsError(m.code === 'ERR_CLAIMS_CONFIG' ? 'ERR_CLAIMS_CONFIG' : 'ERR_CLAIMS_UNAVAILABLE', `worker ${w}: ${m.message}`));
           });
           child.once('exit', (code, signal) => reject(claimsError('ERR_CLAIMS_UNAVAILABLE', `worker ${w} exited (${signal ?? code}) before reporting`)));
@@ -143,9 +151,13 @@ export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunRep
     await Promise.race([Promise.all(ready), Promise.all(done)]);
     const start = Date.now();
     const t0 = performance.now();
+    const dbCpu0 = postgresCpuMs();
     for (const child of children) child.send({ type: 'go', start });
     const reports = await Promise.all(done);
     const elapsedMs = performance.now() - t0;
+    const dbCpu1 = postgresCpuMs();
+    const databaseMs = dbCpu0 === undefined || dbCpu1 === undefined ? null : Math.max(0, dbCpu1 - dbCpu0);
+    const workerMs = reports.reduce((a, r) => a + r.cpuMs, 0);
     const windows = PerfWindows.merge(reports.map((r) => r.windows));
     const totals = PerfWindows.totals(windows);
     const completed = reports.reduce((a, r) => a + r.completed, 0);
@@ -165,7 +177,13 @@ export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunRep
       throughput: (completed / elapsedMs) * 1000,
       totals,
       windows,
-      perWorker: reports.map((r) => ({ worker: r.worker, completed: r.completed, lostLeases: r.lostLeases })),
+      perWorker: reports.map((r) => ({ worker: r.worker, completed: r.completed, lostLeases: r.lostLeases, cpuMs: r.cpuMs })),
+      cpu: {
+        workerMs,
+        databaseMs,
+        workerMsPerJob: completed > 0 ? workerMs / completed : 0,
+        databaseMsPerJob: databaseMs === null ? null : completed > 0 ? databaseMs / completed : 0,
+      },
     };
   } finally {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -18,6 +18,7 @@ async function main(task: WorkerTask): Promise<void> {
     const go = new Promise<number>((resolve) => process.on('message', (m: { type?: string; start?: number }) => m.type === 'go' && resolve(m.start!)));
     await send({ type: 'ready' });
     const start = await go;
+    const cpu0 = process.cpuUsage();
     let lastSent = 0;
     const worker = new ClaimWorker<{ i: number }, number>({
       queue,
@@ -46,8 +47,9 @@ async function main(task: WorkerTask): Promise<void> {
       },
     });
     const report = await worker.run();
+    const cpu = process.cpuUsage(cpu0);
     await send({ type: 'progress', completed: report.completed });
-    await send({ type: 'done', report });
+    await send({ type: 'done', report, cpuMs: (cpu.user + cpu.system) / 1000 });
   } finally {
     await queue.close();
   }

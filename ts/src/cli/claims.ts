@@ -25,6 +25,8 @@ export function printClaimsReport(r: ClaimsRunReport, out: NodeJS.WritableStream
   log(
     `  claims ${t.claimBatches} (${t.partialBatches} partial, ${t.emptyClaims} empty), ${ms(t.claimMs)} in all, ${(t.claimMs / Math.max(1, t.claimBatches)).toFixed(2)} ms each; persist ${t.persistFlushes} flushes, ${ms(t.persistMs)}; work ${ms(t.workMs)}`,
   );
+  const perJob = (v: number | null) => (v === null ? '—' : `${(v * 1000).toFixed(1)} µs/job`);
+  log(`  cpu: workers ${ms(r.cpu.workerMs)} (${perJob(r.cpu.workerMsPerJob)}), database ${r.cpu.databaseMs === null ? 'not on this host' : `${ms(r.cpu.databaseMs)} (${perJob(r.cpu.databaseMsPerJob)})`}`);
   log(`  window  claim batches  claim ms  partial  persist ms  work ms  completed`);
   for (const w of r.windows) {
     log(
