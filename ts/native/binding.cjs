@@ -839,6 +839,7 @@ module.exports.calibrateClaimsAsync = nativeBinding.calibrateClaimsAsync
 module.exports.candidatePairsColumns = nativeBinding.candidatePairsColumns
 module.exports.claimPresetCalibration = nativeBinding.claimPresetCalibration
 module.exports.claimPresetConfig = nativeBinding.claimPresetConfig
+module.exports.claimPresetMeasured = nativeBinding.claimPresetMeasured
 module.exports.claimPresetReport = nativeBinding.claimPresetReport
 module.exports.evaluateBlockingColumns = nativeBinding.evaluateBlockingColumns
 module.exports.evaluateLabels = nativeBinding.evaluateLabels

@@ -24,6 +24,9 @@ export declare function claimPresetCalibration(name: string): string
 /** A preset's config (JSON) for `workers` workers and `jobs` jobs. */
 export declare function claimPresetConfig(name: string, workers: number, jobs: number): string
 
+/** What the team behind a preset measured (JSON: `[{ workers, jobs, seconds }, …]`). */
+export declare function claimPresetMeasured(name: string): string
+
 /** What the model predicts for a preset's proposals (JSON), each at 1 and 3 workers. */
 export declare function claimPresetReport(name: string, jobs: number): string
 

@@ -183,31 +183,17 @@ fn cell_error(p: &Observed, m: &Observed) -> f64 {
                 + log_error(p.db_cpu_ms_per_job, m.db_cpu_ms_per_job))
 }
 
-/// The fittable value `name` of `config` (a cost, or `setupMs`).
-fn field(config: &SimConfig, name: &str) -> Option<f64> {
+/// The fittable value `name` of `config`: a cost, `setupMs` or `emptyBackoffMs`.
+fn fittable<'a>(config: &'a mut SimConfig, name: &str) -> Option<&'a mut f64> {
     match name {
-        "setupMs" => return Some(config.setup_ms),
-        "emptyBackoffMs" => return Some(config.empty_backoff_ms),
-        _ => {}
+        "setupMs" => Some(&mut config.setup_ms),
+        "emptyBackoffMs" => Some(&mut config.empty_backoff_ms),
+        _ => config.costs.get_mut(name),
     }
-    config
-        .costs
-        .fields()
-        .iter()
-        .find(|f| f.0 == name)
-        .map(|f| f.1)
 }
 
-fn set(config: &mut SimConfig, name: &str, value: f64) {
-    match name {
-        "setupMs" => config.setup_ms = value,
-        "emptyBackoffMs" => config.empty_backoff_ms = value,
-        _ => {
-            if let Some(v) = config.costs.get_mut(name) {
-                *v = value;
-            }
-        }
-    }
+fn field(config: &SimConfig, name: &str) -> Option<f64> {
+    fittable(&mut config.clone(), name).map(|v| *v)
 }
 
 /// A checked calibration, ready to run (checking is quick; fitting runs simulations).
@@ -288,7 +274,9 @@ impl Prepared {
         let apply = |config: &SimConfig, x: &[f64]| {
             let mut c = config.clone();
             for (name, &lx) in names.iter().zip(x) {
-                set(&mut c, name, lx.exp());
+                if let Some(v) = fittable(&mut c, name) {
+                    *v = lx.exp();
+                }
             }
             c
         };

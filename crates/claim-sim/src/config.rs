@@ -189,43 +189,38 @@ impl SimConfig {
 }
 
 impl Costs {
-    /// The cost fields by their JSON names (for checks, calibration and reports).
-    pub fn fields(&self) -> [(&'static str, f64); 13] {
+    /// Every cost by its JSON name: the one list checks, calibration and reports go by.
+    pub fn fields_mut(&mut self) -> [(&'static str, &mut f64); 13] {
         [
-            ("workerStatementMs", self.worker_statement_ms),
-            ("workerRowMs", self.worker_row_ms),
-            ("workerJobMs", self.worker_job_ms),
-            ("workerResultMs", self.worker_result_ms),
-            ("dbClaimMs", self.db_claim_ms),
-            ("dbClaimRowMs", self.db_claim_row_ms),
-            ("dbSkipRowMs", self.db_skip_row_ms),
-            ("dbCompleteMs", self.db_complete_ms),
-            ("dbCompleteRowMs", self.db_complete_row_ms),
-            ("dbQueryMs", self.db_query_ms),
-            ("commitMs", self.commit_ms),
-            ("rttMs", self.rtt_ms),
-            ("cv", self.cv),
+            ("workerStatementMs", &mut self.worker_statement_ms),
+            ("workerRowMs", &mut self.worker_row_ms),
+            ("workerJobMs", &mut self.worker_job_ms),
+            ("workerResultMs", &mut self.worker_result_ms),
+            ("dbClaimMs", &mut self.db_claim_ms),
+            ("dbClaimRowMs", &mut self.db_claim_row_ms),
+            ("dbSkipRowMs", &mut self.db_skip_row_ms),
+            ("dbCompleteMs", &mut self.db_complete_ms),
+            ("dbCompleteRowMs", &mut self.db_complete_row_ms),
+            ("dbQueryMs", &mut self.db_query_ms),
+            ("commitMs", &mut self.commit_ms),
+            ("rttMs", &mut self.rtt_ms),
+            ("cv", &mut self.cv),
         ]
+    }
+
+    /// The costs' values by JSON name.
+    pub fn fields(&self) -> [(&'static str, f64); 13] {
+        self.clone()
+            .fields_mut()
+            .map(|(name, value)| (name, *value))
     }
 
     /// The cost named `name` (its JSON name), for calibration.
     pub fn get_mut(&mut self, name: &str) -> Option<&mut f64> {
-        Some(match name {
-            "workerStatementMs" => &mut self.worker_statement_ms,
-            "workerRowMs" => &mut self.worker_row_ms,
-            "workerJobMs" => &mut self.worker_job_ms,
-            "workerResultMs" => &mut self.worker_result_ms,
-            "dbClaimMs" => &mut self.db_claim_ms,
-            "dbClaimRowMs" => &mut self.db_claim_row_ms,
-            "dbSkipRowMs" => &mut self.db_skip_row_ms,
-            "dbCompleteMs" => &mut self.db_complete_ms,
-            "dbCompleteRowMs" => &mut self.db_complete_row_ms,
-            "dbQueryMs" => &mut self.db_query_ms,
-            "commitMs" => &mut self.commit_ms,
-            "rttMs" => &mut self.rtt_ms,
-            "cv" => &mut self.cv,
-            _ => return None,
-        })
+        self.fields_mut()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
     }
 
     pub fn validate(&self) -> Result<()> {

@@ -105,10 +105,10 @@ struct Op {
     /// Claims waiting for this one to commit.
     waiters: Vec<u32>,
     taken: Vec<Run>,
-    requested: f64,
+    /// When its owner asked for it (pool waits and flush times count from here).
+    created: f64,
     wait_from: f64,
     cpu_done: f64,
-    started: f64,
 }
 
 #[derive(Debug, Default)]
@@ -227,9 +227,11 @@ impl<'a> Engine<'a> {
         loop {
             let next_event = self.events.peek().map(|Reverse(t)| t.at);
             let next_cpu = self.cpu.next_finish();
+            if next_event.is_none() && next_cpu.is_none() {
+                break;
+            }
             self.handled += 1;
             match (next_event, next_cpu) {
-                (None, None) => break,
                 (Some(e), Some(c)) if c < e => self.cpu_done(c),
                 (None, Some(c)) => self.cpu_done(c),
                 _ => {
@@ -298,8 +300,7 @@ impl<'a> Engine<'a> {
         op.waits = 0;
         op.waiters.clear();
         op.taken.clear();
-        op.requested = self.now;
-        op.started = self.now;
+        op.created = self.now;
         id
     }
 
@@ -389,7 +390,7 @@ impl<'a> Engine<'a> {
         let c = &self.cfg.costs;
         let o = &mut self.ops[op as usize];
         o.conn = conn;
-        self.waits.pool_wait_ms += self.now - o.requested;
+        self.waits.pool_wait_ms += self.now - o.created;
         let mean = c.worker_statement_ms
             + if o.kind == Some(OpKind::Complete) {
                 o.rows as f64 * c.worker_result_ms
@@ -537,9 +538,7 @@ impl<'a> Engine<'a> {
     fn db_done(&mut self, op: u32) {
         if !self.ops[op as usize].taken.is_empty() {
             self.holders_tick();
-            let taken = std::mem::take(&mut self.ops[op as usize].taken);
-            self.table.release(&taken);
-            self.ops[op as usize].taken = taken;
+            self.table.release(&self.ops[op as usize].taken);
         }
         let waiters = std::mem::take(&mut self.ops[op as usize].waiters);
         for &w in &waiters {
@@ -573,7 +572,7 @@ impl<'a> Engine<'a> {
         let kind = self.kind(op);
         let (w, consumer, rows, started) = {
             let o = &self.ops[op as usize];
-            (o.worker, o.consumer, o.rows, o.started)
+            (o.worker, o.consumer, o.rows, o.created)
         };
         self.ops[op as usize].kind = None;
         self.free_ops.push(op);

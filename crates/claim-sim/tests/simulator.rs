@@ -226,27 +226,32 @@ fn partitioned_workers_keep_to_their_partitions_until_they_run_dry() {
 }
 
 #[test]
-fn one_core_shared_by_many_workers_is_the_bottleneck() {
-    let r = simulate(&config(
-        r#"{"jobs": 20000, "workers": 8, "cores": 1, "workMs": 0.2}"#,
-    ))
-    .unwrap();
-    assert_eq!(r.bottleneck, "cpu", "{:?}", r.utilisation);
-    let r = simulate(&config(
-        r#"{"jobs": 20000, "workers": 1, "cores": 8, "workMs": 1}"#,
-    ))
-    .unwrap();
-    assert_eq!(r.bottleneck, "worker-loop", "{:?}", r.utilisation);
-    let r = simulate(&config(
-        r#"{"jobs": 2000, "consumers": 1, "costs": {"rttMs": 20}}"#,
-    ))
-    .unwrap();
-    assert_eq!(r.bottleneck, "latency", "{:?}", r.utilisation);
-    let r = simulate(&config(
-        r#"{"jobs": 5000, "consumers": 16, "poolSize": 1, "cores": 8}"#,
-    ))
-    .unwrap();
-    assert_eq!(r.bottleneck, "pool", "{:?}", r.utilisation);
+fn the_bottleneck_is_the_resource_each_setup_saturates() {
+    for (json, bottleneck) in [
+        // Eight workers with work on one core.
+        (
+            r#"{"jobs": 20000, "workers": 8, "cores": 1, "workMs": 0.2}"#,
+            "cpu",
+        ),
+        // One worker's event loop with cores to spare.
+        (
+            r#"{"jobs": 20000, "workers": 1, "cores": 8, "workMs": 1}"#,
+            "worker-loop",
+        ),
+        // One consumer waiting on long round trips.
+        (
+            r#"{"jobs": 2000, "consumers": 1, "costs": {"rttMs": 20}}"#,
+            "latency",
+        ),
+        // Sixteen consumers sharing one connection.
+        (
+            r#"{"jobs": 5000, "consumers": 16, "poolSize": 1, "cores": 8}"#,
+            "pool",
+        ),
+    ] {
+        let r = simulate(&config(json)).unwrap();
+        assert_eq!(r.bottleneck, bottleneck, "{json}: {:?}", r.utilisation);
+    }
 }
 
 #[test]

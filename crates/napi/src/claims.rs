@@ -1,8 +1,10 @@
 //! `#[napi]` wrappers of claim-sim. Configs, reports and requests cross as JSON text (the
 //! TypeScript facade types them); every caller error is `ERR_CLAIMS_CONFIG`.
 
-use claim_sim::calibrate::{prepare, CalibrationRequest, Prepared};
-use claim_sim::preset::{seed_phase3, seed_phase3_calibration, seed_phase3_report};
+use claim_sim::calibrate::{prepare, CalibrationRequest};
+use claim_sim::preset::{
+    seed_phase3, seed_phase3_calibration, seed_phase3_report, SEED_PHASE3_MEASURED,
+};
 use claim_sim::{fit_usl, SimConfig, SimError, UslPoint};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -28,17 +30,26 @@ pub fn simulate_claims(config: String) -> Result<String, ErrorCode> {
     Ok(to_json(&claim_sim::simulate(&config).map_err(coded)?))
 }
 
-/// A simulation on the libuv pool (checked before it is queued).
-pub struct SimulateTask(SimConfig);
+/// Work checked on the calling thread, then run on the libuv pool; its result is JSON.
+pub struct JsonTask(Option<Box<dyn FnOnce() -> String + Send>>);
+
+impl JsonTask {
+    fn new(work: impl FnOnce() -> String + Send + 'static) -> Self {
+        Self(Some(Box::new(work)))
+    }
+}
 
 #[napi]
-impl Task for SimulateTask {
+impl Task for JsonTask {
     type Output = String;
     type JsValue = String;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        let report = claim_sim::simulate(&self.0).map_err(|e| Error::from_reason(e.to_string()))?;
-        Ok(to_json(&report))
+        let work = self
+            .0
+            .take()
+            .ok_or_else(|| Error::from_reason("task ran twice"))?;
+        Ok(work())
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
@@ -51,12 +62,11 @@ impl Task for SimulateTask {
 pub fn simulate_claims_async(
     config: String,
     signal: Option<AbortSignal>,
-) -> Result<AsyncTask<SimulateTask>, ErrorCode> {
+) -> Result<AsyncTask<JsonTask>, ErrorCode> {
     let config = SimConfig::from_json(&config).map_err(coded)?;
-    Ok(AsyncTask::with_optional_signal(
-        SimulateTask(config),
-        signal,
-    ))
+    // Checked above: the simulation itself cannot fail.
+    let task = JsonTask::new(move || to_json(&claim_sim::simulate(&config).expect("checked")));
+    Ok(AsyncTask::with_optional_signal(task, signal))
 }
 
 /// Fits the Universal Scalability Law to `[{ n, throughput }, …]` (JSON); returns the fit.
@@ -67,36 +77,17 @@ pub fn fit_usl_points(points: String) -> Result<String, ErrorCode> {
     Ok(to_json(&fit_usl(&points).map_err(coded)?))
 }
 
-/// A calibration on the libuv pool (checked before it is queued).
-pub struct CalibrateTask(Prepared);
-
-#[napi]
-impl Task for CalibrateTask {
-    type Output = String;
-    type JsValue = String;
-
-    fn compute(&mut self) -> Result<Self::Output> {
-        Ok(to_json(&self.0.run()))
-    }
-
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(output)
-    }
-}
-
 /// Fits cost parameters to measured cells (a `CalibrationRequest` as JSON) on the libuv pool.
 #[napi(catch_unwind, ts_return_type = "Promise<string>")]
 pub fn calibrate_claims_async(
     request: String,
     signal: Option<AbortSignal>,
-) -> Result<AsyncTask<CalibrateTask>, ErrorCode> {
+) -> Result<AsyncTask<JsonTask>, ErrorCode> {
     let request: CalibrationRequest = serde_json::from_str(&request)
         .map_err(|e| config_error(format!("invalid calibration request: {e}")))?;
     let prepared = prepare(&request).map_err(coded)?;
-    Ok(AsyncTask::with_optional_signal(
-        CalibrateTask(prepared),
-        signal,
-    ))
+    let task = JsonTask::new(move || to_json(&prepared.run()));
+    Ok(AsyncTask::with_optional_signal(task, signal))
 }
 
 fn check_preset(name: &str) -> Result<(), ErrorCode> {
@@ -144,4 +135,15 @@ pub fn claim_preset_report(name: String, jobs: f64) -> Result<String, ErrorCode>
 pub fn claim_preset_calibration(name: String) -> Result<String, ErrorCode> {
     check_preset(&name)?;
     Ok(to_json(&seed_phase3_calibration()))
+}
+
+/// What the team behind a preset measured (JSON: `[{ workers, jobs, seconds }, …]`).
+#[napi(catch_unwind)]
+pub fn claim_preset_measured(name: String) -> Result<String, ErrorCode> {
+    check_preset(&name)?;
+    let runs: Vec<_> = SEED_PHASE3_MEASURED
+        .iter()
+        .map(|&(workers, jobs, seconds)| serde_json::json!({ "workers": workers, "jobs": jobs, "seconds": seconds }))
+        .collect();
+    Ok(to_json(&runs))
 }

@@ -188,10 +188,7 @@ export const claimPresets = {
     return JSON.parse(native.claimPresetCalibration('seed-phase3')) as CalibrationRequest;
   },
   /** What the team measured: workers, runs, elapsed seconds. */
-  seedPhase3Measured: [
-    { workers: 1, jobs: 10_000, seconds: 11.6 },
-    { workers: 1, jobs: 50_000, seconds: 52.5 },
-    { workers: 3, jobs: 10_000, seconds: 11.0 },
-    { workers: 3, jobs: 50_000, seconds: 55.3 },
-  ] as const,
+  get seedPhase3Measured(): ReadonlyArray<{ workers: number; jobs: number; seconds: number }> {
+    return JSON.parse(native.claimPresetMeasured('seed-phase3')) as Array<{ workers: number; jobs: number; seconds: number }>;
+  },
 };
