@@ -4,6 +4,7 @@
  * job for good; completion is fenced by the attempt; bad options and bad data get coded errors.
  */
 import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,6 +118,38 @@ describe.skipIf(!withPostgres)('claims queue on PostgreSQL', () => {
     } finally {
       await holder.query('ROLLBACK');
       holder.release();
+    }
+  });
+
+  it('runs a claim again when PostgreSQL picks it as a deadlock victim: nothing taken, nothing lost', async () => {
+    const q = fresh();
+    await queue.enqueue(q, [0, 1]);
+    const ids = (await queue.pool.query(`SELECT id FROM ${schema}.jobs WHERE queue = $1 ORDER BY id`, [q])).rows.map((r) => r.id);
+    const other = await queue.pool.connect();
+    try {
+      const otherPid = (await other.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+      await other.query('BEGIN');
+      await other.query(`SELECT 1 FROM ${schema}.jobs WHERE id = $1 FOR UPDATE`, [ids[1]]);
+      // The claim locks the first row (ids in order) and waits for the second…
+      const claim = queue.claim<number>({ queue: q, worker: 'w', strategy: 'optimistic-any', batchSize: 2, leaseMs: 60_000 });
+      const waiting = async (pid: number) => (await queue.pool.query('SELECT count(*)::int AS n FROM pg_locks WHERE pid = $1 AND NOT granted', [pid])).rows[0].n > 0;
+      while (!(await waiting((await queue.pool.query(`SELECT pid FROM pg_stat_activity WHERE query LIKE 'UPDATE ${schema}.jobs j SET%' AND state = 'active'`)).rows[0]?.pid ?? -1))) await sleep(20);
+      // …and the other transaction now wants the first: a cycle. The claim waited first, so its
+      // deadlock check fires first and it is the victim.
+      const second = other.query(`SELECT 1 FROM ${schema}.jobs WHERE id = $1 FOR UPDATE`, [ids[0]]);
+      let sawOtherWait = false;
+      let granted = false;
+      void second.then(() => (granted = true));
+      while (!granted) {
+        sawOtherWait ||= await waiting(otherPid);
+        await sleep(20);
+      }
+      expect(sawOtherWait).toBe(true);
+      await other.query('COMMIT');
+      const jobs = await claim;
+      expect(jobs.map((j) => j.payload).sort()).toEqual([0, 1]);
+    } finally {
+      other.release();
     }
   });
 

@@ -156,6 +156,8 @@ export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunRep
     const reports = await Promise.all(done);
     const elapsedMs = performance.now() - t0;
     const dbCpu1 = postgresCpuMs();
+    // Read before the workers close their connections (an exited backend's CPU leaves the sum).
+    for (const child of children) child.send({ type: 'release' });
     const databaseMs = dbCpu0 === undefined || dbCpu1 === undefined ? null : Math.max(0, dbCpu1 - dbCpu0);
     const workerMs = reports.reduce((a, r) => a + r.cpuMs, 0);
     const windows = PerfWindows.merge(reports.map((r) => r.windows));

@@ -90,6 +90,14 @@ function toJson(value: unknown, what: string): string {
 }
 
 /** Wraps a database failure in ERR_CLAIMS_UNAVAILABLE (coded errors pass through). */
+/** Times a claim PostgreSQL picked as a deadlock victim is run again. */
+const CLAIM_ATTEMPTS = 5;
+
+/** PostgreSQL aborted the statement to break a deadlock (SQLSTATE 40P01). */
+function isDeadlockVictim(e: unknown): boolean {
+  return (e as { cause?: { code?: unknown } }).cause?.code === '40P01';
+}
+
 function unavailable(e: unknown, doing: string): Error {
   if (isClaimsError(e)) return e;
   return claimsError('ERR_CLAIMS_UNAVAILABLE', `${doing}: ${(e as Error).message}`, e);
@@ -155,6 +163,21 @@ export class ClaimQueue {
     }
   }
 
+  /**
+   * One claim statement. Claimers lock overlapping rows in whatever order their plans visit
+   * them, so PostgreSQL may abort one to break a deadlock; the statement ran alone and rolled
+   * back whole (nothing was taken), so it is simply run again.
+   */
+  private async claimRows<R extends pg.QueryResultRow>(op: 'claimOptimistic' | 'claimSkipLocked' | 'claimPartition', values: unknown[]): Promise<R[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.run<R>(op, values)).rows;
+      } catch (e) {
+        if (attempt >= CLAIM_ATTEMPTS || !isDeadlockVictim(e)) throw e;
+      }
+    }
+  }
+
   /** Claims up to `batchSize` pending jobs under a lease (fewer when others hold them). */
   async claim<P = unknown>(request: ClaimRequest): Promise<ClaimedJob<P>[]> {
     const queue = checkName('queue', request.queue);
@@ -167,10 +190,10 @@ export class ClaimQueue {
     let rows: Row[];
     if (strategy === 'partitioned') {
       const partition = intOption('partition', request.partition ?? 0, 0);
-      rows = (await this.run<Row>('claimPartition', [...values, partition])).rows;
-      if (rows.length === 0) rows = (await this.run<Row>('claimSkipLocked', values)).rows;
+      rows = await this.claimRows<Row>('claimPartition', [...values, partition]);
+      if (rows.length === 0) rows = await this.claimRows<Row>('claimSkipLocked', values);
     } else {
-      rows = (await this.run<Row>(strategy === 'skip-locked' ? 'claimSkipLocked' : 'claimOptimistic', values)).rows;
+      rows = await this.claimRows<Row>(strategy === 'skip-locked' ? 'claimSkipLocked' : 'claimOptimistic', values);
     }
     return rows.map((r) => ({ id: Number(r.id), attempt: r.attempts, payload: r.payload }));
   }

@@ -1,8 +1,11 @@
 /**
  * One worker process of the claims harness (forked by `runClaims`): connects, says it is
  * ready, waits for the start signal with the run's shared clock origin, drains the queue, and
- * sends its report back over IPC.
+ * sends its report back over IPC. It keeps its connections until the harness releases it,
+ * so the database's CPU is read while every backend of the run still exists.
  */
+import pg from 'pg';
+
 import type { WorkerMessage, WorkerTask } from './harness.js';
 import { ClaimQueue } from './queue.js';
 import { PerfWindows } from './windows.js';
@@ -11,8 +14,15 @@ import { ClaimWorker, spin } from './worker.js';
 const send = (message: WorkerMessage) => new Promise<void>((resolve) => process.send!(message, () => resolve()));
 
 async function main(task: WorkerTask): Promise<void> {
-  const queue = await ClaimQueue.open({ connectionString: task.url, schema: task.schema, poolSize: task.poolSize });
+  // Idle connections are never closed during the run: a backend that exits takes its CPU time
+  // out of the database's total.
+  const pool = new pg.Pool({ connectionString: task.url, max: task.poolSize, idleTimeoutMillis: 0 });
+  const released = new Promise<void>((resolve) => {
+    process.on('message', (m: { type?: string }) => m.type === 'release' && resolve());
+    process.once('disconnect', resolve);
+  });
   try {
+    const queue = await ClaimQueue.open({ pool, schema: task.schema });
     // Open the pool's connections before the clock starts.
     await Promise.all(Array.from({ length: Math.min(task.poolSize, task.concurrency + 2) }, () => queue.pool.query('SELECT 1')));
     const go = new Promise<number>((resolve) => process.on('message', (m: { type?: string; start?: number }) => m.type === 'go' && resolve(m.start!)));
@@ -50,8 +60,9 @@ async function main(task: WorkerTask): Promise<void> {
     const cpu = process.cpuUsage(cpu0);
     await send({ type: 'progress', completed: report.completed });
     await send({ type: 'done', report, cpuMs: (cpu.user + cpu.system) / 1000 });
+    await released;
   } finally {
-    await queue.close();
+    await pool.end();
   }
 }
 
