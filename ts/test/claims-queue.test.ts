@@ -121,7 +121,7 @@ describe.skipIf(!withPostgres)('claims queue on PostgreSQL', () => {
     }
   });
 
-  it('runs a claim again when PostgreSQL picks it as a deadlock victim: nothing taken, nothing lost', async () => {
+  it('runs a statement again when PostgreSQL picks it as a deadlock victim: nothing taken, nothing lost', async () => {
     const q = fresh();
     await queue.enqueue(q, [0, 1]);
     const ids = (await queue.pool.query(`SELECT id FROM ${schema}.jobs WHERE queue = $1 ORDER BY id`, [q])).rows.map((r) => r.id);

@@ -90,13 +90,8 @@ function toJson(value: unknown, what: string): string {
 }
 
 /** Wraps a database failure in ERR_CLAIMS_UNAVAILABLE (coded errors pass through). */
-/** Times a claim PostgreSQL picked as a deadlock victim is run again. */
-const CLAIM_ATTEMPTS = 5;
-
-/** PostgreSQL aborted the statement to break a deadlock (SQLSTATE 40P01). */
-function isDeadlockVictim(e: unknown): boolean {
-  return (e as { cause?: { code?: unknown } }).cause?.code === '40P01';
-}
+/** Times a statement PostgreSQL picked as a deadlock victim is run. */
+const DEADLOCK_ATTEMPTS = 5;
 
 function unavailable(e: unknown, doing: string): Error {
   if (isClaimsError(e)) return e;
@@ -154,29 +149,23 @@ export class ClaimQueue {
   /**
    * Runs one of the queue's statements (prepared once per connection, by name); a database
    * failure becomes ERR_CLAIMS_UNAVAILABLE naming the operation.
+   *
+   * Each runs alone, in its own transaction. Concurrent statements lock overlapping rows in
+   * whatever order their plans visit them (an optimistic claim also keeps the lock on a row it
+   * re-checked and skipped), so PostgreSQL may abort one to break a deadlock (SQLSTATE 40P01).
+   * The victim rolled back whole, having changed nothing, so it is simply run again.
    */
   private async run<R extends pg.QueryResultRow>(op: keyof Statements, values: unknown[]): Promise<pg.QueryResult<R>> {
-    try {
-      return await this.pool.query<R>({ name: `${this.schema}.${op}`, text: this.sql[op], values });
-    } catch (e) {
-      throw unavailable(e, op);
-    }
-  }
-
-  /**
-   * One claim statement. Claimers lock overlapping rows in whatever order their plans visit
-   * them, so PostgreSQL may abort one to break a deadlock; the statement ran alone and rolled
-   * back whole (nothing was taken), so it is simply run again.
-   */
-  private async claimRows<R extends pg.QueryResultRow>(op: 'claimOptimistic' | 'claimSkipLocked' | 'claimPartition', values: unknown[]): Promise<R[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await this.run<R>(op, values)).rows;
+        return await this.pool.query<R>({ name: `${this.schema}.${op}`, text: this.sql[op], values });
       } catch (e) {
-        if (attempt >= CLAIM_ATTEMPTS || !isDeadlockVictim(e)) throw e;
+        if (attempt < DEADLOCK_ATTEMPTS && (e as { code?: unknown }).code === '40P01') continue;
+        throw unavailable(e, op);
       }
     }
   }
+
 
   /** Claims up to `batchSize` pending jobs under a lease (fewer when others hold them). */
   async claim<P = unknown>(request: ClaimRequest): Promise<ClaimedJob<P>[]> {
@@ -190,10 +179,10 @@ export class ClaimQueue {
     let rows: Row[];
     if (strategy === 'partitioned') {
       const partition = intOption('partition', request.partition ?? 0, 0);
-      rows = await this.claimRows<Row>('claimPartition', [...values, partition]);
-      if (rows.length === 0) rows = await this.claimRows<Row>('claimSkipLocked', values);
+      rows = (await this.run<Row>('claimPartition', [...values, partition])).rows;
+      if (rows.length === 0) rows = (await this.run<Row>('claimSkipLocked', values)).rows;
     } else {
-      rows = await this.claimRows<Row>(strategy === 'skip-locked' ? 'claimSkipLocked' : 'claimOptimistic', values);
+      rows = (await this.run<Row>(strategy === 'skip-locked' ? 'claimSkipLocked' : 'claimOptimistic', values)).rows;
     }
     return rows.map((r) => ({ id: Number(r.id), attempt: r.attempts, payload: r.payload }));
   }
