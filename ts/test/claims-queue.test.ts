@@ -185,6 +185,9 @@ describe.skipIf(!withPostgres)('claims queue on PostgreSQL', () => {
     await new Promise((r) => setTimeout(r, 60));
     await queue.reap();
     expect((await queue.counts(q)).running).toBe(1);
+    await expect(queue.complete('w', [{ id: 1.5, attempt: job.attempt }])).rejects.toMatchObject({ code: 'ERR_CLAIMS_INPUT' });
+    await expect(queue.extend('w', [{ id: job.id, attempt: Number.NaN }], 1000)).rejects.toMatchObject({ code: 'ERR_CLAIMS_INPUT' });
+    expect((await queue.counts(q)).running).toBe(1);
   });
 
   it('caps attempts: a job that keeps failing is marked failed with its last error', async () => {
@@ -287,6 +290,43 @@ describe.skipIf(!withPostgres)('claims queue on PostgreSQL', () => {
     }
   });
 
+  it('completion, failure and extension look the given ids up by primary key, even when statistics say nothing runs', async () => {
+    const q = fresh();
+    await queue.enqueue(q, Array.from({ length: 3000 }, (_, i) => i));
+    await queue.vacuum(); // statistics taken now: every job pending
+    const jobs = await queue.claim({ queue: q, worker: 'w', strategy: 'skip-locked', batchSize: 500, leaseMs: 60_000 });
+    const sql = statements(schema);
+    const client = await queue.pool.connect();
+    try {
+      await client.query('SET plan_cache_mode = force_generic_plan');
+      const ids = `'{${jobs.map((j) => j.id).join(',')}}'`;
+      const held = `'{${jobs.map((j) => `"${j.id}":[${j.attempt},null]`).join(',')}}'`;
+      for (const [name, text, values] of [
+        ['complete', sql.complete, [ids, held, "'w'"]],
+        ['fail', sql.fail, [ids, held, 0, "'w'"]],
+        ['extend', sql.extend, [ids, held, 1000, "'w'"]],
+      ] as const) {
+        await client.query(`PREPARE held_${name} AS ${text}`);
+        const plan = (await client.query(`EXPLAIN EXECUTE held_${name}(${values.join(', ')})`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+        // The rows come from the primary key; nothing is joined (a join planned for "no
+        // running jobs" rescanned the input once per row) and nothing walks the table.
+        expect(plan, plan).toMatch(/Index Scan using jobs_pkey on jobs j/);
+        expect(plan, plan).not.toMatch(/Nested Loop|Hash Join|Function Scan|Seq Scan/);
+        await client.query(`DEALLOCATE held_${name}`);
+      }
+    } finally {
+      await client.query('RESET plan_cache_mode');
+      client.release();
+    }
+    // And they do their work: half completed with results, the rest failed with their error.
+    const [a, b] = [jobs.slice(0, 250), jobs.slice(250)];
+    expect(await queue.extend('w', b, 60_000)).toBe(250);
+    expect(await queue.complete('w', a.map((j) => ({ ...j, result: { id: j.id } })))).toBe(250);
+    expect(await queue.fail('w', b.map((j) => ({ ...j, error: `boom "${j.id}"` })))).toEqual({ retried: 250, failed: 0 });
+    expect((await queue.results(q)).map((r) => r.result)).toEqual(a.map((j) => ({ id: j.id })));
+    expect(await queue.counts(q)).toEqual({ pending: 2750, running: 0, done: 250, failed: 0 });
+  });
+
   it('refuses bad options and bad data with coded errors, keeping what it holds', async () => {
     const q = fresh();
     const base = { queue: q, worker: 'w', strategy: 'skip-locked' as ClaimStrategy, batchSize: 1, leaseMs: 1000 };
@@ -305,6 +345,9 @@ describe.skipIf(!withPostgres)('claims queue on PostgreSQL', () => {
     await queue.enqueue(q, [1]);
     const [job] = await queue.claim(base);
     await expect(queue.complete('w', [{ id: job.id, attempt: job.attempt, result: { big: 1n } }])).rejects.toMatchObject({ code: 'ERR_CLAIMS_INPUT' });
+    expect((await queue.counts(q)).running).toBe(1);
+    await expect(queue.complete('w', [{ id: 1.5, attempt: job.attempt }])).rejects.toMatchObject({ code: 'ERR_CLAIMS_INPUT' });
+    await expect(queue.extend('w', [{ id: job.id, attempt: Number.NaN }], 1000)).rejects.toMatchObject({ code: 'ERR_CLAIMS_INPUT' });
     expect((await queue.counts(q)).running).toBe(1);
     expect(() => new ClaimWorker({ ...base, queue, queueName: q, handler: undefined as never })).toThrow(expect.objectContaining({ code: 'ERR_CLAIMS_CONFIG' }));
     expect(() => new ClaimWorker({ ...base, queue, queueName: q, handler: () => 1, concurrency: 0 })).toThrow(expect.objectContaining({ code: 'ERR_CLAIMS_CONFIG' }));

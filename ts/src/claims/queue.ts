@@ -195,7 +195,7 @@ export class ClaimQueue {
     checkName('worker', worker);
     if (done.length === 0) return 0;
     const results = done.map((d, i) => toJson(d.result, `results[${i}]`));
-    const res = await this.run('complete', [done.map((d) => d.id), done.map((d) => d.attempt), results, worker]);
+    const res = await this.run('complete', [done.map((d) => d.id), heldJson(done, results), worker]);
     return res.rowCount ?? 0;
   }
 
@@ -207,7 +207,8 @@ export class ClaimQueue {
     checkName('worker', worker);
     intOption('backoffMs', backoffMs, 0);
     if (failed.length === 0) return { retried: 0, failed: 0 };
-    const res = await this.run<{ state: string }>('fail', [failed.map((f) => f.id), failed.map((f) => f.attempt), failed.map((f) => String(f.error).slice(0, 2000)), backoffMs, worker]);
+    const errors = failed.map((f) => JSON.stringify(String(f.error).slice(0, 2000)));
+    const res = await this.run<{ state: string }>('fail', [failed.map((f) => f.id), heldJson(failed, errors), backoffMs, worker]);
     return tally(res.rows);
   }
 
@@ -216,7 +217,7 @@ export class ClaimQueue {
     checkName('worker', worker);
     intOption('leaseMs', leaseMs, 1);
     if (held.length === 0) return 0;
-    const res = await this.run('extend', [held.map((h) => h.id), held.map((h) => h.attempt), leaseMs, worker]);
+    const res = await this.run('extend', [held.map((h) => h.id), heldJson(held), leaseMs, worker]);
     return res.rowCount ?? 0;
   }
 
@@ -256,9 +257,47 @@ export class ClaimQueue {
     await this.run('purge', [checkName('queue', queue)]);
   }
 
+  /**
+   * Reclaims the dead row versions claims and completions leave behind and refreshes the
+   * planner's statistics (`VACUUM (ANALYZE)` of both tables). Autovacuum does this on a server
+   * that runs it; where it is off, claims walk ever more dead index entries and slow down run
+   * by run, so call this between runs (the harness does before each).
+   */
+  async vacuum(): Promise<void> {
+    try {
+      await this.pool.query(`VACUUM (ANALYZE) ${this.schema}.jobs, ${this.schema}.results`);
+    } catch (e) {
+      throw unavailable(e, 'vacuum');
+    }
+  }
+
+  /** Whether the server runs autovacuum (`SHOW autovacuum`). */
+  async autovacuum(): Promise<boolean> {
+    try {
+      return (await this.pool.query<{ autovacuum: string }>('SHOW autovacuum')).rows[0].autovacuum === 'on';
+    } catch (e) {
+      throw unavailable(e, 'show autovacuum');
+    }
+  }
+
   async close(): Promise<void> {
     if (this.ownsPool) await this.pool.end();
   }
+}
+
+/**
+ * The jobs a worker holds as one JSON object, id → [attempt, extra], where `extra` is JSON text
+ * (a result, an error). Statements look each updated row up in it by key (binary search), so
+ * they need no join whose plan the statistics could get wrong.
+ */
+function heldJson(held: ReadonlyArray<{ id: number; attempt: number }>, extra?: readonly string[]): string {
+  const parts = held.map((h, i) => {
+    if (!Number.isSafeInteger(h.id) || !Number.isSafeInteger(h.attempt)) {
+      throw claimsError('ERR_CLAIMS_INPUT', `job ${i} needs an integer id and attempt, got ${JSON.stringify({ id: h.id, attempt: h.attempt })}`);
+    }
+    return `"${h.id}":[${h.attempt}${extra ? `,${extra[i]}` : ''}]`;
+  });
+  return `{${parts.join(',')}}`;
 }
 
 function tally(rows: Array<{ state: string }>): { retried: number; failed: number } {
@@ -272,6 +311,8 @@ type Statements = ReturnType<typeof statements>;
 /** The queue's SQL, in schema `s` (exported for plan tests). */
 export function statements(s: string) {
   const lease = `now() + make_interval(secs => $4::float8 / 1000)`;
+  // The attempt the caller holds row j at, from the held-jobs JSON parameter.
+  const held = (param: string) => `(${param}::jsonb -> j.id::text ->> 0)::int`;
   const take = `state = 'running', attempts = j.attempts + 1, locked_by = $3, lease_until = ${lease}`;
   return {
     // $1 queue, $2 payloads (jsonb[]), $3 offset of the chunk, $4 partitions, $5 max attempts
@@ -292,33 +333,34 @@ export function statements(s: string) {
       FROM (SELECT id FROM ${s}.jobs WHERE queue = $1 AND part = $5 AND state = 'pending' AND run_after <= now() ORDER BY run_after, id LIMIT $2 FOR UPDATE SKIP LOCKED) c
       WHERE j.id = c.id
       RETURNING j.id, j.attempts, j.payload`,
-    // $1 ids, $2 attempts, $3 results (jsonb[]), $4 worker
-    complete: `WITH input AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::jsonb[]) AS t(id, attempt, result)),
-      done AS (
+    // Completion, failure and lease extension select rows by `j.id = ANY($1)` and fence each by
+    // its attempt looked up in $2: primary-key lookups and no join, so no plan whatever the
+    // statistics say of running jobs (joined to an unnest of the input, a generic plan that
+    // believed none were running rescanned the input once per row: quadratic in the flush).
+    // $1 ids, $2 the held jobs as JSON ({ "id": [attempt, result] }), $3 worker
+    complete: `WITH done AS (
         UPDATE ${s}.jobs j SET state = 'done', finished_at = now(), lease_until = NULL
-        FROM input i WHERE j.id = i.id AND j.attempts = i.attempt AND j.state = 'running' AND j.locked_by = $4
-        RETURNING j.id, j.queue, i.attempt, i.result)
-      INSERT INTO ${s}.results (job_id, queue, attempt, worker, result) SELECT id, queue, attempt, $4, result FROM done`,
-    // $1 ids, $2 attempts, $3 errors, $4 backoff ms, $5 worker
+        WHERE j.id = ANY($1::bigint[]) AND j.state = 'running' AND j.locked_by = $3 AND j.attempts = ${held('$2')}
+        RETURNING j.id, j.queue, j.attempts)
+      INSERT INTO ${s}.results (job_id, queue, attempt, worker, result) SELECT id, queue, attempts, $3, $2::jsonb -> id::text -> 1 FROM done`,
+    // $1 ids, $2 the held jobs as JSON ({ "id": [attempt, error] }), $3 backoff ms, $4 worker
     fail: `UPDATE ${s}.jobs j SET
         state = CASE WHEN j.attempts >= j.max_attempts THEN 'failed' ELSE 'pending' END,
         finished_at = CASE WHEN j.attempts >= j.max_attempts THEN now() END,
-        run_after = now() + make_interval(secs => $4::float8 / 1000),
-        last_error = i.error, lease_until = NULL, locked_by = NULL
-      FROM unnest($1::bigint[], $2::int[], $3::text[]) AS i(id, attempt, error)
-      WHERE j.id = i.id AND j.attempts = i.attempt AND j.state = 'running' AND j.locked_by = $5
+        run_after = now() + make_interval(secs => $3::float8 / 1000),
+        last_error = $2::jsonb -> j.id::text ->> 1, lease_until = NULL, locked_by = NULL
+      WHERE j.id = ANY($1::bigint[]) AND j.state = 'running' AND j.locked_by = $4 AND j.attempts = ${held('$2')}
       RETURNING j.state`,
-    // $1 ids, $2 attempts, $3 lease ms, $4 worker
+    // $1 ids, $2 the held jobs as JSON ({ "id": [attempt] }), $3 lease ms, $4 worker
     extend: `UPDATE ${s}.jobs j SET lease_until = now() + make_interval(secs => $3::float8 / 1000)
-      FROM unnest($1::bigint[], $2::int[]) AS i(id, attempt)
-      WHERE j.id = i.id AND j.attempts = i.attempt AND j.state = 'running' AND j.locked_by = $4`,
+      WHERE j.id = ANY($1::bigint[]) AND j.state = 'running' AND j.locked_by = $4 AND j.attempts = ${held('$2')}`,
     // $1 limit
     reap: `UPDATE ${s}.jobs j SET
         state = CASE WHEN j.attempts >= j.max_attempts THEN 'failed' ELSE 'pending' END,
         finished_at = CASE WHEN j.attempts >= j.max_attempts THEN now() END,
         last_error = 'lease expired (held by ' || coalesce(j.locked_by, '?') || ')',
         lease_until = NULL, locked_by = NULL
-      FROM (SELECT id FROM ${s}.jobs WHERE state = 'running' AND lease_until < now() ORDER BY lease_until LIMIT $1 FOR UPDATE SKIP LOCKED) x
+      FROM (SELECT id FROM ${s}.jobs WHERE lease_until < now() AND state = 'running' ORDER BY lease_until LIMIT $1 FOR UPDATE SKIP LOCKED) x
       WHERE j.id = x.id
       RETURNING j.state`,
     counts: `SELECT state, count(*)::int AS n FROM ${s}.jobs WHERE queue = $1 GROUP BY state`,

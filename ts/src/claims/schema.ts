@@ -46,8 +46,13 @@ CREATE TABLE IF NOT EXISTS ${s}.jobs (
 -- rather than reading the primary key through every finished job.
 CREATE INDEX IF NOT EXISTS jobs_ready ON ${s}.jobs (queue, run_after, id) WHERE state = 'pending';
 CREATE INDEX IF NOT EXISTS jobs_ready_part ON ${s}.jobs (queue, part, run_after, id) WHERE state = 'pending';
--- The reaper looks for expired leases.
-CREATE INDEX IF NOT EXISTS jobs_leases ON ${s}.jobs (lease_until) WHERE state = 'running';
+-- The reaper looks for expired leases. A job holds a lease exactly while it runs; the predicate
+-- names the lease, not the state, so statements that select running jobs by id (completion,
+-- failure, extension) are not offered this index: statistics taken while every job was pending
+-- make it look empty, and a plan walking it (and its dead entries) once per given id is
+-- quadratic in the flush size.
+DROP INDEX IF EXISTS ${s}.jobs_leases;
+CREATE INDEX IF NOT EXISTS jobs_lease_expiry ON ${s}.jobs (lease_until) WHERE lease_until IS NOT NULL;
 CREATE TABLE IF NOT EXISTS ${s}.results (
   job_id bigint PRIMARY KEY,
   queue text NOT NULL,
