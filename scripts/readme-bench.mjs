@@ -1,12 +1,15 @@
 // Rewrites the README's benchmark section (between the bench:start/bench:end markers) from the
 // JSON in bench/results/, so the tables always quote measured runs.
 //   node scripts/readme-bench.mjs
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 const fusion = JSON.parse(readFileSync('bench/results/fusion-scaling.json', 'utf8'));
 const peers = JSON.parse(readFileSync('bench/results/peers-splink.json', 'utf8'));
 const hub = JSON.parse(readFileSync('bench/results/hub-ingest.json', 'utf8'));
 const sim = JSON.parse(readFileSync('bench/results/claims-sim.json', 'utf8'));
+const optional = (path) => (existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : null);
+const validation = optional('bench/results/claims-validate.json');
+const claimPeers = optional('bench/results/claims-peers.json');
 const f = (v, d = 1) => (v === null || v === undefined ? '—' : v.toFixed(d));
 const n = (v) => v.toLocaleString('en-US');
 const m = fusion.machine;
@@ -154,7 +157,78 @@ What the model predicts for the team's proposals (50K runs):
 | proposal | 1 worker jobs/s | 3 workers jobs/s | 3 ÷ 1 | bottleneck at 3 workers |
 |---|---:|---:|---:|---|
 ${sim.proposals.map((r) => `| ${r.name} | ${f(r.oneWorker, 0)} | ${f(r.threeWorkers, 0)} | ${f(r.speedup, 2)}× | ${r.bottleneck} |`).join('\n')}
+${validationSection()}${peersSection()}
 <!-- bench:end -->`;
+
+function validationSection() {
+  if (!validation) return '';
+  const v = validation;
+  const s = v.summary;
+  const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+  const p = v.pick;
+  return `
+### Claims model vs this machine: \`npm run bench:claims-validate\` → \`bench/results/claims-validate.json\`, \`.svg\`
+
+The model was calibrated on ${v.calibration.cells.length} single-worker runs of the real queue (${n(v.workload.jobs)} jobs of ${v.workload.workMs} ms,
+${v.workload.concurrency} consumers per worker; PostgreSQL ${v.machine.postgres} on the same ${v.machine.cores} cores), then
+predicted ${s.cells} held-out cells (${v.axes.workers.join(', ')} workers × every setting) before they ran; measured
+${v.startedAt.slice(0, 10)}. One run per cell.
+
+| measure | value | target | |
+|---|---:|---:|---|
+| MAPE of throughput | ${(s.mape * 100).toFixed(1)}% | ≤ ${s.targets.mape * 100}% | ${met(s.met.mape)} |
+| worst cell | ${pct(s.worst.error)} (${s.worst.name}) | ≤ ${s.targets.worst * 100}% | ${met(s.met.worst)} |
+| Spearman ρ of the cells' order | ${s.spearman.toFixed(3)} | ≥ ${s.targets.spearman} | ${met(s.met.spearman)} |
+| speedup error, mean (worst) | ${s.speedupError.mean.toFixed(3)} (${s.speedupError.worst.toFixed(3)}) | ≤ ${s.targets.speedupError} | ${met(s.met.speedupError)} |
+
+The model's pick for ${p.workers} workers, made before measuring: ${p.settings.strategy}, batch ${p.settings.batchSize}, pool
+${p.settings.poolSize}, flush ${p.settings.flushSize} / ${p.settings.flushMs} ms. Predicted ${n(Math.round(p.predicted.one))} → ${n(Math.round(p.predicted.many))} jobs/s
+(${p.predicted.speedup.toFixed(2)}×, ${p.predicted.bottleneck}); measured ${n(Math.round(p.measured.one))} → ${n(Math.round(p.measured.many))} jobs/s (${p.measured.speedup.toFixed(2)}×).
+
+Error by strategy and worker count (mean predicted ÷ measured − 1, and MAPE, over that group's
+cells; every cell is in the JSON and on the plot):
+
+| strategy | ${v.axes.workers.map((w) => `${w} workers`).join(' | ')} |
+|---|${v.axes.workers.map(() => '---:').join('|')}|
+${v.axes.strategies
+  .map((st) => {
+    const cols = v.axes.workers.map((w) => {
+      const cells = v.heldOut.filter((c) => c.settings.strategy === st && c.settings.workers === w);
+      const bias = cells.reduce((a, c) => a + c.error, 0) / cells.length;
+      const mapeOf = cells.reduce((a, c) => a + Math.abs(c.error), 0) / cells.length;
+      return `${pct(bias)} (${(mapeOf * 100).toFixed(0)}%)`;
+    });
+    return `| ${st} | ${cols.join(' | ')} |`;
+  })
+  .join('\n')}
+
+![measured vs predicted throughput over workers](bench/results/claims-validate.svg)
+`;
+}
+
+function peersSection() {
+  if (!claimPeers) return '';
+  const c = claimPeers;
+  const w = c.workload;
+  const rows = Object.entries(c.summary).map(([name, s]) => {
+    const r = c.ratios[name];
+    return `| ${name}${c.versions[name] ? ` ${c.versions[name]}` : ''} | ${n(Math.round(s.throughput))} | ${f(s.p50Ms)} | ${f(s.p99Ms)} | ${r ? `${f(r.throughput, 2)}×` : '—'} | ${r ? `${f(r.p99, 2)}×` : '—'} |`;
+  });
+  return `
+### Claims queue vs graphile-worker and pg-boss: \`bash bench/claims-peers/setup.sh && node bench/claims-peers/run.mjs\` → \`bench/results/claims-peers.json\`
+
+The same workload through each, in turn, on PostgreSQL ${c.postgres} on the same machine: ${n(w.jobs)} jobs of ${w.workMs} ms of CPU,
+${w.workers} worker processes × ${w.concurrency} consumers, batches of ${w.batchSize} (graphile-worker: its local queue of ${w.batchSize} and
+batched completion; pg-boss: \`batchSize\` ${w.batchSize}); fleetscale ${w.strategy}, results flushed at ${w.flushSize} or ${w.flushMs} ms and stored
+(the peers store none). Jobs/s from the start signal to the last completion; latency from a job's claim to its
+completion, by the database's clock (graphile-worker: \`locked_at\` to its completion event, which fires as the
+write is queued, a little before it lands: that flatters it). Medians of ${c.repeats} runs.
+
+| system | jobs/s | p50 ms | p99 ms | fleetscale's jobs/s ÷ | its p99 ÷ fleetscale's |
+|---|---:|---:|---:|---:|---:|
+${rows.join('\n')}
+`;
+}
 
 const readme = readFileSync('README.md', 'utf8');
 const start = readme.indexOf('<!-- bench:start');

@@ -1,8 +1,10 @@
 /**
- * `fleetscale claims run`: worker processes drain a queue in PostgreSQL and the report adds up
- * (the built CLI, as operators run it).
+ * `fleetscale claims run`, `sweep` and `validate`: worker processes drain a queue in PostgreSQL
+ * and the reports add up (the built CLI, as operators run it).
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
@@ -39,6 +41,11 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     expect(report.cpu.workerMsPerJob).toBeCloseTo(report.cpu.workerMs / 3000, 9);
     expect(report.perWorker.reduce((a: number, w: { cpuMs: number }) => a + w.cpuMs, 0)).toBeCloseTo(report.cpu.workerMs, 6);
     if (/@(127\.0\.0\.1|localhost)[:/]/.test(PG_URL)) expect(report.cpu.databaseMs).toBeGreaterThan(0);
+    // Claim-to-complete latency of every job, from the jobs table.
+    expect(report.latencyMs.p50).toBeGreaterThanOrEqual(0);
+    expect(report.latencyMs.p99).toBeGreaterThanOrEqual(report.latencyMs.p50);
+    expect(report.latencyMs.max).toBeGreaterThanOrEqual(report.latencyMs.p99);
+    expect(typeof report.autovacuum).toBe('boolean');
   });
 
   it('prints a human report by default', () => {
@@ -50,8 +57,64 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     expect(run.stdout).toMatch(/cpu: workers [\d,]+ ms \([\d.]+ µs\/job\), database /);
   });
 
+  it('sweep runs every cell of the grid and writes them as JSON', () => {
+    const out = join(tmpdir(), `fleetscale-sweep-${process.pid}.json`);
+    const run = claims('sweep', '--workers', '1,2', '--strategy', 'skip-locked,partitioned', '--batch', '25', '--pool', '4', '--flush', '50/20', '--jobs', '600', '--work-ms', '0', '--schema', schema, '--out', out);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/\[4\/4\] partitioned B25 P4 F50\/20ms W2 /);
+    const result = JSON.parse(readFileSync(out, 'utf8'));
+    rmSync(out);
+    expect(result.cells.map((c: { name: string }) => c.name)).toEqual([
+      'skip-locked B25 P4 F50/20ms W1',
+      'skip-locked B25 P4 F50/20ms W2',
+      'partitioned B25 P4 F50/20ms W1',
+      'partitioned B25 P4 F50/20ms W2',
+    ]);
+    for (const c of result.cells) expect(c.report).toMatchObject({ jobs: 600, completed: 600, batchSize: 25, poolSize: 4, flushSize: 50, flushMs: 20 });
+  });
+
+  it('validate calibrates on one worker, predicts the held-out cells, measures them and plots them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetscale-validate-'));
+    const run = claims('validate', '--workers', '2', '--strategy', 'skip-locked', '--batch', '20,50', '--pool', '4', '--flush', '50/20', '--jobs', '800', '--work-ms', '0', '--pick-workers', '2', '--schema', schema, '--out', join(dir, 'v.json'), '--svg', join(dir, 'v.svg'));
+    expect(run.status, run.stderr).toBe(0);
+    const r = JSON.parse(readFileSync(join(dir, 'v.json'), 'utf8'));
+    const svg = readFileSync(join(dir, 'v.svg'), 'utf8');
+    rmSync(dir, { recursive: true });
+    expect(r.calibration.cells.map((c: { name: string }) => c.name)).toEqual(['skip-locked B20 P4 F50/20ms W1', 'skip-locked B50 P4 F50/20ms W1']);
+    expect(r.heldOut.map((c: { name: string }) => c.name)).toEqual(['skip-locked B20 P4 F50/20ms W2', 'skip-locked B50 P4 F50/20ms W2']);
+    for (const c of r.heldOut) {
+      expect(c.measured.throughput).toBeGreaterThan(0);
+      expect(c.predicted.throughput).toBeGreaterThan(0);
+      expect(c.error).toBeCloseTo(c.predicted.throughput / c.measured.throughput - 1, 9);
+      const one = r.calibration.cells.find((k: { settings: { batchSize: number } }) => k.settings.batchSize === c.settings.batchSize);
+      expect(c.speedup.measured).toBeCloseTo(c.measured.throughput / one.measured.throughput, 9);
+      expect(c.speedup.predicted).toBeCloseTo(c.predicted.throughput / one.predicted, 9);
+    }
+    expect(r.summary.cells).toBe(2);
+    expect(r.summary.mape).toBeCloseTo((Math.abs(r.heldOut[0].error) + Math.abs(r.heldOut[1].error)) / 2, 9);
+    expect(Math.abs(r.summary.spearman)).toBeCloseTo(1, 9); // two cells: ranked the same way or not
+    expect(Object.keys(r.calibration.costs)).toContain('dbClaimMs');
+    // The pick is one of the settings, measured at its worker count.
+    expect([20, 50]).toContain(r.pick.settings.batchSize);
+    expect(r.pick.measured.speedup).toBeCloseTo(r.pick.measured.many / r.pick.measured.one, 9);
+    expect(svg.match(/<polyline /g)).toHaveLength(2);
+    expect(run.stdout).toMatch(/MAPE [\d.]+% \(target ≤ 10%: (met|MISSED)\)/);
+    expect(run.stdout).toMatch(/model's pick for 2 workers: skip-locked B(20|50) /);
+  });
+
   it('answers bad options with usage errors and an unreachable database with a coded error', () => {
-    for (const args of [['run', '--strategy', 'random'], ['run', '--workers', '0'], ['run', '--batch', '1.5'], ['run', '--bogus'], ['fly']]) {
+    for (const args of [
+      ['run', '--strategy', 'random'],
+      ['run', '--workers', '0'],
+      ['run', '--batch', '1.5'],
+      ['run', '--bogus'],
+      ['fly'],
+      ['sweep', '--workers', '1,x'],
+      ['sweep', '--flush', '100'],
+      ['sweep', '--strategy', 'skip-locked,random'],
+      ['validate', '--workers', '1,2'],
+      ['validate', '--batch', ''],
+    ]) {
       const run = claims(...args, '--schema', schema);
       expect(run.status, args.join(' ')).toBe(2);
       expect(run.stderr).toMatch(/^fleetscale claims: /);

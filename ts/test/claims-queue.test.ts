@@ -44,6 +44,12 @@ describe.skipIf(!withPostgres)('claims queue on PostgreSQL', () => {
     expect(results.every((r) => r.worker === 'w1' && r.attempt === 1)).toBe(true);
     // Completing again changes nothing (the jobs are done).
     expect(await queue.complete('w1', jobs.map((j) => ({ id: j.id, attempt: j.attempt })))).toBe(0);
+    // Claim-to-complete latency of the two done jobs; none for a queue with nothing done.
+    const latency = await queue.latency(q);
+    expect(latency).not.toBeNull();
+    expect(latency!.p50).toBeGreaterThanOrEqual(0);
+    expect(latency!.max).toBeGreaterThanOrEqual(latency!.p99);
+    expect(await queue.latency(fresh())).toBeNull();
   });
 
   it.each(CLAIM_STRATEGIES)('%s: concurrent claimers in 3 workers hold each job once and lose none', async (strategy: ClaimStrategy) => {

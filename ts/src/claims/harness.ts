@@ -84,6 +84,8 @@ export type ClaimsRunReport = {
   throughput: number;
   totals: PhaseTotals;
   windows: PerfWindow[];
+  /** Claim-to-complete latency of the completed jobs (ms; database clock). */
+  latencyMs: { p50: number; p99: number; max: number } | null;
   /** Whether the server runs autovacuum (the harness vacuums the tables before each run either way). */
   autovacuum: boolean;
   perWorker: Array<{ worker: string; completed: number; lostLeases: number; cpuMs: number }>;
@@ -166,6 +168,7 @@ export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunRep
     for (const child of children) child.send({ type: 'release' });
     const databaseMs = dbCpu0 === undefined || dbCpu1 === undefined ? null : Math.max(0, dbCpu1 - dbCpu0);
     const workerMs = reports.reduce((a, r) => a + r.cpuMs, 0);
+    const latencyMs = await queue.latency(task.queueName);
     const windows = PerfWindows.merge(reports.map((r) => r.windows));
     const totals = PerfWindows.totals(windows);
     const completed = reports.reduce((a, r) => a + r.completed, 0);
@@ -186,6 +189,7 @@ export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunRep
       totals,
       windows,
       autovacuum,
+      latencyMs,
       perWorker: reports.map((r) => ({ worker: r.worker, completed: r.completed, lostLeases: r.lostLeases, cpuMs: r.cpuMs })),
       cpu: {
         workerMs,

@@ -246,6 +246,17 @@ export class ClaimQueue {
     return (await this.run<Backlog>('backlog', [checkName('queue', queue)])).rows[0];
   }
 
+  /**
+   * Claim-to-complete latency of a queue's done jobs (ms, by the database's clock: from the
+   * claim of the attempt that completed to the start of the statement completing it), or null
+   * when none is done.
+   */
+  async latency(queue: string): Promise<{ p50: number; p99: number; max: number } | null> {
+    const res = await this.run<{ p: number[] | null; max: number | null }>('latency', [checkName('queue', queue)]);
+    const { p, max } = res.rows[0];
+    return p === null || max === null ? null : { p50: p[0], p99: p[1], max };
+  }
+
   /** Stored results of a queue's completed jobs, by job id. */
   async results(queue: string): Promise<Array<{ id: number; attempt: number; worker: string; result: unknown }>> {
     const res = await this.run<{ job_id: string; attempt: number; worker: string; result: unknown }>('results', [checkName('queue', queue)]);
@@ -313,7 +324,7 @@ export function statements(s: string) {
   const lease = `now() + make_interval(secs => $4::float8 / 1000)`;
   // The attempt the caller holds row j at, from the held-jobs JSON parameter.
   const held = (param: string) => `(${param}::jsonb -> j.id::text ->> 0)::int`;
-  const take = `state = 'running', attempts = j.attempts + 1, locked_by = $3, lease_until = ${lease}`;
+  const take = `state = 'running', attempts = j.attempts + 1, locked_by = $3, claimed_at = now(), lease_until = ${lease}`;
   return {
     // $1 queue, $2 payloads (jsonb[]), $3 offset of the chunk, $4 partitions, $5 max attempts
     enqueue: `INSERT INTO ${s}.jobs (queue, part, max_attempts, payload)
@@ -363,6 +374,8 @@ export function statements(s: string) {
       FROM (SELECT id FROM ${s}.jobs WHERE lease_until < now() AND state = 'running' ORDER BY lease_until LIMIT $1 FOR UPDATE SKIP LOCKED) x
       WHERE j.id = x.id
       RETURNING j.state`,
+    latency: `SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY ms) AS p, max(ms) AS max
+      FROM (SELECT (extract(epoch FROM finished_at - claimed_at) * 1000)::float8 AS ms FROM ${s}.jobs WHERE queue = $1 AND state = 'done') d`,
     counts: `SELECT state, count(*)::int AS n FROM ${s}.jobs WHERE queue = $1 GROUP BY state`,
     results: `SELECT job_id, attempt, worker, result FROM ${s}.results WHERE queue = $1 ORDER BY job_id`,
     purge: `WITH gone AS (DELETE FROM ${s}.results WHERE queue = $1) DELETE FROM ${s}.jobs WHERE queue = $1`,

@@ -35,12 +35,15 @@ CREATE TABLE IF NOT EXISTS ${s}.jobs (
   max_attempts integer NOT NULL,
   run_after timestamptz NOT NULL DEFAULT now(),
   lease_until timestamptz,
+  claimed_at timestamptz,
   locked_by text,
   payload jsonb NOT NULL,
   last_error text,
   created_at timestamptz NOT NULL DEFAULT now(),
   finished_at timestamptz
 ) WITH (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.02, autovacuum_vacuum_cost_delay = 0);
+-- When the current attempt was claimed (finished_at - claimed_at: claim-to-complete latency).
+ALTER TABLE ${s}.jobs ADD COLUMN IF NOT EXISTS claimed_at timestamptz;
 -- Claims read a queue's (or partition's) pending jobs in the order they became runnable. Only
 -- these indexes give that order, so the planner walks one of them and stops after B rows,
 -- rather than reading the primary key through every finished job.

@@ -34,3 +34,21 @@ export function numberOption(args: ParsedArgs, name: string, fallback: number, o
   }
   return value;
 }
+
+/** A comma-separated list option, each item parsed by `parse` (which throws a UsageError). */
+export function listOption<T>(args: ParsedArgs, name: string, fallback: readonly T[], parse: (item: string) => T): T[] {
+  const raw = args.options.get(name);
+  if (raw === undefined) return [...fallback];
+  const items = raw === true ? [] : raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (items.length === 0) throw new UsageError(`--${name} needs a comma-separated list`);
+  return items.map(parse);
+}
+
+/** An integer of at least `min`, for list items. */
+export function intItem(name: string, min: number): (item: string) => number {
+  return (item) => {
+    const v = Number(item);
+    if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} items must be integers >= ${min}, got ${item}`);
+    return v;
+  };
+}

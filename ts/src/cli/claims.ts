@@ -2,9 +2,10 @@
 import { runClaims, type ClaimsRunReport } from '../claims/harness.js';
 import { CLAIM_STRATEGIES, type ClaimStrategy } from '../claims/queue.js';
 import { numberOption, parseArgs, UsageError } from './args.js';
+import { DEFAULT_PG, sweepCommand, sweepUsage, validateCommand, validateUsage } from './claims-grid.js';
 import { ProgressBar } from './progress.js';
 
-export const claimsUsage = `fleetscale claims run --workers W --batch B --strategy S --jobs N --work-ms X
+const runUsage = `fleetscale claims run --workers W --batch B --strategy S --jobs N --work-ms X
                 [--concurrency 4] [--pool 10] [--flush-size 100] [--flush-ms 500] [--lease-ms 30000]
                 [--window-ms 10000] [--pg URL] [--schema fleetscale_claims] [--keep] [--json]
   Enqueues N jobs in PostgreSQL (--pg or FLEETSCALE_PG_URL), runs W worker processes with C
@@ -12,7 +13,8 @@ export const claimsUsage = `fleetscale claims run --workers W --batch B --strate
   results flushed in transactions of --flush-size or every --flush-ms, and prints throughput and
   the per-window claim / persist / work totals. --json prints one JSON object instead.`;
 
-const DEFAULT_PG = 'postgres://postgres@127.0.0.1:5432/test';
+export const claimsUsage = [runUsage, sweepUsage, validateUsage].join('\n');
+
 
 const ms = (x: number) => `${Math.round(x).toLocaleString('en-US')} ms`;
 
@@ -26,6 +28,7 @@ export function printClaimsReport(r: ClaimsRunReport, out: NodeJS.WritableStream
     `  claims ${t.claimBatches} (${t.partialBatches} partial, ${t.emptyClaims} empty), ${ms(t.claimMs)} in all, ${(t.claimMs / Math.max(1, t.claimBatches)).toFixed(2)} ms each; persist ${t.persistFlushes} flushes, ${ms(t.persistMs)}; work ${ms(t.workMs)}`,
   );
   const perJob = (v: number | null) => (v === null ? '—' : `${(v * 1000).toFixed(1)} µs/job`);
+  if (r.latencyMs) log(`  claim to complete: p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms, max ${r.latencyMs.max.toFixed(1)} ms`);
   log(`  cpu: workers ${ms(r.cpu.workerMs)} (${perJob(r.cpu.workerMsPerJob)}), database ${r.cpu.databaseMs === null ? 'not on this host' : `${ms(r.cpu.databaseMs)} (${perJob(r.cpu.databaseMsPerJob)})`}`);
   log(`  window  claim batches  claim ms  partial  persist ms  work ms  completed`);
   for (const w of r.windows) {
@@ -37,7 +40,9 @@ export function printClaimsReport(r: ClaimsRunReport, out: NodeJS.WritableStream
 
 export async function claimsCommand(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
-  if (sub !== 'run') throw new UsageError(sub === undefined ? 'name a subcommand: run' : `unknown subcommand "${sub}" (run)`);
+  if (sub === 'sweep') return sweepCommand(rest);
+  if (sub === 'validate') return validateCommand(rest);
+  if (sub !== 'run') throw new UsageError(sub === undefined ? 'name a subcommand: run, sweep or validate' : `unknown subcommand "${sub}" (run, sweep, validate)`);
   const args = parseArgs(rest, ['json', 'keep'], ['workers', 'batch', 'strategy', 'jobs', 'work-ms', 'concurrency', 'pool', 'flush-size', 'flush-ms', 'lease-ms', 'window-ms', 'pg', 'schema']);
   const strategy = String(args.options.get('strategy') ?? 'skip-locked');
   if (!CLAIM_STRATEGIES.includes(strategy as ClaimStrategy)) throw new UsageError(`--strategy must be one of ${CLAIM_STRATEGIES.join(', ')}, got ${strategy}`);

@@ -1,0 +1,55 @@
+/**
+ * How well predictions match measurements: relative error per cell, mean absolute percentage
+ * error, the worst cell, and Spearman's rank correlation (does the model order configurations
+ * as the measurements do?).
+ */
+import { claimsError } from './errors.js';
+
+/** predicted / measured − 1 (0.1: the prediction is 10% high). */
+export function relativeError(predicted: number, measured: number): number {
+  if (!(measured > 0) || !Number.isFinite(predicted)) {
+    throw claimsError('ERR_CLAIMS_INPUT', `relative error needs a positive measurement and a finite prediction, got ${predicted} vs ${measured}`);
+  }
+  return predicted / measured - 1;
+}
+
+/** Mean absolute percentage error, as a fraction (0.1 = 10%). */
+export function mape(pairs: ReadonlyArray<{ predicted: number; measured: number }>): number {
+  if (pairs.length === 0) throw claimsError('ERR_CLAIMS_INPUT', 'MAPE needs at least one pair');
+  return pairs.reduce((s, p) => s + Math.abs(relativeError(p.predicted, p.measured)), 0) / pairs.length;
+}
+
+/** Ranks 1..n, ties sharing their mean rank. */
+export function ranks(values: readonly number[]): number[] {
+  const order = values.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
+  const out = new Array<number>(values.length);
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
+    const rank = (i + j) / 2 + 1;
+    for (let k = i; k <= j; k++) out[order[k][1]] = rank;
+    i = j + 1;
+  }
+  return out;
+}
+
+/** Spearman's ρ: the Pearson correlation of the ranks (ties averaged); NaN when a side is constant. */
+export function spearman(a: readonly number[], b: readonly number[]): number {
+  if (a.length !== b.length || a.length < 2) {
+    throw claimsError('ERR_CLAIMS_INPUT', `Spearman's rho needs two series of the same length (at least 2), got ${a.length} and ${b.length}`);
+  }
+  const ra = ranks(a);
+  const rb = ranks(b);
+  const mean = (a.length + 1) / 2;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < ra.length; i++) {
+    const x = ra[i] - mean;
+    const y = rb[i] - mean;
+    sab += x * y;
+    saa += x * x;
+    sbb += y * y;
+  }
+  return sab / Math.sqrt(saa * sbb);
+}

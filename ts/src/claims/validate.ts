@@ -1,0 +1,269 @@
+/**
+ * Checks the contention model against this machine: calibrates its costs on single-worker runs
+ * only, predicts every held-out cell (2 or more workers) before running it, then runs them and
+ * reports the error per cell, MAPE, the worst cell, the error of the predicted speedup over one
+ * worker, and Spearman's ρ between the predicted and measured ordering of the cells. It also
+ * lets the model pick, in advance, the settings it expects to run fastest with `pickWorkers`
+ * workers, and measures that pick's speedup over one worker.
+ */
+import { availableParallelism, cpus } from 'node:os';
+
+import { mape, relativeError, spearman } from './accuracy.js';
+import { claimsError } from './errors.js';
+import { cellName, gridCells, measurementOf, runCells, seriesName, simulationOf, type CellRun, type CellSettings, type GridAxes, type Workload } from './grid.js';
+import type { ClaimsRunOptions } from './harness.js';
+import { throughputPlot, type PlotSeries } from './plot.js';
+import { calibrateClaims, simulateClaimsAsync, type Bottleneck, type Calibration, type CalibrationRequest, type ClaimCosts } from './model.js';
+
+/** The costs calibration fits by default (the rest keep the model's defaults). */
+export const VALIDATION_FIT: NonNullable<CalibrationRequest['fit']> = [
+  'workerStatementMs',
+  'workerRowMs',
+  'workerJobMs',
+  'workerResultMs',
+  'dbClaimMs',
+  'dbClaimRowMs',
+  'dbSkipRowMs',
+  'dbCompleteMs',
+  'dbCompleteRowMs',
+  'commitMs',
+];
+
+/** What the issue asks of the model on held-out cells. */
+export const VALIDATION_TARGETS = { mape: 0.1, worst: 0.25, spearman: 0.9, speedupError: 0.1 } as const;
+
+export type ValidationOptions = Pick<ClaimsRunOptions, 'url' | 'schema'> & {
+  workload: Workload;
+  /** The held-out grid; its `workers` must all be 2 or more (1 is the calibration's). */
+  axes: GridAxes;
+  /** Worker count the model picks its fastest settings for (default 3). */
+  pickWorkers?: number;
+  fit?: CalibrationRequest['fit'];
+  maxEvaluations?: number;
+  /** Host cores the model shares between workers and database (default: this host's). */
+  cores?: number;
+  /** Told each step: a cell measured, the calibration done, predictions made. */
+  onStep?: (step: ValidationStep) => void;
+};
+
+export type ValidationStep =
+  | { kind: 'measured'; phase: 'calibration' | 'held-out' | 'pick'; cell: CellSettings; throughput: number; done: number; of: number }
+  | { kind: 'calibrated'; objective: number; evaluations: number; ms: number }
+  | { kind: 'predicted'; cells: number };
+
+type Measured = { throughput: number; claimMs?: number; persistMs?: number; workerCpuMsPerJob?: number; dbCpuMsPerJob?: number; elapsedMs: number };
+
+export type ValidatedCell = {
+  name: string;
+  series: string;
+  settings: CellSettings;
+  measured: Measured;
+  predicted: { throughput: number; bottleneck: Bottleneck };
+  /** predicted / measured − 1. */
+  error: number;
+  /** Throughput over the same settings with one worker, measured and predicted. */
+  speedup: { measured: number; predicted: number; error: number };
+};
+
+export type ValidationReport = {
+  machine: { cores: number; cpu: string; node: string; postgres: string | null };
+  workload: Workload;
+  axes: GridAxes;
+  startedAt: string;
+  finishedAt: string;
+  calibration: {
+    costs: ClaimCosts;
+    fit: string[];
+    objective: number;
+    evaluations: number;
+    ms: number;
+    cells: Array<{ name: string; settings: CellSettings; measured: Measured; predicted: number; error: number }>;
+  };
+  heldOut: ValidatedCell[];
+  summary: {
+    cells: number;
+    mape: number;
+    worst: { name: string; error: number };
+    spearman: number;
+    speedupError: { mean: number; worst: number; worstName: string };
+    targets: typeof VALIDATION_TARGETS;
+    met: { mape: boolean; worst: boolean; spearman: boolean; speedupError: boolean };
+  };
+  /** The settings the model expected, before measuring, to run fastest with `workers` workers. */
+  pick: {
+    workers: number;
+    settings: Omit<CellSettings, 'workers'>;
+    predicted: { one: number; many: number; speedup: number; bottleneck: Bottleneck };
+    measured: { one: number; many: number; speedup: number };
+  };
+};
+
+function measuredOf(run: CellRun): Measured {
+  const m = measurementOf(run.report, {});
+  return {
+    throughput: m.throughput,
+    claimMs: m.claimMs,
+    persistMs: m.persistMs,
+    workerCpuMsPerJob: m.workerCpuMsPerJob,
+    dbCpuMsPerJob: m.dbCpuMsPerJob,
+    elapsedMs: run.report.elapsedMs,
+  };
+}
+
+const sameSettings = (a: Omit<CellSettings, 'workers'>, b: Omit<CellSettings, 'workers'>) => seriesName(a) === seriesName(b);
+
+export async function validateModel(options: ValidationOptions): Promise<ValidationReport> {
+  const { axes, workload } = options;
+  if (axes.workers.length === 0 || axes.workers.some((w) => !Number.isInteger(w) || w < 2)) {
+    throw claimsError('ERR_CLAIMS_CONFIG', `held-out worker counts must be integers of 2 or more (1 is what calibration measures), got ${JSON.stringify(axes.workers)}`);
+  }
+  const pickWorkers = options.pickWorkers ?? 3;
+  if (!Number.isInteger(pickWorkers) || pickWorkers < 2) throw claimsError('ERR_CLAIMS_CONFIG', `pickWorkers must be an integer of 2 or more, got ${pickWorkers}`);
+  const cores = options.cores ?? availableParallelism();
+  const connection = { url: options.url, schema: options.schema };
+  const startedAt = new Date().toISOString();
+  const step = options.onStep ?? (() => {});
+
+  // 1. Single-worker runs of every setting: all calibration sees.
+  const single = gridCells({ ...axes, workers: [1] });
+  const singleRuns = await runCells(single, workload, connection, (run, i) =>
+    step({ kind: 'measured', phase: 'calibration', cell: run.settings, throughput: run.report.throughput, done: i + 1, of: single.length }),
+  );
+  const t0 = performance.now();
+  const fit = options.fit ?? VALIDATION_FIT;
+  const calibration: Calibration = await calibrateClaims({
+    cells: singleRuns.map((r) => measurementOf(r.report, simulationOf(r.settings, workload, cores))),
+    fit,
+    maxJobs: 10_000,
+    maxEvaluations: options.maxEvaluations ?? 600,
+  });
+  const calibrationMs = performance.now() - t0;
+  step({ kind: 'calibrated', objective: calibration.objective, evaluations: calibration.evaluations, ms: calibrationMs });
+  const costs = calibration.config.costs;
+  const predict = (c: CellSettings) => simulateClaimsAsync({ ...simulationOf(c, workload, cores), costs });
+
+  // 2. Predictions, all made before any held-out cell runs.
+  const heldOut = gridCells(axes);
+  const predictions = await Promise.all(heldOut.map(predict));
+  const singlePredictions = await Promise.all(single.map(predict));
+  const manyPredictions = await Promise.all(single.map((s) => predict({ ...s, workers: pickWorkers })));
+  let best = 0;
+  for (let i = 1; i < single.length; i++) if (manyPredictions[i].throughput > manyPredictions[best].throughput) best = i;
+  const picked = single[best];
+  step({ kind: 'predicted', cells: heldOut.length });
+
+  // 3. The held-out runs (and the pick's, if the grid does not hold it).
+  const heldOutRuns = await runCells(heldOut, workload, connection, (run, i) =>
+    step({ kind: 'measured', phase: 'held-out', cell: run.settings, throughput: run.report.throughput, done: i + 1, of: heldOut.length }),
+  );
+  let pickRun = heldOutRuns.find((r) => r.settings.workers === pickWorkers && sameSettings(r.settings, picked));
+  if (!pickRun) {
+    [pickRun] = await runCells([{ ...picked, workers: pickWorkers }], workload, connection, (run) =>
+      step({ kind: 'measured', phase: 'pick', cell: run.settings, throughput: run.report.throughput, done: 1, of: 1 }),
+    );
+  }
+
+  const oneWorker = (settings: CellSettings) => {
+    const i = single.findIndex((s) => sameSettings(s, settings));
+    return { measured: singleRuns[i].report.throughput, predicted: singlePredictions[i].throughput };
+  };
+  const cells: ValidatedCell[] = heldOutRuns.map((run, i) => {
+    const measured = measuredOf(run);
+    const predicted = predictions[i];
+    const one = oneWorker(run.settings);
+    const speedup = { measured: measured.throughput / one.measured, predicted: predicted.throughput / one.predicted, error: 0 };
+    speedup.error = speedup.predicted - speedup.measured;
+    return {
+      name: cellName(run.settings),
+      series: seriesName(run.settings),
+      settings: run.settings,
+      measured,
+      predicted: { throughput: predicted.throughput, bottleneck: predicted.bottleneck },
+      error: relativeError(predicted.throughput, measured.throughput),
+      speedup,
+    };
+  });
+  const worst = cells.reduce((a, b) => (Math.abs(b.error) > Math.abs(a.error) ? b : a));
+  const worstSpeedup = cells.reduce((a, b) => (Math.abs(b.speedup.error) > Math.abs(a.speedup.error) ? b : a));
+  const summary = {
+    cells: cells.length,
+    mape: mape(cells.map((c) => ({ predicted: c.predicted.throughput, measured: c.measured.throughput }))),
+    worst: { name: worst.name, error: worst.error },
+    spearman: cells.length >= 2 ? spearman(cells.map((c) => c.predicted.throughput), cells.map((c) => c.measured.throughput)) : Number.NaN,
+    speedupError: {
+      mean: cells.reduce((s, c) => s + Math.abs(c.speedup.error), 0) / cells.length,
+      worst: Math.abs(worstSpeedup.speedup.error),
+      worstName: worstSpeedup.name,
+    },
+    targets: VALIDATION_TARGETS,
+    met: { mape: false, worst: false, spearman: false, speedupError: false },
+  };
+  summary.met = {
+    mape: summary.mape <= VALIDATION_TARGETS.mape,
+    worst: Math.abs(summary.worst.error) <= VALIDATION_TARGETS.worst,
+    spearman: summary.spearman >= VALIDATION_TARGETS.spearman,
+    speedupError: summary.speedupError.mean <= VALIDATION_TARGETS.speedupError,
+  };
+  const pickOne = oneWorker({ ...picked, workers: 1 });
+  const { workers: _w, ...pickSettings } = picked;
+  return {
+    machine: { cores, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, postgres: await postgresVersion(options.url) },
+    workload,
+    axes,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    calibration: {
+      costs,
+      fit: [...fit],
+      objective: calibration.objective,
+      evaluations: calibration.evaluations,
+      ms: calibrationMs,
+      cells: singleRuns.map((run, i) => ({
+        name: cellName(run.settings),
+        settings: run.settings,
+        measured: measuredOf(run),
+        predicted: singlePredictions[i].throughput,
+        error: relativeError(singlePredictions[i].throughput, run.report.throughput),
+      })),
+    },
+    heldOut: cells,
+    summary,
+    pick: {
+      workers: pickWorkers,
+      settings: pickSettings,
+      predicted: { one: pickOne.predicted, many: manyPredictions[best].throughput, speedup: manyPredictions[best].throughput / pickOne.predicted, bottleneck: manyPredictions[best].bottleneck },
+      measured: { one: pickOne.measured, many: pickRun.report.throughput, speedup: pickRun.report.throughput / pickOne.measured },
+    },
+  };
+}
+
+async function postgresVersion(url: string): Promise<string | null> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+    return (await client.query<{ server_version: string }>('SHOW server_version')).rows[0].server_version;
+  } catch {
+    return null;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** The report's cells as a plot: one panel per series of settings, throughput over workers. */
+export function validationPlot(r: ValidationReport): string {
+  const series = new Map<string, PlotSeries>();
+  const of = (name: string) => {
+    let s = series.get(name);
+    if (!s) series.set(name, (s = { name, points: [] }));
+    return s;
+  };
+  for (const c of r.calibration.cells) of(seriesName(c.settings)).points.push({ workers: 1, measured: c.measured.throughput, predicted: c.predicted, calibration: true });
+  for (const c of r.heldOut) of(c.series).points.push({ workers: c.settings.workers, measured: c.measured.throughput, predicted: c.predicted.throughput });
+  const s = r.summary;
+  return throughputPlot(
+    [...series.values()],
+    `Claims model vs PostgreSQL on ${r.machine.cores} cores: throughput (jobs/s) over workers`,
+    `${r.workload.jobs} jobs × ${r.workload.workMs} ms; held-out MAPE ${(s.mape * 100).toFixed(1)}%, worst ${(s.worst.error * 100).toFixed(1)}%, Spearman ${s.spearman.toFixed(2)}, speedup error ${s.speedupError.mean.toFixed(3)}`,
+  );
+}

@@ -1,0 +1,147 @@
+/** `fleetscale claims sweep` and `fleetscale claims validate`: grids of harness runs. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+import { cellName, gridCells, runCells, type GridAxes, type Workload } from '../claims/grid.js';
+import { CLAIM_STRATEGIES, type ClaimStrategy } from '../claims/queue.js';
+import { validateModel, validationPlot, type ValidationReport } from '../claims/validate.js';
+import { intItem, listOption, numberOption, parseArgs, UsageError, type ParsedArgs } from './args.js';
+
+export const DEFAULT_PG = 'postgres://postgres@127.0.0.1:5432/test';
+
+const GRID_OPTIONS = ['workers', 'strategy', 'batch', 'pool', 'flush', 'jobs', 'work-ms', 'concurrency', 'pg', 'schema', 'out'] as const;
+
+function strategyItem(item: string): ClaimStrategy {
+  if (!CLAIM_STRATEGIES.includes(item as ClaimStrategy)) throw new UsageError(`--strategy items must be among ${CLAIM_STRATEGIES.join(', ')}, got ${item}`);
+  return item as ClaimStrategy;
+}
+
+function flushItem(item: string): { size: number; ms: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(item);
+  if (!m || Number(m[1]) < 1) throw new UsageError(`--flush items are SIZE/MS (results per flush / longest wait), e.g. 100/500, got ${item}`);
+  return { size: Number(m[1]), ms: Number(m[2]) };
+}
+
+function gridArgs(args: ParsedArgs, defaults: GridAxes & Workload): { axes: GridAxes; workload: Workload; connection: { url: string; schema?: string } } {
+  return {
+    axes: {
+      workers: listOption(args, 'workers', defaults.workers, intItem('workers', 1)),
+      strategies: listOption(args, 'strategy', defaults.strategies, strategyItem),
+      batchSizes: listOption(args, 'batch', defaults.batchSizes, intItem('batch', 1)),
+      poolSizes: listOption(args, 'pool', defaults.poolSizes, intItem('pool', 1)),
+      flushes: listOption(args, 'flush', defaults.flushes, flushItem),
+    },
+    workload: {
+      jobs: numberOption(args, 'jobs', defaults.jobs, { integer: true, min: 1 }),
+      workMs: numberOption(args, 'work-ms', defaults.workMs, { min: 0 }),
+      concurrency: numberOption(args, 'concurrency', defaults.concurrency, { integer: true, min: 1 }),
+    },
+    connection: {
+      url: String(args.options.get('pg') ?? process.env.FLEETSCALE_PG_URL ?? DEFAULT_PG),
+      schema: args.options.has('schema') ? String(args.options.get('schema')) : undefined,
+    },
+  };
+}
+
+function writeOut(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+}
+
+const fmt = (v: number | undefined, digits = 0) => (v === undefined ? '—' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const pct = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`;
+
+export const sweepUsage = `fleetscale claims sweep [--workers 1,2,4] [--strategy skip-locked,...] [--batch 10,100] [--pool 10]
+                [--flush 100/500] [--jobs 20000] [--work-ms 0.1] [--concurrency 4] [--pg URL] [--out FILE] [--json]
+  Runs every combination of the lists, one run at a time, and prints each cell's throughput,
+  claim and flush times and CPU per job. --out writes the JSON; --json prints it.`;
+
+export async function sweepCommand(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, ['json'], GRID_OPTIONS);
+  const { axes, workload, connection } = gridArgs(args, {
+    workers: [1, 2, 4],
+    strategies: ['skip-locked'],
+    batchSizes: [10, 100],
+    poolSizes: [10],
+    flushes: [{ size: 100, ms: 500 }],
+    jobs: 20_000,
+    workMs: 0.1,
+    concurrency: 4,
+  });
+  const cells = gridCells(axes);
+  const log = (s: string) => void process.stderr.write(`${s}\n`);
+  log(`sweep: ${cells.length} cells × ${workload.jobs.toLocaleString('en-US')} jobs, ${workload.workMs} ms of work each, ${workload.concurrency} consumers per worker`);
+  const runs = await runCells(cells, workload, connection, (run, i) => {
+    const r = run.report;
+    const t = r.totals;
+    log(
+      `[${i + 1}/${cells.length}] ${cellName(run.settings).padEnd(44)} ${fmt(r.throughput).padStart(7)} jobs/s  claim ${fmt(t.claimMs / Math.max(1, t.claimBatches), 2)} ms  flush ${fmt(t.persistMs / Math.max(1, t.persistFlushes), 1)} ms  cpu ${fmt(r.cpu.workerMsPerJob * 1000, 1)} + ${r.cpu.databaseMsPerJob === null ? '—' : fmt(r.cpu.databaseMsPerJob * 1000, 1)} µs/job`,
+    );
+  });
+  const result = { workload, axes, cells: runs.map((r) => ({ name: cellName(r.settings), settings: r.settings, report: r.report })) };
+  const json = `${JSON.stringify(result, null, 1)}\n`;
+  if (args.options.has('out')) writeOut(String(args.options.get('out')), json);
+  if (args.options.has('json')) process.stdout.write(json);
+}
+
+export const validateUsage = `fleetscale claims validate [--workers 2,4,8] [--strategy optimistic-any,skip-locked,partitioned]
+                [--batch 10,100] [--pool 2,10] [--flush 100/200,1000/1000] [--jobs 20000] [--work-ms 0.1]
+                [--pick-workers 3] [--out FILE.json] [--svg FILE.svg] [--pg URL] [--json]
+  Calibrates the contention model on single-worker runs of every setting, predicts every
+  held-out cell (the worker counts × the settings) before running it, runs them, and reports
+  the error per cell, MAPE, the worst cell, the speedup error, Spearman's rho, and the model's
+  pick of the fastest settings at --pick-workers workers with its measured speedup.`;
+
+export function printValidation(r: ValidationReport, out: NodeJS.WritableStream = process.stdout): void {
+  const log = (s: string) => void out.write(`${s}\n`);
+  const s = r.summary;
+  log(`model vs ${r.machine.cores}-core host (${r.machine.cpu}), PostgreSQL ${r.machine.postgres ?? '?'}, ${r.workload.jobs.toLocaleString('en-US')} jobs × ${r.workload.workMs} ms`);
+  log(`calibration: ${r.calibration.cells.length} single-worker cells, ${r.calibration.evaluations} simulations of each, ${(r.calibration.ms / 1000).toFixed(1)} s`);
+  for (const c of r.calibration.cells) log(`  ${c.name.padEnd(46)} measured ${fmt(c.measured.throughput).padStart(7)}  fitted ${fmt(c.predicted).padStart(7)}  ${pct(c.error)}`);
+  log(`held out: ${s.cells} cells (predicted before they ran)`);
+  for (const c of r.heldOut) {
+    log(`  ${c.name.padEnd(46)} measured ${fmt(c.measured.throughput).padStart(7)}  predicted ${fmt(c.predicted.throughput).padStart(7)}  ${pct(c.error).padStart(7)}  speedup ${c.speedup.measured.toFixed(2)} vs ${c.speedup.predicted.toFixed(2)}  ${c.predicted.bottleneck}`);
+  }
+  const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
+  log(`MAPE ${(s.mape * 100).toFixed(1)}% (target ≤ ${s.targets.mape * 100}%: ${mark(s.met.mape)}); worst ${pct(s.worst.error)} at ${s.worst.name} (≤ ${s.targets.worst * 100}%: ${mark(s.met.worst)})`);
+  log(`Spearman rho ${s.spearman.toFixed(3)} (≥ ${s.targets.spearman}: ${mark(s.met.spearman)}); speedup error mean ${s.speedupError.mean.toFixed(3)}, worst ${s.speedupError.worst.toFixed(3)} at ${s.speedupError.worstName} (mean ≤ ${s.targets.speedupError}: ${mark(s.met.speedupError)})`);
+  const p = r.pick;
+  log(
+    `model's pick for ${p.workers} workers: ${p.settings.strategy} B${p.settings.batchSize} P${p.settings.poolSize} F${p.settings.flushSize}/${p.settings.flushMs}ms: predicted ${fmt(p.predicted.one)} → ${fmt(p.predicted.many)} jobs/s (${p.predicted.speedup.toFixed(2)}×, ${p.predicted.bottleneck}); measured ${fmt(p.measured.one)} → ${fmt(p.measured.many)} (${p.measured.speedup.toFixed(2)}×)`,
+  );
+}
+
+export async function validateCommand(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, ['json'], [...GRID_OPTIONS, 'svg', 'pick-workers']);
+  const { axes, workload, connection } = gridArgs(args, {
+    workers: [2, 4, 8],
+    strategies: CLAIM_STRATEGIES,
+    batchSizes: [10, 100],
+    poolSizes: [2, 10],
+    flushes: [
+      { size: 100, ms: 200 },
+      { size: 1000, ms: 1000 },
+    ],
+    jobs: 20_000,
+    workMs: 0.1,
+    concurrency: 4,
+  });
+  if (axes.workers.some((w) => w < 2)) throw new UsageError('--workers lists the held-out worker counts: 2 or more (calibration runs 1 worker of every setting)');
+  const log = (s: string) => void process.stderr.write(`${s}\n`);
+  const report = await validateModel({
+    ...connection,
+    axes,
+    workload,
+    pickWorkers: numberOption(args, 'pick-workers', 3, { integer: true, min: 2 }),
+    onStep: (step) => {
+      if (step.kind === 'measured') log(`[${step.phase} ${step.done}/${step.of}] ${cellName(step.cell).padEnd(46)} ${fmt(step.throughput).padStart(7)} jobs/s`);
+      else if (step.kind === 'calibrated') log(`calibrated: objective ${step.objective.toFixed(4)} after ${step.evaluations} evaluations (${(step.ms / 1000).toFixed(1)} s)`);
+      else log(`predicted ${step.cells} held-out cells; running them`);
+    },
+  });
+  const json = `${JSON.stringify(report, null, 1)}\n`;
+  if (args.options.has('out')) writeOut(String(args.options.get('out')), json);
+  if (args.options.has('svg')) writeOut(String(args.options.get('svg')), validationPlot(report));
+  if (args.options.has('json')) process.stdout.write(json);
+  else printValidation(report);
+}

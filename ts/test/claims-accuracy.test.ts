@@ -1,0 +1,54 @@
+/**
+ * The measures the model's validation reports: relative error, MAPE, ranks with ties and
+ * Spearman's rho against hand-worked values; and the SVG plot of measured vs predicted.
+ */
+import { describe, expect, it } from 'vitest';
+
+import { mape, ranks, relativeError, spearman } from '../src/claims/accuracy.js';
+import { throughputPlot } from '../src/claims/plot.js';
+
+describe('model accuracy measures', () => {
+  it('relative error and MAPE', () => {
+    expect(relativeError(110, 100)).toBeCloseTo(0.1, 12);
+    expect(relativeError(75, 100)).toBeCloseTo(-0.25, 12);
+    expect(mape([{ predicted: 110, measured: 100 }, { predicted: 75, measured: 100 }, { predicted: 300, measured: 300 }])).toBeCloseTo(0.35 / 3, 12);
+  });
+
+  it('ranks share ties, and Spearman matches a worked example', () => {
+    expect(ranks([10, 30, 20, 20])).toEqual([1, 4, 2.5, 2.5]);
+    expect(spearman([1, 2, 3, 4], [10, 20, 30, 40])).toBeCloseTo(1, 12);
+    expect(spearman([1, 2, 3, 4], [4, 3, 2, 1])).toBeCloseTo(-1, 12);
+    // d = rank differences 0, -1, 1, 0, 0 → 1 - 6·2 / (5·24) = 0.9 (no ties).
+    expect(spearman([1, 2, 3, 4, 5], [1, 3, 2, 4, 5])).toBeCloseTo(0.9, 12);
+    // A monotone but non-linear relation still ranks perfectly.
+    expect(spearman([1, 2, 3, 4], [1, 8, 27, 64])).toBeCloseTo(1, 12);
+  });
+
+  it('refuses what it cannot measure with a coded error', () => {
+    expect(() => relativeError(1, 0)).toThrow(expect.objectContaining({ code: 'ERR_CLAIMS_INPUT' }));
+    expect(() => relativeError(Number.NaN, 1)).toThrow(expect.objectContaining({ code: 'ERR_CLAIMS_INPUT' }));
+    expect(() => mape([])).toThrow(expect.objectContaining({ code: 'ERR_CLAIMS_INPUT' }));
+    expect(() => spearman([1, 2], [1])).toThrow(expect.objectContaining({ code: 'ERR_CLAIMS_INPUT' }));
+    expect(() => spearman([1], [1])).toThrow(expect.objectContaining({ code: 'ERR_CLAIMS_INPUT' }));
+  });
+
+  it('plots one panel per series: a model line and a dot per measurement', () => {
+    const svg = throughputPlot(
+      [
+        { name: 'skip-locked B100', points: [{ workers: 1, predicted: 100, measured: 90, calibration: true }, { workers: 2, predicted: 150, measured: 160 }, { workers: 4, predicted: 170, measured: 165 }] },
+        { name: 'a <b> & "c"', points: [{ workers: 1, predicted: 80, measured: 80, calibration: true }, { workers: 4, predicted: 60 }] },
+      ],
+      'title',
+      'sub',
+    );
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    expect(svg.match(/<polyline /g)).toHaveLength(2);
+    // 4 measurements + 2 legend dots; calibration dots (and their legend) hollow.
+    expect(svg.match(/<circle /g)).toHaveLength(6);
+    expect(svg.match(/<circle [^>]*fill="white"/g)).toHaveLength(3);
+    expect(svg).toContain('a &lt;b&gt; &amp; &quot;c&quot;');
+    // The y axis reaches the largest value (165 measured) on round ticks.
+    expect(svg).toMatch(/>200</);
+  });
+});
