@@ -89,10 +89,10 @@ function toJson(value: unknown, what: string): string {
   return text ?? 'null';
 }
 
-/** Wraps a database failure in ERR_CLAIMS_UNAVAILABLE (coded errors pass through). */
 /** Times a statement PostgreSQL picked as a deadlock victim is run. */
 const DEADLOCK_ATTEMPTS = 5;
 
+/** Wraps a database failure in ERR_CLAIMS_UNAVAILABLE (coded errors pass through). */
 function unavailable(e: unknown, doing: string): Error {
   if (isClaimsError(e)) return e;
   return claimsError('ERR_CLAIMS_UNAVAILABLE', `${doing}: ${(e as Error).message}`, e);
@@ -165,7 +165,6 @@ export class ClaimQueue {
       }
     }
   }
-
 
   /** Claims up to `batchSize` pending jobs under a lease (fewer when others hold them). */
   async claim<P = unknown>(request: ClaimRequest): Promise<ClaimedJob<P>[]> {
