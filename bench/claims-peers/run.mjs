@@ -36,15 +36,11 @@ const [flushSize, flushMs] = String(arg('flush', '100/100')).split('/').map(Numb
 const repeats = Number(arg('repeats', 3));
 const QUEUE = 'bench';
 
-async function sql(text, values) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+// One connection for the orchestrator's own queries (set-up, polling for the end, results):
+// a connection per query would fork a backend every 20 ms while the systems run.
+const db = new pg.Client({ connectionString: url });
+await db.connect();
+const sql = async (text, values) => (await db.query(text, values)).rows;
 
 async function fleetscale() {
   const r = await runClaims({
@@ -197,6 +193,7 @@ const result = {
 };
 mkdirSync(`${here}../results`, { recursive: true });
 writeFileSync(`${here}../results/claims-peers.json`, `${JSON.stringify(result, null, 1)}\n`);
+await db.end();
 console.log('system            jobs/s (median)  p50 ms  p99 ms  fleetscale ×');
 for (const n of names) {
   const s = summary[n];

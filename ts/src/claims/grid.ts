@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { runClaims, type ClaimsRunOptions, type ClaimsRunReport } from './harness.js';
 import type { ClaimStrategy } from './queue.js';
 import type { ClaimsMeasurement, SimulationConfig } from './model.js';
+import { DEFAULT_IDLE_MS } from './worker.js';
 
 /** What varies between cells. */
 export type CellSettings = {
@@ -71,8 +72,8 @@ export function simulationOf(c: CellSettings, w: Workload, cores = availablePara
     flushMs: c.flushMs,
     workMs: w.workMs,
     // The claims worker: after an empty claim it asks whether jobs are ready, claims again at
-    // once if so, else waits its idle time (50 ms).
-    idleMs: 50,
+    // once if so, else waits its idle time.
+    idleMs: DEFAULT_IDLE_MS,
     emptyBackoffMs: 0,
     checkAfterEmpty: true,
     cores,

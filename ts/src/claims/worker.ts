@@ -59,6 +59,9 @@ export type WorkerReport = {
   totals: PhaseTotals;
 };
 
+/** How long a worker waits after an empty claim when nothing is ready (ms). */
+export const DEFAULT_IDLE_MS = 50;
+
 type Done = { id: number; attempt: number; result: unknown };
 
 export class ClaimWorker<P = unknown, R = unknown> {
@@ -86,7 +89,7 @@ export class ClaimWorker<P = unknown, R = unknown> {
       flushSize: intOption('flushSize', options.flushSize ?? 100, 1, 1_000_000),
       flushMs: intOption('flushMs', options.flushMs ?? 500, 0),
       leaseMs,
-      idleMs: intOption('idleMs', options.idleMs ?? 50, 0),
+      idleMs: intOption('idleMs', options.idleMs ?? DEFAULT_IDLE_MS, 0),
       untilEmpty: options.untilEmpty ?? false,
       reapEveryMs: intOption('reapEveryMs', options.reapEveryMs ?? Math.floor(leaseMs / 2), 0),
       backoffMs: intOption('backoffMs', options.backoffMs ?? 0, 0),
