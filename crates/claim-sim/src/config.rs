@@ -115,6 +115,11 @@ pub struct SimConfig {
     pub check_after_empty: bool,
     /// Host cores shared by the worker processes and the database.
     pub cores: f64,
+    /// The host scheduler's time slice (ms): a runnable process holds a core until its work is
+    /// done or it has run this long while others wait. 0 models processor sharing (every
+    /// runnable process progresses at once at `cores / runnable`). Linux preempts at its
+    /// scheduler tick (4 ms at 250 Hz); `fleetscale claims probe` measures it.
+    pub cpu_slice_ms: f64,
     /// Start-up before the first claim (process start, connecting), added to the elapsed time.
     pub setup_ms: f64,
     /// Width of the perf windows (ms).
@@ -140,6 +145,7 @@ impl Default for SimConfig {
             empty_backoff_ms: 0.0,
             check_after_empty: true,
             cores: 2.0,
+            cpu_slice_ms: 0.0,
             setup_ms: 0.0,
             window_ms: 10_000.0,
             seed: 1,
@@ -182,6 +188,7 @@ impl SimConfig {
         check_range("idleMs", self.idle_ms, 0.1, 3.6e6)?;
         check_range("emptyBackoffMs", self.empty_backoff_ms, 0.0, 3.6e6)?;
         check_range("cores", self.cores, 0.01, 4096.0)?;
+        check_range("cpuSliceMs", self.cpu_slice_ms, 0.0, 3.6e6)?;
         check_range("setupMs", self.setup_ms, 0.0, 3.6e6)?;
         check_range("windowMs", self.window_ms, 1.0, 8.64e7)?;
         self.costs.validate()

@@ -1,13 +1,21 @@
-//! The host's cores, shared by every runnable worker event loop and database backend.
+//! The host's cores, shared by every runnable worker event loop and database backend, under one
+//! of two disciplines:
 //!
-//! Each runnable entity runs on at most one core; when more are runnable than there are cores,
-//! they share them equally (processor sharing). All runnable entities then progress at the
-//! same rate `min(1, cores / n)`, so one virtual clock (work done per entity since the start)
-//! orders their completions: an entity that starts `w` ms of work at virtual time `v` finishes
-//! at virtual time `v + w`, whatever joins or leaves in between. Each step is O(log n).
+//! - **Processor sharing** (`slice_ms == 0`): each runnable entity runs on at most one core;
+//!   when more are runnable than there are cores, they share them equally. All runnable
+//!   entities then progress at the same rate `min(1, cores / n)`, so one virtual clock (work
+//!   done per entity since the start) orders their completions: an entity that starts `w` ms
+//!   of work at virtual time `v` finishes at virtual time `v + w`, whatever joins or leaves in
+//!   between. Each step is O(log n).
+//! - **Time slices** (`slice_ms > 0`), as a Linux host runs them: an entity holds a core until
+//!   its work is done or it has run one slice while others wait, then goes to the back of the
+//!   run queue (FIFO). Work shorter than a slice (most statements, most event-loop tasks) runs
+//!   uninterrupted, so a statement holds its row locks for its own CPU time, not for that time
+//!   stretched over every runnable process. `ceil(cores)` cores each run at
+//!   `cores / ceil(cores)` of full speed. Each step is O(log cores).
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Finish(f64, u32);
@@ -26,27 +34,79 @@ impl PartialOrd for Finish {
     }
 }
 
-/// Processor sharing over `cores`, with an O(log n) virtual clock.
+/// The host's cores under processor sharing or time slices (see the module's notes).
 #[derive(Debug)]
 pub struct Cpu {
-    cores: f64,
-    /// Work done by every runnable entity so far (ms of one core).
-    virtual_ms: f64,
-    /// Real time up to which `virtual_ms` and `busy_core_ms` are accounted.
-    at: f64,
-    running: BinaryHeap<Reverse<Finish>>,
+    discipline: Discipline,
     /// Core-milliseconds spent, in all.
     pub busy_core_ms: f64,
 }
 
+#[derive(Debug)]
+enum Discipline {
+    Sharing(Sharing),
+    Slices(Slices),
+}
+
 impl Cpu {
-    pub fn new(cores: f64) -> Self {
+    /// `cores` shared by processor sharing (`slice_ms == 0`) or in time slices of `slice_ms`.
+    pub fn new(cores: f64, slice_ms: f64) -> Self {
+        let discipline = if slice_ms > 0.0 {
+            Discipline::Slices(Slices::new(cores, slice_ms))
+        } else {
+            Discipline::Sharing(Sharing::new(cores))
+        };
+        Self {
+            discipline,
+            busy_core_ms: 0.0,
+        }
+    }
+
+    /// `entity` becomes runnable with `work` ms of one core to do.
+    pub fn start(&mut self, now: f64, entity: u32, work: f64) {
+        let work = work.max(0.0);
+        match &mut self.discipline {
+            Discipline::Sharing(s) => s.start(now, entity, work, &mut self.busy_core_ms),
+            Discipline::Slices(s) => s.start(now, entity, work),
+        }
+    }
+
+    /// When the next change happens (an entity finishes or a slice ends), if anything runs.
+    pub fn next_event(&self) -> Option<f64> {
+        match &self.discipline {
+            Discipline::Sharing(s) => s.next_finish(),
+            Discipline::Slices(s) => s.next_event(),
+        }
+    }
+
+    /// Takes the change due now (call at the time `next_event` gave): the entity that finished,
+    /// or `None` when a slice ended and the run queue turned.
+    pub fn step(&mut self, now: f64) -> Option<u32> {
+        match &mut self.discipline {
+            Discipline::Sharing(s) => Some(s.finish(now, &mut self.busy_core_ms)),
+            Discipline::Slices(s) => s.step(now, &mut self.busy_core_ms),
+        }
+    }
+}
+
+/// Processor sharing with an O(log n) virtual clock.
+#[derive(Debug)]
+struct Sharing {
+    cores: f64,
+    /// Work done by every runnable entity so far (ms of one core).
+    virtual_ms: f64,
+    /// Real time up to which `virtual_ms` and the busy time are accounted.
+    at: f64,
+    running: BinaryHeap<Reverse<Finish>>,
+}
+
+impl Sharing {
+    fn new(cores: f64) -> Self {
         Self {
             cores,
             virtual_ms: 0.0,
             at: 0.0,
             running: BinaryHeap::new(),
-            busy_core_ms: 0.0,
         }
     }
 
@@ -59,25 +119,23 @@ impl Cpu {
         }
     }
 
-    fn advance(&mut self, now: f64) {
+    fn advance(&mut self, now: f64, busy: &mut f64) {
         let dt = now - self.at;
         if dt > 0.0 {
             let rate = self.rate();
             self.virtual_ms += rate * dt;
-            self.busy_core_ms += rate * self.running.len() as f64 * dt;
+            *busy += rate * self.running.len() as f64 * dt;
             self.at = now;
         }
     }
 
-    /// `entity` becomes runnable with `work` ms of one core to do.
-    pub fn start(&mut self, now: f64, entity: u32, work: f64) {
-        self.advance(now);
+    fn start(&mut self, now: f64, entity: u32, work: f64, busy: &mut f64) {
+        self.advance(now, busy);
         self.running
-            .push(Reverse(Finish(self.virtual_ms + work.max(0.0), entity)));
+            .push(Reverse(Finish(self.virtual_ms + work, entity)));
     }
 
-    /// When the next runnable entity finishes, if any is runnable.
-    pub fn next_finish(&self) -> Option<f64> {
+    fn next_finish(&self) -> Option<f64> {
         self.running.peek().map(|Reverse(Finish(v, _))| {
             let left = (v - self.virtual_ms).max(0.0);
             if left == 0.0 {
@@ -88,11 +146,91 @@ impl Cpu {
         })
     }
 
-    /// Takes the entity that finishes next (call at the time `next_finish` gave).
-    pub fn finish(&mut self, now: f64) -> u32 {
-        self.advance(now);
+    fn finish(&mut self, now: f64, busy: &mut f64) -> u32 {
+        self.advance(now, busy);
         let Reverse(Finish(_, entity)) = self.running.pop().expect("an entity is running");
         entity
+    }
+}
+
+/// What one core is running.
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    entity: u32,
+    /// Work left at `since` (ms of one full-speed core).
+    left: f64,
+    since: f64,
+}
+
+/// Time slices over FIFO run queue.
+#[derive(Debug)]
+struct Slices {
+    slice_ms: f64,
+    /// Speed of each core (1 unless the host has a fractional number of cores).
+    speed: f64,
+    slots: Vec<Slot>,
+    idle: Vec<u32>,
+    /// (when the core's slot stops: its work done or its slice over, core)
+    stops: BinaryHeap<Reverse<Finish>>,
+    queue: VecDeque<(u32, f64)>,
+}
+
+impl Slices {
+    fn new(cores: f64, slice_ms: f64) -> Self {
+        let n = cores.ceil().max(1.0) as u32;
+        Self {
+            slice_ms,
+            speed: cores / n as f64,
+            slots: vec![Slot::default(); n as usize],
+            idle: (0..n).rev().collect(),
+            stops: BinaryHeap::new(),
+            queue: VecDeque::new(),
+        }
+    }
+
+    fn dispatch(&mut self, now: f64, core: u32, entity: u32, left: f64) {
+        self.slots[core as usize] = Slot {
+            entity,
+            left,
+            since: now,
+        };
+        let run = (left / self.speed).min(self.slice_ms);
+        self.stops.push(Reverse(Finish(now + run, core)));
+    }
+
+    fn start(&mut self, now: f64, entity: u32, work: f64) {
+        match self.idle.pop() {
+            Some(core) => self.dispatch(now, core, entity, work),
+            None => self.queue.push_back((entity, work)),
+        }
+    }
+
+    fn next_event(&self) -> Option<f64> {
+        self.stops.peek().map(|Reverse(Finish(t, _))| *t)
+    }
+
+    fn step(&mut self, now: f64, busy: &mut f64) -> Option<u32> {
+        let Reverse(Finish(_, core)) = self.stops.pop().expect("a core is running");
+        let slot = self.slots[core as usize];
+        let done = ((now - slot.since) * self.speed).min(slot.left);
+        *busy += done;
+        let left = slot.left - done;
+        // Work left below a nanosecond of a core is rounding: the entity is done.
+        if left <= 1e-9 {
+            match self.queue.pop_front() {
+                Some((next, work)) => self.dispatch(now, core, next, work),
+                None => self.idle.push(core),
+            }
+            return Some(slot.entity);
+        }
+        match self.queue.pop_front() {
+            Some((next, work)) => {
+                self.queue.push_back((slot.entity, left));
+                self.dispatch(now, core, next, work);
+            }
+            None => self.dispatch(now, core, slot.entity, left),
+        }
+        None
     }
 }
 
@@ -102,8 +240,10 @@ mod tests {
 
     fn drain(cpu: &mut Cpu) -> Vec<(u32, f64)> {
         let mut out = vec![];
-        while let Some(t) = cpu.next_finish() {
-            out.push((cpu.finish(t), t));
+        while let Some(t) = cpu.next_event() {
+            if let Some(e) = cpu.step(t) {
+                out.push((e, t));
+            }
         }
         out
     }
@@ -111,7 +251,7 @@ mod tests {
     #[test]
     fn shares_cores_equally_and_caps_each_entity_at_one() {
         // Two cores, three entities of 3 ms: each runs at 2/3, all end at 4.5 ms.
-        let mut cpu = Cpu::new(2.0);
+        let mut cpu = Cpu::new(2.0, 0.0);
         for e in 0..3 {
             cpu.start(0.0, e, 3.0);
         }
@@ -122,7 +262,7 @@ mod tests {
         );
         assert!((cpu.busy_core_ms - 9.0).abs() < 1e-9);
         // One entity on two cores still takes its full time.
-        let mut cpu = Cpu::new(2.0);
+        let mut cpu = Cpu::new(2.0, 0.0);
         cpu.start(0.0, 7, 5.0);
         assert_eq!(drain(&mut cpu), vec![(7, 5.0)]);
     }
@@ -131,14 +271,69 @@ mod tests {
     fn a_late_arrival_slows_the_others_from_then_on() {
         // One core: A (4 ms) alone for 2 ms, then B (1 ms) joins; both at half speed, B ends
         // at 4, A has 1 ms left at full speed and ends at 5.
-        let mut cpu = Cpu::new(1.0);
+        let mut cpu = Cpu::new(1.0, 0.0);
         cpu.start(0.0, 0, 4.0);
-        assert_eq!(cpu.next_finish(), Some(4.0));
+        assert_eq!(cpu.next_event(), Some(4.0));
         cpu.start(2.0, 1, 1.0);
         let done = drain(&mut cpu);
         assert_eq!(done.len(), 2);
         assert_eq!(done[0].0, 1);
         assert!((done[0].1 - 4.0).abs() < 1e-9);
         assert!((done[1].1 - 5.0).abs() < 1e-9, "{done:?}");
+    }
+
+    #[test]
+    fn slices_run_short_work_uninterrupted_and_rotate_long_work() {
+        // One core, 4 ms slices: A (10 ms) starts; B (1 ms) and C (1 ms) arrive at 1 ms and
+        // wait for A's slice to end at 4; B runs 4-5, C 5-6, A 6-10 and, alone, 10-12.
+        let mut cpu = Cpu::new(1.0, 4.0);
+        cpu.start(0.0, 0, 10.0);
+        cpu.start(1.0, 1, 1.0);
+        cpu.start(1.0, 2, 1.0);
+        let done = drain(&mut cpu);
+        assert_eq!(done, vec![(1, 5.0), (2, 6.0), (0, 12.0)]);
+        assert!((cpu.busy_core_ms - 12.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn slices_fill_every_core_and_a_fractional_core_runs_slower() {
+        // Two cores, three 3 ms entities in 10 ms slices: two run at once, the third after.
+        let mut cpu = Cpu::new(2.0, 10.0);
+        for e in 0..3 {
+            cpu.start(0.0, e, 3.0);
+        }
+        assert_eq!(drain(&mut cpu), vec![(0, 3.0), (1, 3.0), (2, 6.0)]);
+        // Half a core: 2 ms of work takes 4 ms.
+        let mut cpu = Cpu::new(0.5, 4.0);
+        cpu.start(0.0, 9, 2.0);
+        assert_eq!(drain(&mut cpu), vec![(9, 4.0)]);
+    }
+
+    #[test]
+    fn both_disciplines_spend_the_same_core_time() {
+        for slice in [0.0, 0.5, 4.0] {
+            let mut cpu = Cpu::new(2.0, slice);
+            // Entity e arrives at 0.3·e ms with 1 + e ms of work; events in time order.
+            let mut arrivals = (0..7u32).map(|e| (e as f64 * 0.3, e)).peekable();
+            let mut done = 0;
+            loop {
+                let next_cpu = cpu.next_event();
+                match (arrivals.peek().copied(), next_cpu) {
+                    (Some((t, e)), c) if c.is_none_or(|c| t <= c) => {
+                        arrivals.next();
+                        cpu.start(t, e, 1.0 + e as f64);
+                    }
+                    (_, Some(c)) => done += cpu.step(c).is_some() as u32,
+                    (None, None) => break,
+                    _ => unreachable!(),
+                }
+            }
+            assert_eq!(done, 7, "slice {slice}");
+            assert!(
+                (cpu.busy_core_ms - 28.0).abs() < 1e-9,
+                "slice {slice}: {}",
+                cpu.busy_core_ms
+            );
+        }
     }
 }

@@ -198,7 +198,7 @@ impl<'a> Engine<'a> {
             now: 0.0,
             seq: 0,
             events: BinaryHeap::new(),
-            cpu: Cpu::new(cfg.cores),
+            cpu: Cpu::new(cfg.cores, cfg.cpu_slice_ms),
             wal: Wal::default(),
             table: Table::new(cfg.jobs, lanes),
             rng: Rng::new(cfg.seed),
@@ -226,7 +226,7 @@ impl<'a> Engine<'a> {
         }
         loop {
             let next_event = self.events.peek().map(|Reverse(t)| t.at);
-            let next_cpu = self.cpu.next_finish();
+            let next_cpu = self.cpu.next_event();
             if next_event.is_none() && next_cpu.is_none() {
                 break;
             }
@@ -335,7 +335,9 @@ impl<'a> Engine<'a> {
 
     fn cpu_done(&mut self, at: f64) {
         self.now = at;
-        let entity = self.cpu.finish(at);
+        let Some(entity) = self.cpu.step(at) else {
+            return; // a slice ended: the run queue turned
+        };
         let loops = self.cfg.workers;
         if entity < loops {
             self.loop_done(entity);
