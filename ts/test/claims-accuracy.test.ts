@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { mape, ranks, relativeError, spearman } from '../src/claims/accuracy.js';
+import { mape, median, ranks, relativeError, spearman } from '../src/claims/accuracy.js';
+import { passOrder, spreadOf, type CellRun } from '../src/claims/grid.js';
 import { throughputPlot } from '../src/claims/plot.js';
 
 describe('model accuracy measures', () => {
@@ -22,6 +23,32 @@ describe('model accuracy measures', () => {
     expect(spearman([1, 2, 3, 4, 5], [1, 3, 2, 4, 5])).toBeCloseTo(0.9, 12);
     // A monotone but non-linear relation still ranks perfectly.
     expect(spearman([1, 2, 3, 4], [1, 8, 27, 64])).toBeCloseTo(1, 12);
+  });
+
+  it('median of odd and even counts, unsorted input left alone', () => {
+    const xs = [5, 1, 4];
+    expect(median(xs)).toBe(4);
+    expect(xs).toEqual([5, 1, 4]);
+    expect(median([3, 1, 4, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
+  });
+
+  it('repeat passes: the first in grid order, the others shuffled, each a permutation, the same every time', () => {
+    expect(passOrder(6, 0)).toEqual([0, 1, 2, 3, 4, 5]);
+    for (const pass of [1, 2, 7]) {
+      const order = passOrder(24, pass);
+      expect([...order].sort((a, b) => a - b)).toEqual(Array.from({ length: 24 }, (_, i) => i));
+      expect(order).not.toEqual(passOrder(24, 0));
+      expect(passOrder(24, pass)).toEqual(order);
+    }
+    expect(passOrder(24, 1)).not.toEqual(passOrder(24, 2));
+    expect(passOrder(0, 3)).toEqual([]);
+  });
+
+  it("a cell's spread is (max − min) over its median run's throughput", () => {
+    const cell = (throughputs: number[], kept: number) => ({ throughputs, report: { throughput: kept } }) as unknown as CellRun;
+    expect(spreadOf(cell([90, 100, 120], 100))).toBeCloseTo(0.3, 12);
+    expect(spreadOf(cell([100], 100))).toBe(0);
   });
 
   it('refuses what it cannot measure with a coded error', () => {

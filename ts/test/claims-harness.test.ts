@@ -59,9 +59,11 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
 
   it('sweep runs every cell of the grid and writes them as JSON', () => {
     const out = join(tmpdir(), `fleetscale-sweep-${process.pid}.json`);
-    const run = claims('sweep', '--workers', '1,2', '--strategy', 'skip-locked,partitioned', '--batch', '25', '--pool', '4', '--flush', '50/20', '--jobs', '600', '--work-ms', '0', '--schema', schema, '--out', out);
+    const run = claims('sweep', '--workers', '1,2', '--strategy', 'skip-locked,partitioned', '--batch', '25', '--pool', '4', '--flush', '50/20', '--jobs', '600', '--work-ms', '0', '--repeats', '2', '--schema', schema, '--out', out);
     expect(run.status, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(/\[4\/4\] partitioned B25 P4 F50\/20ms W2 /);
+    // Pass 1 in grid order; pass 2 shuffled: 8 runs in all.
+    expect(run.stderr).toMatch(/\[4\/8\] partitioned B25 P4 F50\/20ms W2 /);
+    expect(run.stderr).toMatch(/\[8\/8\] /);
     const result = JSON.parse(readFileSync(out, 'utf8'));
     rmSync(out);
     expect(result.cells.map((c: { name: string }) => c.name)).toEqual([
@@ -70,7 +72,13 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
       'partitioned B25 P4 F50/20ms W1',
       'partitioned B25 P4 F50/20ms W2',
     ]);
-    for (const c of result.cells) expect(c.report).toMatchObject({ jobs: 600, completed: 600, batchSize: 25, poolSize: 4, flushSize: 50, flushMs: 20 });
+    expect(result.repeats).toBe(2);
+    for (const c of result.cells) {
+      expect(c.report).toMatchObject({ jobs: 600, completed: 600, batchSize: 25, poolSize: 4, flushSize: 50, flushMs: 20 });
+      // The kept run is one of the cell's two, the slower (the lower median of two).
+      expect(c.throughputs).toHaveLength(2);
+      expect(c.report.throughput).toBe(Math.min(...c.throughputs));
+    }
   });
 
   it('validate calibrates on one worker, predicts the held-out cells, measures them and plots them', () => {
@@ -100,6 +108,33 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     expect(svg.match(/<polyline /g)).toHaveLength(2);
     expect(run.stdout).toMatch(/MAPE [\d.]+% \(target ≤ 10%: (met|MISSED)\)/);
     expect(run.stdout).toMatch(/model's pick for 2 workers: skip-locked B(20|50) /);
+    expect(r.model).toEqual({ cpuSliceMs: 0 });
+    expect(r.summary.noise).toMatchObject({ repeats: 1, medianSpread: 0, worstSpread: 0 });
+  });
+
+  it("validate --repeats keeps every cell's median run and reports the spread; --cpu-slice-ms reaches the model", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetscale-validate-'));
+    const run = claims('validate', '--workers', '2', '--strategy', 'optimistic-any', '--batch', '20', '--pool', '4', '--flush', '50/20', '--jobs', '600', '--work-ms', '0', '--pick-workers', '2', '--repeats', '3', '--cpu-slice-ms', '4', '--schema', schema, '--out', join(dir, 'v.json'));
+    expect(run.status, run.stderr).toBe(0);
+    const r = JSON.parse(readFileSync(join(dir, 'v.json'), 'utf8'));
+    rmSync(dir, { recursive: true });
+    expect(r.model).toEqual({ cpuSliceMs: 4 });
+    const cells = [...r.calibration.cells, ...r.heldOut];
+    expect(cells).toHaveLength(2);
+    const spreads = [];
+    for (const c of cells) {
+      expect(c.throughputs).toHaveLength(3);
+      const sorted = [...c.throughputs].sort((a: number, b: number) => a - b);
+      expect(c.measured.throughput).toBe(sorted[1]);
+      spreads.push((sorted[2] - sorted[0]) / sorted[1]);
+    }
+    expect(r.summary.noise.repeats).toBe(3);
+    expect(r.summary.noise.worstSpread).toBeCloseTo(Math.max(...spreads), 9);
+    expect(r.summary.noise.medianSpread).toBeCloseTo((spreads[0] + spreads[1]) / 2, 9);
+    expect(run.stdout).toMatch(/measurement noise: 3 runs per cell, spread \(max − min\) \/ median [\d.]+% at the median cell/);
+    // 3 calibration runs, then 3 held-out runs (the pick is the held-out cell).
+    expect(run.stderr.match(/\[calibration \d\/3\]/g)).toHaveLength(3);
+    expect(run.stderr.match(/\[held-out \d\/3\]/g)).toHaveLength(3);
   });
 
   it('answers bad options with usage errors and an unreachable database with a coded error', () => {
@@ -114,6 +149,11 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
       ['sweep', '--strategy', 'skip-locked,random'],
       ['validate', '--workers', '1,2'],
       ['validate', '--batch', ''],
+      ['validate', '--repeats', '0'],
+      ['validate', '--cpu-slice-ms', '-1'],
+      ['sweep', '--repeats', '1.5'],
+      ['probe', '--processes', '1'],
+      ['probe', '--duration-ms', '5'],
     ]) {
       const run = claims(...args, '--schema', schema);
       expect(run.status, args.join(' ')).toBe(2);
@@ -122,5 +162,23 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     const down = claims('run', '--jobs', '10', '--pg', 'postgres://postgres@127.0.0.1:1/test');
     expect(down.status).toBe(1);
     expect(down.stderr).toMatch(/ERR_CLAIMS_UNAVAILABLE/);
+  });
+});
+
+describe('fleetscale claims probe', () => {
+  it("measures the scheduler's slice with one busy process more than there are cores", () => {
+    const run = claims('probe', '--duration-ms', '400', '--json');
+    expect(run.status, run.stderr).toBe(0);
+    const r = JSON.parse(run.stdout);
+    expect(r.processes).toBe(r.cores + 1);
+    expect(r.runs).toBeGreaterThan(0);
+    // Whatever the kernel's tick, a slice is longer than the 0.5 ms gap that delimits it and
+    // shorter than the probe itself.
+    expect(r.sliceMs).toBeGreaterThan(0.5);
+    expect(r.sliceMs).toBeLessThan(400);
+    expect(r.waitMs).toBeGreaterThan(0.5);
+    const human = claims('probe', '--duration-ms', '300', '--processes', String(r.cores + 2));
+    expect(human.status, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(new RegExp(`^scheduler slice [\\d.]+ ms \\(median of \\d+ runs of ${r.cores + 2} busy processes on ${r.cores} cores`));
   });
 });

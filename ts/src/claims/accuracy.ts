@@ -53,3 +53,11 @@ export function spearman(a: readonly number[], b: readonly number[]): number {
   }
   return sab / Math.sqrt(saa * sbb);
 }
+
+/** The middle value (the mean of the two middle ones for an even count); NaN when empty. */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}

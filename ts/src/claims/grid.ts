@@ -5,6 +5,8 @@
  */
 import { availableParallelism } from 'node:os';
 
+import { claimsError } from './errors.js';
+
 import { runClaims, type ClaimsRunOptions, type ClaimsRunReport } from './harness.js';
 import type { ClaimStrategy } from './queue.js';
 import type { ClaimsMeasurement, SimulationConfig } from './model.js';
@@ -96,23 +98,70 @@ export function measurementOf(r: ClaimsRunReport, config: SimulationConfig): Cla
   };
 }
 
-export type CellRun = { settings: CellSettings; report: ClaimsRunReport };
+export type CellRun = {
+  settings: CellSettings;
+  /** The run whose throughput is the median of the cell's repeats. */
+  report: ClaimsRunReport;
+  /** Every repeat's throughput, in the order they ran. */
+  throughputs: number[];
+};
+
+/** Told after every run: the cell, that run's report, how many runs are done of how many. */
+export type OnRun = (run: { settings: CellSettings; report: ClaimsRunReport }, done: number, of: number) => void;
 
 /**
- * Runs the cells one after another (never together: each has the machine to itself) and
- * tells `onCell` after each.
+ * Runs every cell `repeats` times, one run at a time (never together: each has the machine to
+ * itself), and keeps each cell's median run. The first pass runs the cells in order, later
+ * passes in a shuffled order (the same for the same pass), so that something disturbing the
+ * machine for a few runs in a row meets different cells in each pass and the median leaves it
+ * out.
  */
 export async function runCells(
   cells: readonly CellSettings[],
   workload: Workload,
   connection: Pick<ClaimsRunOptions, 'url' | 'schema'>,
-  onCell?: (done: CellRun, index: number) => void,
+  onRun?: OnRun,
+  repeats = 1,
 ): Promise<CellRun[]> {
-  const out: CellRun[] = [];
-  for (const [i, settings] of cells.entries()) {
-    const report = await runClaims({ ...connection, ...settings, jobs: workload.jobs, workMs: workload.workMs, concurrency: workload.concurrency });
-    out.push({ settings, report });
-    onCell?.(out[out.length - 1], i);
+  if (!Number.isInteger(repeats) || repeats < 1) throw claimsError('ERR_CLAIMS_CONFIG', `repeats must be an integer of 1 or more, got ${repeats}`);
+  const runs: ClaimsRunReport[][] = cells.map(() => []);
+  const of = cells.length * repeats;
+  let done = 0;
+  for (let pass = 0; pass < repeats; pass++) {
+    for (const i of passOrder(cells.length, pass)) {
+      const settings = cells[i];
+      const report = await runClaims({ ...connection, ...settings, jobs: workload.jobs, workMs: workload.workMs, concurrency: workload.concurrency });
+      runs[i].push(report);
+      onRun?.({ settings, report }, ++done, of);
+    }
   }
-  return out;
+  return cells.map((settings, i) => {
+    const sorted = [...runs[i]].sort((a, b) => a.throughput - b.throughput);
+    return { settings, report: sorted[(sorted.length - 1) >> 1], throughputs: runs[i].map((r) => r.throughput) };
+  });
+}
+
+/** Pass 0 in order; pass p > 0 a Fisher–Yates shuffle seeded by p (mulberry32). */
+export function passOrder(n: number, pass: number): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  if (pass === 0) return order;
+  let state = (0x9e3779b9 * pass) >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+/** How far apart a cell's repeats landed: (max − min) / median throughput (0 for one run). */
+export function spreadOf(run: CellRun): number {
+  const t = run.throughputs;
+  return t.length < 2 ? 0 : (Math.max(...t) - Math.min(...t)) / run.report.throughput;
 }

@@ -59,6 +59,8 @@ export type SimulationConfig = {
   checkAfterEmpty?: boolean;
   /** Host cores shared by workers and database. */
   cores?: number;
+  /** The host scheduler's time slice (ms; 0: processor sharing). See `probeHost`. */
+  cpuSliceMs?: number;
   setupMs?: number;
   windowMs?: number;
   seed?: number;

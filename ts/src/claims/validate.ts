@@ -8,9 +8,9 @@
  */
 import { availableParallelism, cpus } from 'node:os';
 
-import { mape, relativeError, spearman } from './accuracy.js';
+import { mape, median, relativeError, spearman } from './accuracy.js';
 import { claimsError } from './errors.js';
-import { cellName, gridCells, measurementOf, runCells, seriesName, simulationOf, type CellRun, type CellSettings, type GridAxes, type Workload } from './grid.js';
+import { cellName, gridCells, measurementOf, runCells, seriesName, simulationOf, spreadOf, type CellRun, type CellSettings, type GridAxes, type Workload } from './grid.js';
 import type { ClaimsRunOptions } from './harness.js';
 import { throughputPlot, type PlotSeries } from './plot.js';
 import { calibrateClaims, simulateClaimsAsync, type Bottleneck, type Calibration, type CalibrationRequest, type ClaimCosts } from './model.js';
@@ -42,6 +42,10 @@ export type ValidationOptions = Pick<ClaimsRunOptions, 'url' | 'schema'> & {
   maxEvaluations?: number;
   /** Host cores the model shares between workers and database (default: this host's). */
   cores?: number;
+  /** The model's CPU time slice (ms; default 0: processor sharing). See `SimulationConfig`. */
+  cpuSliceMs?: number;
+  /** Runs of every cell; each cell keeps its median run (default 1). */
+  repeats?: number;
   /** Told each step: a cell measured, the calibration done, predictions made. */
   onStep?: (step: ValidationStep) => void;
 };
@@ -58,6 +62,8 @@ export type ValidatedCell = {
   series: string;
   settings: CellSettings;
   measured: Measured;
+  /** Every repeat's throughput; `measured` is the median run's. */
+  throughputs: number[];
   predicted: { throughput: number; bottleneck: Bottleneck };
   /** predicted / measured − 1. */
   error: number;
@@ -69,6 +75,7 @@ export type ValidationReport = {
   machine: { cores: number; cpu: string; node: string; postgres: string | null };
   workload: Workload;
   axes: GridAxes;
+  model: { cpuSliceMs: number };
   startedAt: string;
   finishedAt: string;
   calibration: {
@@ -77,7 +84,7 @@ export type ValidationReport = {
     objective: number;
     evaluations: number;
     ms: number;
-    cells: Array<{ name: string; settings: CellSettings; measured: Measured; predicted: number; error: number }>;
+    cells: Array<{ name: string; settings: CellSettings; measured: Measured; throughputs: number[]; predicted: number; error: number }>;
   };
   heldOut: ValidatedCell[];
   summary: {
@@ -88,6 +95,11 @@ export type ValidationReport = {
     speedupError: { mean: number; worst: number; worstName: string };
     targets: typeof VALIDATION_TARGETS;
     met: { mape: boolean; worst: boolean; spearman: boolean; speedupError: boolean };
+    /**
+     * How far apart repeats of the same cell landed, (max − min) / median, over every cell
+     * measured: the measurement's own noise, below which no model's error can be read.
+     */
+    noise: { repeats: number; medianSpread: number; worstSpread: number; worstName: string };
   };
   /** The settings the model expected, before measuring, to run fastest with `workers` workers. */
   pick: {
@@ -120,19 +132,23 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
   const pickWorkers = options.pickWorkers ?? 3;
   if (!Number.isInteger(pickWorkers) || pickWorkers < 2) throw claimsError('ERR_CLAIMS_CONFIG', `pickWorkers must be an integer of 2 or more, got ${pickWorkers}`);
   const cores = options.cores ?? availableParallelism();
+  const cpuSliceMs = options.cpuSliceMs ?? 0;
+  if (!(Number.isFinite(cpuSliceMs) && cpuSliceMs >= 0)) throw claimsError('ERR_CLAIMS_CONFIG', `cpuSliceMs must be a number of 0 or more, got ${cpuSliceMs}`);
+  const repeats = options.repeats ?? 1;
+  const simulation = (c: CellSettings) => ({ ...simulationOf(c, workload, cores), cpuSliceMs });
   const connection = { url: options.url, schema: options.schema };
   const startedAt = new Date().toISOString();
   const step = options.onStep ?? (() => {});
+  const measure = (phase: 'calibration' | 'held-out' | 'pick', cells: readonly CellSettings[]) =>
+    runCells(cells, workload, connection, (run, done, of) => step({ kind: 'measured', phase, cell: run.settings, throughput: run.report.throughput, done, of }), repeats);
 
   // 1. Single-worker runs of every setting: all calibration sees.
   const single = gridCells({ ...axes, workers: [1] });
-  const singleRuns = await runCells(single, workload, connection, (run, i) =>
-    step({ kind: 'measured', phase: 'calibration', cell: run.settings, throughput: run.report.throughput, done: i + 1, of: single.length }),
-  );
+  const singleRuns = await measure('calibration', single);
   const t0 = performance.now();
   const fit = options.fit ?? VALIDATION_FIT;
   const calibration: Calibration = await calibrateClaims({
-    cells: singleRuns.map((r) => measurementOf(r.report, simulationOf(r.settings, workload, cores))),
+    cells: singleRuns.map((r) => measurementOf(r.report, simulation(r.settings))),
     fit,
     maxJobs: 10_000,
     maxEvaluations: options.maxEvaluations ?? 600,
@@ -140,7 +156,7 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
   const calibrationMs = performance.now() - t0;
   step({ kind: 'calibrated', objective: calibration.objective, evaluations: calibration.evaluations, ms: calibrationMs });
   const costs = calibration.config.costs;
-  const predict = (c: CellSettings) => simulateClaimsAsync({ ...simulationOf(c, workload, cores), costs });
+  const predict = (c: CellSettings) => simulateClaimsAsync({ ...simulation(c), costs });
 
   // 2. Predictions, all made before any held-out cell runs.
   const heldOut = gridCells(axes);
@@ -153,14 +169,10 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
   step({ kind: 'predicted', cells: heldOut.length });
 
   // 3. The held-out runs (and the pick's, if the grid does not hold it).
-  const heldOutRuns = await runCells(heldOut, workload, connection, (run, i) =>
-    step({ kind: 'measured', phase: 'held-out', cell: run.settings, throughput: run.report.throughput, done: i + 1, of: heldOut.length }),
-  );
+  const heldOutRuns = await measure('held-out', heldOut);
   let pickRun = heldOutRuns.find((r) => r.settings.workers === pickWorkers && sameSettings(r.settings, picked));
   if (!pickRun) {
-    [pickRun] = await runCells([{ ...picked, workers: pickWorkers }], workload, connection, (run) =>
-      step({ kind: 'measured', phase: 'pick', cell: run.settings, throughput: run.report.throughput, done: 1, of: 1 }),
-    );
+    [pickRun] = await measure('pick', [{ ...picked, workers: pickWorkers }]);
   }
 
   const oneWorker = (settings: CellSettings) => {
@@ -178,6 +190,7 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
       series: seriesName(run.settings),
       settings: run.settings,
       measured,
+      throughputs: run.throughputs,
       predicted: { throughput: predicted.throughput, bottleneck: predicted.bottleneck },
       error: relativeError(predicted.throughput, measured.throughput),
       speedup: { measured: speedupMeasured, predicted: speedupPredicted, error: speedupPredicted - speedupMeasured },
@@ -188,6 +201,9 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
   const mapeAll = mape(cells.map((c) => ({ predicted: c.predicted.throughput, measured: c.measured.throughput })));
   const rho = cells.length >= 2 ? spearman(cells.map((c) => c.predicted.throughput), cells.map((c) => c.measured.throughput)) : Number.NaN;
   const speedupMean = cells.reduce((s, c) => s + Math.abs(c.speedup.error), 0) / cells.length;
+  const measuredRuns = [...singleRuns, ...heldOutRuns];
+  const spreads = measuredRuns.map(spreadOf);
+  const worstSpread = spreads.indexOf(Math.max(...spreads));
   const summary = {
     cells: cells.length,
     mape: mapeAll,
@@ -201,6 +217,7 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
       spearman: rho >= VALIDATION_TARGETS.spearman,
       speedupError: speedupMean <= VALIDATION_TARGETS.speedupError,
     },
+    noise: { repeats, medianSpread: median(spreads), worstSpread: spreads[worstSpread], worstName: cellName(measuredRuns[worstSpread].settings) },
   };
   const pickOne = oneWorker(picked);
   const { workers: _w, ...pickSettings } = picked;
@@ -208,6 +225,7 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
     machine: { cores, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, postgres: await postgresVersion(options.url) },
     workload,
     axes,
+    model: { cpuSliceMs },
     startedAt,
     finishedAt: new Date().toISOString(),
     calibration: {
@@ -220,6 +238,7 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
         name: cellName(run.settings),
         settings: run.settings,
         measured: measuredOf(run),
+        throughputs: run.throughputs,
         predicted: singlePredictions[i].throughput,
         error: relativeError(singlePredictions[i].throughput, run.report.throughput),
       })),

@@ -2,14 +2,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-import { cellName, gridCells, runCells, type GridAxes, type Workload } from '../claims/grid.js';
+import { cellName, gridCells, runCells, type GridAxes, type OnRun, type Workload } from '../claims/grid.js';
 import { CLAIM_STRATEGIES, type ClaimStrategy } from '../claims/queue.js';
 import { validateModel, validationPlot, type ValidationReport } from '../claims/validate.js';
 import { intItem, listOption, numberOption, parseArgs, UsageError, type ParsedArgs } from './args.js';
 
 export const DEFAULT_PG = 'postgres://postgres@127.0.0.1:5432/test';
 
-const GRID_OPTIONS = ['workers', 'strategy', 'batch', 'pool', 'flush', 'jobs', 'work-ms', 'concurrency', 'pg', 'schema', 'out'] as const;
+const GRID_OPTIONS = ['workers', 'strategy', 'batch', 'pool', 'flush', 'jobs', 'work-ms', 'concurrency', 'repeats', 'pg', 'schema', 'out'] as const;
 
 function strategyItem(item: string): ClaimStrategy {
   if (!CLAIM_STRATEGIES.includes(item as ClaimStrategy)) throw new UsageError(`--strategy items must be among ${CLAIM_STRATEGIES.join(', ')}, got ${item}`);
@@ -22,8 +22,9 @@ function flushItem(item: string): { size: number; ms: number } {
   return { size: Number(m[1]), ms: Number(m[2]) };
 }
 
-function gridArgs(args: ParsedArgs, defaults: GridAxes & Workload): { axes: GridAxes; workload: Workload; connection: { url: string; schema?: string } } {
+function gridArgs(args: ParsedArgs, defaults: GridAxes & Workload): { axes: GridAxes; workload: Workload; repeats: number; connection: { url: string; schema?: string } } {
   return {
+    repeats: numberOption(args, 'repeats', 1, { integer: true, min: 1 }),
     axes: {
       workers: listOption(args, 'workers', defaults.workers, intItem('workers', 1)),
       strategies: listOption(args, 'strategy', defaults.strategies, strategyItem),
@@ -52,13 +53,14 @@ const fmt = (v: number | undefined, digits = 0) => (v === undefined ? '—' : v.
 const pct = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`;
 
 export const sweepUsage = `fleetscale claims sweep [--workers 1,2,4] [--strategy skip-locked,...] [--batch 10,100] [--pool 10]
-                [--flush 100/500] [--jobs 20000] [--work-ms 0.1] [--concurrency 4] [--pg URL] [--out FILE] [--json]
-  Runs every combination of the lists, one run at a time, and prints each cell's throughput,
-  claim and flush times and CPU per job. --out writes the JSON; --json prints it.`;
+                [--flush 100/500] [--jobs 20000] [--work-ms 0.1] [--concurrency 4] [--repeats 1] [--pg URL] [--out FILE] [--json]
+  Runs every combination of the lists, one run at a time, and prints each run's throughput,
+  claim and flush times and CPU per job. With --repeats N every cell runs N times (later passes
+  in shuffled order) and keeps its median run. --out writes the JSON; --json prints it.`;
 
 export async function sweepCommand(argv: string[]): Promise<void> {
   const args = parseArgs(argv, ['json'], GRID_OPTIONS);
-  const { axes, workload, connection } = gridArgs(args, {
+  const { axes, workload, repeats, connection } = gridArgs(args, {
     workers: [1, 2, 4],
     strategies: ['skip-locked'],
     batchSizes: [10, 100],
@@ -70,15 +72,16 @@ export async function sweepCommand(argv: string[]): Promise<void> {
   });
   const cells = gridCells(axes);
   const log = (s: string) => void process.stderr.write(`${s}\n`);
-  log(`sweep: ${cells.length} cells × ${workload.jobs.toLocaleString('en-US')} jobs, ${workload.workMs} ms of work each, ${workload.concurrency} consumers per worker`);
-  const runs = await runCells(cells, workload, connection, (run, i) => {
+  log(`sweep: ${cells.length} cells × ${repeats} run(s) × ${workload.jobs.toLocaleString('en-US')} jobs, ${workload.workMs} ms of work each, ${workload.concurrency} consumers per worker`);
+  const onRun: OnRun = (run, done, of) => {
     const r = run.report;
     const t = r.totals;
     log(
-      `[${i + 1}/${cells.length}] ${cellName(run.settings).padEnd(44)} ${fmt(r.throughput).padStart(7)} jobs/s  claim ${fmt(t.claimMs / Math.max(1, t.claimBatches), 2)} ms  flush ${fmt(t.persistMs / Math.max(1, t.persistFlushes), 1)} ms  cpu ${fmt(r.cpu.workerMsPerJob * 1000, 1)} + ${r.cpu.databaseMsPerJob === null ? '—' : fmt(r.cpu.databaseMsPerJob * 1000, 1)} µs/job`,
+      `[${done}/${of}] ${cellName(run.settings).padEnd(44)} ${fmt(r.throughput).padStart(7)} jobs/s  claim ${fmt(t.claimMs / Math.max(1, t.claimBatches), 2)} ms  flush ${fmt(t.persistMs / Math.max(1, t.persistFlushes), 1)} ms  cpu ${fmt(r.cpu.workerMsPerJob * 1000, 1)} + ${r.cpu.databaseMsPerJob === null ? '—' : fmt(r.cpu.databaseMsPerJob * 1000, 1)} µs/job`,
     );
-  });
-  const result = { workload, axes, cells: runs.map((r) => ({ name: cellName(r.settings), settings: r.settings, report: r.report })) };
+  };
+  const runs = await runCells(cells, workload, connection, onRun, repeats);
+  const result = { workload, axes, repeats, cells: runs.map((r) => ({ name: cellName(r.settings), settings: r.settings, throughputs: r.throughputs, report: r.report })) };
   const json = `${JSON.stringify(result, null, 1)}\n`;
   if (args.options.has('out')) writeOut(String(args.options.get('out')), json);
   if (args.options.has('json')) process.stdout.write(json);
@@ -86,11 +89,14 @@ export async function sweepCommand(argv: string[]): Promise<void> {
 
 export const validateUsage = `fleetscale claims validate [--workers 2,4,8] [--strategy optimistic-any,skip-locked,partitioned]
                 [--batch 10,100] [--pool 2,10] [--flush 100/200,1000/1000] [--jobs 20000] [--work-ms 0.1]
-                [--pick-workers 3] [--out FILE.json] [--svg FILE.svg] [--pg URL] [--json]
+                [--pick-workers 3] [--repeats 1] [--cpu-slice-ms 0] [--out FILE.json] [--svg FILE.svg] [--pg URL] [--json]
   Calibrates the contention model on single-worker runs of every setting, predicts every
   held-out cell (the worker counts × the settings) before running it, runs them, and reports
   the error per cell, MAPE, the worst cell, the speedup error, Spearman's rho, and the model's
-  pick of the fastest settings at --pick-workers workers with its measured speedup.`;
+  pick of the fastest settings at --pick-workers workers with its measured speedup. --repeats N
+  runs every cell N times and keeps its median (and reports how far repeats spread);
+  --cpu-slice-ms models the host's scheduler in time slices instead of processor sharing
+  (\`fleetscale claims probe\` measures the slice).`;
 
 export function printValidation(r: ValidationReport, out: NodeJS.WritableStream = process.stdout): void {
   const log = (s: string) => void out.write(`${s}\n`);
@@ -105,6 +111,8 @@ export function printValidation(r: ValidationReport, out: NodeJS.WritableStream 
   const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
   log(`MAPE ${(s.mape * 100).toFixed(1)}% (target ≤ ${s.targets.mape * 100}%: ${mark(s.met.mape)}); worst ${pct(s.worst.error)} at ${s.worst.name} (≤ ${s.targets.worst * 100}%: ${mark(s.met.worst)})`);
   log(`Spearman rho ${s.spearman.toFixed(3)} (≥ ${s.targets.spearman}: ${mark(s.met.spearman)}); speedup error mean ${s.speedupError.mean.toFixed(3)}, worst ${s.speedupError.worst.toFixed(3)} at ${s.speedupError.worstName} (mean ≤ ${s.targets.speedupError}: ${mark(s.met.speedupError)})`);
+  const n = s.noise;
+  if (n.repeats > 1) log(`measurement noise: ${n.repeats} runs per cell, spread (max − min) / median ${(n.medianSpread * 100).toFixed(1)}% at the median cell, ${(n.worstSpread * 100).toFixed(1)}% at worst (${n.worstName})`);
   const p = r.pick;
   log(
     `model's pick for ${p.workers} workers: ${p.settings.strategy} B${p.settings.batchSize} P${p.settings.poolSize} F${p.settings.flushSize}/${p.settings.flushMs}ms: predicted ${fmt(p.predicted.one)} → ${fmt(p.predicted.many)} jobs/s (${p.predicted.speedup.toFixed(2)}×, ${p.predicted.bottleneck}); measured ${fmt(p.measured.one)} → ${fmt(p.measured.many)} (${p.measured.speedup.toFixed(2)}×)`,
@@ -112,8 +120,8 @@ export function printValidation(r: ValidationReport, out: NodeJS.WritableStream 
 }
 
 export async function validateCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, ['json'], [...GRID_OPTIONS, 'svg', 'pick-workers']);
-  const { axes, workload, connection } = gridArgs(args, {
+  const args = parseArgs(argv, ['json'], [...GRID_OPTIONS, 'svg', 'pick-workers', 'cpu-slice-ms']);
+  const { axes, workload, repeats, connection } = gridArgs(args, {
     workers: [2, 4, 8],
     strategies: CLAIM_STRATEGIES,
     batchSizes: [10, 100],
@@ -133,6 +141,8 @@ export async function validateCommand(argv: string[]): Promise<void> {
     axes,
     workload,
     pickWorkers: numberOption(args, 'pick-workers', 3, { integer: true, min: 2 }),
+    repeats,
+    cpuSliceMs: numberOption(args, 'cpu-slice-ms', 0, { min: 0 }),
     onStep: (step) => {
       if (step.kind === 'measured') log(`[${step.phase} ${step.done}/${step.of}] ${cellName(step.cell).padEnd(46)} ${fmt(step.throughput).padStart(7)} jobs/s`);
       else if (step.kind === 'calibrated') log(`calibrated: objective ${step.objective.toFixed(4)} after ${step.evaluations} evaluations (${(step.ms / 1000).toFixed(1)} s)`);

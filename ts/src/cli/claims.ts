@@ -4,6 +4,7 @@ import { CLAIM_STRATEGIES, type ClaimStrategy } from '../claims/queue.js';
 import { numberOption, parseArgs, UsageError } from './args.js';
 import { DEFAULT_PG, sweepCommand, sweepUsage, validateCommand, validateUsage } from './claims-grid.js';
 import { ProgressBar } from './progress.js';
+import { probeSchedulerSlice } from '../claims/scheduler-probe.js';
 
 const runUsage = `fleetscale claims run --workers W --batch B --strategy S --jobs N --work-ms X
                 [--concurrency 4] [--pool 10] [--flush-size 100] [--flush-ms 500] [--lease-ms 30000]
@@ -13,7 +14,24 @@ const runUsage = `fleetscale claims run --workers W --batch B --strategy S --job
   results flushed in transactions of --flush-size or every --flush-ms, and prints throughput and
   the per-window claim / persist / work totals. --json prints one JSON object instead.`;
 
-export const claimsUsage = [runUsage, sweepUsage, validateUsage].join('\n');
+const probeUsage = `fleetscale claims probe [--processes CORES+1] [--duration-ms 1500] [--json]
+  Measures this host's scheduler time slice (the model's cpuSliceMs): forks one more busy
+  process than there are cores and times how long each runs before it is switched out.`;
+
+export const claimsUsage = [runUsage, sweepUsage, validateUsage, probeUsage].join('\n');
+
+async function probeCommand(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, ['json'], ['processes', 'duration-ms']);
+  const report = await probeSchedulerSlice({
+    processes: args.options.has('processes') ? numberOption(args, 'processes', 0, { integer: true, min: 2 }) : undefined,
+    durationMs: numberOption(args, 'duration-ms', 1500, { min: 100 }),
+  });
+  if (args.options.has('json')) return void process.stdout.write(`${JSON.stringify(report)}\n`);
+  process.stdout.write(
+    `scheduler slice ${report.sliceMs.toFixed(2)} ms (median of ${report.runs} runs of ${report.processes} busy processes on ${report.cores} cores; median wait switched out ${report.waitMs.toFixed(2)} ms)\n` +
+      `  model it with cpuSliceMs: ${report.sliceMs.toFixed(2)} (fleetscale claims validate --cpu-slice-ms ${report.sliceMs.toFixed(2)})\n`,
+  );
+}
 
 
 const ms = (x: number) => `${Math.round(x).toLocaleString('en-US')} ms`;
@@ -42,7 +60,8 @@ export async function claimsCommand(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
   if (sub === 'sweep') return sweepCommand(rest);
   if (sub === 'validate') return validateCommand(rest);
-  if (sub !== 'run') throw new UsageError(sub === undefined ? 'name a subcommand: run, sweep or validate' : `unknown subcommand "${sub}" (run, sweep, validate)`);
+  if (sub === 'probe') return probeCommand(rest);
+  if (sub !== 'run') throw new UsageError(sub === undefined ? 'name a subcommand: run, sweep, validate or probe' : `unknown subcommand "${sub}" (run, sweep, validate, probe)`);
   const args = parseArgs(rest, ['json', 'keep'], ['workers', 'batch', 'strategy', 'jobs', 'work-ms', 'concurrency', 'pool', 'flush-size', 'flush-ms', 'lease-ms', 'window-ms', 'pg', 'schema']);
   const strategy = String(args.options.get('strategy') ?? 'skip-locked');
   if (!CLAIM_STRATEGIES.includes(strategy as ClaimStrategy)) throw new UsageError(`--strategy must be one of ${CLAIM_STRATEGIES.join(', ')}, got ${strategy}`);
