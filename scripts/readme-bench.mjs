@@ -172,7 +172,7 @@ function validationSection() {
 The model was calibrated on ${v.calibration.cells.length} single-worker runs of the real queue (${n(v.workload.jobs)} jobs of ${v.workload.workMs} ms,
 ${v.workload.concurrency} consumers per worker; PostgreSQL ${v.machine.postgres} on the same ${v.machine.cores} cores), then
 predicted ${s.cells} held-out cells (${v.axes.workers.join(', ')} workers × every setting) before they ran; measured
-${v.startedAt.slice(0, 10)}. One run per cell.
+${v.startedAt.slice(0, 10)}. ${repeatsLine(v)} The model shared the cores by ${v.model?.cpuSliceMs ? `${v.model.cpuSliceMs} ms time slices` : 'processor sharing'}.
 
 | measure | value | target | |
 |---|---:|---:|---|
@@ -204,6 +204,12 @@ ${v.axes.strategies
 
 ![measured vs predicted throughput over workers](bench/results/claims-validate.svg)
 `;
+}
+
+function repeatsLine(v) {
+  const noise = v.summary.noise;
+  if (!noise || noise.repeats < 2) return 'One run per cell.';
+  return `Every cell ran ${noise.repeats} times (the first pass in grid order, the others shuffled) and kept its median run. Repeats of one cell landed ${(noise.medianSpread * 100).toFixed(1)}% apart ((max − min) / median) at the median cell and ${(noise.worstSpread * 100).toFixed(1)}% at worst (${noise.worstName}): errors below that are noise.`;
 }
 
 function peersSection() {
