@@ -162,7 +162,7 @@ struct Slot {
     since: f64,
 }
 
-/// Time slices over FIFO run queue.
+/// Time slices over a FIFO run queue.
 #[derive(Debug)]
 struct Slices {
     slice_ms: f64,

@@ -6,7 +6,6 @@
 import { availableParallelism } from 'node:os';
 
 import { claimsError } from './errors.js';
-
 import { runClaims, type ClaimsRunOptions, type ClaimsRunReport } from './harness.js';
 import type { ClaimStrategy } from './queue.js';
 import type { ClaimsMeasurement, SimulationConfig } from './model.js';
@@ -100,7 +99,7 @@ export function measurementOf(r: ClaimsRunReport, config: SimulationConfig): Cla
 
 export type CellRun = {
   settings: CellSettings;
-  /** The run whose throughput is the median of the cell's repeats. */
+  /** The run whose throughput is the median of the cell's repeats (the lower of the middle two for an even count). */
   report: ClaimsRunReport;
   /** Every repeat's throughput, in the order they ran. */
   throughputs: number[];

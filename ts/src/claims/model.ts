@@ -59,7 +59,7 @@ export type SimulationConfig = {
   checkAfterEmpty?: boolean;
   /** Host cores shared by workers and database. */
   cores?: number;
-  /** The host scheduler's time slice (ms; 0: processor sharing). See `probeHost`. */
+  /** The host scheduler's time slice (ms; 0: processor sharing). `probeSchedulerSlice` measures it. */
   cpuSliceMs?: number;
   setupMs?: number;
   windowMs?: number;

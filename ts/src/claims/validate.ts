@@ -9,7 +9,7 @@
 import { availableParallelism, cpus } from 'node:os';
 
 import { mape, median, relativeError, spearman } from './accuracy.js';
-import { claimsError } from './errors.js';
+import { claimsError, numberOption } from './errors.js';
 import { cellName, gridCells, measurementOf, runCells, seriesName, simulationOf, spreadOf, type CellRun, type CellSettings, type GridAxes, type Workload } from './grid.js';
 import type { ClaimsRunOptions } from './harness.js';
 import { throughputPlot, type PlotSeries } from './plot.js';
@@ -132,8 +132,8 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
   const pickWorkers = options.pickWorkers ?? 3;
   if (!Number.isInteger(pickWorkers) || pickWorkers < 2) throw claimsError('ERR_CLAIMS_CONFIG', `pickWorkers must be an integer of 2 or more, got ${pickWorkers}`);
   const cores = options.cores ?? availableParallelism();
-  const cpuSliceMs = options.cpuSliceMs ?? 0;
-  if (!(Number.isFinite(cpuSliceMs) && cpuSliceMs >= 0)) throw claimsError('ERR_CLAIMS_CONFIG', `cpuSliceMs must be a number of 0 or more, got ${cpuSliceMs}`);
+  // Checked here, before the runs: the model would refuse it only after them.
+  const cpuSliceMs = numberOption('cpuSliceMs', options.cpuSliceMs ?? 0, 0);
   const repeats = options.repeats ?? 1;
   const simulation = (c: CellSettings) => ({ ...simulationOf(c, workload, cores), cpuSliceMs });
   const connection = { url: options.url, schema: options.schema };

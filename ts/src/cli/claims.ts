@@ -1,10 +1,10 @@
 /** `fleetscale claims`: the PostgreSQL batch-claim queue's harness. */
 import { runClaims, type ClaimsRunReport } from '../claims/harness.js';
 import { CLAIM_STRATEGIES, type ClaimStrategy } from '../claims/queue.js';
+import { probeSchedulerSlice } from '../claims/scheduler-probe.js';
 import { numberOption, parseArgs, UsageError } from './args.js';
 import { DEFAULT_PG, sweepCommand, sweepUsage, validateCommand, validateUsage } from './claims-grid.js';
 import { ProgressBar } from './progress.js';
-import { probeSchedulerSlice } from '../claims/scheduler-probe.js';
 
 const runUsage = `fleetscale claims run --workers W --batch B --strategy S --jobs N --work-ms X
                 [--concurrency 4] [--pool 10] [--flush-size 100] [--flush-ms 500] [--lease-ms 30000]
