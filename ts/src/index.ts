@@ -43,3 +43,25 @@ export type { ValidationOptions, ValidationReport, ValidatedCell } from './claim
 export { mape, median, spearman } from './claims/accuracy.js';
 export { claimsError, isClaimsError } from './claims/errors.js';
 export type { ClaimsError, ClaimsErrorCode } from './claims/errors.js';
+
+// Router: split a batch over heterogeneous nodes at the optimal finish time, learn their speeds,
+// fail over; the embedding tool's rule table for comparison; simulated clusters.
+export { AdaptiveRouter } from './router/router.js';
+export type { AdaptiveRouterOptions, RouterNodeStats, RoutePlan, PlannedShare } from './router/router.js';
+export type { RouterNodeSpec, NodeHandler } from './router/nodes.js';
+export { planSplit, fractionalFinishMs, equalSplitMs, finishMsOf } from './router/plan.js';
+export type { NodeCost, SplitPlan, PlanMode } from './router/plan.js';
+export { CostEstimator } from './router/estimator.js';
+export type { CostEstimate, CostPrior, EstimatorOptions } from './router/estimator.js';
+export { CircuitBreaker } from './router/breaker.js';
+export type { BreakerOptions, BreakerState } from './router/breaker.js';
+export { realClock, VirtualClock } from './router/clock.js';
+export type { RouterClock } from './router/clock.js';
+export { flockRules, flockHealthScore, flockSpeed, flockStats, flockWorkers, flockEstimate } from './router/flock-rules.js';
+export type { FlockNodeStats, FlockDecision, FlockReason } from './router/flock-rules.js';
+export { FlockRouter } from './router/flock-router.js';
+export type { FlockNodeSpec, FlockRouterOptions, FlockRunResult, FlockNodeReport } from './router/flock-router.js';
+export { SimCluster, simulateRoute, optimalFinishMs, baselineFinishMs, checkSimNodes, ROUTE_STRATEGIES } from './router/simulate.js';
+export type { SimNodeSpec, RouteStrategy, RouteScenario, RouteOutcome } from './router/simulate.js';
+export { routerError, isRouterError } from './router/errors.js';
+export type { RouterError, RouterErrorCode } from './router/errors.js';

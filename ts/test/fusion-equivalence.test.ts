@@ -1,22 +1,11 @@
 import { describe, expect, it } from 'vitest';
 
 import { candidatePairs, evaluateBlocking, fusePairwise, fuseSync, generateFleet, type FusionConfig } from '../src/index.js';
-
-/** A small deterministic generator for test parameters. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../src/seeded-random.js';
 
 describe('index, legacy loop and brute force agree', () => {
   it('on random fleets, edge-stress included', () => {
-    const rand = mulberry32(2026);
+    const rand = seededRandom(2026);
     for (let round = 0; round < 24; round++) {
       const nodes = 2 + Math.floor(rand() * 60);
       const obsPerNode = 1 + Math.floor(rand() * 6);
@@ -33,7 +22,7 @@ describe('index, legacy loop and brute force agree', () => {
   });
 
   it('on a multi-pass generic schema with prefixes, windows and radii', () => {
-    const rand = mulberry32(7);
+    const rand = seededRandom(7);
     const names = ['anna', 'annie', 'ann', 'bob', 'bobby', 'carla', 'carl', 'zoë', 'zoe'];
     const records = Array.from({ length: 300 }, (_, i) => ({
       id: `r${i}`,

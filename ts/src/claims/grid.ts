@@ -10,6 +10,7 @@ import { runClaims, type ClaimsRunOptions, type ClaimsRunReport } from './harnes
 import type { ClaimStrategy } from './queue.js';
 import type { ClaimsMeasurement, SimulationConfig } from './model.js';
 import { DEFAULT_IDLE_MS } from './worker.js';
+import { seededRandom } from '../seeded-random.js';
 
 /** What varies between cells. */
 export type CellSettings = {
@@ -144,14 +145,7 @@ export async function runCells(
 export function passOrder(n: number, pass: number): number[] {
   const order = Array.from({ length: n }, (_, i) => i);
   if (pass === 0) return order;
-  let state = (0x9e3779b9 * pass) >>> 0;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = seededRandom(0x9e3779b9 * pass);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];

@@ -1,0 +1,233 @@
+// The adaptive router against the optimum and the tools people use, on simulated clusters.
+//   npm run bench:router-sim      (needs `npm run build` first)
+// Clusters of 2-16 nodes, speed ratios 1-50x (spread geometrically, or one fast node and the
+// rest slow), overheads 0-200 ms, noise 0-30% per call, batches of 100 and 1000 items. Every
+// strategy runs its real code on simulated time (VirtualClock):
+//   optimal          the optimal split with the true speeds, one call per node (under the same noise)
+//   adaptive-known   the adaptive router given the true speeds as priors, first batch
+//   adaptive         the adaptive router learning from scratch, its 4th batch (after 3 learning batches)
+//   one-node         every item in one call to the best node
+//   equal-split      an equal share per node, one call each
+//   self-scheduling  each node pulls one item at a time
+//   flock            the embedding tool's rules (FlockRouter), its 4th batch
+// The reference is the optimal finish time with known speeds and no noise. Then: crashes
+// mid-batch, a 4x slow-down's detection, and planning speed (tinybench).
+// Writes bench/results/router-sim.json and prints tables.
+import { mkdirSync, writeFileSync } from 'node:fs';
+
+import { Bench } from 'tinybench';
+
+import { machine as measuredOn, median } from '../lib.mjs';
+import { CostEstimator, ROUTE_STRATEGIES, baselineFinishMs, optimalFinishMs, planSplit, simulateRoute } from '../../dist/src/index.js';
+import { seededRandom } from '../../dist/src/seeded-random.js';
+
+const NODE_COUNTS = [2, 4, 8, 16];
+const RATIOS = [1, 3, 10, 50];
+const SHAPES = ['spread', 'one-fast'];
+const OVERHEADS = [0, 20, 200];
+const NOISES = [0, 0.1, 0.3];
+const SIZES = [100, 1000];
+const FASTEST_MS = 10;
+
+function clusterOf({ nodes, ratio, shape, overheadMs, noise, seed }) {
+  const random = seededRandom(seed);
+  return Array.from({ length: nodes }, (_, i) => {
+    const slowness = shape === 'spread' ? ratio ** (i / (nodes - 1)) : i === 0 ? 1 : ratio;
+    return {
+      id: `n${i + 1}`,
+      perItemMs: FASTEST_MS * slowness,
+      // Overheads vary ±50% around the scenario's.
+      overheadMs: overheadMs * (0.5 + random()),
+      noise,
+    };
+  });
+}
+
+const geomean = (xs) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * (s.length - 1) + 0.5))];
+};
+
+async function grid() {
+  const rows = [];
+  let seed = 1;
+  for (const nodes of NODE_COUNTS)
+    for (const ratio of RATIOS)
+      for (const shape of SHAPES) {
+        if (ratio === 1 && shape === 'one-fast') continue;
+        for (const overheadMs of OVERHEADS)
+          for (const noise of NOISES)
+            for (const items of SIZES) {
+              const spec = { nodes, ratio, shape, overheadMs, noise, items, seed: seed++ };
+              const cluster = clusterOf(spec);
+              const optimalMs = optimalFinishMs(cluster, items);
+              const row = { ...spec, optimalMs, ...baselineFinishMs(cluster, items), finishMs: {}, lost: {} };
+              for (const strategy of ROUTE_STRATEGIES) {
+                const outcome = await simulateRoute({ nodes: cluster, items, seed: spec.seed }, strategy);
+                row.finishMs[strategy] = outcome.finishMs;
+                row.lost[strategy] = outcome.lost + outcome.misplaced;
+              }
+              rows.push(row);
+            }
+      }
+  return rows;
+}
+
+function summarise(rows) {
+  const by = (filter) => rows.filter(filter);
+  const ratioTo = (subset, strategy, reference = (r) => r.optimalMs) => subset.map((r) => r.finishMs[strategy] / reference(r));
+  const strategies = ROUTE_STRATEGIES.map((strategy) => {
+    const all = ratioTo(rows, strategy);
+    return {
+      strategy,
+      geomeanVsOptimal: geomean(all),
+      medianVsOptimal: median(all),
+      p90VsOptimal: quantile(all, 0.9),
+      worstVsOptimal: Math.max(...all),
+      noiseFree: geomean(ratioTo(by((r) => r.noise === 0), strategy)),
+      noise30: geomean(ratioTo(by((r) => r.noise === 0.3), strategy)),
+      lostItems: rows.reduce((s, r) => s + r.lost[strategy], 0),
+    };
+  });
+  const against = (strategy) => {
+    const worse = rows.map((r) => ({ r, ratio: r.finishMs[strategy] / Math.min(r.finishMs['one-node'], r.finishMs['equal-split']) }));
+    const over = worse.filter((w) => w.ratio > 1.02);
+    const worst = worse.reduce((a, b) => (b.ratio > a.ratio ? b : a));
+    const byNoise = Object.fromEntries(NOISES.map((noise) => [String(noise), over.filter((w) => w.r.noise === noise).length]));
+    return {
+      scenariosOver2Percent: over.length,
+      scenariosOver2PercentByNoise: byNoise,
+      worstRatio: worst.ratio,
+      worstScenario: `${worst.r.nodes} nodes, ${worst.r.shape} ${worst.r.ratio}x, overhead ${worst.r.overheadMs} ms, noise ${worst.r.noise}, ${worst.r.items} items`,
+    };
+  };
+  const vsFlock = (strategy) => 1 - geomean(rows.map((r) => r.finishMs[strategy] / r.finishMs.flock));
+  const knownNoiseFree = ratioTo(by((r) => r.noise === 0), 'adaptive-known');
+  const learnedNoiseFree = ratioTo(by((r) => r.noise === 0), 'adaptive');
+  return {
+    scenarios: rows.length,
+    strategies,
+    targets: {
+      knownWithin5Percent: { noiseFreeWorst: Math.max(...knownNoiseFree), noiseFreeMedian: median(knownNoiseFree), share: knownNoiseFree.filter((x) => x <= 1.05).length / knownNoiseFree.length },
+      learnedWithin10Percent: { noiseFreeWorst: Math.max(...learnedNoiseFree), noiseFreeMedian: median(learnedNoiseFree), share: learnedNoiseFree.filter((x) => x <= 1.1).length / learnedNoiseFree.length },
+      // Under noise the reference is the optimal plan run under the same noise.
+      knownVsOracleUnderNoise: geomean(by((r) => r.noise > 0).map((r) => r.finishMs['adaptive-known'] / r.finishMs.optimal)),
+      learnedVsOracleUnderNoise: geomean(by((r) => r.noise > 0).map((r) => r.finishMs.adaptive / r.finishMs.optimal)),
+      adaptiveVsFlockGeomeanReduction: vsFlock('adaptive'),
+      knownVsFlockGeomeanReduction: vsFlock('adaptive-known'),
+      adaptiveVsBetterOfOneNodeAndEqualSplit: against('adaptive'),
+      knownVsBetterOfOneNodeAndEqualSplit: against('adaptive-known'),
+    },
+  };
+}
+
+/** A crash mid-batch: the fastest node dies at 30% of the optimal finish time. */
+async function crashes() {
+  const rows = [];
+  for (const nodes of [4, 8])
+    for (const noise of [0, 0.1])
+      for (const items of [100, 1000]) {
+        const cluster = clusterOf({ nodes, ratio: 10, shape: 'spread', overheadMs: 20, noise, seed: 99 + nodes });
+        const optimalMs = optimalFinishMs(cluster, items);
+        cluster[0].crashAtMs = 0.3 * optimalMs;
+        const survivorsMs = optimalFinishMs(cluster.slice(1), items);
+        const row = { nodes, noise, items, optimalMs, survivorsOptimalMs: survivorsMs, finishMs: {}, lost: {} };
+        for (const strategy of ['adaptive-known', 'adaptive', 'equal-split', 'self-scheduling', 'flock']) {
+          const outcome = await simulateRoute({ nodes: cluster, items, seed: 5, learningBatches: 0 }, strategy);
+          row.finishMs[strategy] = outcome.finishMs;
+          row.lost[strategy] = outcome.lost + outcome.misplaced;
+        }
+        rows.push(row);
+      }
+  return rows;
+}
+
+/** Requests until the estimate of a node that slowed 4x is within 25% of its new speed. */
+function slowdownDetection() {
+  const rows = [];
+  for (const noise of [0, 0.1, 0.3]) {
+    const counts = [];
+    for (let trial = 0; trial < 200; trial++) {
+      const random = seededRandom(1000 + trial);
+      const jitter = () => 1 + noise * (2 * random() - 1);
+      const estimator = new CostEstimator({ overheadMs: 20, perItemMs: 10 });
+      const size = () => 20 + Math.floor(random() * 80);
+      for (let i = 0; i < 20; i++) {
+        const k = size();
+        estimator.observe(k, (20 + 10 * k) * jitter());
+      }
+      let requests = 0;
+      for (;;) {
+        const k = size();
+        estimator.observe(k, (20 + 40 * k) * jitter());
+        requests++;
+        const probe = 60;
+        const truth = 20 + 40 * probe;
+        if (Math.abs(estimator.predict(probe) - truth) / truth <= 0.25 || requests >= 50) break;
+      }
+      counts.push(requests);
+    }
+    rows.push({ noise, medianRequests: median(counts), p90Requests: quantile(counts, 0.9), maxRequests: Math.max(...counts), within3: counts.filter((c) => c <= 3).length / counts.length });
+  }
+  return rows;
+}
+
+async function planningSpeed() {
+  const random = seededRandom(64);
+  const cases = [
+    { id: '64 nodes × 100k items', nodes: 64, items: 100_000 },
+    { id: '16 nodes × 1k items', nodes: 16, items: 1000 },
+    { id: '1024 nodes × 1M items', nodes: 1024, items: 1_000_000 },
+  ].map((c) => ({ ...c, costs: Array.from({ length: c.nodes }, () => ({ overheadMs: random() * 200, perItemMs: 1 + random() * 500, readyInMs: random() < 0.5 ? random() * 1000 : 0 })) }));
+  const bench = new Bench({ name: 'router-plan', throws: true, time: 500 });
+  for (const c of cases) bench.add(c.id, () => planSplit(c.costs, c.items));
+  await bench.run();
+  return cases.map((c) => {
+    const task = bench.tasks.find((t) => t.name === c.id);
+    return { id: c.id, medianMs: task.result.latency.p50, p99Ms: task.result.latency.p99, samples: task.result.latency.samplesCount };
+  });
+}
+
+async function main() {
+  const started = performance.now();
+  const rows = await grid();
+  const summary = summarise(rows);
+  const crashRows = await crashes();
+  const detection = slowdownDetection();
+  const planning = await planningSpeed();
+  const result = { suite: 'router-sim', machine: measuredOn(), wallSeconds: (performance.now() - started) / 1000, summary, crashes: crashRows, detection, planning, rows };
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/router-sim.json', `${JSON.stringify(result, null, 1)}\n`);
+
+  const pct = (x) => `${(100 * x).toFixed(1)}%`;
+  console.log(`\nrouter over ${summary.scenarios} simulated clusters (finish time / optimal with known speeds, no noise)\n`);
+  console.log('| strategy | geomean | median | p90 | worst | noise 0 | noise 30% | items lost |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const s of summary.strategies) {
+    console.log(`| ${s.strategy} | ${s.geomeanVsOptimal.toFixed(3)} | ${s.medianVsOptimal.toFixed(3)} | ${s.p90VsOptimal.toFixed(3)} | ${s.worstVsOptimal.toFixed(2)} | ${s.noiseFree.toFixed(3)} | ${s.noise30.toFixed(3)} | ${s.lostItems} |`);
+  }
+  const t = summary.targets;
+  console.log(`\nknown speeds, no noise: median ${t.knownWithin5Percent.noiseFreeMedian.toFixed(3)}, worst ${t.knownWithin5Percent.noiseFreeWorst.toFixed(3)}, within 5%: ${pct(t.knownWithin5Percent.share)}`);
+  console.log(`learned (4th batch), no noise: median ${t.learnedWithin10Percent.noiseFreeMedian.toFixed(3)}, worst ${t.learnedWithin10Percent.noiseFreeWorst.toFixed(3)}, within 10%: ${pct(t.learnedWithin10Percent.share)}`);
+  console.log(`under noise vs the optimal plan under the same noise: known ${t.knownVsOracleUnderNoise.toFixed(3)}, learned ${t.learnedVsOracleUnderNoise.toFixed(3)}`);
+  console.log(`geomean finish time below flockRules: adaptive ${pct(t.adaptiveVsFlockGeomeanReduction)}, known ${pct(t.knownVsFlockGeomeanReduction)}`);
+  const b = t.adaptiveVsBetterOfOneNodeAndEqualSplit;
+  console.log(`adaptive > 2% worse than the better of one node and equal split: ${b.scenariosOver2Percent} scenarios (by noise ${JSON.stringify(b.scenariosOver2PercentByNoise)}); worst ${b.worstRatio.toFixed(3)} (${b.worstScenario})`);
+  const k = t.knownVsBetterOfOneNodeAndEqualSplit;
+  console.log(`known > 2% worse than the better of one node and equal split: ${k.scenariosOver2Percent} scenarios (by noise ${JSON.stringify(k.scenariosOver2PercentByNoise)}); worst ${k.worstRatio.toFixed(3)} (${k.worstScenario})`);
+  console.log('\ncrash of the fastest node at 30% of the optimal time (finish / optimum over the survivors; items lost)\n');
+  console.log('| nodes | noise | items | adaptive-known | adaptive | equal-split | self-scheduling | flock |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of crashRows) {
+    const cell = (s) => `${(r.finishMs[s] / r.survivorsOptimalMs).toFixed(2)} (${r.lost[s]} lost)`;
+    console.log(`| ${r.nodes} | ${r.noise} | ${r.items} | ${cell('adaptive-known')} | ${cell('adaptive')} | ${cell('equal-split')} | ${cell('self-scheduling')} | ${cell('flock')} |`);
+  }
+  console.log('\n4x slow-down: requests until the estimate is within 25%\n');
+  for (const d of detection) console.log(`noise ${d.noise}: median ${d.medianRequests}, p90 ${d.p90Requests}, max ${d.maxRequests}, within 3 requests ${pct(d.within3)}`);
+  console.log('\nplanning speed (tinybench medians)\n');
+  for (const p of planning) console.log(`${p.id}: ${(p.medianMs * 1000).toFixed(1)} µs (p99 ${(p.p99Ms * 1000).toFixed(1)} µs)`);
+  console.log(`\nwall ${result.wallSeconds.toFixed(0)} s; wrote bench/results/router-sim.json`);
+}
+
+await main();

@@ -1,0 +1,207 @@
+/**
+ * Learning a node's call overhead and time per item from the calls it answered.
+ *
+ * Each answered call is a point (items k, time t); the estimate is the least-squares line
+ * t = overhead + k·perItem through the recent points, older points weighing less by a constant
+ * factor per call. A weak anchor at k = 0 (the prior overhead, or for a node nobody described the
+ * first call's time shared equally between the overhead and each item) keeps the line defined
+ * when every call had the same size. When a call's time is far from the prediction the history is
+ * mostly forgotten (twice in a row in the same direction: nearly all of it), so a node that slows
+ * down 4× is re-learned within two or three calls instead of being averaged away.
+ */
+
+/** What the router believes of a node. */
+export interface CostEstimate {
+  /** Fixed time per call, in ms. */
+  overheadMs: number;
+  /** Time per item, in ms. */
+  perItemMs: number;
+  /**
+   * The typical relative error of a prediction: a decaying mean of |ln(actual / predicted)|
+   * (0.1 ≈ 10%). 1 for a node that has answered nothing and had no prior.
+   */
+  uncertainty: number;
+  /** Answered calls seen. */
+  observations: number;
+  /** True once the node answered a call or was given a prior. */
+  known: boolean;
+  /** How many times a sustained change of speed made the estimator forget its history. */
+  shifts: number;
+}
+
+/** A node's speed as the caller knows it beforehand. */
+export interface CostPrior {
+  overheadMs?: number;
+  perItemMs?: number;
+}
+
+/** Tuning of the estimator; the defaults suit calls of milliseconds to minutes. */
+export interface EstimatorOptions {
+  /** Weight kept by older points at each new call (default 0.8: a half-life of about three calls). */
+  decay?: number;
+  /** A prediction off by more than this factor is a surprise (default 1.5). */
+  surpriseRatio?: number;
+}
+
+const ANCHOR_WEIGHT = 0.05;
+const PRIOR_WEIGHT = 1;
+const PRIOR_ITEMS = 10;
+const SOFT_FORGET = 0.3;
+const SURPRISE_PER_UNCERTAINTY = 2.5;
+const HARD_FORGET = 0.02;
+const UNCERTAINTY_RATE = 0.3;
+const PRIOR_UNCERTAINTY = 0.15;
+const FIRST_ANSWER_UNCERTAINTY = 0.5;
+const MIN_PER_ITEM_MS = 1e-6;
+
+/** Decayed least-squares estimate of one node's overhead and per-item time. */
+export class CostEstimator {
+  /** Sums over remembered calls, each weighted by its decay weight / time² (errors are relative). */
+  #w = 0;
+  #wk = 0;
+  #wt = 0;
+  #wkk = 0;
+  #wkt = 0;
+  /** Sum of the plain decay weights, to put the anchor on the same scale. */
+  #plain = 0;
+  #anchor: number;
+  #overheadMs: number;
+  #perItemMs: number;
+  #uncertainty: number;
+  #observations = 0;
+  #known: boolean;
+  #shifts = 0;
+  #lastSurprise = 0;
+  readonly #decay: number;
+  readonly #surprise: number;
+
+  constructor(prior?: CostPrior, options: EstimatorOptions = {}) {
+    this.#decay = options.decay ?? 0.8;
+    this.#surprise = Math.log(options.surpriseRatio ?? 1.5);
+    this.#anchor = prior?.overheadMs ?? 0;
+    this.#overheadMs = this.#anchor;
+    this.#perItemMs = prior?.perItemMs ?? 1;
+    this.#known = prior?.perItemMs !== undefined;
+    this.#uncertainty = this.#known ? PRIOR_UNCERTAINTY : 1;
+    if (this.#known) {
+      // Two pseudo-calls that pin the prior line; real calls outweigh them within a few answers.
+      this.#add(1, this.#overheadMs + this.#perItemMs, PRIOR_WEIGHT);
+      this.#add(PRIOR_ITEMS, this.#overheadMs + PRIOR_ITEMS * this.#perItemMs, PRIOR_WEIGHT);
+    }
+  }
+
+  /** Predicted time of a call with `items` items, in ms. */
+  predict(items: number): number {
+    return this.#overheadMs + items * this.#perItemMs;
+  }
+
+  /** The current estimate. */
+  estimate(): CostEstimate {
+    return {
+      overheadMs: this.#overheadMs,
+      perItemMs: this.#perItemMs,
+      uncertainty: this.#uncertainty,
+      observations: this.#observations,
+      known: this.#known,
+      shifts: this.#shifts,
+    };
+  }
+
+  /**
+   * Takes an answered call of `items` items that took `ms`. Returns ln(actual / predicted) as it
+   * was before this call (0 for the first call of an unknown node).
+   */
+  observe(items: number, ms: number): number {
+    const predicted = this.predict(items);
+    const error = this.#known ? Math.log(Math.max(ms, 1e-9) / Math.max(predicted, 1e-9)) : 0;
+    if (this.#known) {
+      // Noise the node has shown is no surprise: the threshold grows with its uncertainty.
+      if (Math.abs(error) > Math.max(this.#surprise, SURPRISE_PER_UNCERTAINTY * this.#uncertainty)) {
+        const sign = Math.sign(error);
+        const sustained = sign === this.#lastSurprise;
+        // Assume the node changed speed as a whole: what is kept of the history is rescaled by the
+        // surprise, so one slow call of a different size is not read as a change of the line's shape.
+        this.#rescale(Math.exp(error));
+        this.#scale(sustained ? HARD_FORGET : SOFT_FORGET);
+        if (sustained) this.#shifts += 1;
+        this.#lastSurprise = sign;
+      } else {
+        this.#lastSurprise = 0;
+      }
+      this.#uncertainty += UNCERTAINTY_RATE * (Math.min(Math.abs(error), 2) - this.#uncertainty);
+    } else {
+      // The first answer of a node nobody described: its speed is now known to a rough degree.
+      // One call cannot tell overhead from time per item, so the anchor guesses the overhead
+      // costs as much as one item until calls of other sizes tell them apart.
+      this.#uncertainty = FIRST_ANSWER_UNCERTAINTY;
+      this.#anchor = ms / (items + 1);
+    }
+    this.#scale(this.#decay);
+    this.#add(items, ms, 1);
+    this.#observations += 1;
+    this.#known = true;
+    this.#solve();
+    return error;
+  }
+
+  /**
+   * Takes a call that was abandoned after `ms` (another node answered its items first): it would
+   * have taken at least that long, which says something only when that is more than predicted.
+   */
+  observeAtLeast(items: number, ms: number): void {
+    if (ms > this.predict(items)) this.observe(items, ms);
+  }
+
+  #add(k: number, t: number, w: number): void {
+    // Call times vary in proportion to their length, so each call weighs by 1 / time²: a short
+    // call pins the overhead as firmly as a long one pins the time per item.
+    const rel = w / Math.max(t, 1e-6) ** 2;
+    this.#plain += w;
+    this.#w += rel;
+    this.#wk += rel * k;
+    this.#wt += rel * t;
+    this.#wkk += rel * k * k;
+    this.#wkt += rel * k * t;
+  }
+
+  /** Multiplies every remembered call time by `factor`. */
+  #rescale(factor: number): void {
+    const square = factor * factor;
+    this.#w /= square;
+    this.#wk /= square;
+    this.#wkk /= square;
+    this.#wt /= factor;
+    this.#wkt /= factor;
+    this.#anchor *= factor;
+  }
+
+  #scale(factor: number): void {
+    this.#plain *= factor;
+    this.#w *= factor;
+    this.#wk *= factor;
+    this.#wt *= factor;
+    this.#wkk *= factor;
+    this.#wkt *= factor;
+  }
+
+  #solve(): void {
+    const anchorWeight = this.#plain > 0 ? (ANCHOR_WEIGHT * this.#w) / this.#plain : ANCHOR_WEIGHT;
+    const w = this.#w + anchorWeight;
+    const wt = this.#wt + anchorWeight * this.#anchor;
+    const det = w * this.#wkk - this.#wk * this.#wk;
+    let perItem = det > 1e-9 * w * this.#wkk ? (w * this.#wkt - this.#wk * wt) / det : this.#perItemMs;
+    let overhead = (wt - perItem * this.#wk) / w;
+    if (overhead < 0) {
+      // A line through the origin: every call's time is items × perItem.
+      overhead = 0;
+      perItem = this.#wkk > 0 ? this.#wkt / this.#wkk : perItem;
+    }
+    if (!(perItem >= MIN_PER_ITEM_MS)) {
+      // Calls took no longer with more items: the time is all overhead.
+      perItem = MIN_PER_ITEM_MS;
+      overhead = Math.max(0, (wt - perItem * this.#wk) / w);
+    }
+    this.#perItemMs = perItem;
+    this.#overheadMs = overhead;
+  }
+}

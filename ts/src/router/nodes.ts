@@ -1,0 +1,125 @@
+/**
+ * The nodes a router sends work to: an HTTP endpoint that takes a JSON array of items and answers
+ * a JSON array with one result per item, or an async function doing the same.
+ */
+import { routerError, routerNumber, type RouterError } from './errors.js';
+
+/** Sends one chunk of items to a node; resolves to one result per item, in order. */
+export type NodeHandler = (items: unknown[], context: { signal: AbortSignal }) => Promise<unknown[]>;
+
+/** A node as the caller describes it. */
+export interface RouterNodeSpec {
+  /** Unique name of the node. */
+  id: string;
+  /** An HTTP(S) endpoint: POST a JSON array of items, get a JSON array of results. */
+  url?: string;
+  /** Or an async function doing the same. */
+  handler?: NodeHandler;
+  /** Extra request headers for `url` (an `Authorization` header, say). */
+  headers?: Record<string, string>;
+  /** Known time per item, in ms; without it the router learns it from the first calls. */
+  perItemMs?: number;
+  /** Known fixed time per call, in ms. */
+  overheadMs?: number;
+}
+
+/** A checked node spec with its caller. */
+export interface RouterNode {
+  id: string;
+  call: NodeHandler;
+  prior: { overheadMs?: number; perItemMs?: number };
+}
+
+const SPEC_KEYS = new Set(['id', 'url', 'handler', 'headers', 'perItemMs', 'overheadMs']);
+const MAX_ID_LENGTH = 200;
+
+/** Checks node specs and builds their callers; every mistake gets `ERR_ROUTER_CONFIG`. */
+export function checkNodes(specs: unknown): RouterNode[] {
+  if (!Array.isArray(specs) || specs.length === 0) {
+    throw routerError('ERR_ROUTER_CONFIG', `nodes must be a non-empty array of { id, url } or { id, handler }, got ${describe(specs)}`);
+  }
+  const seen = new Set<string>();
+  return specs.map((spec: unknown, index) => {
+    const where = `nodes[${index}]`;
+    if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
+      throw routerError('ERR_ROUTER_CONFIG', `${where} must be an object like { id: 'gpu-1', url: 'http://10.0.0.5:8000/embed' }, got ${describe(spec)}`);
+    }
+    const s = spec as Record<string, unknown>;
+    for (const key of Object.keys(s)) {
+      if (!SPEC_KEYS.has(key)) throw routerError('ERR_ROUTER_CONFIG', `${where} has an unknown field "${key}" (known: ${[...SPEC_KEYS].join(', ')})`);
+    }
+    if (typeof s.id !== 'string' || s.id.length === 0 || s.id.length > MAX_ID_LENGTH) {
+      throw routerError('ERR_ROUTER_CONFIG', `${where}.id must be a non-empty string of at most ${MAX_ID_LENGTH} characters, got ${describe(s.id)}`);
+    }
+    if (seen.has(s.id)) throw routerError('ERR_ROUTER_CONFIG', `${where}.id "${s.id}" is used by another node; ids must be unique`);
+    seen.add(s.id);
+    if ((s.url === undefined) === (s.handler === undefined)) {
+      throw routerError('ERR_ROUTER_CONFIG', `${where} ("${s.id}") needs exactly one of url or handler`);
+    }
+    const prior: RouterNode['prior'] = {};
+    if (s.perItemMs !== undefined) prior.perItemMs = routerNumber(`${where}.perItemMs`, s.perItemMs, 1e-6);
+    if (s.overheadMs !== undefined) prior.overheadMs = routerNumber(`${where}.overheadMs`, s.overheadMs, 0);
+    if (prior.overheadMs !== undefined && prior.perItemMs === undefined) {
+      throw routerError('ERR_ROUTER_CONFIG', `${where}.overheadMs needs perItemMs as well (a known speed is both)`);
+    }
+    if (s.handler !== undefined) {
+      if (typeof s.handler !== 'function') throw routerError('ERR_ROUTER_CONFIG', `${where}.handler must be an async function (items) => results, got ${describe(s.handler)}`);
+      if (s.headers !== undefined) throw routerError('ERR_ROUTER_CONFIG', `${where}.headers only applies to url nodes`);
+      return { id: s.id, call: s.handler as NodeHandler, prior };
+    }
+    return { id: s.id, call: httpCaller(where, s.url, s.headers), prior };
+  });
+}
+
+function httpCaller(where: string, url: unknown, headers: unknown): NodeHandler {
+  let parsed: URL;
+  try {
+    parsed = new URL(String(url));
+  } catch {
+    throw routerError('ERR_ROUTER_CONFIG', `${where}.url must be an http(s) URL, got ${describe(url)}`);
+  }
+  if (typeof url !== 'string' || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    throw routerError('ERR_ROUTER_CONFIG', `${where}.url must be an http(s) URL, got ${describe(url)}`);
+  }
+  if (headers !== undefined) {
+    const ok = headers !== null && typeof headers === 'object' && !Array.isArray(headers) && Object.values(headers).every((v) => typeof v === 'string');
+    if (!ok) throw routerError('ERR_ROUTER_CONFIG', `${where}.headers must be an object of strings`);
+  }
+  const requestHeaders = { 'content-type': 'application/json', accept: 'application/json', ...(headers as Record<string, string> | undefined) };
+  return async (items, { signal }) => {
+    const response = await fetch(parsed, { method: 'POST', body: JSON.stringify(items), headers: requestHeaders, signal });
+    const text = await response.text();
+    if (!response.ok) {
+      throw routerError('ERR_ROUTER_NODE_FAILED', `${parsed.href} answered ${response.status}: ${text.slice(0, 200)}`);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (error) {
+      throw routerError('ERR_ROUTER_NODE_RESPONSE', `${parsed.href} answered something that is not JSON: ${text.slice(0, 100)}`, error);
+    }
+    return body as unknown[];
+  };
+}
+
+/** Checks a node's answer: one result per item. */
+export function checkResults(id: string, results: unknown, items: number): unknown[] | RouterError {
+  if (!Array.isArray(results)) return routerError('ERR_ROUTER_NODE_RESPONSE', `node "${id}" answered ${describe(results)} instead of an array of results`);
+  if (results.length !== items) {
+    return routerError('ERR_ROUTER_NODE_RESPONSE', `node "${id}" answered ${results.length} results for ${items} items`);
+  }
+  return results;
+}
+
+/** A short description of a value for error messages. */
+export function describe(value: unknown): string {
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  try {
+    const text = JSON.stringify(value);
+    if (text === undefined) return String(value);
+    return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  } catch {
+    return typeof value;
+  }
+}

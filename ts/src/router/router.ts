@@ -1,0 +1,593 @@
+/**
+ * The adaptive router: splits a batch over heterogeneous nodes at the finish time its estimates
+ * say is optimal, learns each node's overhead and time per item from the calls it makes, keeps a
+ * self-scheduled tail so a wrong estimate costs little, retries failed chunks where they finish
+ * soonest and takes failing nodes out with a circuit breaker.
+ */
+import { CircuitBreaker, type BreakerOptions, type BreakerState } from './breaker.js';
+import { realClock, type RouterClock } from './clock.js';
+import { isRouterError, routerError, routerInt, routerNumber, type RouterError } from './errors.js';
+import { CostEstimator, type CostEstimate, type EstimatorOptions } from './estimator.js';
+import { checkNodes, checkResults, describe, type RouterNode, type RouterNodeSpec } from './nodes.js';
+import { equalSplitMs, planSplit, type NodeCost, type PlanMode } from './plan.js';
+
+/** Options of {@link AdaptiveRouter}. */
+export interface AdaptiveRouterOptions {
+  /** The nodes, each an HTTP endpoint or an async function (see {@link RouterNodeSpec}). */
+  nodes: RouterNodeSpec[];
+  /** `auto` (default) plans over any subset; `sequential` uses the best single node; `parallel` every node. */
+  mode?: PlanMode;
+  /**
+   * How much of a node's planned share it holds back for the self-scheduled tail, per unit of the
+   * node's uncertainty (default 1.5; the share held back is at most 0.75). 0 sends every plan in
+   * one call per node.
+   */
+  tailGain?: number;
+  /** Attempts per item before it is given up (default 4). */
+  maxAttempts?: number;
+  /** Longest time a call may take, in ms (default 60000); also the limit for a node not yet measured. */
+  callTimeoutMs?: number;
+  /** A measured node's call may take this many times its prediction (default 5)... */
+  timeoutFactor?: number;
+  /** ...but never less than this, in ms (default 2000). */
+  minCallTimeoutMs?: number;
+  /** A run fails its remaining items when no node has been usable for this long, in ms (default 30000). */
+  maxStallMs?: number;
+  /** Circuit breaker tuning. */
+  breaker?: BreakerOptions;
+  /** Estimator tuning. */
+  estimator?: EstimatorOptions;
+  /** The clock (default: wall-clock time). Simulations pass a `VirtualClock`. */
+  clock?: RouterClock;
+}
+
+/** One node's line in {@link AdaptiveRouter.stats}. */
+export interface RouterNodeStats {
+  id: string;
+  /** Circuit breaker state. */
+  state: BreakerState;
+  /** 1 when closed and never failing; lower with recent errors; 0.5 when suspect or half-open, 0 when open. */
+  health: number;
+  requests: number;
+  errors: number;
+  items: number;
+  /** Mean time of the answered calls, in ms. */
+  meanLatencyMs: number;
+  lastLatencyMs: number | null;
+  inFlight: number;
+  /** What the router believes of the node's speed. */
+  estimate: CostEstimate;
+  /** Items per second at a call of 100 items, from the estimate. */
+  itemsPerSecond: number;
+}
+
+/** One node's share in a {@link RoutePlan}. */
+export interface PlannedShare {
+  id: string;
+  items: number;
+  predictedMs: number;
+}
+
+/** The plan for one batch size, as {@link AdaptiveRouter.report} explains it. */
+export interface RoutePlan {
+  items: number;
+  /** `sequential` (one node), `parallel` (every usable node) or `subset`. */
+  mode: 'sequential' | 'parallel' | 'subset';
+  nodes: PlannedShare[];
+  /** Predicted finish time of the plan, in ms. */
+  predictedMs: number;
+  /** Predicted finish time on the best single node, and which node that is. */
+  oneNodeMs: number;
+  oneNode: string;
+  /** Predicted finish time when every usable node gets an equal share. */
+  equalSplitMs: number;
+  /** Why nodes were left out, and which estimates are still guesses. */
+  reason: string;
+}
+
+interface NodeState {
+  node: RouterNode;
+  estimator: CostEstimator;
+  breaker: CircuitBreaker;
+  inFlight: number;
+  busyUntil: number;
+  /** Until when the node is likely still working on calls the router abandoned. */
+  drainUntil: number;
+  requests: number;
+  errors: number;
+  items: number;
+  latencyTotal: number;
+  lastLatencyMs: number | null;
+  errorRate: number;
+}
+
+interface Call {
+  run: BatchRun;
+  state: NodeState;
+  items: number[];
+  startedAt: number;
+  predictedMs: number;
+  controller: AbortController;
+  /** Another node answered these items first. */
+  abandoned: boolean;
+  /** This call is a backup of a late call. */
+  backup: boolean;
+  /** The backup of this call, or the call this one backs up. */
+  partner?: Call;
+  /** How long the call was expected to queue behind abandoned work on its node. */
+  waitMs: number;
+}
+
+const MAX_TAIL = 0.75;
+const ERROR_RATE_WEIGHT = 0.2;
+const REFERENCE_CHUNK = 100;
+/** A call is late once it runs this many times its prediction, plus HEDGE_MARGIN_MS. */
+const HEDGE_AFTER = 1.5;
+const HEDGE_MARGIN_MS = 1;
+
+/** A batch router over heterogeneous nodes. */
+export class AdaptiveRouter {
+  readonly #nodes: NodeState[];
+  readonly #clock: RouterClock;
+  readonly #mode: PlanMode;
+  readonly #tailGain: number;
+  readonly #maxAttempts: number;
+  readonly #callTimeoutMs: number;
+  readonly #timeoutFactor: number;
+  readonly #minCallTimeoutMs: number;
+  readonly #maxStallMs: number;
+  readonly #runs = new Set<BatchRun>();
+
+  constructor(options: AdaptiveRouterOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw routerError('ERR_ROUTER_CONFIG', `AdaptiveRouter needs options { nodes }, got ${describe(options)}`);
+    }
+    const nodes = checkNodes(options.nodes);
+    const mode = options.mode ?? 'auto';
+    if (mode !== 'auto' && mode !== 'sequential' && mode !== 'parallel') {
+      throw routerError('ERR_ROUTER_CONFIG', `mode must be 'auto', 'sequential' or 'parallel', got ${describe(mode)}`);
+    }
+    this.#mode = mode;
+    this.#tailGain = routerNumber('tailGain', options.tailGain ?? 1.5, 0, 100);
+    this.#maxAttempts = routerInt('maxAttempts', options.maxAttempts ?? 4, 1, 100);
+    this.#callTimeoutMs = routerNumber('callTimeoutMs', options.callTimeoutMs ?? 60_000, 1);
+    this.#timeoutFactor = routerNumber('timeoutFactor', options.timeoutFactor ?? 5, 1);
+    this.#minCallTimeoutMs = routerNumber('minCallTimeoutMs', options.minCallTimeoutMs ?? 2000, 0);
+    this.#maxStallMs = routerNumber('maxStallMs', options.maxStallMs ?? 30_000, 0);
+    const breaker = options.breaker ?? {};
+    if (breaker.failureThreshold !== undefined) routerInt('breaker.failureThreshold', breaker.failureThreshold, 1, 1000);
+    if (breaker.cooldownMs !== undefined) routerNumber('breaker.cooldownMs', breaker.cooldownMs, 0);
+    if (breaker.maxCooldownMs !== undefined) routerNumber('breaker.maxCooldownMs', breaker.maxCooldownMs, 0);
+    const estimator = options.estimator ?? {};
+    if (estimator.decay !== undefined) routerNumber('estimator.decay', estimator.decay, 0, 1);
+    if (estimator.surpriseRatio !== undefined) routerNumber('estimator.surpriseRatio', estimator.surpriseRatio, 1.01);
+    this.#clock = options.clock ?? realClock;
+    this.#nodes = nodes.map((node) => ({
+      node,
+      estimator: new CostEstimator(node.prior, estimator),
+      breaker: new CircuitBreaker(breaker),
+      inFlight: 0,
+      busyUntil: 0,
+      drainUntil: 0,
+      requests: 0,
+      errors: 0,
+      items: 0,
+      latencyTotal: 0,
+      lastLatencyMs: null,
+      errorRate: 0,
+    }));
+  }
+
+  /**
+   * Runs `items` over the nodes and resolves to one result per item, in input order. Rejects with
+   * `ERR_ROUTER_EXHAUSTED` (carrying `failedItems` and `partialResults`) when some items failed on
+   * every attempt or no node was usable for `maxStallMs`.
+   */
+  run(items: unknown[]): Promise<unknown[]> {
+    if (!Array.isArray(items)) {
+      return Promise.reject(routerError('ERR_ROUTER_INPUT', `run() takes an array of items, got ${describe(items)}`));
+    }
+    if (items.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      const run = new BatchRun(items, this.#maxAttempts, resolve, reject);
+      this.#runs.add(run);
+      this.#pump(run);
+    });
+  }
+
+  /** Per-node health, requests, errors, latency, in-flight calls and the speed estimate. */
+  stats(): RouterNodeStats[] {
+    const now = this.#clock.now();
+    return this.#nodes.map((s) => {
+      const state = s.breaker.state(now);
+      const estimate = s.estimator.estimate();
+      return {
+        id: s.node.id,
+        state,
+        health: state === 'closed' ? 1 - s.errorRate : state === 'open' ? 0 : 0.5,
+        requests: s.requests,
+        errors: s.errors,
+        items: s.items,
+        meanLatencyMs: s.requests - s.errors > 0 ? s.latencyTotal / (s.requests - s.errors) : 0,
+        lastLatencyMs: s.lastLatencyMs,
+        inFlight: s.inFlight,
+        estimate,
+        itemsPerSecond: (1000 * REFERENCE_CHUNK) / (estimate.overheadMs + REFERENCE_CHUNK * estimate.perItemMs),
+      };
+    });
+  }
+
+  /**
+   * Explains the plan for each batch size: which nodes, how many items each, the predicted finish
+   * time against the best single node and an equal split.
+   */
+  report(batchSizes: number[] = [10, 50, 100, 200]): RoutePlan[] {
+    if (!Array.isArray(batchSizes) || batchSizes.length === 0) {
+      throw routerError('ERR_ROUTER_CONFIG', `report() takes a non-empty array of batch sizes, got ${describe(batchSizes)}`);
+    }
+    const now = this.#clock.now();
+    let usable = this.#nodes.filter((s) => s.breaker.state(now) !== 'open');
+    if (usable.length === 0) usable = this.#nodes;
+    const costs = usable.map((s) => this.#costOf(s, now, false));
+    const guessed = usable.filter((s) => !s.estimator.estimate().known).map((s) => s.node.id);
+    return batchSizes.map((size, index) => {
+      const items = routerInt(`batchSizes[${index}]`, size, 1);
+      const plan = planSplit(costs, items, this.#mode);
+      const single = planSplit(costs, items, 'sequential');
+      const oneIndex = single.counts.findIndex((c) => c > 0);
+      const shares = usable.map((s, i) => ({ id: s.node.id, items: plan.counts[i]!, predictedMs: plan.counts[i]! > 0 ? costs[i]!.overheadMs + plan.counts[i]! * costs[i]!.perItemMs : 0 }));
+      const mode = plan.used === 1 ? 'sequential' : plan.used === usable.length ? 'parallel' : 'subset';
+      const left = usable.filter((_, i) => plan.counts[i] === 0);
+      const reasons: string[] = [];
+      if (this.#mode !== 'auto') reasons.push(`mode forced to ${this.#mode}`);
+      if (left.length > 0 && this.#mode === 'auto') {
+        const cheapest = Math.min(...left.map((s) => costs[usable.indexOf(s)]!.overheadMs + costs[usable.indexOf(s)]!.perItemMs));
+        reasons.push(
+          `left out ${left.map((s) => s.node.id).join(', ')}: one item there takes at least ${cheapest.toFixed(1)} ms, no sooner than the others finish everything (${plan.finishMs.toFixed(1)} ms)`,
+        );
+      }
+      if (plan.used > 1) reasons.push(`${plan.used} nodes finish together at ${plan.finishMs.toFixed(1)} ms`);
+      if (guessed.length > 0) reasons.push(`not yet measured: ${guessed.join(', ')} (assumed as fast as the measured median)`);
+      if (usable.length < this.#nodes.length) reasons.push(`out (breaker open): ${this.#nodes.filter((s) => !usable.includes(s)).map((s) => s.node.id).join(', ')}`);
+      return {
+        items,
+        mode,
+        nodes: shares.filter((s) => s.items > 0),
+        predictedMs: plan.finishMs,
+        oneNodeMs: single.finishMs,
+        oneNode: usable[oneIndex]!.node.id,
+        equalSplitMs: equalSplitMs(costs, items),
+        reason: reasons.join('; '),
+      } satisfies RoutePlan;
+    });
+  }
+
+  /** The cost the planner uses for a node: its estimate, or the measured nodes' median for a node never measured. */
+  #costOf(s: NodeState, now: number, withReady: boolean): NodeCost {
+    let estimate = s.estimator.estimate();
+    if (!estimate.known) estimate = this.#fleetMedian() ?? estimate;
+    return {
+      overheadMs: estimate.overheadMs,
+      perItemMs: estimate.perItemMs,
+      // A late call is guessed to need about as long again as it is already late; an abandoned
+      // call may keep the node busy until its predicted end.
+      readyInMs: withReady ? Math.max(s.inFlight > 0 ? (s.busyUntil > now ? s.busyUntil - now : now - s.busyUntil) : 0, s.drainUntil - now) : 0,
+    };
+  }
+
+  #fleetMedian(): CostEstimate | undefined {
+    const known = this.#nodes.map((s) => s.estimator.estimate()).filter((e) => e.known);
+    if (known.length === 0) return undefined;
+    const middle = (values: number[]): number => values.sort((x, y) => x - y)[Math.floor((values.length - 1) / 2)]!;
+    return { ...known[0]!, overheadMs: middle(known.map((e) => e.overheadMs)), perItemMs: middle(known.map((e) => e.perItemMs)) };
+  }
+
+  /** Sends whatever `run` can send now, and settles it when it is finished. */
+  /** Sends whatever `run` can send now, and settles it when it is finished. */
+  #pump(run: BatchRun): void {
+    if (run.finished) return;
+    const now = this.#clock.now();
+    if (run.settleIfDone()) {
+      this.#runs.delete(run);
+      return;
+    }
+    if (run.remaining() > 0) this.#dispatch(run, now);
+    if (run.remaining() === 0) this.#hedge(run, now);
+    if (run.calls.size === 0 && run.remaining() > 0) {
+      // Nothing of this run is out and nothing could be sent: wait for a node to come back.
+      if (!this.#nodes.some((s) => s.breaker.isClosed())) {
+        run.stalledSince ??= now;
+        if (now - run.stalledSince >= this.#maxStallMs) {
+          run.failRemaining();
+          run.settleIfDone();
+          this.#runs.delete(run);
+          return;
+        }
+      } else {
+        run.stalledSince = undefined;
+      }
+      const reopen = Math.min(...this.#nodes.map((s) => s.breaker.reopensAt(now) ?? Infinity));
+      const stallEnd = run.stalledSince !== undefined ? run.stalledSince + this.#maxStallMs : Infinity;
+      this.#wakeAt(run, Math.min(reopen, stallEnd), now);
+    }
+  }
+
+  /** Pumps `run` again at time `at` (one timer per run: the earliest wins). */
+  #wakeAt(run: BatchRun, at: number, now: number): void {
+    if (!Number.isFinite(at) || (run.wakeAt !== undefined && run.wakeAt <= at)) return;
+    run.wakeAt = at;
+    void this.#clock.sleep(Math.max(0, at - now)).then(() => {
+      if (run.wakeAt === at) run.wakeAt = undefined;
+      this.#pump(run);
+    });
+  }
+
+  #dispatch(run: BatchRun, now: number): void {
+    const closed = this.#nodes.filter((s) => s.breaker.isClosed());
+    // Probes: one item to a node that failed or whose time out ended, while others can carry the rest.
+    for (const s of this.#nodes) {
+      if (run.remaining() === 0) return;
+      if (s.inFlight > 0 || !s.breaker.mayProbe(now)) continue;
+      if (run.remaining() < 2 && closed.length > 0) continue;
+      s.breaker.probeSent();
+      this.#send(run, s, run.take(1), now);
+    }
+    if (closed.length === 0 || run.remaining() === 0) return;
+    const costs = closed.map((s) => this.#costOf(s, now, true));
+    const plan = planSplit(costs, run.remaining(), this.#mode);
+    for (let i = 0; i < closed.length; i++) {
+      const s = closed[i]!;
+      const count = plan.counts[i]!;
+      if (count === 0 || s.inFlight > 0 || run.remaining() === 0) continue;
+      this.#send(run, s, run.take(this.#chunkOf(s, count, costs[i]!)), now);
+    }
+  }
+
+  /**
+   * Backup calls: once nothing is left to send, an idle node takes over the items of a call that
+   * runs well past its prediction, if it would finish them before that call is likely to (a call
+   * already late by t is assumed to need about t more). The first answer wins; the other call is
+   * abandoned.
+   */
+  #hedge(run: BatchRun, now: number): void {
+    let nextCheck = Infinity;
+    for (const call of [...run.calls].sort((x, y) => x.startedAt - y.startedAt)) {
+      if (call.partner || call.backup) continue;
+      const elapsed = now - call.startedAt;
+      const due = call.startedAt + HEDGE_AFTER * call.predictedMs + HEDGE_MARGIN_MS;
+      if (now < due || !Number.isFinite(call.predictedMs)) {
+        nextCheck = Math.min(nextCheck, due);
+        continue;
+      }
+      let best: NodeState | undefined;
+      let bestFinish = elapsed;
+      for (const s of this.#nodes) {
+        if (s === call.state || s.inFlight > 0 || !s.breaker.isClosed()) continue;
+        const finish = this.#costOf(s, now, false).overheadMs + call.items.length * this.#costOf(s, now, false).perItemMs;
+        if (finish < bestFinish) {
+          bestFinish = finish;
+          best = s;
+        }
+      }
+      if (best) this.#send(run, best, call.items, now, call);
+    }
+    if (run.remaining() === 0 && Number.isFinite(nextCheck)) this.#wakeAt(run, nextCheck, now);
+  }
+
+  /** How much of a planned share to send now; the rest stays in the pool for whoever frees up first. */
+  #chunkOf(s: NodeState, count: number, cost: NodeCost): number {
+    if (this.#mode === 'sequential') return count;
+    // A node never measured gets one item first: with its next, larger call that tells its
+    // overhead from its time per item.
+    const estimate = s.estimator.estimate();
+    if (!estimate.known) return 1;
+    const tail = Math.min(MAX_TAIL, this.#tailGain * estimate.uncertainty);
+    let hold = Math.floor(count * tail);
+    // Holding items back costs a later call's overhead; it pays only when the share's likely
+    // error (its uncertainty times its length) is worth more than that overhead.
+    if (cost.overheadMs >= 0.5 * estimate.uncertainty * count * cost.perItemMs) hold = 0;
+    return Math.max(1, count - hold);
+  }
+
+  #send(run: BatchRun, s: NodeState, indices: number[], now: number, original?: Call): void {
+    const estimate = s.estimator.estimate();
+    const predictedMs = estimate.known ? s.estimator.predict(indices.length) : Infinity;
+    const timeoutMs = Number.isFinite(predictedMs) ? Math.min(this.#callTimeoutMs, Math.max(this.#minCallTimeoutMs, this.#timeoutFactor * predictedMs)) : this.#callTimeoutMs;
+    const controller = new AbortController();
+    const waitMs = Math.max(0, s.drainUntil - now);
+    const call: Call = { run, state: s, items: indices, startedAt: now, predictedMs, controller, abandoned: false, backup: original !== undefined, waitMs };
+    if (original) {
+      original.partner = call;
+      call.partner = original;
+    }
+    s.inFlight += 1;
+    s.requests += 1;
+    s.busyUntil = Math.max(s.busyUntil, now) + (Number.isFinite(predictedMs) ? predictedMs : 0);
+    run.calls.add(call);
+    const timer = new AbortController();
+    const payload = indices.map((i) => run.items[i]);
+    const timeout = this.#clock.sleep(timeoutMs, timer.signal).then(() => {
+      const error = routerError('ERR_ROUTER_NODE_TIMEOUT', `node "${s.node.id}" took longer than ${timeoutMs.toFixed(0)} ms for ${indices.length} items`);
+      controller.abort(error);
+      throw error;
+    });
+    timeout.catch(() => undefined);
+    let attempt: Promise<unknown[]>;
+    try {
+      attempt = Promise.resolve(s.node.call(payload, { signal: controller.signal }));
+    } catch (error) {
+      attempt = Promise.reject(error as Error);
+    }
+    const abandoned = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), { once: true }));
+    abandoned.catch(() => undefined);
+    Promise.race([attempt, timeout, abandoned]).then(
+      (results) => {
+        timer.abort();
+        const checked = checkResults(s.node.id, results, indices.length);
+        if (checked instanceof Error) this.#settle(call, checked);
+        else this.#settle(call, undefined, checked);
+      },
+      (error: unknown) => {
+        timer.abort();
+        this.#settle(call, error);
+      },
+    );
+  }
+
+  #settle(call: Call, error: unknown, results?: unknown[]): void {
+    const now = this.#clock.now();
+    const s = call.state;
+    const run = call.run;
+    s.inFlight -= 1;
+    if (s.inFlight === 0) s.busyUntil = now;
+    run.calls.delete(call);
+    const elapsed = now - call.startedAt;
+    const partner = call.partner && run.calls.has(call.partner) ? call.partner : undefined;
+    const worked = Math.max(1e-3, elapsed - call.waitMs);
+    if (call.abandoned) {
+      // Another node answered these items first; a call this late still tells how slow the node
+      // is, and the node may go on working on it (abandoning does not stop every server).
+      s.estimator.observeAtLeast(call.items.length, worked);
+      if (Number.isFinite(call.predictedMs)) s.drainUntil = Math.max(s.drainUntil, call.startedAt + call.waitMs + Math.max(call.predictedMs, worked));
+    } else if (results) {
+      s.items += call.items.length;
+      s.latencyTotal += elapsed;
+      s.lastLatencyMs = elapsed;
+      s.errorRate *= 1 - ERROR_RATE_WEIGHT;
+      s.estimator.observe(call.items.length, worked);
+      s.breaker.succeeded();
+      run.complete(call.items, results);
+      if (partner) {
+        partner.abandoned = true;
+        partner.controller.abort(routerError('ERR_ROUTER_NODE_TIMEOUT', `node "${s.node.id}" answered these items first`));
+      }
+    } else {
+      s.errors += 1;
+      s.errorRate += ERROR_RATE_WEIGHT * (1 - s.errorRate);
+      s.breaker.failed(now);
+      // Items still covered by a live backup (or original) call wait for it instead of a retry.
+      if (!partner) run.retry(call.items, toRouterError(s.node.id, error));
+    }
+    // Any answer may free a node another run is waiting for.
+    for (const other of [...this.#runs]) this.#pump(other);
+  }
+}
+
+function toRouterError(id: string, error: unknown): RouterError {
+  if (isRouterError(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return routerError('ERR_ROUTER_NODE_FAILED', `node "${id}" failed: ${message}`, error);
+}
+
+/** Failed items waiting for another try, and how many of them one call may carry. */
+interface RetryGroup {
+  items: number[];
+  maxChunk: number;
+}
+
+/** One `run()` call: the items not yet sent, the calls out, the results and the attempts. */
+class BatchRun {
+  readonly items: unknown[];
+  readonly results: unknown[];
+  readonly calls = new Set<Call>();
+  finished = false;
+  wakeAt: number | undefined;
+  stalledSince: number | undefined;
+  #next = 0;
+  #retry: RetryGroup[] = [];
+  #retrying = 0;
+  #done = 0;
+  #failed: number[] = [];
+  #lastError: RouterError | undefined;
+  readonly #completed: Uint8Array;
+  readonly #attempts: Uint8Array;
+  readonly #maxAttempts: number;
+  readonly #resolve: (results: unknown[]) => void;
+  readonly #reject: (error: RouterError) => void;
+
+  constructor(items: unknown[], maxAttempts: number, resolve: (results: unknown[]) => void, reject: (error: RouterError) => void) {
+    this.items = items;
+    this.results = new Array<unknown>(items.length);
+    this.#completed = new Uint8Array(items.length);
+    this.#attempts = new Uint8Array(items.length);
+    this.#maxAttempts = maxAttempts;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  remaining(): number {
+    return this.#retrying + this.items.length - this.#next;
+  }
+
+  /**
+   * Takes up to `count` items. Failed items go first, and a call carries failed items of one
+   * group only, at most half the size of the call they failed in: a chunk that keeps failing is
+   * split until the item that breaks it is alone.
+   */
+  take(count: number): number[] {
+    const group = this.#retry[0];
+    if (group) {
+      const taken = group.items.splice(0, Math.min(count, group.maxChunk));
+      if (group.items.length === 0) this.#retry.shift();
+      this.#retrying -= taken.length;
+      return taken;
+    }
+    const first = this.#next;
+    this.#next = Math.min(this.items.length, this.#next + count);
+    return Array.from({ length: this.#next - first }, (_, j) => first + j);
+  }
+
+  complete(indices: number[], results: unknown[]): void {
+    if (this.finished) return;
+    for (let j = 0; j < indices.length; j++) {
+      const i = indices[j]!;
+      if (this.#completed[i]) continue;
+      this.#completed[i] = 1;
+      this.results[i] = results[j];
+      this.#done += 1;
+    }
+  }
+
+  /** Puts failed items back; an item that failed alone counts an attempt and is given up after the last. */
+  retry(indices: number[], error: RouterError): void {
+    if (this.finished) return;
+    this.#lastError = error;
+    const again: number[] = [];
+    for (const i of indices) {
+      if (this.#completed[i]) continue;
+      if (indices.length === 1) this.#attempts[i]! += 1;
+      if (this.#attempts[i]! >= this.#maxAttempts) this.#failed.push(i);
+      else again.push(i);
+    }
+    if (again.length === 0) return;
+    this.#retry.push({ items: again, maxChunk: Math.max(1, Math.ceil(indices.length / 2)) });
+    this.#retrying += again.length;
+  }
+
+  /** Gives up every item not yet sent (no node usable for too long). */
+  failRemaining(): void {
+    while (this.remaining() > 0) this.#failed.push(...this.take(this.remaining()));
+    this.#lastError ??= routerError('ERR_ROUTER_NODE_FAILED', 'no node was usable');
+  }
+
+  /** Resolves or rejects once every item has a result or was given up; true when it did. */
+  settleIfDone(): boolean {
+    if (this.finished) return true;
+    if (this.#done + this.#failed.length < this.items.length || this.calls.size > 0) return false;
+    this.finished = true;
+    if (this.#failed.length === 0) {
+      this.#resolve(this.results);
+    } else {
+      const failed = [...this.#failed].sort((x, y) => x - y);
+      const error = routerError(
+        'ERR_ROUTER_EXHAUSTED',
+        `${failed.length} of ${this.items.length} items failed on every attempt; last error: ${this.#lastError?.message ?? 'unknown'}`,
+        this.#lastError,
+      );
+      error.failedItems = failed;
+      error.partialResults = this.results;
+      this.#reject(error);
+    }
+    return true;
+  }
+}

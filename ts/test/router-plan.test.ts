@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+
+import { equalSplitMs, finishMsOf, fractionalFinishMs, planSplit, type NodeCost } from '../src/index.js';
+import { seededRandom } from '../src/seeded-random.js';
+
+/** Every way to put `items` items on `nodes` nodes (optionally at least one each): the best finish time. */
+function bruteForce(costs: NodeCost[], items: number, minEach = 0): number {
+  let best = Infinity;
+  const counts = costs.map(() => 0);
+  const walk = (node: number, left: number): void => {
+    if (node === costs.length - 1) {
+      if (left < minEach) return;
+      counts[node] = left;
+      best = Math.min(best, finishMsOf(costs, counts));
+      return;
+    }
+    for (let c = minEach; c <= left; c++) {
+      counts[node] = c;
+      walk(node + 1, left - c);
+    }
+  };
+  walk(0, items);
+  return best;
+}
+
+function randomCosts(random: () => number, n: number): NodeCost[] {
+  return Array.from({ length: n }, () => ({
+    overheadMs: random() < 0.3 ? 0 : Math.round(random() * 200),
+    perItemMs: Math.round(1 + random() * 50 * (random() < 0.5 ? 1 : 10)),
+    readyInMs: random() < 0.3 ? Math.round(random() * 100) : 0,
+  }));
+}
+
+describe('planSplit', () => {
+  it('matches brute force on small cases, for any subset, one node and every node', () => {
+    const random = seededRandom(42);
+    for (let trial = 0; trial < 300; trial++) {
+      const nodes = 1 + Math.floor(random() * 4);
+      const items = 1 + Math.floor(random() * 9);
+      const costs = randomCosts(random, nodes);
+      const auto = planSplit(costs, items);
+      expect(auto.counts.reduce((a, b) => a + b, 0)).toBe(items);
+      expect(auto.finishMs).toBeCloseTo(bruteForce(costs, items), 9);
+      expect(auto.finishMs).toBeGreaterThanOrEqual(fractionalFinishMs(costs, items) - 1e-9);
+      const sequential = planSplit(costs, items, 'sequential');
+      expect(sequential.used).toBe(1);
+      expect(sequential.finishMs).toBeCloseTo(Math.min(...costs.map((c) => finishMsOf([c], [items]))), 9);
+      if (items >= nodes) {
+        const parallel = planSplit(costs, items, 'parallel');
+        expect(parallel.counts.every((c) => c >= 1)).toBe(true);
+        expect(parallel.counts.reduce((a, b) => a + b, 0)).toBe(items);
+        expect(parallel.finishMs).toBeCloseTo(bruteForce(costs, items, 1), 9);
+      }
+    }
+  });
+
+  it("finds 8.4 s for the tool's example where its rules take 10 s", () => {
+    const costs = [
+      { overheadMs: 0, perItemMs: 100 },
+      { overheadMs: 0, perItemMs: 1000 },
+      { overheadMs: 0, perItemMs: 1000 },
+    ];
+    const plan = planSplit(costs, 100);
+    expect(plan.counts).toEqual([84, 8, 8]);
+    expect(plan.finishMs).toBe(8400);
+    expect(fractionalFinishMs(costs, 100)).toBeCloseTo(8333.33, 1);
+    expect(equalSplitMs(costs, 100)).toBe(33_000);
+  });
+
+  it('leaves out a node whose overhead alone outlasts the others', () => {
+    const costs = [
+      { overheadMs: 10, perItemMs: 10 },
+      { overheadMs: 10, perItemMs: 10 },
+      { overheadMs: 5000, perItemMs: 1 },
+    ];
+    const plan = planSplit(costs, 100);
+    expect(plan.counts[2]).toBe(0);
+    expect(plan.used).toBe(2);
+    expect(plan.finishMs).toBe(510);
+  });
+
+  it('stays exact for large batches on many nodes (sum of counts, no node over the finish time)', () => {
+    const random = seededRandom(7);
+    const costs = randomCosts(random, 64);
+    const plan = planSplit(costs, 100_000);
+    expect(plan.counts.reduce((a, b) => a + b, 0)).toBe(100_000);
+    // Optimality certificate: no single item can move to a node that would finish it earlier.
+    const cheapestNext = Math.min(...costs.map((c, i) => (c.readyInMs ?? 0) + c.overheadMs + (plan.counts[i]! + 1) * c.perItemMs));
+    expect(cheapestNext).toBeGreaterThanOrEqual(plan.finishMs - 1e-6);
+    expect(plan.finishMs).toBeGreaterThanOrEqual(fractionalFinishMs(costs, 100_000) - 1e-6);
+  });
+
+  it('handles empty batches and no nodes', () => {
+    expect(planSplit([{ overheadMs: 1, perItemMs: 1 }], 0)).toEqual({ counts: [0], finishMs: 0, used: 0 });
+    expect(planSplit([], 5).finishMs).toBe(Infinity);
+  });
+});

@@ -1,0 +1,370 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { AdaptiveRouter, CostEstimator, SimCluster, VirtualClock, isRouterError, type RouterError, type SimNodeSpec } from '../src/index.js';
+
+function items(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+/** Every result is `{ item }` for the item at its index: nothing lost, duplicated or misplaced. */
+function expectExactlyOnce(results: unknown[], n: number): void {
+  expect(results).toHaveLength(n);
+  results.forEach((r, i) => expect((r as { item: number }).item).toBe(i));
+}
+
+function cluster(nodes: SimNodeSpec[], seed = 1): SimCluster {
+  return new SimCluster(nodes, seed);
+}
+
+describe('AdaptiveRouter on simulated nodes', () => {
+  it('returns one result per item in input order and uses the optimal split with known speeds', async () => {
+    const sim = cluster([
+      { overheadMs: 0, perItemMs: 100 },
+      { overheadMs: 0, perItemMs: 1000 },
+      { overheadMs: 0, perItemMs: 1000 },
+    ]);
+    const router = new AdaptiveRouter({ nodes: sim.routerNodes(true), clock: sim.clock, tailGain: 0 });
+    const results = await sim.clock.run(router.run(items(100)));
+    expectExactlyOnce(results, 100);
+    expect(sim.clock.now()).toBe(8400);
+  });
+
+  it('learns overhead and time per item within 10% after three batches', async () => {
+    const truth = [
+      { overheadMs: 50, perItemMs: 5 },
+      { overheadMs: 10, perItemMs: 20 },
+      { overheadMs: 150, perItemMs: 2 },
+    ];
+    const sim = cluster(truth);
+    const router = new AdaptiveRouter({ nodes: sim.routerNodes(false), clock: sim.clock });
+    for (let b = 0; b < 3; b++) expectExactlyOnce(await sim.clock.run(router.run(items(400))), 400);
+    for (const [i, s] of router.stats().entries()) {
+      const predicted = s.estimate.overheadMs + 100 * s.estimate.perItemMs;
+      const actual = truth[i]!.overheadMs + 100 * truth[i]!.perItemMs;
+      expect(Math.abs(predicted - actual) / actual).toBeLessThan(0.1);
+    }
+    // The fourth batch lands within 10% of the optimum.
+    const started = sim.clock.now();
+    await sim.clock.run(router.run(items(400)));
+    const optimum = router.report([400])[0]!.predictedMs;
+    expect((sim.clock.now() - started) / optimum).toBeLessThan(1.1);
+  });
+
+  it('detects a 4x slow-down within three requests', () => {
+    const estimator = new CostEstimator({ overheadMs: 20, perItemMs: 10 });
+    for (let i = 0; i < 10; i++) estimator.observe(50, 20 + 50 * 10);
+    let requests = 0;
+    const slow = 20 + 50 * 40;
+    while (Math.abs(estimator.predict(50) - slow) / slow > 0.25) {
+      estimator.observe(50, slow);
+      requests++;
+      expect(requests).toBeLessThanOrEqual(3);
+    }
+    expect(requests).toBeGreaterThan(0);
+  });
+
+  it('does not mistake 30% noise for a change of speed', () => {
+    const estimator = new CostEstimator({ overheadMs: 0, perItemMs: 10 });
+    let noise = 0.37;
+    for (let i = 0; i < 200; i++) {
+      noise = (noise * 9301 + 49297) % 1;
+      estimator.observe(100, 1000 * (0.7 + 0.6 * noise));
+    }
+    expect(estimator.estimate().shifts).toBe(0);
+    expect(Math.abs(estimator.predict(100) - 1000) / 1000).toBeLessThan(0.2);
+  });
+
+  it('moves work away from a node that slows down mid-batch, backing up its late call', async () => {
+    const sim = cluster([
+      { overheadMs: 5, perItemMs: 10, slowdown: { atMs: 200, factor: 8 } },
+      { overheadMs: 5, perItemMs: 10 },
+    ]);
+    const router = new AdaptiveRouter({ nodes: sim.routerNodes(true), clock: sim.clock });
+    expectExactlyOnce(await sim.clock.run(router.run(items(200))), 200);
+    const [slowed, steady] = router.stats();
+    expect(steady!.items).toBeGreaterThan(slowed!.items);
+    // Its late call was abandoned when the steady node finished those items: the router knows at
+    // least that the node got more than twice as slow, and did not wait for it (8 x 19 items x 10 ms).
+    expect(slowed!.estimate.perItemMs).toBeGreaterThan(20);
+    expect(sim.clock.now()).toBeLessThan(1400);
+  });
+
+  it('fails over a crash mid-batch: no item lost, none duplicated, the node taken out', async () => {
+    const sim = cluster([
+      { overheadMs: 20, perItemMs: 2, crashAtMs: 150 },
+      { overheadMs: 20, perItemMs: 4 },
+      { overheadMs: 20, perItemMs: 8 },
+    ]);
+    const router = new AdaptiveRouter({ nodes: sim.routerNodes(true), clock: sim.clock });
+    const results = await sim.clock.run(router.run(items(500)));
+    expectExactlyOnce(results, 500);
+    const crashed = router.stats()[0]!;
+    expect(crashed.errors).toBeGreaterThanOrEqual(1);
+    expect(['open', 'suspect']).toContain(crashed.state);
+    // The next batch does not wait on the dead node.
+    expectExactlyOnce(await sim.clock.run(router.run(items(500))), 500);
+    expect(router.stats()[0]!.state).toBe('open');
+  });
+
+  it('probes a node back in after its cooldown', async () => {
+    let down = true;
+    const clock = new VirtualClock();
+    const router = new AdaptiveRouter({
+      clock,
+      breaker: { cooldownMs: 1000 },
+      nodes: [
+        {
+          id: 'flaky',
+          perItemMs: 1,
+          handler: async (batch) => {
+            await clock.sleep(5);
+            if (down) throw new Error('refused');
+            return batch.map((item) => ({ item }));
+          },
+        },
+        { id: 'steady', perItemMs: 4, handler: async (batch) => (await clock.sleep(batch.length * 4), batch.map((item) => ({ item }))) },
+      ],
+    });
+    expectExactlyOnce(await clock.run(router.run(items(50))), 50);
+    expect(router.stats()[0]!.state).toBe('open');
+    down = false;
+    await clock.run(clock.sleep(1500));
+    expect(router.stats()[0]!.state).toBe('half-open');
+    expectExactlyOnce(await clock.run(router.run(items(50))), 50);
+    expect(router.stats()[0]!.state).toBe('closed');
+  });
+
+  it('times out a node that hangs and finishes its items elsewhere', async () => {
+    const clock = new VirtualClock();
+    const router = new AdaptiveRouter({
+      clock,
+      callTimeoutMs: 10_000,
+      minCallTimeoutMs: 100,
+      nodes: [
+        { id: 'hangs', perItemMs: 1, handler: (_batch, { signal }) => clock.sleep(1e9, signal).then(() => []) },
+        { id: 'works', perItemMs: 2, handler: async (batch) => (await clock.sleep(batch.length * 2), batch.map((item) => ({ item }))) },
+      ],
+    });
+    expectExactlyOnce(await clock.run(router.run(items(100))), 100);
+    expect(clock.now()).toBeLessThan(1000);
+    expect(router.stats()[0]!.errors).toBeGreaterThanOrEqual(1);
+  });
+
+  it('treats a wrong number of results as a failed call', async () => {
+    const clock = new VirtualClock();
+    const router = new AdaptiveRouter({
+      clock,
+      nodes: [
+        { id: 'short', perItemMs: 1, handler: async (batch) => (await clock.sleep(1), batch.slice(1).map((item) => ({ item }))) },
+        { id: 'right', perItemMs: 5, handler: async (batch) => (await clock.sleep(5 * batch.length), batch.map((item) => ({ item }))) },
+      ],
+    });
+    expectExactlyOnce(await clock.run(router.run(items(40))), 40);
+    expect(router.stats()[0]!.errors).toBeGreaterThanOrEqual(1);
+    expect(router.stats()[0]!.items).toBe(0);
+  });
+
+  it('gives up items that fail everywhere with ERR_ROUTER_EXHAUSTED, keeping the results that arrived', async () => {
+    const clock = new VirtualClock();
+    const router = new AdaptiveRouter({
+      clock,
+      maxAttempts: 2,
+      breaker: { cooldownMs: 10 },
+      nodes: [
+        {
+          id: 'picky',
+          perItemMs: 1,
+          handler: async (batch) => {
+            await clock.sleep(1);
+            if (batch.some((item) => (item as number) % 10 === 3)) throw new Error('poison item');
+            return batch.map((item) => ({ item }));
+          },
+        },
+      ],
+    });
+    const error = (await clock.run(router.run(items(30))).catch((e: unknown) => e)) as RouterError;
+    expect(isRouterError(error)).toBe(true);
+    expect(error.code).toBe('ERR_ROUTER_EXHAUSTED');
+    expect(error.failedItems).toEqual([3, 13, 23]);
+    const arrived = error.partialResults!.filter((r) => r !== undefined);
+    expect(arrived.length).toBeGreaterThan(0);
+    for (const [i, r] of error.partialResults!.entries()) if (r !== undefined) expect((r as { item: number }).item).toBe(i);
+  });
+
+  it('fails the rest of a run when no node is usable for maxStallMs', async () => {
+    const clock = new VirtualClock();
+    const router = new AdaptiveRouter({
+      clock,
+      maxStallMs: 5000,
+      maxAttempts: 100,
+      breaker: { cooldownMs: 1000 },
+      nodes: [{ id: 'dead', handler: async () => (await clock.sleep(1), Promise.reject(new Error('down'))) }],
+    });
+    const error = (await clock.run(router.run(items(10))).catch((e: unknown) => e)) as RouterError;
+    expect(error.code).toBe('ERR_ROUTER_EXHAUSTED');
+    expect(error.failedItems).toEqual(items(10));
+    expect(clock.now()).toBeLessThan(20_000);
+  });
+
+  it('runs concurrent batches on one router without mixing them up', async () => {
+    const sim = cluster([
+      { overheadMs: 10, perItemMs: 3, noise: 0.2 },
+      { overheadMs: 10, perItemMs: 6, noise: 0.2 },
+    ]);
+    const router = new AdaptiveRouter({ nodes: sim.routerNodes(false), clock: sim.clock });
+    const [a, b] = await sim.clock.run(Promise.all([router.run(items(120)), router.run(items(80))]));
+    expectExactlyOnce(a!, 120);
+    expectExactlyOnce(b!, 80);
+  });
+
+  it('forces one node or every node with mode', async () => {
+    const nodes: SimNodeSpec[] = [
+      { overheadMs: 0, perItemMs: 1 },
+      { overheadMs: 0, perItemMs: 100 },
+    ];
+    const sequential = cluster(nodes);
+    const one = new AdaptiveRouter({ nodes: sequential.routerNodes(true), clock: sequential.clock, mode: 'sequential' });
+    expectExactlyOnce(await sequential.clock.run(one.run(items(50))), 50);
+    expect(sequential.calls).toEqual([1, 0]);
+    const parallel = cluster(nodes);
+    const all = new AdaptiveRouter({ nodes: parallel.routerNodes(true), clock: parallel.clock, mode: 'parallel' });
+    expectExactlyOnce(await parallel.clock.run(all.run(items(50))), 50);
+    expect(parallel.calls[1]).toBeGreaterThanOrEqual(1);
+  });
+
+  it('explains its plan in report() and counts calls in stats()', async () => {
+    const sim = cluster([
+      { id: 'gpu', overheadMs: 0, perItemMs: 100 },
+      { id: 'cpu1', overheadMs: 0, perItemMs: 1000 },
+      { id: 'cpu2', overheadMs: 0, perItemMs: 1000 },
+      { id: 'far', overheadMs: 60_000, perItemMs: 1000 },
+    ]);
+    const router = new AdaptiveRouter({ nodes: sim.routerNodes(true), clock: sim.clock });
+    const [small, big] = router.report([5, 100]);
+    expect(small).toMatchObject({ items: 5, mode: 'sequential', oneNode: 'gpu', predictedMs: 500 });
+    expect(big).toMatchObject({ items: 100, mode: 'subset', predictedMs: 8400, oneNodeMs: 10_000 });
+    expect(big!.nodes.map((n) => n.id)).toEqual(['gpu', 'cpu1', 'cpu2']);
+    expect(big!.equalSplitMs).toBe(85_000);
+    expect(big!.reason).toContain('left out far');
+    await sim.clock.run(router.run(items(100)));
+    const stats = router.stats();
+    expect(stats.map((s) => s.id)).toEqual(['gpu', 'cpu1', 'cpu2', 'far']);
+    expect(stats[0]).toMatchObject({ state: 'closed', health: 1, errors: 0, inFlight: 0 });
+    expect(stats[0]!.requests).toBeGreaterThanOrEqual(1);
+    expect(stats.reduce((sum, s) => sum + s.items, 0)).toBe(100);
+    expect(stats[3]!.requests).toBe(0);
+  });
+});
+
+describe('AdaptiveRouter errors', () => {
+  const handler = async (batch: unknown[]): Promise<unknown[]> => batch;
+  it.each([
+    ['no options', undefined, /needs options/],
+    ['nodes not an array', { nodes: 'a,b' }, /non-empty array/],
+    ['empty nodes', { nodes: [] }, /non-empty array/],
+    ['node not an object', { nodes: [42] }, /nodes\[0\] must be an object/],
+    ['missing id', { nodes: [{ handler }] }, /nodes\[0\]\.id must be a non-empty string/],
+    ['duplicate id', { nodes: [{ id: 'a', handler }, { id: 'a', handler }] }, /used by another node/],
+    ['neither url nor handler', { nodes: [{ id: 'a' }] }, /exactly one of url or handler/],
+    ['both url and handler', { nodes: [{ id: 'a', handler, url: 'http://x' }] }, /exactly one of url or handler/],
+    ['bad url', { nodes: [{ id: 'a', url: 'not a url' }] }, /http\(s\) URL/],
+    ['ftp url', { nodes: [{ id: 'a', url: 'ftp://host/x' }] }, /http\(s\) URL/],
+    ['handler not a function', { nodes: [{ id: 'a', handler: 'f' }] }, /handler must be an async function/],
+    ['unknown field', { nodes: [{ id: 'a', handler, speed: 3 }] }, /unknown field "speed"/],
+    ['negative perItemMs', { nodes: [{ id: 'a', handler, perItemMs: -1 }] }, /perItemMs must be a number/],
+    ['NaN overheadMs', { nodes: [{ id: 'a', handler, perItemMs: 1, overheadMs: Number.NaN }] }, /overheadMs must be a number/],
+    ['overhead without speed', { nodes: [{ id: 'a', handler, overheadMs: 5 }] }, /needs perItemMs as well/],
+    ['headers on a handler', { nodes: [{ id: 'a', handler, headers: { a: 'b' } }] }, /headers only applies/],
+    ['bad headers', { nodes: [{ id: 'a', url: 'http://x', headers: { a: 1 } }] }, /headers must be an object of strings/],
+    ['bad mode', { nodes: [{ id: 'a', handler }], mode: 'fastest' }, /mode must be/],
+    ['bad maxAttempts', { nodes: [{ id: 'a', handler }], maxAttempts: 0 }, /maxAttempts must be an integer/],
+    ['bad tailGain', { nodes: [{ id: 'a', handler }], tailGain: -1 }, /tailGain must be a number/],
+    ['bad breaker', { nodes: [{ id: 'a', handler }], breaker: { failureThreshold: 0 } }, /breaker.failureThreshold/],
+    ['bad decay', { nodes: [{ id: 'a', handler }], estimator: { decay: 2 } }, /estimator.decay/],
+  ])('%s gets ERR_ROUTER_CONFIG', (_name, options, message) => {
+    let error: unknown;
+    try {
+      new AdaptiveRouter(options as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(isRouterError(error)).toBe(true);
+    expect((error as RouterError).code).toBe('ERR_ROUTER_CONFIG');
+    expect((error as Error).message).toMatch(message);
+  });
+
+  it('rejects run() without an array with ERR_ROUTER_INPUT, and resolves an empty batch at once', async () => {
+    const router = new AdaptiveRouter({ nodes: [{ id: 'a', handler }] });
+    await expect(router.run('items' as never)).rejects.toMatchObject({ code: 'ERR_ROUTER_INPUT' });
+    await expect(router.run([])).resolves.toEqual([]);
+    expect(() => router.report([0])).toThrow(/batchSizes\[0\] must be an integer/);
+    expect(() => router.report([])).toThrow(/non-empty array of batch sizes/);
+  });
+});
+
+describe('AdaptiveRouter over HTTP', () => {
+  const servers: Server[] = [];
+  const urls: string[] = [];
+
+  /** A node that processes one request at a time, `perItemMs` per item; `fail` answers 500. */
+  function node(perItemMs: number, behaviour: 'ok' | 'fail' | 'garbage' = 'ok'): Promise<string> {
+    let queue = Promise.resolve();
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        queue = queue.then(async () => {
+          const batch = JSON.parse(body) as unknown[];
+          await new Promise((r) => setTimeout(r, perItemMs * batch.length));
+          if (behaviour === 'fail') {
+            res.writeHead(500).end('{"error":"boom"}');
+          } else if (behaviour === 'garbage') {
+            res.writeHead(200, { 'content-type': 'application/json' }).end('not json');
+          } else {
+            res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(batch.map((item) => ({ item }))));
+          }
+        });
+      });
+    });
+    servers.push(server);
+    return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`)));
+  }
+
+  beforeAll(async () => {
+    urls.push(await node(1), await node(3), await node(1, 'fail'), await node(1, 'garbage'));
+  });
+  afterAll(() => {
+    for (const server of servers) server.close();
+  });
+
+  it('splits a batch over two HTTP nodes and returns the results in order', async () => {
+    const router = new AdaptiveRouter({
+      nodes: [
+        { id: 'fast', url: urls[0]! },
+        { id: 'slow', url: urls[1]! },
+      ],
+    });
+    for (let b = 0; b < 2; b++) expectExactlyOnce(await router.run(items(60)), 60);
+    const [fast, slow] = router.stats();
+    expect(fast!.items + slow!.items).toBe(120);
+    expect(fast!.estimate.perItemMs).toBeLessThan(slow!.estimate.perItemMs);
+  });
+
+  it('fails over nodes that answer 500 or garbage', async () => {
+    const router = new AdaptiveRouter({
+      nodes: [
+        { id: 'fails', url: urls[2]! },
+        { id: 'garbage', url: urls[3]! },
+        { id: 'works', url: urls[0]! },
+      ],
+    });
+    expectExactlyOnce(await router.run(items(40)), 40);
+    const stats = router.stats();
+    expect(stats[0]!.errors).toBeGreaterThanOrEqual(1);
+    expect(stats[1]!.errors).toBeGreaterThanOrEqual(1);
+    expect(stats[2]!.items).toBe(40);
+  });
+});
