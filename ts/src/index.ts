@@ -47,7 +47,9 @@ export type { ClaimsError, ClaimsErrorCode } from './claims/errors.js';
 // Router: split a batch over heterogeneous nodes at the optimal finish time, learn their speeds,
 // fail over; the embedding tool's rule table for comparison; simulated clusters.
 export { AdaptiveRouter } from './router/router.js';
-export type { AdaptiveRouterOptions, RouterNodeStats, RoutePlan, PlannedShare } from './router/router.js';
+export type { AdaptiveRouterOptions, RouterNodeStats } from './router/router.js';
+export { explainPlans } from './router/plan-report.js';
+export type { RoutePlan, PlannedShare, ExplainedNode } from './router/plan-report.js';
 export type { RouterNodeSpec, NodeHandler } from './router/nodes.js';
 export { planSplit, fractionalFinishMs, equalSplitMs, finishMsOf } from './router/plan.js';
 export type { NodeCost, SplitPlan, PlanMode } from './router/plan.js';

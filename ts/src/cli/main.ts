@@ -11,9 +11,11 @@ import { fleetCommand, fleetUsage } from './fleet.js';
 import { fuseCommand, fuseUsage } from './fuse.js';
 import { generateCommand, generateUsage } from './generate.js';
 import { hubCommand, hubUsage } from './hub.js';
+import { routeCommand, routeUsage } from './route.js';
 import { tokenCommand, tokenUsage } from './token.js';
 import { isHubError } from '../hub/errors.js';
 import { isClaimsError } from '../claims/errors.js';
+import { isRouterError } from '../router/errors.js';
 
 const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: string }> = {
   demo: { run: demoCommand, usage: demoUsage },
@@ -24,6 +26,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   fuse: { run: fuseCommand, usage: fuseUsage },
   compare: { run: compareCommand, usage: compareUsage },
   claims: { run: claimsCommand, usage: claimsUsage },
+  route: { run: routeCommand, usage: routeUsage },
 };
 
 const help = `fleetscale — run a hub and its fleet at scale
@@ -63,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`fleetscale ${name}: ${e.message}\n${command.usage}\n`);
       return 2;
     }
-    if (isFusionError(e) || isHubError(e) || isClaimsError(e)) {
+    if (isFusionError(e) || isHubError(e) || isClaimsError(e) || isRouterError(e)) {
       process.stderr.write(`fleetscale ${name}: ${e.code}: ${e.message}\n`);
       return 1;
     }

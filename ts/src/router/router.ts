@@ -9,7 +9,8 @@ import { realClock, type RouterClock } from './clock.js';
 import { isRouterError, routerError, routerInt, routerNumber, type RouterError } from './errors.js';
 import { CostEstimator, type CostEstimate, type EstimatorOptions } from './estimator.js';
 import { checkNodes, checkResults, describe, type RouterNode, type RouterNodeSpec } from './nodes.js';
-import { equalSplitMs, planSplit, type NodeCost, type PlanMode } from './plan.js';
+import { planSplit, type NodeCost, type PlanMode } from './plan.js';
+import { explainPlans, type RoutePlan } from './plan-report.js';
 
 /** Options of {@link AdaptiveRouter}. */
 export interface AdaptiveRouterOptions {
@@ -59,30 +60,6 @@ export interface RouterNodeStats {
   estimate: CostEstimate;
   /** Items per second at a call of 100 items, from the estimate. */
   itemsPerSecond: number;
-}
-
-/** One node's share in a {@link RoutePlan}. */
-export interface PlannedShare {
-  id: string;
-  items: number;
-  predictedMs: number;
-}
-
-/** The plan for one batch size, as {@link AdaptiveRouter.report} explains it. */
-export interface RoutePlan {
-  items: number;
-  /** `sequential` (one node), `parallel` (every usable node) or `subset`. */
-  mode: 'sequential' | 'parallel' | 'subset';
-  nodes: PlannedShare[];
-  /** Predicted finish time of the plan, in ms. */
-  predictedMs: number;
-  /** Predicted finish time on the best single node, and which node that is. */
-  oneNodeMs: number;
-  oneNode: string;
-  /** Predicted finish time when every usable node gets an equal share. */
-  equalSplitMs: number;
-  /** Why nodes were left out, and which estimates are still guesses. */
-  reason: string;
 }
 
 interface NodeState {
@@ -222,44 +199,16 @@ export class AdaptiveRouter {
    * time against the best single node and an equal split.
    */
   report(batchSizes: number[] = [10, 50, 100, 200]): RoutePlan[] {
-    if (!Array.isArray(batchSizes) || batchSizes.length === 0) {
-      throw routerError('ERR_ROUTER_CONFIG', `report() takes a non-empty array of batch sizes, got ${describe(batchSizes)}`);
-    }
     const now = this.#clock.now();
     let usable = this.#nodes.filter((s) => s.breaker.state(now) !== 'open');
     if (usable.length === 0) usable = this.#nodes;
-    const costs = usable.map((s) => this.#costOf(s, now, false));
-    const guessed = usable.filter((s) => !s.estimator.estimate().known).map((s) => s.node.id);
-    return batchSizes.map((size, index) => {
-      const items = routerInt(`batchSizes[${index}]`, size, 1);
-      const plan = planSplit(costs, items, this.#mode);
-      const single = planSplit(costs, items, 'sequential');
-      const oneIndex = single.counts.findIndex((c) => c > 0);
-      const shares = usable.map((s, i) => ({ id: s.node.id, items: plan.counts[i]!, predictedMs: plan.counts[i]! > 0 ? costs[i]!.overheadMs + plan.counts[i]! * costs[i]!.perItemMs : 0 }));
-      const mode = plan.used === 1 ? 'sequential' : plan.used === usable.length ? 'parallel' : 'subset';
-      const left = usable.filter((_, i) => plan.counts[i] === 0);
-      const reasons: string[] = [];
-      if (this.#mode !== 'auto') reasons.push(`mode forced to ${this.#mode}`);
-      if (left.length > 0 && this.#mode === 'auto') {
-        const cheapest = Math.min(...left.map((s) => costs[usable.indexOf(s)]!.overheadMs + costs[usable.indexOf(s)]!.perItemMs));
-        reasons.push(
-          `left out ${left.map((s) => s.node.id).join(', ')}: one item there takes at least ${cheapest.toFixed(1)} ms, no sooner than the others finish everything (${plan.finishMs.toFixed(1)} ms)`,
-        );
-      }
-      if (plan.used > 1) reasons.push(`${plan.used} nodes finish together at ${plan.finishMs.toFixed(1)} ms`);
-      if (guessed.length > 0) reasons.push(`not yet measured: ${guessed.join(', ')} (assumed as fast as the measured median)`);
-      if (usable.length < this.#nodes.length) reasons.push(`out (breaker open): ${this.#nodes.filter((s) => !usable.includes(s)).map((s) => s.node.id).join(', ')}`);
-      return {
-        items,
-        mode,
-        nodes: shares.filter((s) => s.items > 0),
-        predictedMs: plan.finishMs,
-        oneNodeMs: single.finishMs,
-        oneNode: usable[oneIndex]!.node.id,
-        equalSplitMs: equalSplitMs(costs, items),
-        reason: reasons.join('; '),
-      } satisfies RoutePlan;
-    });
+    const out = this.#nodes.filter((s) => !usable.includes(s)).map((s) => s.node.id);
+    return explainPlans(
+      usable.map((s) => ({ id: s.node.id, cost: this.#costOf(s, now, false), known: s.estimator.estimate().known })),
+      batchSizes,
+      this.#mode,
+      out.length > 0 ? [`out (breaker open): ${out.join(', ')}`] : [],
+    );
   }
 
   /** The cost the planner uses for a node: its estimate, or the measured nodes' median for a node never measured. */
