@@ -10,6 +10,8 @@ const sim = JSON.parse(readFileSync('bench/results/claims-sim.json', 'utf8'));
 const optional = (path) => (existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : null);
 const validation = optional('bench/results/claims-validate.json');
 const claimPeers = optional('bench/results/claims-peers.json');
+const routerSim = optional('bench/results/router-sim.json');
+const routerHttp = optional('bench/results/router-http.json');
 const f = (v, d = 1) => (v === null || v === undefined ? '—' : v.toFixed(d));
 const n = (v) => v.toLocaleString('en-US');
 const m = fusion.machine;
@@ -157,7 +159,7 @@ What the model predicts for the team's proposals (50K runs):
 | proposal | 1 worker jobs/s | 3 workers jobs/s | 3 ÷ 1 | bottleneck at 3 workers |
 |---|---:|---:|---:|---|
 ${sim.proposals.map((r) => `| ${r.name} | ${f(r.oneWorker, 0)} | ${f(r.threeWorkers, 0)} | ${f(r.speedup, 2)}× | ${r.bottleneck} |`).join('\n')}
-${validationSection()}${peersSection()}
+${validationSection()}${peersSection()}${routerSection()}
 <!-- bench:end -->`;
 
 function validationSection() {
@@ -234,6 +236,70 @@ write is queued, a little before it lands: that flatters it). Medians of ${c.rep
 |---|---:|---:|---:|---:|---:|
 ${rows.join('\n')}
 `;
+}
+
+function routerSection() {
+  if (!routerSim) return '';
+  const r = routerSim.summary;
+  const t = r.targets;
+  const pct = (x) => `${(100 * x).toFixed(1)}%`;
+  const met = (ok) => (ok ? 'met' : '**missed**');
+  const rows = r.strategies.map((s) => `| ${s.strategy} | ${f(s.geomeanVsOptimal, 3)} | ${f(s.medianVsOptimal, 3)} | ${f(s.p90VsOptimal, 3)} | ${f(s.worstVsOptimal, 2)} | ${f(s.noiseFree, 3)} | ${f(s.noise30, 3)} | ${s.lostItems} |`);
+  const crash = routerSim.crashes.map((c) => {
+    const cell = (k) => `${f(c.finishMs[k] / c.survivorsOptimalMs, 2)} (${c.lost[k]})`;
+    return `| ${c.nodes} | ${c.noise} | ${c.items} | ${cell('adaptive-known')} | ${cell('adaptive')} | ${cell('equal-split')} | ${cell('self-scheduling')} | ${cell('flock')} |`;
+  });
+  const detection = routerSim.detection.map((d) => `| ${d.noise} | ${d.medianRequests} | ${d.p90Requests} | ${d.maxRequests} | ${pct(d.within3)} |`);
+  const plan = routerSim.planning.find((p) => p.id.startsWith('64 nodes'));
+  const b = t.adaptiveVsBetterOfOneNodeAndEqualSplit;
+  const k = t.knownVsBetterOfOneNodeAndEqualSplit;
+  const targets = [
+    `within 5% of the optimal finish time with known speeds: noise-free median ${f(t.knownWithin5Percent.noiseFreeMedian, 3)}, worst ${f(t.knownWithin5Percent.noiseFreeWorst, 3)}, ${pct(t.knownWithin5Percent.share)} of clusters within 5% (${met(t.knownWithin5Percent.noiseFreeWorst <= 1.05)} for the worst); under noise ${f(t.knownVsOracleUnderNoise, 3)}× the optimal plan run under the same noise`,
+    `within 10% after 3 learning batches: noise-free median ${f(t.learnedWithin10Percent.noiseFreeMedian, 3)}, worst ${f(t.learnedWithin10Percent.noiseFreeWorst, 3)}, ${pct(t.learnedWithin10Percent.share)} within 10% (${met(t.learnedWithin10Percent.noiseFreeWorst <= 1.1)} for the worst); under noise ${f(t.learnedVsOracleUnderNoise, 3)}× the optimal plan under the same noise`,
+    `≥ 15% lower geometric-mean finish time than flockRules: ${pct(t.adaptiveVsFlockGeomeanReduction)} lower (${met(t.adaptiveVsFlockGeomeanReduction >= 0.15)})`,
+    `never > 2% worse than the better of one node and equal split: learning ${b.scenariosOver2Percent} of ${r.scenarios} clusters are (noise 0 / 10% / 30%: ${Object.values(b.scenariosOver2PercentByNoise).join(' / ')}), worst ${f(b.worstRatio, 3)}× (${b.worstScenario}); known speeds ${k.scenariosOver2Percent} (${Object.values(k.scenariosOver2PercentByNoise).join(' / ')}), worst ${f(k.worstRatio, 3)}× (${met(b.scenariosOver2Percent === 0)})`,
+    `a 4× slow-down detected within 3 requests: ${routerSim.detection.map((d) => `${pct(d.within3)} of trials at noise ${d.noise}`).join(', ')} (${met(routerSim.detection.every((d) => d.maxRequests <= 3))} for every trial)`,
+    `planning 64 nodes × 100k items < 1 ms: ${f(plan.medianMs * 1000, 1)} µs median (${met(plan.medianMs < 1)})`,
+  ];
+  const http = routerHttp
+    ? `
+Over real HTTP nodes on 127.0.0.1 (\`npm run bench:router-http\` → \`bench/results/router-http.json\`; one process serving every node with
+injected overhead and per-item delays, each node processing one request at a time). Median ms of ${routerHttp.measuredBatches} batches,
+after ${routerHttp.learningBatches} learning batches for the learning strategies; "optimal" is the plan's prediction with the true speeds.
+
+| scenario | items | optimal | optimal plan | adaptive, known speeds | adaptive, learned | one node | equal split | flockRules (its rule) |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|
+${routerHttp.rows.map((x) => `| ${x.id} | ${x.items} | ${f(x.optimalMs, 0)} | ${f(x.medians['optimal plan'], 0)} | ${f(x.medians['adaptive-known'], 0)} | ${f(x.medians.adaptive, 0)} | ${f(x.medians['one-node'], 0)} | ${f(x.medians['equal-split'], 0)} | ${f(x.medians.flock, 0)} (${x.flockDecision}) |`).join('\n')}
+`
+    : '';
+  return `
+### Router: \`npm run bench:router-sim\` → \`bench/results/router-sim.json\`
+
+${r.scenarios} simulated clusters: 2–16 nodes, speed ratios 1–50× (spread geometrically, or one fast node and the rest
+slow), overheads 0, 20 and 200 ms (±50% per node), noise 0, 10% and 30% per call, batches of 100 and 1000 items. Every
+strategy runs its real code on simulated time. Finish time ÷ the optimal finish time with known speeds and no noise;
+"adaptive" is the 4th batch of a router that started knowing nothing, "flock" the 4th batch of \`FlockRouter\`.
+
+| strategy | geomean | median | p90 | worst | noise 0 | noise 30% | items lost |
+|---|---:|---:|---:|---:|---:|---:|---:|
+${rows.join('\n')}
+
+Targets:
+${targets.map((x) => `- ${x}`).join('\n')}
+
+The fastest node crashes at 30% of the optimal time (no learning batches; finish ÷ the optimum over the surviving
+nodes, which a router that used the fast node before the crash can beat; items lost in brackets):
+
+| nodes | noise | items | adaptive, known | adaptive, unknown | equal split | self-scheduling | flockRules |
+|---:|---:|---:|---:|---:|---:|---:|---:|
+${crash.join('\n')}
+
+Requests until the estimate of a node that slowed down 4× is within 25% of its new speed (200 trials, calls of 20–100 items):
+
+| noise | median | p90 | max | within 3 |
+|---:|---:|---:|---:|---:|
+${detection.join('\n')}
+${http}`;
 }
 
 const readme = readFileSync('README.md', 'utf8');
