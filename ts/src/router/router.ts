@@ -72,6 +72,8 @@ interface NodeState {
   drainUntil: number;
   requests: number;
   errors: number;
+  /** Calls that answered (neither failed nor abandoned). */
+  answered: number;
   items: number;
   latencyTotal: number;
   lastLatencyMs: number | null;
@@ -148,6 +150,7 @@ export class AdaptiveRouter {
       drainUntil: 0,
       requests: 0,
       errors: 0,
+      answered: 0,
       items: 0,
       latencyTotal: 0,
       lastLatencyMs: null,
@@ -185,7 +188,7 @@ export class AdaptiveRouter {
         requests: s.requests,
         errors: s.errors,
         items: s.items,
-        meanLatencyMs: s.requests - s.errors > 0 ? s.latencyTotal / (s.requests - s.errors) : 0,
+        meanLatencyMs: s.answered > 0 ? s.latencyTotal / s.answered : 0,
         lastLatencyMs: s.lastLatencyMs,
         inFlight: s.inFlight,
         estimate,
@@ -312,7 +315,8 @@ export class AdaptiveRouter {
       let bestFinish = elapsed;
       for (const s of this.#nodes) {
         if (s === call.state || s.inFlight > 0 || !s.breaker.isClosed()) continue;
-        const finish = this.#costOf(s, now, false).overheadMs + call.items.length * this.#costOf(s, now, false).perItemMs;
+        const cost = this.#costOf(s, now, false);
+        const finish = cost.overheadMs + call.items.length * cost.perItemMs;
         if (finish < bestFinish) {
           bestFinish = finish;
           best = s;
@@ -399,6 +403,7 @@ export class AdaptiveRouter {
       s.estimator.observeAtLeast(call.items.length, worked);
       if (Number.isFinite(call.predictedMs)) s.drainUntil = Math.max(s.drainUntil, call.startedAt + call.waitMs + Math.max(call.predictedMs, worked));
     } else if (results) {
+      s.answered += 1;
       s.items += call.items.length;
       s.latencyTotal += elapsed;
       s.lastLatencyMs = elapsed;
