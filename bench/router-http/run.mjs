@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 import { machine as measuredOn, median } from '../lib.mjs';
-import { AdaptiveRouter, FlockRouter, optimalFinishMs, planSplit } from '../../dist/src/index.js';
+import { AdaptiveRouter, FlockRouter, costsOf, equalSplitCounts, optimalFinishMs, planSplit } from '../../dist/src/index.js';
 
 const SCENARIOS = [
   { id: "the tool's example (1 fast, 2 at 10x)", items: 100, nodes: [{ perItemMs: 10, overheadMs: 5 }, { perItemMs: 100, overheadMs: 5 }, { perItemMs: 100, overheadMs: 5 }] },
@@ -43,7 +43,7 @@ async function timed(batches, runBatch) {
 async function scenario(s) {
   const { child, urls } = await startNodes(s.nodes);
   const batch = (b) => Array.from({ length: s.items }, (_, i) => ({ b, i }));
-  const costs = s.nodes.map((n) => ({ overheadMs: n.overheadMs, perItemMs: n.perItemMs }));
+  const costs = costsOf(s.nodes);
   const row = { id: s.id, items: s.items, optimalMs: optimalFinishMs(s.nodes, s.items), medians: {} };
   try {
     const adaptive = new AdaptiveRouter({ nodes: urls.map((url, i) => ({ id: `n${i + 1}`, url })) });
@@ -65,8 +65,7 @@ async function scenario(s) {
       let next = 0;
       await Promise.all(counts.map((count, i) => (count === 0 ? null : post(urls[i], items.slice(next, (next += count))))));
     };
-    const per = Math.floor(s.items / s.nodes.length);
-    row.medians['equal-split'] = median(await timed(MEASURED, split(s.nodes.map((_, i) => per + (i < s.items - per * s.nodes.length ? 1 : 0)))));
+    row.medians['equal-split'] = median(await timed(MEASURED, split(equalSplitCounts(costs, s.items))));
     row.medians['one-node'] = median(await timed(MEASURED, split(planSplit(costs, s.items, 'sequential').counts)));
     row.medians['optimal plan'] = median(await timed(MEASURED, split(planSplit(costs, s.items).counts)));
   } finally {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { AdaptiveRouter, CostEstimator, SimCluster, VirtualClock, isRouterError, type RouterError, type SimNodeSpec } from '../src/index.js';
+import { seededRandom } from '../src/seeded-random.js';
 
 function items(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
@@ -13,6 +14,19 @@ function items(n: number): number[] {
 function expectExactlyOnce(results: unknown[], n: number): void {
   expect(results).toHaveLength(n);
   results.forEach((r, i) => expect((r as { item: number }).item).toBe(i));
+}
+
+/**
+ * A handler on simulated time: `perItemMs` per item (at least `minMs`), then one `{ item }` per
+ * item, unless `refuse(batch)` says the call fails.
+ */
+function echo(clock: VirtualClock, perItemMs: number, options: { minMs?: number; refuse?: (batch: unknown[]) => string | undefined } = {}) {
+  return async (batch: unknown[]): Promise<unknown[]> => {
+    await clock.sleep(Math.max(options.minMs ?? 0, batch.length * perItemMs));
+    const refusal = options.refuse?.(batch);
+    if (refusal) throw new Error(refusal);
+    return batch.map((item) => ({ item }));
+  };
 }
 
 function cluster(nodes: SimNodeSpec[], seed = 1): SimCluster {
@@ -68,11 +82,8 @@ describe('AdaptiveRouter on simulated nodes', () => {
 
   it('does not mistake 30% noise for a change of speed', () => {
     const estimator = new CostEstimator({ overheadMs: 0, perItemMs: 10 });
-    let noise = 0.37;
-    for (let i = 0; i < 200; i++) {
-      noise = (noise * 9301 + 49297) % 1;
-      estimator.observe(100, 1000 * (0.7 + 0.6 * noise));
-    }
+    const random = seededRandom(37);
+    for (let i = 0; i < 200; i++) estimator.observe(100, 1000 * (0.7 + 0.6 * random()));
     expect(estimator.estimate().shifts).toBe(0);
     expect(Math.abs(estimator.predict(100) - 1000) / 1000).toBeLessThan(0.2);
   });
@@ -116,16 +127,8 @@ describe('AdaptiveRouter on simulated nodes', () => {
       clock,
       breaker: { cooldownMs: 1000 },
       nodes: [
-        {
-          id: 'flaky',
-          perItemMs: 1,
-          handler: async (batch) => {
-            await clock.sleep(5);
-            if (down) throw new Error('refused');
-            return batch.map((item) => ({ item }));
-          },
-        },
-        { id: 'steady', perItemMs: 4, handler: async (batch) => (await clock.sleep(batch.length * 4), batch.map((item) => ({ item }))) },
+        { id: 'flaky', perItemMs: 1, handler: echo(clock, 0, { minMs: 5, refuse: () => (down ? 'refused' : undefined) }) },
+        { id: 'steady', perItemMs: 4, handler: echo(clock, 4) },
       ],
     });
     expectExactlyOnce(await clock.run(router.run(items(50))), 50);
@@ -145,7 +148,7 @@ describe('AdaptiveRouter on simulated nodes', () => {
       minCallTimeoutMs: 100,
       nodes: [
         { id: 'hangs', perItemMs: 1, handler: (_batch, { signal }) => clock.sleep(1e9, signal).then(() => []) },
-        { id: 'works', perItemMs: 2, handler: async (batch) => (await clock.sleep(batch.length * 2), batch.map((item) => ({ item }))) },
+        { id: 'works', perItemMs: 2, handler: echo(clock, 2) },
       ],
     });
     expectExactlyOnce(await clock.run(router.run(items(100))), 100);
@@ -159,7 +162,7 @@ describe('AdaptiveRouter on simulated nodes', () => {
       clock,
       nodes: [
         { id: 'short', perItemMs: 1, handler: async (batch) => (await clock.sleep(1), batch.slice(1).map((item) => ({ item }))) },
-        { id: 'right', perItemMs: 5, handler: async (batch) => (await clock.sleep(5 * batch.length), batch.map((item) => ({ item }))) },
+        { id: 'right', perItemMs: 5, handler: echo(clock, 5) },
       ],
     });
     expectExactlyOnce(await clock.run(router.run(items(40))), 40);
@@ -174,15 +177,7 @@ describe('AdaptiveRouter on simulated nodes', () => {
       maxAttempts: 2,
       breaker: { cooldownMs: 10 },
       nodes: [
-        {
-          id: 'picky',
-          perItemMs: 1,
-          handler: async (batch) => {
-            await clock.sleep(1);
-            if (batch.some((item) => (item as number) % 10 === 3)) throw new Error('poison item');
-            return batch.map((item) => ({ item }));
-          },
-        },
+        { id: 'picky', perItemMs: 1, handler: echo(clock, 0, { minMs: 1, refuse: (batch) => (batch.some((item) => (item as number) % 10 === 3) ? 'poison item' : undefined) }) },
       ],
     });
     const error = (await clock.run(router.run(items(30))).catch((e: unknown) => e)) as RouterError;

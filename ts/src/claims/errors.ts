@@ -1,3 +1,5 @@
+import { checkInteger, checkNumber } from '../option-checks.js';
+
 /** Stable error codes of the claims queue and simulator. */
 export type ClaimsErrorCode =
   /** An option is missing, of the wrong type or out of range. */
@@ -25,16 +27,14 @@ export function isClaimsError(error: unknown): error is ClaimsError {
 
 /** Checks an integer option: `name` must be an integer in [min, max]. */
 export function intOption(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw claimsError('ERR_CLAIMS_CONFIG', `${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}`);
-  }
-  return value;
+  return checkInteger(name, value, min, max, configError);
 }
 
 /** Checks a number option: `name` must be finite and in [min, max]. */
 export function numberOption(name: string, value: unknown, min: number, max = Number.MAX_VALUE): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw claimsError('ERR_CLAIMS_CONFIG', `${name} must be a number in [${min}, ${max}], got ${JSON.stringify(value)}`);
-  }
-  return value;
+  return checkNumber(name, value, min, max, configError);
+}
+
+function configError(message: string): Error {
+  return claimsError('ERR_CLAIMS_CONFIG', message);
 }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { FlockRouter } from '../router/flock-router.js';
 import { explainPlans, type RoutePlan } from '../router/plan-report.js';
 import type { PlanMode } from '../router/plan.js';
-import { SimCluster, checkSimNodes, type SimNodeSpec } from '../router/simulate.js';
+import { SimCluster, checkSimNodes, costsOf, type SimNodeSpec } from '../router/simulate.js';
 import { intItem, listOption, parseArgs, UsageError } from './args.js';
 
 export const routeUsage = `fleetscale route --nodes <spec> [--batch-sizes 10,50,100,200] [--mode auto|sequential|parallel] [--json]
@@ -57,7 +57,7 @@ export function parseNodeSpec(spec: string): SimNodeSpec[] {
 /** The plans, and the rule table's decision and simulated time per batch size. */
 export async function routeReport(nodes: SimNodeSpec[], batchSizes: number[], mode: PlanMode): Promise<(RoutePlan & { flock: { reason: string; detail: string; simulatedMs: number } })[]> {
   const plans = explainPlans(
-    nodes.map((n) => ({ id: n.id!, cost: { overheadMs: n.overheadMs, perItemMs: n.perItemMs }, known: true })),
+    costsOf(nodes).map((cost, i) => ({ id: nodes[i]!.id!, cost, known: true })),
     batchSizes,
     mode,
   );

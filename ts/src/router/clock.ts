@@ -45,7 +45,7 @@ export class VirtualClock implements RouterClock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      const timer: Timer = { at: this.#now + Math.max(0, ms), seq: this.#seq++, resolve };
+      const timer: Timer = { at: this.#now + Math.max(0, ms), seq: this.#seq++, resolve: () => resolve() };
       this.#push(timer);
       signal?.addEventListener(
         'abort',
@@ -56,7 +56,6 @@ export class VirtualClock implements RouterClock {
         },
         { once: true },
       );
-      timer.resolve = () => resolve();
     });
   }
 

@@ -1,3 +1,5 @@
+import { checkInteger, checkNumber } from '../option-checks.js';
+
 /** Stable error codes of the router. */
 export type RouterErrorCode =
   /** A router option or node spec is missing, of the wrong type or out of range. */
@@ -46,16 +48,14 @@ export function isRouterError(error: unknown): error is RouterError {
 
 /** Checks a number option: `name` must be finite and in [min, max]. */
 export function routerNumber(name: string, value: unknown, min: number, max = Number.MAX_VALUE): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw routerError('ERR_ROUTER_CONFIG', `${name} must be a number in [${min}, ${max}], got ${JSON.stringify(value)}`);
-  }
-  return value;
+  return checkNumber(name, value, min, max, configError);
 }
 
 /** Checks an integer option: `name` must be an integer in [min, max]. */
 export function routerInt(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw routerError('ERR_ROUTER_CONFIG', `${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}`);
-  }
-  return value;
+  return checkInteger(name, value, min, max, configError);
+}
+
+function configError(message: string): Error {
+  return routerError('ERR_ROUTER_CONFIG', message);
 }

@@ -194,13 +194,20 @@ export function planSplit(costs: readonly NodeCost[], items: number, mode: PlanM
   return planAuto(costs, items);
 }
 
-/** The finish time when the items are dealt out evenly over every node (the usual default). */
-export function equalSplitMs(costs: readonly NodeCost[], items: number): number {
+/**
+ * The items dealt out evenly over every node (the usual default); the few left over go to the
+ * nodes that finish one more item first, as a fair dealer would.
+ */
+export function equalSplitCounts(costs: readonly NodeCost[], items: number): number[] {
   const per = Math.floor(items / costs.length);
   const extra = items - per * costs.length;
-  // The extra items go to the nodes that finish them first, as a fair dealer would.
   const counts = costs.map(() => per);
   const order = costs.map((_, i) => i).sort((x, y) => finishOf(costs[x]!, per + 1) - finishOf(costs[y]!, per + 1));
   for (const i of order.slice(0, extra)) counts[i]! += 1;
-  return finishMsOf(costs, counts);
+  return counts;
+}
+
+/** The finish time of {@link equalSplitCounts}. */
+export function equalSplitMs(costs: readonly NodeCost[], items: number): number {
+  return finishMsOf(costs, equalSplitCounts(costs, items));
 }

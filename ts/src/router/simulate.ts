@@ -11,7 +11,7 @@
 import { VirtualClock } from './clock.js';
 import { routerError, routerInt, routerNumber } from './errors.js';
 import { FlockRouter, type FlockNodeSpec } from './flock-router.js';
-import { equalSplitMs, planSplit, type NodeCost } from './plan.js';
+import { equalSplitCounts, equalSplitMs, planSplit, type NodeCost } from './plan.js';
 import { AdaptiveRouter, type AdaptiveRouterOptions } from './router.js';
 import type { NodeHandler, RouterNodeSpec } from './nodes.js';
 import { seededRandom } from '../seeded-random.js';
@@ -143,21 +143,23 @@ export class SimCluster {
 
   /** The true costs. */
   costs(): NodeCost[] {
-    return this.specs.map((s) => ({ overheadMs: s.overheadMs, perItemMs: s.perItemMs }));
+    return costsOf(this.specs);
   }
+}
+
+/** The planner's view of simulated nodes: their true overhead and time per item. */
+export function costsOf(nodes: readonly SimNodeSpec[]): NodeCost[] {
+  return nodes.map((s) => ({ overheadMs: s.overheadMs, perItemMs: s.perItemMs }));
 }
 
 /** The optimal finish time with known speeds and no noise (the reference every strategy is held to). */
 export function optimalFinishMs(nodes: SimNodeSpec[], items: number): number {
-  return planSplit(
-    nodes.map((s) => ({ overheadMs: s.overheadMs, perItemMs: s.perItemMs })),
-    items,
-  ).finishMs;
+  return planSplit(costsOf(nodes), items).finishMs;
 }
 
 /** Predicted equal-split and one-node finish times with known speeds and no noise. */
 export function baselineFinishMs(nodes: SimNodeSpec[], items: number): { oneNodeMs: number; equalSplitMs: number } {
-  const costs = nodes.map((s) => ({ overheadMs: s.overheadMs, perItemMs: s.perItemMs }));
+  const costs = costsOf(nodes);
   return { oneNodeMs: planSplit(costs, items, 'sequential').finishMs, equalSplitMs: equalSplitMs(costs, items) };
 }
 
@@ -236,11 +238,7 @@ export async function simulateRoute(scenario: RouteScenario, strategy: RouteStra
     case 'one-node':
       return measure((batch) => runFixed(cluster, planSplit(cluster.costs(), items, 'sequential').counts, batch));
     case 'equal-split':
-      return measure((batch) => {
-        const per = Math.floor(items / cluster.specs.length);
-        const counts = cluster.specs.map((_, i) => per + (i < items - per * cluster.specs.length ? 1 : 0));
-        return runFixed(cluster, counts, batch);
-      });
+      return measure((batch) => runFixed(cluster, equalSplitCounts(cluster.costs(), items), batch));
     case 'self-scheduling':
       return measure((batch) => runSelfScheduled(cluster, batch));
     case 'adaptive':
