@@ -94,7 +94,7 @@ describe.skipIf(!withPostgres)('PostgreSQL store with two hub processes', () => 
       const batchOf = (node: string) => {
         const records = recordsOf(node, 3);
         const json = JSON.stringify({ node, seq: 1, records });
-        return { node, seq: 1, final: false, records, json, digest: createHash('sha1').update(json).digest('base64') };
+        return { node, seq: 1, final: false, ids: records.map((r) => r.id), records, json, digest: createHash('sha1').update(json).digest('base64') };
       };
       // Each store sends all 40 in one group; the two groups overlap in the database.
       const outcomes = await Promise.all([nodes.map((n) => one.report('race', batchOf(n))), nodes.map((n) => two.report('race', batchOf(n)))].flat());

@@ -7,7 +7,6 @@ import { fuseSync, generateFleet, type SensorRecord } from '../src/index.js';
 import type { RunningHub } from '../src/hub/server.js';
 import { EmbeddedStore } from '../src/hub/store/embedded.js';
 import { PostgresStore } from '../src/hub/store/postgres.js';
-import type { RoundStore } from '../src/hub/store/types.js';
 import { dropSchemas, freshSchema, HubClient, PG_URL, postgresAvailable, recordsOf, tempDir, testHub } from './hub-helpers.js';
 
 const hubs: RunningHub[] = [];
@@ -20,19 +19,23 @@ afterAll(async () => {
 });
 
 const withPostgres = await postgresAvailable();
-/** The protocol suite runs on every store: the rules are the store's to keep. */
-const stores: Array<{ kind: string; make: () => Promise<RoundStore | undefined> }> = [
-  { kind: 'embedded', make: async () => undefined },
+const pgSchema = () => {
+  const schema = freshSchema();
+  schemas.push(schema);
+  return schema;
+};
+/**
+ * The protocol suite runs on every store, and behind worker processes (HTTP in 2 processes on
+ * one port: on the embedded store they call the one process that owns it; on PostgreSQL each
+ * is a hub of its own): the rules are the store's to keep, whichever process takes a request.
+ */
+const stores: Array<{ kind: string; store: string; options: () => Promise<Parameters<typeof testHub>[0]> }> = [
+  { kind: 'embedded', store: 'embedded', options: async () => ({}) },
+  { kind: 'embedded, 2 worker processes', store: 'embedded', options: async () => ({ workers: 2 }) },
   ...(withPostgres
     ? [
-        {
-          kind: 'postgres',
-          make: async () => {
-            const schema = freshSchema();
-            schemas.push(schema);
-            return PostgresStore.open(PG_URL, { schema });
-          },
-        },
+        { kind: 'postgres', store: 'postgres', options: async () => ({ store: await PostgresStore.open(PG_URL, { schema: pgSchema() }) }) },
+        { kind: 'postgres, 2 worker processes', store: 'postgres', options: async () => ({ postgres: { url: PG_URL, schema: pgSchema() }, workers: 2 }) },
       ]
     : []),
 ];
@@ -40,9 +43,9 @@ const stores: Array<{ kind: string; make: () => Promise<RoundStore | undefined> 
 /** Normalises a result for comparison: phase timings differ from run to run. */
 const events = (result: { events: unknown[] }) => result.events;
 
-describe.each(stores)('hub round protocol on the $kind store', ({ kind, make }) => {
+describe.each(stores)('hub round protocol on the $kind store', ({ store: kind, options: variant }) => {
   async function hub(options: Parameters<typeof testHub>[0] = {}) {
-    const h = await testHub({ store: await make(), ...options });
+    const h = await testHub({ ...(await variant()), ...options });
     hubs.push(h);
     return { h, c: new HubClient(h.url) };
   }
@@ -297,6 +300,7 @@ describe('embedded store durability', () => {
       node,
       seq,
       final,
+      ids: records.map((r) => r.id),
       records,
       digest: `${node}${seq}`,
       json: JSON.stringify({ records }),

@@ -1,19 +1,25 @@
 /** `fleetscale hub`: the HTTP hub on the embedded store (or PostgreSQL). */
+import { availableParallelism } from 'node:os';
+
 import { startHub, type RunningHub } from '../hub/server.js';
 import { numberOption, parseArgs, UsageError } from './args.js';
 
 export const hubUsage = `fleetscale hub [--port 8080] [--host 127.0.0.1] [--data ./fleetscale-data] [--pg <url> [--pg-schema fleetscale_hub]]
-              [--round-deadline-ms 30000] [--log-level warn]
+              [--workers 0|N|auto] [--round-deadline-ms 30000] [--log-level warn]
   Starts the hub: the three-phase round protocol under /v1, the dashboard at /, /healthz and
   /metrics. Observations are kept in the data directory's write-ahead log (fsync, group
   commit), or with --pg in PostgreSQL, where several hubs behind a load balancer share rounds
   (give them one FLEETSCALE_SECRET). The secret is FLEETSCALE_SECRET or is generated into the
-  data directory.`;
+  data directory. --workers N serves HTTP from N worker processes on the one port, in front of
+  this process's store (auto: one per core; 0, the default: this process serves HTTP).`;
 
-export type HubCliOptions = { port: number; host: string; dataDir: string; pgUrl?: string; pgSchema?: string; roundDeadlineMs: number; logLevel: string };
+/** More worker processes than this is a typo, not a plan. */
+const MAX_WORKERS = 256;
+
+export type HubCliOptions = { port: number; host: string; dataDir: string; pgUrl?: string; pgSchema?: string; roundDeadlineMs: number; logLevel: string; workers: number };
 
 export function parseHubOptions(argv: string[], extraFlags: readonly string[] = [], extraValued: readonly string[] = []) {
-  const args = parseArgs(argv, extraFlags, ['port', 'host', 'data', 'pg', 'pg-schema', 'round-deadline-ms', 'log-level', ...extraValued]);
+  const args = parseArgs(argv, extraFlags, ['port', 'host', 'data', 'pg', 'pg-schema', 'round-deadline-ms', 'log-level', 'workers', ...extraValued]);
   const options: HubCliOptions = {
     port: numberOption(args, 'port', 8080, { integer: true, min: 0 }),
     host: String(args.options.get('host') ?? '127.0.0.1'),
@@ -22,19 +28,17 @@ export function parseHubOptions(argv: string[], extraFlags: readonly string[] = 
     pgSchema: args.options.has('pg-schema') ? String(args.options.get('pg-schema')) : undefined,
     roundDeadlineMs: numberOption(args, 'round-deadline-ms', 30_000, { integer: true, min: 1 }),
     logLevel: String(args.options.get('log-level') ?? 'warn'),
+    workers: args.options.get('workers') === 'auto' ? availableParallelism() : numberOption(args, 'workers', 0, { integer: true, min: 0 }),
   };
   if (options.port > 65535) throw new UsageError(`--port must be <= 65535, got ${options.port}`);
+  if (options.workers > MAX_WORKERS) throw new UsageError(`--workers must be <= ${MAX_WORKERS}, got ${options.workers}`);
   return { args, options };
 }
 
 /** Starts a hub from CLI options. */
 export async function startHubFromCli(options: HubCliOptions): Promise<RunningHub> {
-  if (options.pgUrl !== undefined) {
-    const { PostgresStore } = await import('../hub/store/postgres.js');
-    const store = await PostgresStore.open(options.pgUrl, { schema: options.pgSchema });
-    return startHub({ ...options, store, logger: { level: options.logLevel } });
-  }
-  return startHub({ ...options, logger: { level: options.logLevel } });
+  const postgres = options.pgUrl !== undefined ? { url: options.pgUrl, schema: options.pgSchema } : undefined;
+  return startHub({ ...options, postgres, logger: { level: options.logLevel } });
 }
 
 /** Closes the hub on SIGINT / SIGTERM (a second signal exits at once). */
@@ -55,7 +59,8 @@ export function closeOnSignal(hub: RunningHub): Promise<void> {
 export async function hubCommand(argv: string[]): Promise<void> {
   const { options } = parseHubOptions(argv);
   const hub = await startHubFromCli(options);
-  process.stdout.write(`fleetscale hub listening on ${hub.url} (store: ${hub.store.kind}${options.pgUrl ? '' : `, data: ${options.dataDir}`})\n`);
+  const workers = hub.workers() ? `, ${hub.workers()} worker processes` : '';
+  process.stdout.write(`fleetscale hub listening on ${hub.url} (store: ${hub.store.kind}${options.pgUrl ? '' : `, data: ${options.dataDir}`}${workers})\n`);
   process.stdout.write(`  dashboard ${hub.url}/   metrics ${hub.url}/metrics   admin token: fleetscale token admin --data ${options.dataDir}\n`);
   await closeOnSignal(hub);
 }

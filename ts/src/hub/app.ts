@@ -12,6 +12,7 @@ import { fuse } from '../fusion/fuse.js';
 import type { FusionConfig } from '../fusion/types.js';
 import { HubError, isHubError, type HubErrorCode } from './errors.js';
 import { HubMetrics } from './metrics.js';
+import type { RoundService } from './round-service.js';
 import { RoundEngine } from './rounds.js';
 import {
   AnnounceBody,
@@ -34,7 +35,12 @@ import type { RoundStore } from './store/types.js';
 import { ADMIN_NODE, TokenChecker } from './tokens.js';
 
 export type HubAppOptions = {
-  store: RoundStore;
+  /** The store this process's round engine runs on (or give `rounds`). */
+  store?: RoundStore;
+  /** Rounds kept by another process: a hub worker's link to the process owning the store. */
+  rounds?: RoundService;
+  /** The `/metrics` text when the hub spans processes (default: this app's registry). */
+  scrape?: (local: HubMetrics) => Promise<string>;
   /** The hub secret that node tokens are HMACs under. */
   secret: string;
   /** Default time from a round's first announce to its forced close (ms; default 30 s). */
@@ -56,7 +62,7 @@ export type HubAppOptions = {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    rounds: RoundEngine;
+    rounds: RoundService;
     hubMetrics: HubMetrics;
   }
   interface FastifyRequest {
@@ -96,17 +102,22 @@ function toHubError(error: FastifyError): HubError {
 }
 
 const hubPlugin: FastifyPluginAsyncTypebox<HubAppOptions> = async (app, options) => {
-  const metrics = new HubMetrics({ openRounds: () => options.store.openRounds() });
+  const store = options.store;
+  const metrics = new HubMetrics({ openRounds: store ? () => store.openRounds() : undefined });
   const tokens = new TokenChecker(options.secret);
-  const rounds = new RoundEngine({
-    store: options.store,
-    metrics,
-    deadlineMs: options.roundDeadlineMs,
-    fusion: options.fusion,
-    sweepMs: options.sweepMs,
-    now: options.now,
-    onError: (error, context) => app.log.error({ err: error }, `hub: ${context}`),
-  });
+  let rounds: RoundService;
+  if (options.rounds) rounds = options.rounds;
+  else if (store) {
+    rounds = new RoundEngine({
+      store,
+      metrics,
+      deadlineMs: options.roundDeadlineMs,
+      fusion: options.fusion,
+      sweepMs: options.sweepMs,
+      now: options.now,
+      onError: (error, context) => app.log.error({ err: error }, `hub: ${context}`),
+    });
+  } else throw new TypeError('hubApp needs a store or rounds');
   const started = Date.now();
   app.decorate('rounds', rounds);
   app.decorate('hubMetrics', metrics);
@@ -129,6 +140,7 @@ const hubPlugin: FastifyPluginAsyncTypebox<HubAppOptions> = async (app, options)
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const hub = toHubError(error);
     if (hub.code === 'ERR_INTERNAL') request.log.error({ err: error, reqId: request.id }, 'unhandled error');
+    if (hub.code === 'ERR_OVERLOADED') reply.header('Retry-After', String(options.pressure?.retryAfterS ?? 1));
     return reject(reply, hub.code, hub.statusCode, hub.message);
   });
   app.setNotFoundHandler((request, reply) => reject(reply, 'ERR_ROUTE_NOT_FOUND', 404, `no route ${request.method} ${request.url.split('?')[0]}`));
@@ -177,6 +189,11 @@ const hubPlugin: FastifyPluginAsyncTypebox<HubAppOptions> = async (app, options)
       const body = request.body;
       if (body.node === ADMIN_NODE) throw new HubError('ERR_RESERVED_NODE', `"${ADMIN_NODE}" is reserved for the operator`);
       tokens.requireNode(auth(request), body.node);
+      body.records.forEach((record, i) => {
+        if (record.node !== body.node) {
+          throw new HubError('ERR_FORBIDDEN_NODE', `records[${i}].node is "${record.node}" but node "${body.node}" may only report its own observations`);
+        }
+      });
       const started = performance.now();
       const outcome = await rounds.report(request.params.round, body, request.rawJson);
       metrics.ingestSeconds.observe((performance.now() - started) / 1000);
@@ -245,14 +262,14 @@ const hubPlugin: FastifyPluginAsyncTypebox<HubAppOptions> = async (app, options)
 
   app.get('/healthz', { schema: { response: { 200: HealthReply } } }, async () => ({
     status: 'ok',
-    store: rounds.store.kind,
-    openRounds: await rounds.store.openRounds(),
+    store: rounds.storeKind,
+    openRounds: await rounds.openRounds(),
     uptimeS: (Date.now() - started) / 1000,
   }));
 
   app.get('/metrics', async (_request, reply) => {
     reply.type(metrics.registry.contentType);
-    return metrics.registry.metrics();
+    return options.scrape ? options.scrape(metrics) : metrics.registry.metrics();
   });
 
   if (options.dashboardHtml !== undefined) {

@@ -31,6 +31,8 @@ export class HubMetrics {
       name: 'fleetscale_hub_open_rounds',
       help: 'Rounds open now (in the store).',
       registers,
+      // Across worker processes every one that asks the store sees the same count.
+      aggregator: 'max',
       async collect() {
         if (countOpen) this.set(await countOpen());
       },

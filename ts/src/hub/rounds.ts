@@ -9,10 +9,11 @@ import { hash } from 'node:crypto';
 
 import { fuse } from '../fusion/fuse.js';
 import { sensorPreset } from '../fusion/preset.js';
-import type { FusionConfig, FusionResult, SensorRecord } from '../fusion/types.js';
+import type { FusionConfig, FusionResult } from '../fusion/types.js';
 import { HubError } from './errors.js';
 import type { HubMetrics } from './metrics.js';
-import type { BatchOutcome, CloseReason, RoundStore, RoundSummary } from './store/types.js';
+import type { ObservationBatch, RoundService } from './round-service.js';
+import type { Batch, BatchOutcome, CloseReason, RoundStore, RoundSummary } from './store/types.js';
 
 export type RoundEngineOptions = {
   store: RoundStore;
@@ -29,12 +30,17 @@ export type RoundEngineOptions = {
   now?: () => number;
 };
 
-export type ObservationBatch = { node: string; seq: number; final?: boolean; records: SensorRecord[] };
+export type { ObservationBatch } from './round-service.js';
+
+/** The digest a retry must match: of the batch's JSON text as received. */
+export function batchDigest(json: string): string {
+  return hash('sha1', json, 'base64');
+}
 
 /** How often a waiting result request re-reads the store (another hub may fuse the round). */
 const RESULT_POLL_MS = 50;
 
-export class RoundEngine {
+export class RoundEngine implements RoundService {
   readonly store: RoundStore;
   readonly deadlineMs: number;
   private readonly metrics: HubMetrics;
@@ -87,22 +93,31 @@ export class RoundEngine {
     return { deadline };
   }
 
+  get storeKind(): string {
+    return this.store.kind;
+  }
+
+  openRounds(): Promise<number> {
+    return this.store.openRounds();
+  }
+
   /**
    * Accepts a batch once. `json` is the batch as JSON text (the request body as received):
    * it is what the store keeps, and its digest is what a retry must match, so a retry must
-   * resend the same bytes.
+   * resend the same bytes. `digest` is `batchDigest(json)`, when the caller has it already.
    */
-  async report(round: string, batch: ObservationBatch, json = JSON.stringify(batch)): Promise<BatchOutcome> {
-    const final = batch.final === true;
-    const digest = hash('sha1', json, 'base64');
-    const outcome = await this.metrics.timeStore(
-      'report',
-      this.store.report(round, { node: batch.node, seq: batch.seq, final, records: batch.records, digest, json }),
-    );
+  report(round: string, batch: ObservationBatch, json = JSON.stringify(batch), digest = batchDigest(json)): Promise<BatchOutcome> {
+    const ids = batch.records.map((record) => record.id);
+    return this.accept(round, { node: batch.node, seq: batch.seq, final: batch.final === true, ids, records: batch.records, digest, json });
+  }
+
+  /** `report` for a batch as the store takes it (a hub worker sends its text, ids and digest). */
+  async accept(round: string, batch: Batch): Promise<BatchOutcome> {
+    const outcome = await this.metrics.timeStore('report', this.store.report(round, batch));
     if (outcome.duplicate) this.metrics.batches.inc({ outcome: 'duplicate' });
     else {
       this.metrics.batches.inc({ outcome: 'accepted' });
-      this.metrics.observations.inc(batch.records.length);
+      this.metrics.observations.inc(batch.ids.length);
     }
     if (outcome.complete && outcome.state === 'open') {
       void this.closeRound(round, 'final');

@@ -1,20 +1,29 @@
 /**
  * A listening hub: a fastify instance around the hub plugin, on the embedded store in a data
- * directory (or on PostgreSQL), with the secret loaded or generated there.
+ * directory (or on PostgreSQL), with the secret loaded or generated there; or, with
+ * `workers`, that many HTTP worker processes on one port in front of this process's store.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 
 import { hubApp, type HubAppOptions } from './app.js';
+import { startHubCluster } from './cluster/primary.js';
 import { dashboardHtml } from './dashboard.js';
 import { EmbeddedStore } from './store/embedded.js';
 import type { RoundStore } from './store/types.js';
 import { loadSecret } from './tokens.js';
 
-export type HubServerOptions = Omit<HubAppOptions, 'store' | 'secret'> & {
+export type HubServerOptions = Omit<HubAppOptions, 'store' | 'secret' | 'rounds' | 'scrape'> & {
   /** Data directory: the embedded store and the generated secret (default ./fleetscale-data). */
   dataDir?: string;
-  /** A store to use instead of the embedded one (e.g. a PostgreSQL store). */
+  /** A store to use instead of the embedded one. */
   store?: RoundStore;
+  /** PostgreSQL instead of the embedded store (several hubs may share it). */
+  postgres?: { url: string; schema?: string };
+  /**
+   * HTTP worker processes on the hub's port, in front of this process's store (default 0:
+   * this process serves HTTP itself). Needs the built package; `now` does not apply.
+   */
+  workers?: number;
   /** Overrides `FLEETSCALE_SECRET` and the data directory's secret. */
   secret?: string;
   host?: string;
@@ -27,11 +36,14 @@ export type HubServerOptions = Omit<HubAppOptions, 'store' | 'secret'> & {
 };
 
 export type RunningHub = {
-  app: FastifyInstance;
+  /** The fastify instance; undefined when worker processes serve HTTP. */
+  app: FastifyInstance | undefined;
   /** `http://host:port` */
   url: string;
   secret: string;
   store: RoundStore;
+  /** HTTP worker processes running (0 when this process serves HTTP itself). */
+  workers: () => number;
   close: () => Promise<void>;
 };
 
@@ -58,12 +70,25 @@ export function hubFastify(logger: HubServerOptions['logger'] = { level: 'warn' 
   });
 }
 
-/** Opens the store, builds the app and listens. */
+async function openStore(options: HubServerOptions, dataDir: string, warn: (message: string) => void): Promise<RoundStore> {
+  if (options.store) return options.store;
+  if (options.postgres) {
+    const { PostgresStore } = await import('./store/postgres.js');
+    return PostgresStore.open(options.postgres.url, { schema: options.postgres.schema });
+  }
+  return EmbeddedStore.open(dataDir, { onTruncate: (segment, at, dropped) => warn(`wal: cut a torn tail of ${dropped} bytes off ${segment} at byte ${at}`) });
+}
+
+/** Opens the store, builds the app and listens (or starts the worker processes). */
 export async function startHub(options: HubServerOptions = {}): Promise<RunningHub> {
   const dataDir = options.dataDir ?? './fleetscale-data';
   const secret = options.secret ?? loadSecret(dataDir);
+  if (options.workers !== undefined && (!Number.isInteger(options.workers) || options.workers < 0)) {
+    throw new TypeError(`workers must be a whole number >= 0, got ${options.workers}`);
+  }
+  if (options.workers) return startClustered(options, dataDir, secret, options.workers);
   const app = hubFastify(options.logger);
-  const store = options.store ?? (await EmbeddedStore.open(dataDir, { onTruncate: (segment, at, dropped) => app.log.warn(`wal: cut a torn tail of ${dropped} bytes off ${segment} at byte ${at}`) }));
+  const store = await openStore(options, dataDir, (message) => app.log.warn(message));
   await app.register(hubApp, {
     ...options,
     store,
@@ -83,9 +108,41 @@ export async function startHub(options: HubServerOptions = {}): Promise<RunningH
     url: address,
     secret,
     store,
+    workers: () => 0,
     close: async () => {
       await app.close();
       await store.shutdown();
     },
   };
+}
+
+async function startClustered(options: HubServerOptions, dataDir: string, secret: string, workers: number): Promise<RunningHub> {
+  const level = options.logger === undefined ? 'warn' : options.logger === false ? 'silent' : options.logger === true ? 'info' : options.logger.level;
+  const warn = (message: string) => {
+    if (level !== 'silent' && level !== 'error' && level !== 'fatal') process.stderr.write(`fleetscale hub: ${message}\n`);
+  };
+  const store = await openStore(options, dataDir, warn);
+  const cluster = await startHubCluster({
+    workers,
+    store,
+    fusion: options.fusion,
+    roundDeadlineMs: options.roundDeadlineMs,
+    sweepMs: options.sweepMs,
+    warn,
+    config: {
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 8080,
+      secret,
+      logger: options.logger ?? { level: 'warn' },
+      dashboard: options.dashboard !== false,
+      storeKind: store.kind,
+      bodyLimit: options.bodyLimit,
+      fuseBodyLimit: options.fuseBodyLimit,
+      pressure: options.pressure,
+      roundDeadlineMs: options.roundDeadlineMs,
+      sweepMs: options.sweepMs,
+      fusion: options.fusion,
+    },
+  });
+  return { app: undefined, url: cluster.url, secret, store, workers: cluster.workers, close: cluster.close };
 }

@@ -30,8 +30,11 @@ type NodeProgress = {
 type LiveRound = {
   summary: RoundSummary;
   nodes: Map<string, NodeProgress>;
-  /** Accepted batches in order of acceptance (durable or in flight). */
-  batches: Array<{ node: string; seq: number; records: SensorRecord[] }>;
+  /**
+   * Accepted batches in order of acceptance (durable or in flight): their records, or the JSON
+   * text they are read from at fusion (a hub worker forwards the text, not parsed objects).
+   */
+  batches: Array<{ node: string; seq: number; records: SensorRecord[] | undefined; json: string }>;
   ids: Set<string>;
   /** In-flight writes of batches, by `node:seq`, so a retry waits for the original. */
   pending: Map<string, Promise<void>>;
@@ -66,6 +69,9 @@ export type EmbeddedStoreOptions = {
   /** Told about a torn log tail cut off on open. */
   onTruncate?: (segment: string, atByte: number, droppedBytes: number) => void;
 };
+
+/** Batches read from their text between two turns of the event loop, when a round is fused. */
+const PARSE_SLICE = 500;
 
 /** How many results are kept in memory besides the files. */
 const RESULT_CACHE = 8;
@@ -124,7 +130,8 @@ export class EmbeddedStore implements RoundStore {
       if (!round) return;
       const node = round.nodes.get(entry.n);
       if (!node || node.seqs.has(entry.s)) return;
-      this.acceptBatch(round, node, { node: entry.n, seq: entry.s, final: entry.f, records: entry.recs ?? [], digest: entry.h, json: '' });
+      const records = entry.recs ?? [];
+      this.acceptBatch(round, node, { node: entry.n, seq: entry.s, final: entry.f, ids: records.map((r) => r.id), records, digest: entry.h, json: '' });
       this.markDurable(round, node);
       this.track(round, segment);
     } else if (entry.k === 'c') {
@@ -270,25 +277,22 @@ export class EmbeddedStore implements RoundStore {
 
   private checkRecords(round: LiveRound, batch: Batch, id: string): void {
     const inBatch = new Set<string>();
-    for (let i = 0; i < batch.records.length; i++) {
-      const record = batch.records[i];
-      if (record.node !== batch.node) {
-        throw new HubError('ERR_FORBIDDEN_NODE', `records[${i}].node is "${record.node}" but node "${batch.node}" may only report its own observations`);
+    for (let i = 0; i < batch.ids.length; i++) {
+      const recordId = batch.ids[i];
+      if (round.ids.has(recordId) || inBatch.has(recordId)) {
+        throw new HubError('ERR_DUPLICATE_RECORD_ID', `records[${i}].id "${recordId}" is already in round "${id}"`);
       }
-      if (round.ids.has(record.id) || inBatch.has(record.id)) {
-        throw new HubError('ERR_DUPLICATE_RECORD_ID', `records[${i}].id "${record.id}" is already in round "${id}"`);
-      }
-      inBatch.add(record.id);
+      inBatch.add(recordId);
     }
   }
 
   private acceptBatch(round: LiveRound, node: NodeProgress, batch: Batch): void {
     node.seqs.set(batch.seq, batch.digest);
     if (batch.final) node.finalSeq = batch.seq;
-    for (const record of batch.records) round.ids.add(record.id);
-    round.batches.push({ node: batch.node, seq: batch.seq, records: batch.records });
+    for (const recordId of batch.ids) round.ids.add(recordId);
+    round.batches.push({ node: batch.node, seq: batch.seq, records: batch.records, json: batch.records ? '' : batch.json });
     round.summary.batches++;
-    round.summary.observations += batch.records.length;
+    round.summary.observations += batch.ids.length;
   }
 
   private markDurable(round: LiveRound, node: NodeProgress): void {
@@ -302,11 +306,11 @@ export class EmbeddedStore implements RoundStore {
   private rollBack(round: LiveRound, node: NodeProgress, batch: Batch): void {
     node.seqs.delete(batch.seq);
     if (batch.final) node.finalSeq = 0;
-    for (const record of batch.records) round.ids.delete(record.id);
+    for (const recordId of batch.ids) round.ids.delete(recordId);
     const at = round.batches.findIndex((b) => b.node === batch.node && b.seq === batch.seq);
     if (at >= 0) round.batches.splice(at, 1);
     round.summary.batches--;
-    round.summary.observations -= batch.records.length;
+    round.summary.observations -= batch.ids.length;
   }
 
   private isComplete(round: LiveRound): boolean {
@@ -341,7 +345,16 @@ export class EmbeddedStore implements RoundStore {
     // Batches accepted before the close may still be in flight: fuse only durable ones.
     await Promise.allSettled([...round.pending.values()]);
     const out: SensorRecord[] = [];
-    for (const batch of round.batches) for (const record of batch.records) out.push(record);
+    let parsed = 0;
+    for (const batch of round.batches) {
+      let records = batch.records;
+      if (!records) {
+        records = (JSON.parse(batch.json) as { records: SensorRecord[] }).records;
+        // A large round's text takes a while to read: let the hub answer batches meanwhile.
+        if (++parsed % PARSE_SLICE === 0) await new Promise(setImmediate);
+      }
+      for (const record of records) out.push(record);
+    }
     return out;
   }
 

@@ -316,8 +316,8 @@ export class PostgresStore implements RoundStore {
     const ids: string[] = [];
     const counts: number[] = [];
     for (const { batch } of items) {
-      for (const record of batch.records) ids.push(record.id);
-      counts.push(batch.records.length);
+      for (const id of batch.ids) ids.push(id);
+      counts.push(batch.ids.length);
     }
     const { rows } = await this.query<{ status: string }>(
       `SELECT status FROM ${this.s}.report_many($1, $2, $3, $4, $5, $6, $7, $8) WITH ORDINALITY AS t(status, n) ORDER BY n`,

@@ -35,7 +35,10 @@ export type Batch = {
   node: string;
   seq: number;
   final: boolean;
-  records: SensorRecord[];
+  /** Ids of the batch's records, in order (unique in a round). */
+  ids: string[];
+  /** The records, when the caller parsed them already; otherwise the store reads `json`. */
+  records?: SensorRecord[];
   /** Digest of the batch content: a retry with the same seq must carry the same digest. */
   digest: string;
   /** JSON text with the batch's `records` (the request body as received), stored as is. */

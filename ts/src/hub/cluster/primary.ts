@@ -1,0 +1,175 @@
+/**
+ * The hub over several processes: N HTTP worker processes share the listening port (node's
+ * cluster hands each new connection to a worker), and this process owns the store and the
+ * one round engine. Every protocol call goes to it, so the log (or the PostgreSQL group
+ * commit), the protocol's rules and each round's fusion stay in one place, while parsing,
+ * validation, tokens and replies spread over the cores. A worker that dies is replaced;
+ * `/metrics` on any worker answers for the whole hub. (Hubs on several hosts share rounds
+ * through PostgreSQL, each of them with workers or not.)
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { AggregatorRegistry } from 'prom-client';
+
+import type { FusionConfig } from '../../fusion/types.js';
+import { HubError } from '../errors.js';
+import { HubMetrics } from '../metrics.js';
+import { RoundEngine } from '../rounds.js';
+import type { RoundStore } from '../store/types.js';
+import { roundHandlers } from './round-client.js';
+import { isRpcPacket, RpcPeer, type RpcHandlers } from './rpc.js';
+
+/** What a worker is told when it starts: everything it needs but the store. */
+export type WorkerConfig = {
+  host: string;
+  port: number;
+  secret: string;
+  logger: boolean | { level: string };
+  dashboard: boolean;
+  storeKind: string;
+  bodyLimit?: number;
+  fuseBodyLimit?: number;
+  pressure?: { maxEventLoopDelayMs?: number; maxHeapUsedBytes?: number; retryAfterS?: number; sampleIntervalMs?: number };
+  roundDeadlineMs?: number;
+  sweepMs?: number;
+  fusion?: FusionConfig;
+  /** Calls a worker may have waiting on the primary before it answers 503. */
+  maxInFlight?: number;
+};
+
+export type ClusterOptions = {
+  workers: number;
+  store: RoundStore;
+  config: WorkerConfig;
+  fusion?: FusionConfig;
+  roundDeadlineMs?: number;
+  sweepMs?: number;
+  warn: (message: string) => void;
+};
+
+export type HubCluster = {
+  url: string;
+  /** Worker processes running now. */
+  workers: () => number;
+  close: () => Promise<void>;
+};
+
+/**
+ * The worker entry: beside this file in the build. Run from the TypeScript sources (the test
+ * suites), this file has no built neighbour and the workers run the package's build.
+ */
+function workerEntry(): string {
+  const here = fileURLToPath(import.meta.url);
+  const path = here.endsWith('.ts') ? join(dirname(here), '../../../../dist/src/hub/cluster/worker-main.js') : join(dirname(here), 'worker-main.js');
+  if (!existsSync(path)) throw new HubError('ERR_INTERNAL', `hub workers need the built package: ${path} is missing (npm run build)`);
+  return path;
+}
+
+const STOP_TIMEOUT_MS = 10_000;
+const RESTART_DELAY_MS = 500;
+const MAX_RESTART_DELAY_MS = 30_000;
+
+/** Starts the workers around `options.store`; resolves once every worker listens. */
+export async function startHubCluster(options: ClusterOptions): Promise<HubCluster> {
+  const metrics = new HubMetrics({ openRounds: () => options.store.openRounds() });
+  const engine = new RoundEngine({
+    store: options.store,
+    metrics,
+    deadlineMs: options.roundDeadlineMs,
+    fusion: options.fusion,
+    sweepMs: options.sweepMs,
+    onError: (error, context) => options.warn(`${context}: ${error.message}`),
+  });
+  await engine.start();
+
+  const peers = new Map<Worker, RpcPeer>();
+  let closing = false;
+  let restartDelay = RESTART_DELAY_MS;
+
+  const scrape = async (): Promise<string> => {
+    const parts = await Promise.all([...peers.values()].map((peer) => peer.call<object[]>('metricsJson').catch(() => undefined)));
+    const all = [await metrics.registry.getMetricsAsJSON(), ...parts.filter((p) => p !== undefined)];
+    return AggregatorRegistry.aggregate(all).metrics();
+  };
+  const handlers: RpcHandlers = { ...roundHandlers(engine), metrics: scrape };
+
+  const spawn = (): Promise<string> => {
+    cluster.setupPrimary({ exec: workerEntry(), serialization: 'advanced' });
+    const worker = cluster.fork();
+    // A worker asks for its config once it listens to the channel (a message sent before then
+    // would be lost), and says where it listens or why it could not.
+    let listening!: (url: string) => void;
+    let failed!: (error: Error) => void;
+    const started = new Promise<string>((resolve, reject) => {
+      listening = resolve;
+      failed = reject;
+    });
+    const startup: RpcHandlers = {
+      config: () => options.config,
+      listening: (url: string) => listening(url),
+      failed: (message: string) => failed(new HubError('ERR_INTERNAL', `a hub worker could not start: ${message}`)),
+    };
+    const peer = new RpcPeer(
+      {
+        send: (packet) => {
+          if (worker.isConnected()) worker.send(packet);
+        },
+        onPacket: (listener) => worker.on('message', (message) => isRpcPacket(message) && listener(message)),
+      },
+      { ...handlers, ...startup },
+    );
+    peers.set(worker, peer);
+    const exited = new Promise<never>((_, reject) => {
+      worker.once('exit', (code, signal) => {
+        peers.delete(worker);
+        peer.fail(new HubError('ERR_INTERNAL', `hub worker ${worker.process.pid} exited`));
+        reject(new HubError('ERR_INTERNAL', `hub worker ${worker.process.pid} exited (${signal ?? code}) before it listened`));
+        if (closing) return;
+        options.warn(`worker ${worker.process.pid} exited (${signal ?? code}); starting another in ${restartDelay} ms`);
+        const delay = restartDelay;
+        restartDelay = Math.min(MAX_RESTART_DELAY_MS, restartDelay * 2);
+        setTimeout(() => {
+          if (closing) return;
+          spawn().then(
+            () => (restartDelay = RESTART_DELAY_MS),
+            (e: Error) => options.warn(`a replacement worker failed to start: ${e.message}`),
+          );
+        }, delay).unref();
+      });
+    });
+    exited.catch(() => {});
+    return Promise.race([started, exited]);
+  };
+
+  /** Closes a worker's server (requests in flight are answered), lets it exit, kills it if it hangs. */
+  const stopWorker = async (worker: Worker, peer: RpcPeer) => {
+    const exited = new Promise<void>((resolve) => (worker.isDead() ? resolve() : worker.once('exit', () => resolve())));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = () => new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_TIMEOUT_MS)));
+    await Promise.race([peer.call('stop').then(() => worker.isConnected() && worker.disconnect(), () => {}), timeout()]);
+    clearTimeout(timer);
+    await Promise.race([exited, timeout()]);
+    clearTimeout(timer);
+    if (!worker.isDead()) worker.process.kill('SIGKILL');
+    await exited;
+  };
+
+  const close = async () => {
+    closing = true;
+    await Promise.all([...peers].map(([worker, peer]) => stopWorker(worker, peer)));
+    await engine.stop();
+    await options.store.shutdown();
+  };
+
+  let urls: string[];
+  try {
+    urls = await Promise.all(Array.from({ length: options.workers }, spawn));
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return { url: urls[0], workers: () => peers.size, close };
+}
