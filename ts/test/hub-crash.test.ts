@@ -1,7 +1,7 @@
 /**
  * Acknowledged means durable: the hub process is killed with SIGKILL in the middle of a load
  * run, restarted on the same data directory, and every observation it acknowledged must be in
- * the round's result exactly once.
+ * the round's result exactly once; alone, and with HTTP worker processes in front of it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -10,10 +10,14 @@ import { HubClient, killHubProcesses, recordsOf, startHubProcess, tempDir } from
 
 afterEach(() => killHubProcesses());
 
-describe('kill -9 during a load run', () => {
+/** The hub alone, and the hub behind 2 HTTP worker processes (killing the store's owner ends them). */
+describe.each([
+  { hub: 'one process', extra: [] },
+  { hub: '2 worker processes', extra: ['--workers', '2'] },
+])('kill -9 of the hub ($hub) during a load run', ({ extra }) => {
   it('loses no acknowledged observation and duplicates none', async () => {
     const dataDir = tempDir();
-    const first = await startHubProcess(['--data', dataDir]);
+    const first = await startHubProcess(['--data', dataDir, ...extra]);
     let c = new HubClient(first.url);
     const nodes = Array.from({ length: 150 }, (_, i) => `node-${i}`);
     for (const node of nodes) expect((await c.announce('k', node)).status).toBe(200);
@@ -46,7 +50,7 @@ describe('kill -9 during a load run', () => {
     await exited;
     expect(acked.size).toBeGreaterThanOrEqual(1500);
 
-    const second = await startHubProcess(['--data', dataDir]);
+    const second = await startHubProcess(['--data', dataDir, ...extra]);
     c = new HubClient(second.url);
     const recovered = await c.summary('k');
     expect(recovered.body.state).toBe('open');

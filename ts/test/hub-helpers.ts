@@ -4,6 +4,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { fetch as undiciFetch, type Dispatcher } from 'undici';
+
 import type { SensorRecord } from '../src/index.js';
 import { startHub, type HubServerOptions, type RunningHub } from '../src/hub/server.js';
 import { nodeToken } from '../src/hub/tokens.js';
@@ -22,9 +24,11 @@ export type Reply = { status: number; body: any; headers: Headers };
 
 /** A client of one hub that signs as whichever node it is told to. */
 export class HubClient {
+  /** `dispatcher`: an undici agent of its own (e.g. one connection), else the global fetch. */
   constructor(
     readonly url: string,
     readonly secret = SECRET,
+    readonly dispatcher?: Dispatcher,
   ) {}
 
   token(node: string): string {
@@ -38,7 +42,8 @@ export class HubClient {
     if (opts.raw !== undefined) body = opts.raw;
     else if (opts.body !== undefined) body = JSON.stringify(opts.body);
     if (body !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${this.url}${path}`, { method, headers, body });
+    const init = { method, headers, body };
+    const res = this.dispatcher ? await undiciFetch(`${this.url}${path}`, { ...init, dispatcher: this.dispatcher }) : await fetch(`${this.url}${path}`, init);
     const text = await res.text();
     let parsed: unknown = text;
     try {

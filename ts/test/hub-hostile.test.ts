@@ -83,11 +83,14 @@ const cases: Case[] = [
   { name: 'closing with a node token', path: '/v1/rounds/h/close', as: 'b', status: 403, code: 'ERR_FORBIDDEN_NODE' },
 ];
 
-describe('hostile and malformed requests', () => {
+describe.each([
+  { hub: 'one process', workers: 0 },
+  { hub: '2 worker processes', workers: 2 },
+])('hostile and malformed requests ($hub)', ({ workers }) => {
   let hub: RunningHub;
   let c: HubClient;
   beforeAll(async () => {
-    hub = await testHub();
+    hub = await testHub({ workers });
     c = new HubClient(hub.url);
     await c.announce('h', 'a');
     await c.announce('h', 'b');

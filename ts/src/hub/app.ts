@@ -41,6 +41,8 @@ export type HubAppOptions = {
   rounds?: RoundService;
   /** The `/metrics` text when the hub spans processes (default: this app's registry). */
   scrape?: (local: HubMetrics) => Promise<string>;
+  /** Whose a valid token is that this process has not seen (a hub worker asks the primary). */
+  tokenOwner?: (token: string) => Promise<string | undefined>;
   /** The hub secret that node tokens are HMACs under. */
   secret: string;
   /** Default time from a round's first announce to its forced close (ms; default 30 s). */
@@ -104,7 +106,7 @@ function toHubError(error: FastifyError): HubError {
 const hubPlugin: FastifyPluginAsyncTypebox<HubAppOptions> = async (app, options) => {
   const store = options.store;
   const metrics = new HubMetrics({ openRounds: store ? () => store.openRounds() : undefined });
-  const tokens = new TokenChecker(options.secret);
+  const tokens = new TokenChecker(options.secret, options.tokenOwner);
   let rounds: RoundService;
   if (options.rounds) rounds = options.rounds;
   else if (store) {
@@ -176,7 +178,7 @@ const hubPlugin: FastifyPluginAsyncTypebox<HubAppOptions> = async (app, options)
     async (request) => {
       const { node } = request.body;
       if (node === ADMIN_NODE) throw new HubError('ERR_RESERVED_NODE', `"${ADMIN_NODE}" is reserved for the operator`);
-      tokens.requireNode(auth(request), node);
+      await tokens.requireNode(auth(request), node);
       const { deadline } = await rounds.announce(request.params.round, node);
       return { round: request.params.round, node, deadline, state: 'open' };
     },
@@ -188,7 +190,8 @@ const hubPlugin: FastifyPluginAsyncTypebox<HubAppOptions> = async (app, options)
     async (request, reply) => {
       const body = request.body;
       if (body.node === ADMIN_NODE) throw new HubError('ERR_RESERVED_NODE', `"${ADMIN_NODE}" is reserved for the operator`);
-      tokens.requireNode(auth(request), body.node);
+      const check = tokens.requireNode(auth(request), body.node);
+      if (check) await check;
       body.records.forEach((record, i) => {
         if (record.node !== body.node) {
           throw new HubError('ERR_FORBIDDEN_NODE', `records[${i}].node is "${record.node}" but node "${body.node}" may only report its own observations`);
@@ -213,7 +216,7 @@ const hubPlugin: FastifyPluginAsyncTypebox<HubAppOptions> = async (app, options)
     '/v1/rounds/:round/close',
     { schema: { params: RoundParams, response: { 200: CloseReply, ...errorReplies } } },
     async (request) => {
-      tokens.requireAdmin(auth(request));
+      await tokens.requireAdmin(auth(request));
       const { closedNow, state } = await rounds.close(request.params.round);
       return { round: request.params.round, closedNow, state };
     },
@@ -250,7 +253,7 @@ const hubPlugin: FastifyPluginAsyncTypebox<HubAppOptions> = async (app, options)
     '/v1/fuse',
     { bodyLimit: options.fuseBodyLimit ?? 64 * 1024 * 1024, schema: { body: FuseBody, response: { 200: FusionResultSchema, ...errorReplies } } },
     async (request) => {
-      tokens.requireAdmin(auth(request));
+      await tokens.requireAdmin(auth(request));
       const seen = new Set<string>();
       request.body.records.forEach((record, row) => {
         if (seen.has(record.id)) throw new HubError('ERR_DUPLICATE_RECORD_ID', `records[${row}].id "${record.id}" appears twice`);

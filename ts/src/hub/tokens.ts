@@ -56,8 +56,37 @@ export class TokenChecker {
   /** Tokens seen valid, by token, naming their node (bounded; oldest forgotten first). */
   private readonly known = new Map<string, string>();
 
-  constructor(private readonly secret: string) {
+  /**
+   * `lookupOwner` names the node of a valid token this checker has not seen (a hub worker asks
+   * the process that saw the announces), so that another node's token is a 403 in every
+   * process, not only in the one that saw it before.
+   */
+  constructor(
+    private readonly secret: string,
+    private readonly lookupOwner?: (token: string) => Promise<string | undefined>,
+  ) {
     this.adminToken = Buffer.from(nodeToken(secret, ADMIN_NODE), 'hex');
+  }
+
+  /** Remembers `node`'s token (at its announce), so `ownerOf` can name it. */
+  learn(node: string): void {
+    const token = nodeToken(this.secret, node);
+    if (!this.known.has(token)) this.remember(token, node);
+  }
+
+  /** The node of a token seen before, if any. */
+  ownerOf(token: string): string | undefined {
+    return this.known.get(token);
+  }
+
+  /** 401 for a token of no node known; 403 when `lookupOwner` knows whose it is. */
+  private unknown(token: string, unauthorized: string, forbidden: (owner: string) => string): Promise<never> | never {
+    if (!this.lookupOwner) throw new HubError('ERR_UNAUTHORIZED', unauthorized);
+    return this.lookupOwner(token).then((owner) => {
+      if (owner === undefined) throw new HubError('ERR_UNAUTHORIZED', unauthorized);
+      this.remember(token, owner);
+      throw new HubError('ERR_FORBIDDEN_NODE', forbidden(owner));
+    });
   }
 
   /** The token in an `Authorization: Bearer <hex>` header, or a 401. */
@@ -80,29 +109,31 @@ export class TokenChecker {
   }
 
   /** Requires the admin token: 401 without a valid token, 403 with a node's token. */
-  requireAdmin(header: string | undefined): void {
+  requireAdmin(header: string | undefined): void | Promise<void> {
     const token = this.bearer(header);
     if (this.matches(token, this.adminToken)) return;
+    const forbidden = (owner: string) => `node "${owner}" may not use an admin route`;
     const owner = this.known.get(token);
-    if (owner !== undefined) throw new HubError('ERR_FORBIDDEN_NODE', `node "${owner}" may not use an admin route`);
-    throw new HubError('ERR_UNAUTHORIZED', 'invalid token for an admin route');
+    if (owner !== undefined) throw new HubError('ERR_FORBIDDEN_NODE', forbidden(owner));
+    return this.unknown(token, 'invalid token for an admin route', forbidden);
   }
 
   /**
    * Requires the token of `node`: 401 without a valid token, 403 with the token of another
    * node (one the hub has seen) or the admin's (admin does not post observations).
    */
-  requireNode(header: string | undefined, node: string): void {
+  requireNode(header: string | undefined, node: string): void | Promise<void> {
     const token = this.bearer(header);
+    const forbidden = (owner: string) => `the token of node "${owner}" may not post as "${node}"`;
     const owner = this.known.get(token);
     if (owner === node) return;
-    if (owner !== undefined) throw new HubError('ERR_FORBIDDEN_NODE', `the token of node "${owner}" may not post as "${node}"`);
+    if (owner !== undefined) throw new HubError('ERR_FORBIDDEN_NODE', forbidden(owner));
     if (this.matches(token, Buffer.from(nodeToken(this.secret, node), 'hex'))) {
       this.remember(token, node);
       return;
     }
     if (this.matches(token, this.adminToken)) throw new HubError('ERR_FORBIDDEN_NODE', `the admin token may not post as node "${node}"`);
-    throw new HubError('ERR_UNAUTHORIZED', `invalid token for node "${node}"`);
+    return this.unknown(token, `invalid token for node "${node}"`, forbidden);
   }
 
   private remember(token: string, node: string): void {

@@ -18,6 +18,7 @@ import type { FusionConfig } from '../../fusion/types.js';
 import { HubError } from '../errors.js';
 import { HubMetrics } from '../metrics.js';
 import { RoundEngine } from '../rounds.js';
+import { TokenChecker } from '../tokens.js';
 import type { RoundStore } from '../store/types.js';
 import { roundHandlers } from './round-client.js';
 import { isRpcPacket, RpcPeer, type RpcHandlers } from './rpc.js';
@@ -94,7 +95,19 @@ export async function startHubCluster(options: ClusterOptions): Promise<HubClust
     const all = [await metrics.registry.getMetricsAsJSON(), ...parts.filter((p) => p !== undefined)];
     return AggregatorRegistry.aggregate(all).metrics();
   };
-  const handlers: RpcHandlers = { ...roundHandlers(engine), metrics: scrape };
+  // Which node a token belongs to, learnt from announces: a worker that never saw a node's
+  // token still answers 403, not 401, when that node posts as another.
+  const tokens = new TokenChecker(options.config.secret);
+  const rounds = roundHandlers(engine);
+  const handlers: RpcHandlers = {
+    ...rounds,
+    announce: (round: string, node: string) => {
+      tokens.learn(node);
+      return rounds.announce(round, node);
+    },
+    tokenOwner: (token: string) => tokens.ownerOf(token),
+    metrics: scrape,
+  };
 
   const spawn = (): Promise<string> => {
     cluster.setupPrimary({ exec: workerEntry(), serialization: 'advanced' });

@@ -24,6 +24,7 @@ async function start(config: WorkerConfig): Promise<string> {
     ...config,
     rounds: new RoundClient(primary, config.storeKind, config.maxInFlight),
     scrape: () => primary.call<string>('metrics'),
+    tokenOwner: (token) => primary.call<string | undefined>('tokenOwner', [token]),
     dashboardHtml: config.dashboard ? dashboardHtml() : undefined,
   });
   return app.listen({ host: config.host, port: config.port, backlog: 4096 });
