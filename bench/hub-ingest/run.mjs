@@ -4,6 +4,10 @@
 //   npm run bench:hub                  embedded store and PostgreSQL (FLEETSCALE_PG_URL)
 //   npm run bench:hub -- --quick       fewer repetitions
 //   npm run bench:hub -- --no-pg       embedded store only
+//   npm run bench:hub -- --workers 3   the multi-process rows with 3 HTTP workers (default 2)
+//
+// Every store is measured twice: the hub serving HTTP from its own process, and with
+// `--workers N` (N HTTP worker processes on the port in front of the store's process).
 //
 // Cases:
 // - S-20g/h/i: 100, 500, 2000 nodes post one batch (5 observations) at once over warm
@@ -16,8 +20,9 @@
 //   acknowledged: the most the hub takes), and paced at 10,000 batches/s and at half the
 //   closed-loop rate (open loop, nodes evenly phased), with p50/p99 latency from each batch's
 //   scheduled time. The closed loop through the fleet simulator is reported too.
-// - floor: the same closed loop against a bare node:http server and a bare fastify route that
-//   only parse the body and answer (floor-server.mjs): the most any Node hub can do here.
+// - floor: the same closed loop against a bare node:http server, the same in N cluster
+//   processes, and a bare fastify route, which only parse the body and answer
+//   (floor-server.mjs): the most a Node hub can do here in one process and in N.
 // Writes bench/results/hub-ingest.json and prints a table.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +38,9 @@ import { rawLoad } from './raw-load.mjs';
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const withPg = !args.includes('--no-pg');
+const workersAt = args.indexOf('--workers');
+const WORKERS = workersAt >= 0 ? Number(args[workersAt + 1]) : 2;
+if (!Number.isInteger(WORKERS) || WORKERS < 1) throw new Error(`--workers needs a whole number >= 1, got ${args[workersAt + 1]}`);
 const PG_URL = process.env.FLEETSCALE_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SECRET = 'bench-secret';
 const cli = new URL('../../dist/src/cli/main.js', import.meta.url).pathname;
@@ -96,11 +104,11 @@ async function sustained(url, store, id, intervalMs) {
 }
 
 /** The closed loop against a server that only parses and answers. */
-async function measureFloor(kind) {
-  const server = await startServer([new URL('./floor-server.mjs', import.meta.url).pathname, kind]);
+async function measureFloor(kind, label) {
+  const server = await startServer([new URL('./floor-server.mjs', import.meta.url).pathname, kind, String(WORKERS)]);
   try {
     await rawLoad({ hub: server.url, secret: SECRET, round: 'warm', nodes: 2000, batches: 5 });
-    return await sustained(server.url, `none (bare ${kind === 'http' ? 'node:http' : 'fastify'})`, 'floor, closed loop', 0);
+    return await sustained(server.url, `none (${label})`, 'floor, closed loop', 0);
   } finally {
     await stopHub(server);
   }
@@ -143,28 +151,41 @@ async function measureStore(store, extra) {
   return rows;
 }
 
-const rows = [await measureFloor('http'), await measureFloor('fastify')];
-const dataDir = mkdtempSync(join(os.tmpdir(), 'fleetscale-bench-hub-'));
-try {
-  rows.push(...(await measureStore('embedded', ['--data', dataDir])));
-} finally {
-  rmSync(dataDir, { recursive: true, force: true });
+const rows = [
+  await measureFloor('http', 'bare node:http'),
+  await measureFloor('http-cluster', `bare node:http, ${WORKERS} processes`),
+  await measureFloor('fastify', 'bare fastify'),
+];
+const processes = [
+  { label: '', extra: [] },
+  { label: `, ${WORKERS} workers`, extra: ['--workers', String(WORKERS)] },
+];
+for (const { label, extra } of processes) {
+  const dataDir = mkdtempSync(join(os.tmpdir(), 'fleetscale-bench-hub-'));
+  try {
+    rows.push(...(await measureStore(`embedded${label}`, ['--data', dataDir, ...extra])));
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }
 if (withPg) {
-  const schema = `bench_hub_${Date.now().toString(36)}`;
-  try {
-    rows.push(...(await measureStore('postgres', ['--pg', PG_URL, '--pg-schema', schema, '--data', mkdtempSync(join(os.tmpdir(), 'fleetscale-bench-pg-'))])));
-  } finally {
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await client.end();
+  for (const { label, extra } of processes) {
+    const schema = `bench_hub_${Date.now().toString(36)}`;
+    try {
+      rows.push(...(await measureStore(`postgres${label}`, ['--pg', PG_URL, '--pg-schema', schema, '--data', mkdtempSync(join(os.tmpdir(), 'fleetscale-bench-pg-')), ...extra])));
+    } finally {
+      const client = new pg.Client({ connectionString: PG_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    }
   }
 }
 
 const result = {
   suite: 'hub-ingest',
   machine: machine(),
+  workers: WORKERS,
   rows,
 };
 mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
