@@ -43,6 +43,7 @@ const s20i = both('S-20i', 'embedded');
 const closedLoop = both('sustained, closed loop', 'embedded');
 const pgLoop = both('sustained, closed loop', 'postgres');
 const paced = both('sustained, paced 10k/s', 'embedded');
+const pacedSettled = both('sustained, paced 10k/s, no fusion in flight', 'embedded');
 const halfPaced = hubRow('sustained, paced at half the closed-loop rate', 'embedded');
 const floorHttp = hubRow('floor, closed loop', 'none (bare node:http)');
 const floorCluster = hubRow('floor, closed loop', `none (bare node:http, ${W} processes)`);
@@ -52,7 +53,7 @@ const pgRatio = (which) => closedLoop[which].batchesPerS / pgLoop[which].batches
 const hubTargets = [
   `2000 simultaneous POSTs all acknowledged in ≤ 0.5 s: ${perProcesses(s20i, (r) => `${dash(r.allAcknowledgedMs, 0)} ms (${met(r.allAcknowledgedMs <= 500)})`)}`,
   `result ≤ 50 ms after close (2000 × 5): ${perProcesses(s20i, (r) => `${dash(r.closeToResultMs, 0)} ms (${met(r.closeToResultMs <= 50)})`)}`,
-  `≥ 10,000 batches/s sustained with p99 ≤ 50 ms, offered 10,000 batches/s (paced): the hub kept up with ${perProcesses(paced, (r) => `${dash(r.batchesPerS, 0)} at p99 ${dash(r.p99Ms, 0)} ms (${met(r.batchesPerS >= 9_900 && r.p99Ms <= 50)})`)}; its most, closed loop, is ${dash(closedLoop.one.batchesPerS, 0)} and ${dash(closedLoop.workers.batchesPerS, 0)} batches/s`,
+  `≥ 10,000 batches/s sustained with p99 ≤ 50 ms, offered 10,000 batches/s (paced): the hub kept up with ${perProcesses(paced, (r) => `${dash(r.batchesPerS, 0)} at p99 ${dash(r.p99Ms, 0)} ms (${met(r.batchesPerS >= 9_900 && r.p99Ms <= 50)})`)}; its most, closed loop, is ${dash(closedLoop.one.batchesPerS, 0)} and ${dash(closedLoop.workers.batchesPerS, 0)} batches/s; with no fusion in flight it kept up with ${perProcesses(pacedSettled, (r) => `${dash(r.batchesPerS, 0)} at p99 ${dash(r.p99Ms, 0)} ms (${met(r.batchesPerS >= 9_900 && r.p99Ms <= 50)})`)}`,
   `PostgreSQL within 2× of the embedded store: ${dash(pgRatio('one'))}× slower in one process (${met(pgRatio('one') <= 2)}), ${dash(pgRatio('workers'))}× with ${W} workers (${met(pgRatio('workers') <= 2)})`,
 ];
 
@@ -125,6 +126,8 @@ real sockets with keep-alive, on the same 2 cores, measured ${hub.machine.date.s
   acknowledged: the most the hub takes. *Paced* is open loop: each node sends one batch per
   interval, the nodes evenly phased, at 10,000 batches/s offered in all and at half the
   closed-loop rate; latency runs from each batch's scheduled time, so falling behind shows.
+  Each run is a round of 200,000 observations that closes as the run ends, so the next run
+  overlaps that round's fusion in the hub; *no fusion in flight* waits for it before each run.
   The fleet simulator's closed loop (undici, JSON both ways) is shown for comparison: it
   costs about as much per request as the hub, so on 2 shared cores it halves what the hub gets.
 - **floor**: the same closed loop against a bare node:http server and a bare fastify route that

@@ -19,7 +19,9 @@
 //   cost is what is measured: closed loop (each node sends its next batch when the last is
 //   acknowledged: the most the hub takes), and paced at 10,000 batches/s and at half the
 //   closed-loop rate (open loop, nodes evenly phased), with p50/p99 latency from each batch's
-//   scheduled time. The closed loop through the fleet simulator is reported too.
+//   scheduled time. The closed loop through the fleet simulator is reported too. Each run is a
+//   round of 200,000 observations that closes as it ends, so the next run overlaps its fusion;
+//   the 'no fusion in flight' row waits for it before each run.
 // - floor: the same closed loop against a bare node:http server, the same in N cluster
 //   processes, and a bare fastify route, which only parse the body and answer
 //   (floor-server.mjs): the most a Node hub can do here in one process and in N.
@@ -82,11 +84,26 @@ async function round(url, nodes, opts = {}) {
 const BATCHES = 20;
 const SUSTAINED_RUNS = quick ? 1 : 3;
 
-/** Runs the lean generator's sustained case a few times; medians. */
-async function sustained(url, store, id, intervalMs) {
+let lastRound;
+/** Waits until the last sustained round (200,000 observations) is fused. */
+async function settle(url) {
+  if (lastRound === undefined) return;
+  const res = await fetch(`${url}/v1/rounds/${lastRound}/result?waitMs=60000`);
+  await res.arrayBuffer();
+  if (res.status !== 200) throw new Error(`round ${lastRound} was not fused: ${res.status}`);
+}
+
+/**
+ * Runs the lean generator's sustained case a few times; medians. Each run is a round of its
+ * own, which closes when its nodes' final batches arrive, so the next run overlaps that
+ * round's fusion, unless `settled` waits for it first.
+ */
+async function sustained(url, store, id, intervalMs, settled = false) {
   const runs = [];
   for (let k = 0; k < SUSTAINED_RUNS; k++) {
-    const r = await rawLoad({ hub: url, secret: SECRET, round: `s${roundNo++}x${Date.now().toString(36)}`, nodes: 2000, batches: BATCHES, intervalMs });
+    if (settled) await settle(url);
+    lastRound = `s${roundNo++}x${Date.now().toString(36)}`;
+    const r = await rawLoad({ hub: url, secret: SECRET, round: lastRound, nodes: 2000, batches: BATCHES, intervalMs });
     if (r.errors) throw new Error(`sustained run with errors: ${JSON.stringify(r.errorCodes)}`);
     runs.push(r);
   }
@@ -142,6 +159,7 @@ async function measureStore(store, extra) {
     const simulated = await round(hub.url, 2000, { obsPerNode: 5 * BATCHES, batchSize: 5 });
     rows.push({ id: 'sustained, closed loop, fleet simulator', store, nodes: 2000, batches: simulated.batches, batchesPerS: simulated.batchesPerS, p50Ms: simulated.latencyMs.p50, p99Ms: simulated.latencyMs.p99, runs: 1 });
     rows.push(await sustained(hub.url, store, 'sustained, paced 10k/s', 200));
+    rows.push(await sustained(hub.url, store, 'sustained, paced 10k/s, no fusion in flight', 200, true));
     // Half the closed-loop rate: latency when the hub has headroom.
     const halfInterval = Math.round((2000 / (closed.batchesPerS / 2)) * 1000);
     rows.push(await sustained(hub.url, store, 'sustained, paced at half the closed-loop rate', halfInterval));

@@ -7,6 +7,7 @@ import underPressure from '@fastify/under-pressure';
 import { TypeBoxValidatorCompiler, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import type { Static } from 'typebox';
 
 import { fuse } from '../fusion/fuse.js';
 import type { FusionConfig } from '../fusion/types.js';
@@ -225,7 +226,13 @@ const hubPlugin: FastifyPluginAsyncTypebox<HubAppOptions> = async (app, options)
   app.get(
     '/v1/rounds/:round/result',
     { schema: { params: RoundParams, querystring: ResultQuery, response: { 200: FusionResultSchema, ...errorReplies } } },
-    async (request) => rounds.result(request.params.round, request.query.waitMs ?? 0),
+    // Sent as the text serialised once per round: each of a round's nodes may fetch it.
+    async (request, reply) => {
+      const text = await rounds.resultJson(request.params.round, request.query.waitMs ?? 0);
+      // The text is the schema's shape (JSON.stringify of a FusionResult); fastify sends a
+      // string as is, so the typed reply is told so.
+      return reply.type('application/json; charset=utf-8').send(text as unknown as Static<typeof FusionResultSchema>);
+    },
   );
 
   app.get(

@@ -25,6 +25,8 @@ export interface RoundService {
   close(round: string): Promise<{ closedNow: boolean; state: string }>;
   /** The fused result, waiting up to `waitMs` for an open or fusing round. */
   result(round: string, waitMs?: number): Promise<FusionResult>;
+  /** `result` as JSON text, serialised once per round (every node of a round fetches it). */
+  resultJson(round: string, waitMs?: number): Promise<string>;
   summary(round: string): Promise<RoundSummary | undefined>;
   /** Rounds, newest first. */
   list(limit: number): Promise<RoundSummary[]>;

@@ -37,6 +37,9 @@ export function batchDigest(json: string): string {
   return hash('sha1', json, 'base64');
 }
 
+/** Rounds whose serialised result is kept (the latest are the ones fetched). */
+const RESULT_TEXTS = 4;
+
 /** How often a waiting result request re-reads the store (another hub may fuse the round). */
 const RESULT_POLL_MS = 50;
 
@@ -52,6 +55,8 @@ export class RoundEngine implements RoundService {
   /** Fresh results, until the store has them (and a little after). */
   private readonly fresh = new Map<string, { result: FusionResult; ms: number }>();
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** Results as JSON text, newest last, a few rounds' worth. */
+  private readonly resultTexts = new Map<string, string>();
   private sweeper: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -256,6 +261,16 @@ export class RoundEngine implements RoundService {
         waiting.add(done);
       });
     }
+  }
+
+  /** `result` as JSON text, serialised once per round. */
+  async resultJson(round: string, waitMs = 0): Promise<string> {
+    const cached = this.resultTexts.get(round);
+    if (cached !== undefined) return cached;
+    const text = JSON.stringify(await this.result(round, waitMs));
+    this.resultTexts.set(round, text);
+    if (this.resultTexts.size > RESULT_TEXTS) this.resultTexts.delete(this.resultTexts.keys().next().value!);
+    return text;
   }
 
   /** Stops timers and waits for fusions in flight. */

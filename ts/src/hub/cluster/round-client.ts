@@ -49,6 +49,10 @@ export class RoundClient implements RoundService {
     return this.call('result', [round, waitMs]);
   }
 
+  resultJson(round: string, waitMs = 0): Promise<string> {
+    return this.call('resultJson', [round, waitMs]);
+  }
+
   summary(round: string): Promise<RoundSummary | undefined> {
     return this.call('summary', [round]);
   }
@@ -70,6 +74,7 @@ export function roundHandlers(rounds: RoundEngine) {
       rounds.accept(round, { node, seq, final, ids, json, digest }),
     close: (round: string) => rounds.close(round),
     result: (round: string, waitMs: number) => rounds.result(round, waitMs),
+    resultJson: (round: string, waitMs: number) => rounds.resultJson(round, waitMs),
     summary: (round: string) => rounds.summary(round),
     list: (limit: number) => rounds.list(limit),
     openRounds: () => rounds.openRounds(),
