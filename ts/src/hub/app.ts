@@ -191,8 +191,7 @@ const hubPlugin: FastifyPluginAsyncTypebox<HubAppOptions> = async (app, options)
     async (request, reply) => {
       const body = request.body;
       if (body.node === ADMIN_NODE) throw new HubError('ERR_RESERVED_NODE', `"${ADMIN_NODE}" is reserved for the operator`);
-      const check = tokens.requireNode(auth(request), body.node);
-      if (check) await check;
+      await tokens.requireNode(auth(request), body.node);
       body.records.forEach((record, i) => {
         if (record.node !== body.node) {
           throw new HubError('ERR_FORBIDDEN_NODE', `records[${i}].node is "${record.node}" but node "${body.node}" may only report its own observations`);

@@ -3,7 +3,7 @@
  * `RoundEngine` is one, in the hub's own process; a hub worker's `RoundClient` is another,
  * forwarding each call to the process that owns the store.
  */
-import type { FusionResult, SensorRecord } from '../fusion/types.js';
+import type { SensorRecord } from '../fusion/types.js';
 import type { BatchOutcome, RoundSummary } from './store/types.js';
 
 export type ObservationBatch = { node: string; seq: number; final?: boolean; records: SensorRecord[] };
@@ -23,9 +23,10 @@ export interface RoundService {
   report(round: string, batch: ObservationBatch, json?: string): Promise<BatchOutcome>;
   /** An admin's close: closes now (if open) and fuses. */
   close(round: string): Promise<{ closedNow: boolean; state: string }>;
-  /** The fused result, waiting up to `waitMs` for an open or fusing round. */
-  result(round: string, waitMs?: number): Promise<FusionResult>;
-  /** `result` as JSON text, serialised once per round (every node of a round fetches it). */
+  /**
+   * The fused result as JSON text (a `FusionResult`), serialised once per round: every node of
+   * a round may fetch it. Waits up to `waitMs` for an open or fusing round.
+   */
   resultJson(round: string, waitMs?: number): Promise<string>;
   summary(round: string): Promise<RoundSummary | undefined>;
   /** Rounds, newest first. */

@@ -263,7 +263,7 @@ export class RoundEngine implements RoundService {
     }
   }
 
-  /** `result` as JSON text, serialised once per round. */
+  /** `result` as JSON text, serialised once per round (kept for the last few rounds). */
   async resultJson(round: string, waitMs = 0): Promise<string> {
     const cached = this.resultTexts.get(round);
     if (cached !== undefined) return cached;

@@ -3,7 +3,6 @@
  * primary), batched per event-loop turn. The worker digests a batch itself, so the primary's
  * share of a batch is the protocol check and the log append.
  */
-import type { FusionResult } from '../../fusion/types.js';
 import { HubError } from '../errors.js';
 import type { ObservationBatch, RoundService } from '../round-service.js';
 import { batchDigest, type RoundEngine } from '../rounds.js';
@@ -45,10 +44,6 @@ export class RoundClient implements RoundService {
     return this.call('close', [round]);
   }
 
-  result(round: string, waitMs = 0): Promise<FusionResult> {
-    return this.call('result', [round, waitMs]);
-  }
-
   resultJson(round: string, waitMs = 0): Promise<string> {
     return this.call('resultJson', [round, waitMs]);
   }
@@ -73,7 +68,6 @@ export function roundHandlers(rounds: RoundEngine) {
     report: (round: string, node: string, seq: number, final: boolean, ids: string[], json: string, digest: string) =>
       rounds.accept(round, { node, seq, final, ids, json, digest }),
     close: (round: string) => rounds.close(round),
-    result: (round: string, waitMs: number) => rounds.result(round, waitMs),
     resultJson: (round: string, waitMs: number) => rounds.resultJson(round, waitMs),
     summary: (round: string) => rounds.summary(round),
     list: (limit: number) => rounds.list(limit),
