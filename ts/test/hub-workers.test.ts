@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { Agent } from 'undici';
 
+import { startHub } from '../src/hub/server.js';
 import { HubClient, killHubProcesses, recordsOf, startHubProcess, tempDir } from './hub-helpers.js';
 
 afterEach(() => killHubProcesses());
@@ -82,6 +83,12 @@ describe('fleetscale hub --workers', () => {
       expect(metrics).toMatch(/^fleetscale_hub_open_rounds 0$/m);
     } finally {
       await Promise.all(agents.map((a) => a.close()));
+    }
+  });
+
+  it('refuses workers that are not a whole number >= 0, before it opens anything', async () => {
+    for (const workers of [-1, 1.5, Number.NaN]) {
+      await expect(startHub({ dataDir: tempDir(), secret: 's', port: 0, workers })).rejects.toMatchObject({ code: 'ERR_VALIDATION', message: expect.stringMatching(/workers/) });
     }
   });
 

@@ -8,11 +8,12 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { hubApp, type HubAppOptions } from './app.js';
 import { startHubCluster } from './cluster/primary.js';
 import { dashboardHtml } from './dashboard.js';
+import { HubError } from './errors.js';
 import { EmbeddedStore } from './store/embedded.js';
 import type { RoundStore } from './store/types.js';
 import { loadSecret } from './tokens.js';
 
-export type HubServerOptions = Omit<HubAppOptions, 'store' | 'secret' | 'rounds' | 'scrape'> & {
+export type HubServerOptions = Omit<HubAppOptions, 'store' | 'secret' | 'rounds' | 'scrape' | 'tokenOwner'> & {
   /** Data directory: the embedded store and the generated secret (default ./fleetscale-data). */
   dataDir?: string;
   /** A store to use instead of the embedded one. */
@@ -81,11 +82,11 @@ async function openStore(options: HubServerOptions, dataDir: string, warn: (mess
 
 /** Opens the store, builds the app and listens (or starts the worker processes). */
 export async function startHub(options: HubServerOptions = {}): Promise<RunningHub> {
+  if (options.workers !== undefined && (!Number.isInteger(options.workers) || options.workers < 0)) {
+    throw new HubError('ERR_VALIDATION', `workers must be a whole number >= 0, got ${options.workers}`);
+  }
   const dataDir = options.dataDir ?? './fleetscale-data';
   const secret = options.secret ?? loadSecret(dataDir);
-  if (options.workers !== undefined && (!Number.isInteger(options.workers) || options.workers < 0)) {
-    throw new TypeError(`workers must be a whole number >= 0, got ${options.workers}`);
-  }
   if (options.workers) return startClustered(options, dataDir, secret, options.workers);
   const app = hubFastify(options.logger);
   const store = await openStore(options, dataDir, (message) => app.log.warn(message));
