@@ -88,7 +88,6 @@ export type EmbeddedStoreOptions = {
 /** Batches read from their text between two turns of the event loop, when a round is fused. */
 const PARSE_SLICE = 500;
 
-
 /** How many results are kept in memory besides the files. */
 const RESULT_CACHE = 8;
 
