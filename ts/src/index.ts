@@ -67,3 +67,12 @@ export { SimCluster, simulateRoute, optimalFinishMs, baselineFinishMs, checkSimN
 export type { SimNodeSpec, RouteStrategy, RouteScenario, RouteOutcome } from './router/simulate.js';
 export { routerError, isRouterError } from './router/errors.js';
 export type { RouterError, RouterErrorCode } from './router/errors.js';
+
+// Autoscaling: replica-count policies called once per decision interval.
+export { createAutoscaler, AUTOSCALE_PRESETS } from './autoscale/autoscaler.js';
+export type { AutoscalerOptions } from './autoscale/autoscaler.js';
+export { Hpa, HPA_SCALE_UP, HPA_SCALE_DOWN } from './autoscale/hpa.js';
+export type { HpaOptions, HpaRules, HpaPolicy, HpaPolicyType } from './autoscale/hpa.js';
+export { autoscaleError } from './autoscale/errors.js';
+export type { AutoscaleError, AutoscaleErrorCode } from './autoscale/errors.js';
+export type { Autoscaler, AutoscaleSample, AutoscaleMetrics, AutoscaleDecision, AutoscaleTargets, ReplicaSample } from './autoscale/types.js';
