@@ -136,9 +136,20 @@ describe('a worker app over RoundClient', () => {
   it('sheds load with 503, Retry-After and ERR_OVERLOADED when too many calls wait on the primary', async () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    const app = await workerApp({ announce: async () => held.then(() => ({ deadline: 1 })) }, 2);
+    let arrived!: () => void;
+    const bothArrived = new Promise<void>((resolve) => (arrived = resolve));
+    let calls = 0;
+    const app = await workerApp(
+      {
+        announce: async () => {
+          if (++calls === 2) arrived();
+          return held.then(() => ({ deadline: 1 }));
+        },
+      },
+      2,
+    );
     const waiting = [post(app, '/v1/rounds/r/announce', 'a', { node: 'a' }), post(app, '/v1/rounds/r/announce', 'b', { node: 'b' })];
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await bothArrived; // both calls wait on the primary now
     const shed = await post(app, '/v1/rounds/r/announce', 'c', { node: 'c' });
     expect(shed.statusCode).toBe(503);
     expect(shed.headers['retry-after']).toBe('1');

@@ -30,8 +30,6 @@ export type RoundEngineOptions = {
   now?: () => number;
 };
 
-export type { ObservationBatch } from './round-service.js';
-
 /** The digest a retry must match: of the batch's JSON text as received. */
 export function batchDigest(json: string): string {
   return hash('sha1', json, 'base64');

@@ -126,7 +126,6 @@ async function startClustered(options: HubServerOptions, dataDir: string, secret
   const cluster = await startHubCluster({
     workers,
     store,
-    fusion: options.fusion,
     roundDeadlineMs: options.roundDeadlineMs,
     sweepMs: options.sweepMs,
     warn,
@@ -140,8 +139,6 @@ async function startClustered(options: HubServerOptions, dataDir: string, secret
       bodyLimit: options.bodyLimit,
       fuseBodyLimit: options.fuseBodyLimit,
       pressure: options.pressure,
-      roundDeadlineMs: options.roundDeadlineMs,
-      sweepMs: options.sweepMs,
       fusion: options.fusion,
     },
   });

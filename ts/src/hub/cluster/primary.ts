@@ -34,18 +34,15 @@ export type WorkerConfig = {
   bodyLimit?: number;
   fuseBodyLimit?: number;
   pressure?: { maxEventLoopDelayMs?: number; maxHeapUsedBytes?: number; retryAfterS?: number; sampleIntervalMs?: number };
-  roundDeadlineMs?: number;
-  sweepMs?: number;
+  /** The rounds' fusion config; workers use it for the stateless `/v1/fuse`. */
   fusion?: FusionConfig;
-  /** Calls a worker may have waiting on the primary before it answers 503. */
-  maxInFlight?: number;
 };
 
 export type ClusterOptions = {
   workers: number;
   store: RoundStore;
+  /** Also the rounds' fusion config (`config.fusion`). */
   config: WorkerConfig;
-  fusion?: FusionConfig;
   roundDeadlineMs?: number;
   sweepMs?: number;
   warn: (message: string) => void;
@@ -70,6 +67,13 @@ function workerEntry(): string {
 }
 
 const STOP_TIMEOUT_MS = 10_000;
+
+/** Waits for `work`, or for the stop timeout, whichever comes first. */
+async function withinStopTimeout(work: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_TIMEOUT_MS)))]);
+  clearTimeout(timer);
+}
 const RESTART_DELAY_MS = 500;
 const MAX_RESTART_DELAY_MS = 30_000;
 
@@ -80,7 +84,7 @@ export async function startHubCluster(options: ClusterOptions): Promise<HubClust
     store: options.store,
     metrics,
     deadlineMs: options.roundDeadlineMs,
-    fusion: options.fusion,
+    fusion: options.config.fusion,
     sweepMs: options.sweepMs,
     onError: (error, context) => options.warn(`${context}: ${error.message}`),
   });
@@ -160,12 +164,8 @@ export async function startHubCluster(options: ClusterOptions): Promise<HubClust
   /** Closes a worker's server (requests in flight are answered), lets it exit, kills it if it hangs. */
   const stopWorker = async (worker: Worker, peer: RpcPeer) => {
     const exited = new Promise<void>((resolve) => (worker.isDead() ? resolve() : worker.once('exit', () => resolve())));
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = () => new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_TIMEOUT_MS)));
-    await Promise.race([peer.call('stop').then(() => worker.isConnected() && worker.disconnect(), () => {}), timeout()]);
-    clearTimeout(timer);
-    await Promise.race([exited, timeout()]);
-    clearTimeout(timer);
+    await withinStopTimeout(peer.call('stop').then(() => worker.isConnected() && worker.disconnect(), () => {}));
+    await withinStopTimeout(exited);
     if (!worker.isDead()) worker.process.kill('SIGKILL');
     await exited;
   };

@@ -22,7 +22,7 @@ async function start(config: WorkerConfig): Promise<string> {
   app = hubFastify(config.logger);
   await app.register(hubApp, {
     ...config,
-    rounds: new RoundClient(primary, config.storeKind, config.maxInFlight),
+    rounds: new RoundClient(primary, config.storeKind),
     scrape: () => primary.call<string>('metrics'),
     tokenOwner: (token) => primary.call<string | undefined>('tokenOwner', [token]),
     dashboardHtml: config.dashboard ? dashboardHtml() : undefined,
