@@ -116,18 +116,23 @@ export async function rawLoad({ hub, secret, round, nodes, batches, batchSize = 
       (s, i) =>
         new Promise((resolve) => {
           let b = 0;
-          let due = 0;
+          // Latency runs from the scheduled time, or from the write when it went out early
+          // (a timer is only ms-precise, so a batch due within 1 ms is written at once).
+          let from = 0;
           const send = () => {
-            due = intervalMs ? start + (i / nodes + b) * intervalMs : performance.now();
-            const wait = due - performance.now();
-            if (wait > 1) setTimeout(() => s.write(posts[i][b]), wait);
-            else s.write(posts[i][b]);
+            const due = intervalMs ? start + (i / nodes + b) * intervalMs : performance.now();
+            const write = () => {
+              from = Math.min(due, performance.now());
+              s.write(posts[i][b]);
+            };
+            if (due - performance.now() > 1) setTimeout(write, due - performance.now());
+            else write();
           };
           s.on(
             'data',
             replyReader((status, body) => {
               const now = performance.now();
-              latencies[replies++] = now - due;
+              latencies[replies++] = now - from;
               if (status === 202) {
                 acked++;
                 lastAck = Math.max(lastAck, now);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
-import { fuseSync, generateFleet, type SensorRecord } from '../src/index.js';
+import { type FusionResult, fuseSync, generateFleet, type SensorRecord } from '../src/index.js';
 import type { RunningHub } from '../src/hub/server.js';
 import { EmbeddedStore } from '../src/hub/store/embedded.js';
 import { PostgresStore } from '../src/hub/store/postgres.js';
@@ -301,7 +301,6 @@ describe('embedded store durability', () => {
       seq,
       final,
       ids: records.map((r) => r.id),
-      records,
       digest: `${node}${seq}`,
       json: JSON.stringify({ records }),
     });
@@ -315,15 +314,19 @@ describe('embedded store durability', () => {
     expect(many).toBeGreaterThan(3);
     for (let k = 0; k < 6; k++) {
       await store.close(`s${k}`, 'final', Date.now());
-      const records = await store.records(`s${k}`);
-      await store.saveResult(`s${k}`, fuseSync(records), 1);
+      const fused = fuseSync(await store.records(`s${k}`));
+      await store.saveResult(`s${k}`, { json: JSON.stringify(fused), events: fused.events.length }, 1);
     }
     // Only the segment being written is left.
     expect(segments()).toBe(1);
     await store.shutdown();
     const reopened = await EmbeddedStore.open(dataDir, { segmentBytes: 512 });
     expect((await reopened.list(10)).map((r) => r.state)).toEqual(Array(6).fill('fused'));
-    expect((await reopened.result('s3'))?.stats.records).toBe(10);
+    // Read back from the round's file, as the text of the result that was saved.
+    const saved = JSON.parse((await reopened.resultJson('s3'))!) as FusionResult;
+    expect(saved.stats.records).toBe(10);
+    expect(saved.events).toEqual(fuseSync([...recordsOf('a', 5), ...recordsOf('a', 5, 5)]).events);
+    expect((await reopened.summary('s3'))?.events).toBe(saved.events.length);
     await reopened.shutdown();
   });
 });

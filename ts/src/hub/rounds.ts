@@ -9,7 +9,7 @@ import { hash } from 'node:crypto';
 
 import { fuse } from '../fusion/fuse.js';
 import { sensorPreset } from '../fusion/preset.js';
-import type { FusionConfig, FusionResult } from '../fusion/types.js';
+import type { FusionConfig } from '../fusion/types.js';
 import { HubError } from './errors.js';
 import type { HubMetrics } from './metrics.js';
 import type { ObservationBatch, RoundService } from './round-service.js';
@@ -50,10 +50,13 @@ export class RoundEngine implements RoundService {
   private readonly onError: (error: Error, context: string) => void;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly fusing = new Map<string, Promise<void>>();
-  /** Fresh results, until the store has them (and a little after). */
-  private readonly fresh = new Map<string, { result: FusionResult; ms: number }>();
+  /** Rounds fused here, until the store has their results (and a little after). */
+  private readonly fresh = new Map<string, { events: number; ms: number }>();
   private readonly waiters = new Map<string, Set<() => void>>();
-  /** Results as JSON text, newest last, a few rounds' worth. */
+  /**
+   * Results as JSON text, newest last, a few rounds' worth: each of a round's nodes may fetch
+   * it, and a text is one flat string to the collector where a parsed result is a graph.
+   */
   private readonly resultTexts = new Map<string, string>();
   private sweeper: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -111,7 +114,7 @@ export class RoundEngine implements RoundService {
    */
   report(round: string, batch: ObservationBatch, json = JSON.stringify(batch), digest = batchDigest(json)): Promise<BatchOutcome> {
     const ids = batch.records.map((record) => record.id);
-    return this.accept(round, { node: batch.node, seq: batch.seq, final: batch.final === true, ids, records: batch.records, digest, json });
+    return this.accept(round, { node: batch.node, seq: batch.seq, final: batch.final === true, ids, digest, json });
   }
 
   /** `report` for a batch as the store takes it (a hub worker sends its text, ids and digest). */
@@ -175,11 +178,13 @@ export class RoundEngine implements RoundService {
     const started = performance.now();
     try {
       const records = await this.store.records(round);
-      const result = await fuse(records, this.fusion);
+      const fused = await fuse(records, this.fusion);
+      const result = { json: JSON.stringify(fused), events: fused.events.length };
       const ms = performance.now() - started;
       this.metrics.fusionSeconds.observe(ms / 1000);
       this.metrics.rounds.inc({ event: 'fused' });
-      this.fresh.set(round, { result, ms });
+      this.cacheText(round, result.json);
+      this.fresh.set(round, { events: result.events, ms });
       this.notify(round);
       await this.metrics.timeStore('save_result', this.store.saveResult(round, result, ms));
     } catch (e) {
@@ -218,24 +223,24 @@ export class RoundEngine implements RoundService {
   private withFresh(summary: RoundSummary | undefined): RoundSummary | undefined {
     const fresh = summary && summary.state === 'closed' ? this.fresh.get(summary.round) : undefined;
     if (!summary || !fresh) return summary;
-    return { ...summary, state: 'fused', events: fresh.result.events.length, fusionMs: fresh.ms };
+    return { ...summary, state: 'fused', events: fresh.events, fusionMs: fresh.ms };
   }
 
   /**
-   * The fused result of a round. Waits up to `waitMs` for an open or fusing round; then
-   * throws ERR_ROUND_OPEN / ERR_ROUND_FUSING (409), ERR_ROUND_NOT_FOUND (404) or
-   * ERR_FUSION_FAILED (500).
+   * The fused result of a round as JSON text (a `FusionResult`), serialised once per round.
+   * Waits up to `waitMs` for an open or fusing round; then throws ERR_ROUND_OPEN /
+   * ERR_ROUND_FUSING (409), ERR_ROUND_NOT_FOUND (404) or ERR_FUSION_FAILED (500).
    */
-  async result(round: string, waitMs = 0): Promise<FusionResult> {
+  async resultJson(round: string, waitMs = 0): Promise<string> {
     const until = this.now() + waitMs;
     for (;;) {
-      const fresh = this.fresh.get(round);
-      if (fresh) return fresh.result;
+      const cached = this.resultTexts.get(round);
+      if (cached !== undefined) return cached;
       const summary = await this.store.summary(round);
       if (!summary) throw new HubError('ERR_ROUND_NOT_FOUND', `round "${round}" does not exist`);
       if (summary.state === 'fused') {
-        const result = await this.store.result(round);
-        if (result) return result;
+        const json = await this.store.resultJson(round);
+        if (json !== undefined) return this.cacheText(round, json);
       }
       if (summary.state === 'failed') {
         throw new HubError('ERR_FUSION_FAILED', `fusion of round "${round}" failed: ${(await this.store.failure(round)) ?? 'unknown error'}`);
@@ -261,14 +266,10 @@ export class RoundEngine implements RoundService {
     }
   }
 
-  /** `result` as JSON text, serialised once per round (kept for the last few rounds). */
-  async resultJson(round: string, waitMs = 0): Promise<string> {
-    const cached = this.resultTexts.get(round);
-    if (cached !== undefined) return cached;
-    const text = JSON.stringify(await this.result(round, waitMs));
-    this.resultTexts.set(round, text);
+  private cacheText(round: string, json: string): string {
+    this.resultTexts.set(round, json);
     if (this.resultTexts.size > RESULT_TEXTS) this.resultTexts.delete(this.resultTexts.keys().next().value!);
-    return text;
+    return json;
   }
 
   /** Stops timers and waits for fusions in flight. */

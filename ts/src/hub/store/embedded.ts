@@ -14,7 +14,8 @@ import { join } from 'node:path';
 
 import type { FusionResult, SensorRecord } from '../../fusion/types.js';
 import { HubError } from '../errors.js';
-import type { Announced, Batch, BatchOutcome, CloseReason, RoundStore, RoundSummary } from './types.js';
+import type { Announced, Batch, BatchOutcome, CloseReason, RoundStore, RoundSummary, StoredResult } from './types.js';
+import { ByteArena } from './byte-arena.js';
 import { syncDir, WriteAheadLog } from './wal.js';
 
 type NodeProgress = {
@@ -28,16 +29,18 @@ type NodeProgress = {
 };
 
 /**
- * An accepted batch: its records, or the JSON text they are read from once, when its round is
- * fused. (Reading them as they arrive was measured slower under load: records kept for a whole
- * round reach the old generation and cost the collector more than reading them at the close.)
+ * An accepted batch: the UTF-8 bytes of its JSON text (in the round's arena, off the JS heap),
+ * read into records once, when its round is fused; or its records, for a batch recovered from
+ * the log (read there already, for its ids). Reading records as batches arrive was measured
+ * slower under load: records kept for a whole round reach the old generation and cost the
+ * collector more than reading them at the close. Strings cost it too, hence the arena.
  */
-type LiveBatch = { node: string; seq: number; records: SensorRecord[] | undefined; json: string };
+type LiveBatch = { node: string; seq: number; records: SensorRecord[] | undefined; text: Buffer | undefined };
 
 function readRecords(batch: LiveBatch): SensorRecord[] {
   if (batch.records === undefined) {
-    batch.records = (JSON.parse(batch.json) as { records: SensorRecord[] }).records;
-    batch.json = '';
+    batch.records = (JSON.parse(batch.text!.toString('utf8')) as { records: SensorRecord[] }).records;
+    batch.text = undefined;
   }
   return batch.records;
 }
@@ -45,11 +48,10 @@ function readRecords(batch: LiveBatch): SensorRecord[] {
 type LiveRound = {
   summary: RoundSummary;
   nodes: Map<string, NodeProgress>;
-  /**
-   * Accepted batches in order of acceptance (durable or in flight): their records, or the JSON
-   * text they are read from at fusion (a hub worker forwards the text, not parsed objects).
-   */
+  /** Accepted batches in order of acceptance (durable or in flight). */
   batches: LiveBatch[];
+  /** Where the batches' texts are kept until fusion. */
+  arena: ByteArena;
   ids: Set<string>;
   /** In-flight writes of batches, by `node:seq`, so a retry waits for the original. */
   pending: Map<string, Promise<void>>;
@@ -67,6 +69,7 @@ type Entry =
   | { k: 'c'; r: string; t: number; why: CloseReason };
 
 const NEWLINE = 0x0a;
+const NEWLINE_BYTE = Buffer.from([NEWLINE]);
 
 function decodeEntry(payload: Buffer): Entry {
   const split = payload.indexOf(NEWLINE);
@@ -76,6 +79,7 @@ function decodeEntry(payload: Buffer): Entry {
   return entry;
 }
 
+/** `rounds/<round>.json`: a round's summary and its result or why its fusion failed. */
 type RoundFile = { summary: RoundSummary; result?: FusionResult; failure?: string };
 
 export type EmbeddedStoreOptions = {
@@ -97,7 +101,8 @@ export class EmbeddedStore implements RoundStore {
   private readonly live = new Map<string, LiveRound>();
   /** Summaries of every round, live or done. */
   private readonly summaries = new Map<string, RoundSummary>();
-  private readonly results = new Map<string, FusionResult>();
+  /** Results as JSON text, the latest few. */
+  private readonly results = new Map<string, string>();
   private readonly failures = new Map<string, string>();
   /** Live rounds per log segment. */
   private readonly segmentRounds = new Map<number, Set<string>>();
@@ -146,7 +151,7 @@ export class EmbeddedStore implements RoundStore {
       const node = round.nodes.get(entry.n);
       if (!node || node.seqs.has(entry.s)) return;
       const records = entry.recs ?? [];
-      this.acceptBatch(round, node, { node: entry.n, seq: entry.s, final: entry.f, ids: records.map((r) => r.id), records, digest: entry.h, json: '' });
+      this.acceptBatch(round, node, { node: entry.n, seq: entry.s, final: entry.f, ids: records.map((r) => r.id), digest: entry.h, json: '' }, records);
       this.markDurable(round, node);
       this.track(round, segment);
     } else if (entry.k === 'c') {
@@ -174,7 +179,7 @@ export class EmbeddedStore implements RoundStore {
       events: null,
       fusionMs: null,
     };
-    const round: LiveRound = { summary, nodes: new Map(), batches: [], ids: new Set(), pending: new Map(), segments: new Set() };
+    const round: LiveRound = { summary, nodes: new Map(), batches: [], arena: new ByteArena(), ids: new Set(), pending: new Map(), segments: new Set() };
     this.live.set(id, round);
     this.summaries.set(id, summary);
     return round;
@@ -197,10 +202,10 @@ export class EmbeddedStore implements RoundStore {
     rounds.add(round.summary.round);
   }
 
-  private async write(entry: Entry, json?: string): Promise<number> {
+  private async write(entry: Entry, text?: Buffer): Promise<number> {
     const header = JSON.stringify(entry);
     try {
-      return await this.wal.append(json === undefined ? header : `${header}\n${json}`);
+      return await (text === undefined ? this.wal.append(header) : this.wal.append(header, NEWLINE_BYTE, text));
     } catch (e) {
       throw new HubError('ERR_STORE_UNAVAILABLE', `the write-ahead log could not be written: ${(e as Error).message}`);
     }
@@ -270,9 +275,9 @@ export class EmbeddedStore implements RoundStore {
       }
     }
     this.checkRecords(round, batch, id);
-    this.acceptBatch(round, node, batch);
+    const text = this.acceptBatch(round, node, batch);
     const key = `${batch.node}:${batch.seq}`;
-    const durable = this.write({ k: 'b', r: id, n: batch.node, s: batch.seq, f: batch.final, h: batch.digest }, batch.json).then(
+    const durable = this.write({ k: 'b', r: id, n: batch.node, s: batch.seq, f: batch.final, h: batch.digest }, text).then(
       (segment) => {
         this.track(round, segment);
         this.markDurable(round, node);
@@ -301,13 +306,16 @@ export class EmbeddedStore implements RoundStore {
     }
   }
 
-  private acceptBatch(round: LiveRound, node: NodeProgress, batch: Batch): void {
+  /** Books an accepted batch: its text goes to the round's arena, unless its records are given. */
+  private acceptBatch(round: LiveRound, node: NodeProgress, batch: Batch, records?: SensorRecord[]): Buffer | undefined {
     node.seqs.set(batch.seq, batch.digest);
     if (batch.final) node.finalSeq = batch.seq;
     for (const recordId of batch.ids) round.ids.add(recordId);
-    round.batches.push({ node: batch.node, seq: batch.seq, records: batch.records, json: batch.records ? '' : batch.json });
+    const text = records ? undefined : round.arena.put(batch.json);
+    round.batches.push({ node: batch.node, seq: batch.seq, records, text });
     round.summary.batches++;
     round.summary.observations += batch.ids.length;
+    return text;
   }
 
   private markDurable(round: LiveRound, node: NodeProgress): void {
@@ -371,15 +379,16 @@ export class EmbeddedStore implements RoundStore {
     return out;
   }
 
-  async saveResult(id: string, result: FusionResult, fusionMs: number): Promise<void> {
+  async saveResult(id: string, result: StoredResult, fusionMs: number): Promise<void> {
     const summary = this.summaries.get(id);
     if (!summary) throw new HubError('ERR_ROUND_NOT_FOUND', `round "${id}" does not exist`);
     if (summary.state === 'fused') return;
     summary.state = 'fused';
-    summary.events = result.events.length;
+    summary.events = result.events;
     summary.fusionMs = fusionMs;
-    this.cacheResult(id, result);
-    await this.persist(id, { summary, result });
+    this.cacheResult(id, result.json);
+    // A RoundFile, composed around the result's text rather than serialising it again.
+    await this.persist(id, `{"summary":${JSON.stringify(summary)},"result":${result.json}}`);
   }
 
   async saveFailure(id: string, message: string): Promise<void> {
@@ -387,22 +396,22 @@ export class EmbeddedStore implements RoundStore {
     if (!summary) throw new HubError('ERR_ROUND_NOT_FOUND', `round "${id}" does not exist`);
     summary.state = 'failed';
     this.failures.set(id, message);
-    await this.persist(id, { summary, failure: message });
+    await this.persist(id, JSON.stringify({ summary, failure: message } satisfies RoundFile));
   }
 
-  private cacheResult(id: string, result: FusionResult): void {
+  private cacheResult(id: string, json: string): void {
     this.results.delete(id);
-    this.results.set(id, result);
+    this.results.set(id, json);
     while (this.results.size > RESULT_CACHE) this.results.delete(this.results.keys().next().value!);
   }
 
   /** Writes the round file atomically, then lets the log forget the round. */
-  private async persist(id: string, file: RoundFile): Promise<void> {
+  private async persist(id: string, fileJson: string): Promise<void> {
     const path = join(this.roundsDir, `${id}.json`);
     const temp = `${path}.tmp`;
     const handle = await open(temp, 'w');
     try {
-      await handle.writeFile(JSON.stringify(file));
+      await handle.writeFile(fileJson);
       await handle.datasync();
     } finally {
       await handle.close();
@@ -427,14 +436,17 @@ export class EmbeddedStore implements RoundStore {
     }
   }
 
-  async result(id: string): Promise<FusionResult | undefined> {
+  async resultJson(id: string): Promise<string | undefined> {
     const cached = this.results.get(id);
-    if (cached) return cached;
+    if (cached !== undefined) return cached;
     if (this.summaries.get(id)?.state !== 'fused') return undefined;
     try {
+      // An older round, read back from its file (rare: the latest rounds are cached).
       const file = JSON.parse(readFileSync(join(this.roundsDir, `${id}.json`), 'utf8')) as RoundFile;
-      if (file.result) this.cacheResult(id, file.result);
-      return file.result;
+      if (file.result === undefined) return undefined;
+      const json = JSON.stringify(file.result);
+      this.cacheResult(id, json);
+      return json;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;

@@ -12,11 +12,11 @@
  */
 import pg from 'pg';
 
-import type { FusionResult, SensorRecord } from '../../fusion/types.js';
+import type { SensorRecord } from '../../fusion/types.js';
 import { inTransaction } from '../../pg/transaction.js';
 import { HubError, type HubErrorCode } from '../errors.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
-import type { Announced, Batch, BatchOutcome, CloseReason, RoundState, RoundStore, RoundSummary } from './types.js';
+import type { Announced, Batch, BatchOutcome, CloseReason, RoundState, RoundStore, RoundSummary, StoredResult } from './types.js';
 
 export type PostgresStoreOptions = {
   /** Schema of the hub's tables and functions (default `fleetscale_hub`). */
@@ -348,13 +348,13 @@ export class PostgresStore implements RoundStore {
     return out;
   }
 
-  async saveResult(round: string, result: FusionResult, fusionMs: number): Promise<void> {
+  async saveResult(round: string, result: StoredResult, fusionMs: number): Promise<void> {
     await inTransaction(this.pool, async (client) => {
       const counts = await this.liveCounts(round, client);
       const updated = await client.query(
         `UPDATE ${this.s}.rounds SET state = 'fused', result = $2, events = $3, fusion_ms = $4, final_counts = $5
           WHERE round = $1 AND state = 'closed'`,
-        [round, JSON.stringify(result), result.events.length, fusionMs, JSON.stringify(counts)],
+        [round, result.json, result.events, fusionMs, JSON.stringify(counts)],
       );
       // The observations live on in the result; the per-round working rows can go.
       if (updated.rowCount === 1) {
@@ -380,9 +380,9 @@ export class PostgresStore implements RoundStore {
     await this.query(`UPDATE ${this.s}.rounds SET state = 'failed', failure = $2 WHERE round = $1 AND state = 'closed'`, [round, message]);
   }
 
-  async result(round: string): Promise<FusionResult | undefined> {
+  async resultJson(round: string): Promise<string | undefined> {
     const { rows } = await this.query<{ result: string | null }>(`SELECT result FROM ${this.s}.rounds WHERE round = $1`, [round]);
-    return rows[0]?.result ? (JSON.parse(rows[0].result) as FusionResult) : undefined;
+    return rows[0]?.result ?? undefined;
   }
 
   async failure(round: string): Promise<string | undefined> {

@@ -5,7 +5,7 @@
  * one shared store (PostgreSQL) agree. Every method that changes state resolves only once the
  * change is durable.
  */
-import type { FusionResult, SensorRecord } from '../../fusion/types.js';
+import type { SensorRecord } from '../../fusion/types.js';
 
 /** open → closed (no more batches) → fused (result stored) or failed (fusion threw). */
 export type RoundState = 'open' | 'closed' | 'fused' | 'failed';
@@ -37,13 +37,18 @@ export type Batch = {
   final: boolean;
   /** Ids of the batch's records, in order (unique in a round). */
   ids: string[];
-  /** The records, when the caller parsed them already; otherwise the store reads `json`. */
-  records?: SensorRecord[];
   /** Digest of the batch content: a retry with the same seq must carry the same digest. */
   digest: string;
   /** JSON text with the batch's `records` (the request body as received), stored as is. */
   json: string;
 };
+
+/**
+ * A fused round's result as a store keeps it: the JSON text of its `FusionResult`, serialised
+ * once (results are served as text, and a parsed result of a large round is tens of MB of
+ * objects for the collector to trace), and its number of events.
+ */
+export type StoredResult = { json: string; events: number };
 
 export type Announced = {
   /** Epoch ms at which the round closes whatever has arrived. */
@@ -79,10 +84,11 @@ export interface RoundStore {
   /** Every record of a closed round, in a stable order, for fusion. */
   records(round: string): Promise<SensorRecord[]>;
   /** Stores a round's result; the first stored result wins. */
-  saveResult(round: string, result: FusionResult, fusionMs: number): Promise<void>;
+  saveResult(round: string, result: StoredResult, fusionMs: number): Promise<void>;
   /** Marks a round whose fusion failed. */
   saveFailure(round: string, message: string): Promise<void>;
-  result(round: string): Promise<FusionResult | undefined>;
+  /** A fused round's result as JSON text (a `FusionResult`), as it was saved. */
+  resultJson(round: string): Promise<string | undefined>;
   /** Why fusion failed, for a failed round. */
   failure(round: string): Promise<string | undefined>;
   summary(round: string): Promise<RoundSummary | undefined>;

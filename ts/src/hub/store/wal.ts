@@ -32,12 +32,13 @@ function segmentName(n: number): string {
   return `segment-${String(n).padStart(8, '0')}.log`;
 }
 
-/** Frames a payload; text is encoded (UTF-8) straight into the frame, with no copy between. */
-function frame(payload: Buffer | string): Buffer {
-  const length = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+/** One frame from the payload's parts, concatenated; text is encoded (UTF-8) straight in. */
+function frame(parts: ReadonlyArray<Buffer | string>): Buffer {
+  let length = 0;
+  for (const part of parts) length += typeof part === 'string' ? Buffer.byteLength(part) : part.length;
   const out = Buffer.allocUnsafe(HEADER + length);
-  if (typeof payload === 'string') out.write(payload, HEADER);
-  else payload.copy(out, HEADER);
+  let at = HEADER;
+  for (const part of parts) at += typeof part === 'string' ? out.write(part, at) : part.copy(out, at);
   out.writeUInt32LE(length, 0);
   out.writeUInt32LE(crc32(out.subarray(HEADER)), 4);
   return out;
@@ -142,11 +143,11 @@ export class WriteAheadLog {
   }
 
   /**
-   * Appends one entry (bytes, or text stored as UTF-8); resolves, with the number of the
-   * segment that holds it, once it is on disk. Rejects if the write or sync failed; after a
-   * failure every append rejects.
+   * Appends one entry, the concatenation of `parts` (bytes, or text stored as UTF-8);
+   * resolves, with the number of the segment that holds it, once it is on disk. Rejects if the
+   * write or sync failed; after a failure every append rejects.
    */
-  append(payload: Buffer | string): Promise<number> {
+  append(...parts: Array<Buffer | string>): Promise<number> {
     if (this.closed) return Promise.reject(new Error('write-ahead log is closed'));
     if (this.failure) return Promise.reject(this.failure);
     let group = this.next;
@@ -160,7 +161,7 @@ export class WriteAheadLog {
       group = { frames: [], bytes: 0, resolve, reject, promise };
       this.next = group;
     }
-    const framed = frame(payload);
+    const framed = frame(parts);
     group.frames.push(framed);
     group.bytes += framed.length;
     if (!this.writing) void this.drain();

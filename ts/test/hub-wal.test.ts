@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+
+import { ByteArena } from '../src/hub/store/byte-arena.js';
+import { EmbeddedStore } from '../src/hub/store/embedded.js';
+import { WriteAheadLog } from '../src/hub/store/wal.js';
+import { tempDir } from './hub-helpers.js';
+
+describe('ByteArena', () => {
+  it('gives back every text byte for byte, across chunk ends and in chunks of their own', () => {
+    const arena = new ByteArena();
+    const texts = ['', 'plain', 'é and 漢字 and 🛰️', 'x'.repeat(700_000), 'y'.repeat(600_000), 'z'.repeat(3 << 20), 'after'];
+    const views = texts.map((t) => arena.put(t));
+    expect(views.map((v) => v.toString('utf8'))).toEqual(texts);
+    expect(arena.bytes).toBe(texts.reduce((n, t) => n + Buffer.byteLength(t), 0));
+    // A later text never overwrites an earlier one's bytes.
+    expect(views[2].toString('utf8')).toBe(texts[2]);
+  });
+});
+
+describe('WriteAheadLog', () => {
+  it('frames the parts of an entry as one payload and recovers it whole', async () => {
+    const dir = tempDir();
+    const { wal } = await WriteAheadLog.open(dir);
+    await Promise.all([wal.append('{"k":"a"}'), wal.append('head', Buffer.from('\n'), Buffer.from('bytes é')), wal.append()]);
+    await wal.close();
+    const { wal: again, entries } = await WriteAheadLog.open(dir);
+    expect(entries.map((e) => e.payload.toString('utf8'))).toEqual(['{"k":"a"}', 'head\nbytes é', '']);
+    await again.close();
+  });
+});
+
+describe('EmbeddedStore batch texts', () => {
+  it('fuses and recovers records whose text is not ASCII, from the arena and from the log', async () => {
+    const dataDir = tempDir();
+    const records = [
+      { id: 'é-1', node: 'nœud', cls: 'véhicule', t: 1000, lat: 10, lon: 20 },
+      { id: '漢-2', node: 'nœud', cls: 'véhicule', t: 2000, lat: 10.001, lon: 20.001 },
+    ];
+    const json = JSON.stringify({ node: 'nœud', seq: 1, final: false, records });
+    const batch = { node: 'nœud', seq: 1, final: false, ids: records.map((r) => r.id), digest: 'd', json };
+    const store = await EmbeddedStore.open(dataDir);
+    await store.announce('u', 'nœud', Date.now(), 60_000);
+    await store.report('u', batch);
+    await store.shutdown();
+    // Recovered from the log: the batch and its ids, so a repeat of an id is still refused.
+    const reopened = await EmbeddedStore.open(dataDir);
+    await expect(reopened.report('u', { ...batch, seq: 2, digest: 'e' })).rejects.toMatchObject({ code: 'ERR_DUPLICATE_RECORD_ID' });
+    const more = [{ id: '🛰️-3', node: 'nœud', cls: 'véhicule', t: 3000, lat: 11, lon: 21 }];
+    await reopened.report('u', { node: 'nœud', seq: 2, final: true, ids: ['🛰️-3'], digest: 'f', json: JSON.stringify({ records: more }) });
+    await reopened.close('u', 'final', Date.now());
+    expect(await reopened.records('u')).toEqual([...records, ...more]);
+    await reopened.shutdown();
+  });
+});
