@@ -70,9 +70,17 @@ export type { RouterError, RouterErrorCode } from './router/errors.js';
 
 // Autoscaling: replica-count policies called once per decision interval.
 export { createAutoscaler, AUTOSCALE_PRESETS } from './autoscale/autoscaler.js';
-export type { AutoscalerOptions } from './autoscale/autoscaler.js';
+export type { AutoscalerOptions, AutoscalePreset } from './autoscale/autoscaler.js';
 export { Hpa, HPA_SCALE_UP, HPA_SCALE_DOWN } from './autoscale/hpa.js';
 export type { HpaOptions, HpaRules, HpaPolicy, HpaPolicyType } from './autoscale/hpa.js';
+export { Pipestream, PIPESTREAM_POOLS } from './autoscale/pipestream.js';
+export type { PipestreamOptions, PipestreamPool, PipestreamRules } from './autoscale/pipestream.js';
+export { Predictive } from './autoscale/predictive.js';
+export type { PredictiveOptions } from './autoscale/predictive.js';
+export { makeTrace, traceOf, TRACE_SHAPES } from './autoscale/traces.js';
+export type { LoadTrace, TraceOptions, TraceShape } from './autoscale/traces.js';
+export { simulateAutoscaler } from './autoscale/simulate.js';
+export type { ServiceModel, SimulationResult, SimulatedDecision, SimulatedInterval } from './autoscale/simulate.js';
 export { autoscaleError } from './autoscale/errors.js';
 export type { AutoscaleError, AutoscaleErrorCode } from './autoscale/errors.js';
 export type { Autoscaler, AutoscaleSample, AutoscaleMetrics, AutoscaleDecision, AutoscaleTargets, ReplicaSample } from './autoscale/types.js';

@@ -21,7 +21,8 @@
  * the tolerance or points the other way, nothing changes.
  */
 import { checkInteger, checkNumber } from '../option-checks.js';
-import { configError, inputError } from './errors.js';
+import { configError } from './errors.js';
+import { checkBounds, checkSample, checkTargets, pct, round } from './sample.js';
 import type { Autoscaler, AutoscaleDecision, AutoscaleSample, AutoscaleTargets } from './types.js';
 
 export type HpaPolicyType = 'pods' | 'percent';
@@ -84,15 +85,8 @@ export class Hpa implements Autoscaler {
   private lastNow = -Infinity;
 
   constructor(options: HpaOptions) {
-    this.min = checkInteger('min', options.min, 0, 100_000, configError);
-    this.max = checkInteger('max', options.max, Math.max(1, this.min), 100_000, configError);
-    const targets = options.targets ?? {};
-    if (typeof targets !== 'object') throw configError('targets must be an object');
-    for (const key of Object.keys(targets)) {
-      if (!['cpu', 'lag', 'p99Ms', 'pending'].includes(key)) throw configError(`targets.${key} is not a signal (cpu, lag, p99Ms, pending)`);
-      const value = targets[key as keyof AutoscaleTargets];
-      if (value !== undefined) checkNumber(`targets.${key}`, value, Number.MIN_VALUE, Number.MAX_SAFE_INTEGER, configError);
-    }
+    ({ min: this.min, max: this.max } = checkBounds(options.min, options.max));
+    const targets = checkTargets(options.targets);
     if (!Object.values(targets).some((v) => v !== undefined)) throw configError('the hpa preset needs at least one target (cpu, lag, p99Ms or pending)');
     this.targets = targets;
     this.tolerance = checkNumber('tolerance', options.tolerance ?? 0.1, 0, 1, configError);
@@ -263,26 +257,3 @@ export class Hpa implements Autoscaler {
   }
 }
 
-/** Checks a sample's shape; shared by every preset. */
-export function checkSample(sample: AutoscaleSample, lastNow: number): { now: number; replicas: number } {
-  if (typeof sample !== 'object' || sample === null) throw inputError('decide() takes { now, replicas, metrics }');
-  checkNumber('now', sample.now, -Number.MAX_VALUE, Number.MAX_VALUE, inputError);
-  if (sample.now < lastNow) throw inputError(`now went backwards: ${sample.now} after ${lastNow}`);
-  checkInteger('replicas', sample.replicas, 0, 1_000_000, inputError);
-  if (typeof sample.metrics !== 'object' || sample.metrics === null) throw inputError('metrics must be an object (signals missing this interval are left out)');
-  for (const [key, value] of Object.entries(sample.metrics)) {
-    if (!['cpu', 'lag', 'p99Ms', 'pending'].includes(key)) throw inputError(`metrics.${key} is not a signal (cpu, lag, p99Ms, pending)`);
-    if (value !== undefined) checkNumber(`metrics.${key}`, value, 0, Number.MAX_VALUE, inputError);
-  }
-  if (sample.pods !== undefined) {
-    if (!Array.isArray(sample.pods) || sample.pods.length !== sample.replicas) throw inputError(`pods must list each of the ${sample.replicas} replicas`);
-    sample.pods.forEach((p, i) => {
-      if (p.cpu !== undefined) checkNumber(`pods[${i}].cpu`, p.cpu, 0, Number.MAX_VALUE, inputError);
-      if (p.ready !== undefined && typeof p.ready !== 'boolean') throw inputError(`pods[${i}].ready must be a boolean`);
-    });
-  }
-  return { now: sample.now, replicas: sample.replicas };
-}
-
-const round = (v: number) => (Math.round(v * 100) / 100).toString();
-const pct = (v: number) => `${Math.round(v * 1000) / 10}%`;

@@ -10,6 +10,11 @@ export type AutoscaleMetrics = {
   p99Ms?: number;
   /** Requests or jobs waiting, in all. */
   pending?: number;
+  /**
+   * Items the pool finished per second over the interval. With it, a policy can measure what
+   * one replica drains and what arrives (throughput plus the growth of lag).
+   */
+  throughput?: number;
 };
 
 /** One replica as the metrics pipeline sees it (for HPA's missing-metric and not-ready rules). */
