@@ -5,6 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { type FusionResult, fuseSync, generateFleet, type SensorRecord } from '../src/index.js';
 import type { RunningHub } from '../src/hub/server.js';
+import { readBatchRecords } from '../src/fusion/batch-texts.js';
 import { EmbeddedStore } from '../src/hub/store/embedded.js';
 import { PostgresStore } from '../src/hub/store/postgres.js';
 import { dropSchemas, freshSchema, HubClient, PG_URL, postgresAvailable, recordsOf, tempDir, testHub } from './hub-helpers.js';
@@ -314,7 +315,7 @@ describe('embedded store durability', () => {
     expect(many).toBeGreaterThan(3);
     for (let k = 0; k < 6; k++) {
       await store.close(`s${k}`, 'final', Date.now());
-      const fused = fuseSync(await store.records(`s${k}`));
+      const fused = fuseSync(readBatchRecords(await store.batchTexts(`s${k}`)));
       await store.saveResult(`s${k}`, { json: JSON.stringify(fused), events: fused.events.length }, 1);
     }
     // Only the segment being written is left.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import { readBatchRecords } from '../src/fusion/batch-texts.js';
 import { ByteArena } from '../src/hub/store/byte-arena.js';
 import { EmbeddedStore } from '../src/hub/store/embedded.js';
 import { WriteAheadLog } from '../src/hub/store/wal.js';
@@ -12,7 +13,12 @@ describe('ByteArena', () => {
     const views = texts.map((t) => arena.put(t));
     expect(views.map((v) => v.toString('utf8'))).toEqual(texts);
     expect(arena.bytes).toBe(texts.reduce((n, t) => n + Buffer.byteLength(t), 0));
-    // A later text never overwrites an earlier one's bytes.
+    // A later text never overwrites an earlier one's bytes; bytes are copied in, not shared.
+    const source = Buffer.from('copied bytes');
+    const copy = arena.copy(source);
+    source.fill(0);
+    expect(copy.toString('utf8')).toBe('copied bytes');
+    expect(arena.copy(Buffer.alloc(2 << 20, 7)).length).toBe(2 << 20);
     expect(views[2].toString('utf8')).toBe(texts[2]);
   });
 });
@@ -48,7 +54,7 @@ describe('EmbeddedStore batch texts', () => {
     const more = [{ id: '🛰️-3', node: 'nœud', cls: 'véhicule', t: 3000, lat: 11, lon: 21 }];
     await reopened.report('u', { node: 'nœud', seq: 2, final: true, ids: ['🛰️-3'], digest: 'f', json: JSON.stringify({ records: more }) });
     await reopened.close('u', 'final', Date.now());
-    expect(await reopened.records('u')).toEqual([...records, ...more]);
+    expect(readBatchRecords(await reopened.batchTexts('u'))).toEqual([...records, ...more]);
     await reopened.shutdown();
   });
 });

@@ -2,13 +2,13 @@
  * The round protocol on top of a store: announce → report → close → fuse. Closes a round when
  * every announced node sent its final batch, at its deadline (a timer per round plus a sweep
  * for rounds this process did not open), or on an admin's request, and fuses it off the event
- * loop (the async native call). Results are served from memory as soon as they exist; the
- * store persists them.
+ * loop: the batch texts go to a fusion thread, which reads, fuses and serialises the round.
+ * Results are served from memory as soon as they exist; the store persists them.
  */
 import { hash } from 'node:crypto';
 
-import { fuse } from '../fusion/fuse.js';
 import { sensorPreset } from '../fusion/preset.js';
+import { TextFusion } from '../fusion/text-fusion.js';
 import type { FusionConfig } from '../fusion/types.js';
 import { HubError } from './errors.js';
 import type { HubMetrics } from './metrics.js';
@@ -45,7 +45,8 @@ export class RoundEngine implements RoundService {
   readonly store: RoundStore;
   readonly deadlineMs: number;
   private readonly metrics: HubMetrics;
-  private readonly fusion: FusionConfig;
+  /** Reads, fuses and serialises each round on a thread of its own. */
+  private readonly fusionThread: TextFusion;
   private readonly now: () => number;
   private readonly onError: (error: Error, context: string) => void;
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -65,7 +66,7 @@ export class RoundEngine implements RoundService {
     this.store = options.store;
     this.metrics = options.metrics;
     this.deadlineMs = options.deadlineMs ?? 30_000;
-    this.fusion = options.fusion ?? sensorPreset();
+    this.fusionThread = new TextFusion(options.fusion ?? sensorPreset());
     this.now = options.now ?? Date.now;
     this.onError = options.onError ?? (() => {});
     const sweepMs = options.sweepMs ?? 1000;
@@ -73,8 +74,12 @@ export class RoundEngine implements RoundService {
     this.sweeper.unref();
   }
 
-  /** Fuses rounds a crash left closed but unfused, and closes rounds past their deadline. */
+  /**
+   * Starts the fusion thread (a bad fusion config fails here), fuses rounds a crash left closed
+   * but unfused, and closes rounds past their deadline.
+   */
   async start(): Promise<void> {
+    await this.fusionThread.start();
     await this.sweep();
   }
 
@@ -177,9 +182,7 @@ export class RoundEngine implements RoundService {
     if (!summary || summary.state !== 'closed') return;
     const started = performance.now();
     try {
-      const records = await this.store.records(round);
-      const fused = await fuse(records, this.fusion);
-      const result = { json: JSON.stringify(fused), events: fused.events.length };
+      const result = await this.fusionThread.fuse(await this.store.batchTexts(round));
       const ms = performance.now() - started;
       this.metrics.fusionSeconds.observe(ms / 1000);
       this.metrics.rounds.inc({ event: 'fused' });
@@ -280,6 +283,7 @@ export class RoundEngine implements RoundService {
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     await Promise.allSettled([...this.fusing.values()]);
+    await this.fusionThread.close();
     for (const round of [...this.waiters.keys()]) this.notify(round);
   }
 }

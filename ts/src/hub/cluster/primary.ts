@@ -8,12 +8,10 @@
  * through PostgreSQL, each of them with workers or not.)
  */
 import cluster, { type Worker } from 'node:cluster';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { AggregatorRegistry } from 'prom-client';
 
+import { builtEntry } from '../../built-entry.js';
 import type { FusionConfig } from '../../fusion/types.js';
 import { HubError } from '../errors.js';
 import { HubMetrics } from '../metrics.js';
@@ -55,14 +53,10 @@ export type HubCluster = {
   close: () => Promise<void>;
 };
 
-/**
- * The worker entry: beside this file in the build. Run from the TypeScript sources (the test
- * suites), this file has no built neighbour and the workers run the package's build.
- */
+/** The worker entry, beside this file in the build. */
 function workerEntry(): string {
-  const here = fileURLToPath(import.meta.url);
-  const path = here.endsWith('.ts') ? join(dirname(here), '../../../../dist/src/hub/cluster/worker-main.js') : join(dirname(here), 'worker-main.js');
-  if (!existsSync(path)) throw new HubError('ERR_INTERNAL', `hub workers need the built package: ${path} is missing (npm run build)`);
+  const path = builtEntry(import.meta.url, 'worker-main.js');
+  if (!path) throw new HubError('ERR_INTERNAL', 'hub workers need the built package: dist/src/hub/cluster/worker-main.js is missing (npm run build)');
   return path;
 }
 

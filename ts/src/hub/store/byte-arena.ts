@@ -16,15 +16,30 @@ export class ByteArena {
   /** Copies `text` in as UTF-8 and returns a view of its bytes (valid as long as the view). */
   put(text: string): Buffer {
     const length = Buffer.byteLength(text);
-    if (this.used + length > this.chunk.length) {
-      this.chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, length));
-      this.used = 0;
-    }
+    this.reserve(length);
     const start = this.used;
     this.chunk.write(text, start, length, 'utf8');
     this.used += length;
     this.total += length;
     return this.chunk.subarray(start, start + length);
+  }
+
+  /** Copies `bytes` in and returns a view of the copy. */
+  copy(bytes: Uint8Array): Buffer {
+    const length = bytes.length;
+    this.reserve(length);
+    const start = this.used;
+    this.chunk.set(bytes, start);
+    this.used += length;
+    this.total += length;
+    return this.chunk.subarray(start, start + length);
+  }
+
+  private reserve(length: number): void {
+    if (this.used + length > this.chunk.length) {
+      this.chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, length));
+      this.used = 0;
+    }
   }
 
   /** Bytes of text held. */

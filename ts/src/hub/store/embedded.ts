@@ -29,21 +29,11 @@ type NodeProgress = {
 };
 
 /**
- * An accepted batch: the UTF-8 bytes of its JSON text (in the round's arena, off the JS heap),
- * read into records once, when its round is fused; or its records, for a batch recovered from
- * the log (read there already, for its ids). Reading records as batches arrive was measured
- * slower under load: records kept for a whole round reach the old generation and cost the
- * collector more than reading them at the close. Strings cost it too, hence the arena.
+ * An accepted batch: the UTF-8 bytes of its JSON text, in the round's arena, off the JS heap,
+ * until the fusion thread reads them. (Records kept as objects for a whole round, and texts
+ * kept as strings, survive every young-generation collection: measured slower under load.)
  */
-type LiveBatch = { node: string; seq: number; records: SensorRecord[] | undefined; text: Buffer | undefined };
-
-function readRecords(batch: LiveBatch): SensorRecord[] {
-  if (batch.records === undefined) {
-    batch.records = (JSON.parse(batch.text!.toString('utf8')) as { records: SensorRecord[] }).records;
-    batch.text = undefined;
-  }
-  return batch.records;
-}
+type LiveBatch = { node: string; seq: number; text: Buffer };
 
 type LiveRound = {
   summary: RoundSummary;
@@ -65,7 +55,7 @@ type LiveRound = {
  */
 type Entry =
   | { k: 'a'; r: string; n: string; t: number; d: number }
-  | { k: 'b'; r: string; n: string; s: number; f: boolean; h: string; recs?: SensorRecord[] }
+  | { k: 'b'; r: string; n: string; s: number; f: boolean; h: string; body?: Buffer }
   | { k: 'c'; r: string; t: number; why: CloseReason };
 
 const NEWLINE = 0x0a;
@@ -75,7 +65,7 @@ function decodeEntry(payload: Buffer): Entry {
   const split = payload.indexOf(NEWLINE);
   if (split < 0) return JSON.parse(payload.toString('utf8')) as Entry;
   const entry = JSON.parse(payload.toString('utf8', 0, split)) as Entry;
-  if (entry.k === 'b') entry.recs = (JSON.parse(payload.toString('utf8', split + 1)) as { records: SensorRecord[] }).records;
+  if (entry.k === 'b') entry.body = payload.subarray(split + 1);
   return entry;
 }
 
@@ -88,9 +78,6 @@ export type EmbeddedStoreOptions = {
   /** Told about a torn log tail cut off on open. */
   onTruncate?: (segment: string, atByte: number, droppedBytes: number) => void;
 };
-
-/** Batches read from their text between two turns of the event loop, when a round is fused. */
-const PARSE_SLICE = 500;
 
 /** How many results are kept in memory besides the files. */
 const RESULT_CACHE = 8;
@@ -150,8 +137,10 @@ export class EmbeddedStore implements RoundStore {
       if (!round) return;
       const node = round.nodes.get(entry.n);
       if (!node || node.seqs.has(entry.s)) return;
-      const records = entry.recs ?? [];
-      this.acceptBatch(round, node, { node: entry.n, seq: entry.s, final: entry.f, ids: records.map((r) => r.id), digest: entry.h, json: '' }, records);
+      const body = entry.body ?? Buffer.from('{"records":[]}');
+      // Its ids, for the round's duplicate check; its text waits for fusion like any other.
+      const ids = (JSON.parse(body.toString('utf8')) as { records: SensorRecord[] }).records.map((r) => r.id);
+      this.acceptBatch(round, node, { node: entry.n, seq: entry.s, final: entry.f, ids, digest: entry.h, json: '' }, body);
       this.markDurable(round, node);
       this.track(round, segment);
     } else if (entry.k === 'c') {
@@ -306,13 +295,13 @@ export class EmbeddedStore implements RoundStore {
     }
   }
 
-  /** Books an accepted batch: its text goes to the round's arena, unless its records are given. */
-  private acceptBatch(round: LiveRound, node: NodeProgress, batch: Batch, records?: SensorRecord[]): Buffer | undefined {
+  /** Books an accepted batch; its text (or, recovered from the log, its bytes) goes to the round's arena. */
+  private acceptBatch(round: LiveRound, node: NodeProgress, batch: Batch, bytes?: Uint8Array): Buffer {
     node.seqs.set(batch.seq, batch.digest);
     if (batch.final) node.finalSeq = batch.seq;
     for (const recordId of batch.ids) round.ids.add(recordId);
-    const text = records ? undefined : round.arena.put(batch.json);
-    round.batches.push({ node: batch.node, seq: batch.seq, records, text });
+    const text = bytes ? round.arena.copy(bytes) : round.arena.put(batch.json);
+    round.batches.push({ node: batch.node, seq: batch.seq, text });
     round.summary.batches++;
     round.summary.observations += batch.ids.length;
     return text;
@@ -362,21 +351,13 @@ export class EmbeddedStore implements RoundStore {
     return true;
   }
 
-  async records(id: string): Promise<SensorRecord[]> {
+  async batchTexts(id: string): Promise<Buffer[]> {
     const round = this.live.get(id);
     if (!round) throw new HubError('ERR_ROUND_NOT_FOUND', `round "${id}" has no stored observations`);
-    // Batches accepted before the close may still be in flight: fuse only durable ones.
+    // Batches accepted before the close may still be in flight: wait, so that only durable ones
+    // are left (a failed write takes its batch back out).
     await Promise.allSettled([...round.pending.values()]);
-    const out: SensorRecord[] = [];
-    let parsed = 0;
-    for (const batch of round.batches) {
-      if (batch.records === undefined && ++parsed % PARSE_SLICE === 0) {
-        // A large round's text takes a while to read: let the hub answer batches meanwhile.
-        await new Promise(setImmediate);
-      }
-      for (const record of readRecords(batch)) out.push(record);
-    }
-    return out;
+    return round.batches.map((b) => b.text);
   }
 
   async saveResult(id: string, result: StoredResult, fusionMs: number): Promise<void> {

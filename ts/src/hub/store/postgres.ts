@@ -12,7 +12,6 @@
  */
 import pg from 'pg';
 
-import type { SensorRecord } from '../../fusion/types.js';
 import { inTransaction } from '../../pg/transaction.js';
 import { HubError, type HubErrorCode } from '../errors.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
@@ -341,11 +340,9 @@ export class PostgresStore implements RoundStore {
     return rows[0].status === 'closed';
   }
 
-  async records(round: string): Promise<SensorRecord[]> {
+  async batchTexts(round: string): Promise<string[]> {
     const { rows } = await this.query<{ body: string }>(`SELECT body FROM ${this.s}.batches WHERE round = $1 ORDER BY node, seq`, [round]);
-    const out: SensorRecord[] = [];
-    for (const row of rows) for (const record of (JSON.parse(row.body) as { records: SensorRecord[] }).records) out.push(record);
-    return out;
+    return rows.map((row) => row.body);
   }
 
   async saveResult(round: string, result: StoredResult, fusionMs: number): Promise<void> {

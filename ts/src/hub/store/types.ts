@@ -5,7 +5,7 @@
  * one shared store (PostgreSQL) agree. Every method that changes state resolves only once the
  * change is durable.
  */
-import type { SensorRecord } from '../../fusion/types.js';
+import type { BatchText } from '../../fusion/batch-texts.js';
 
 /** open → closed (no more batches) → fused (result stored) or failed (fusion threw). */
 export type RoundState = 'open' | 'closed' | 'fused' | 'failed';
@@ -81,8 +81,11 @@ export interface RoundStore {
   report(round: string, batch: Batch): Promise<BatchOutcome>;
   /** Closes an open round; false when it was not open (already closed by someone). */
   close(round: string, reason: CloseReason, now: number): Promise<boolean>;
-  /** Every record of a closed round, in a stable order, for fusion. */
-  records(round: string): Promise<SensorRecord[]>;
+  /**
+   * The JSON texts of a closed round's batches, in a stable order, for fusion: each an object
+   * with the batch's `records`, as it was received.
+   */
+  batchTexts(round: string): Promise<BatchText[]>;
   /** Stores a round's result; the first stored result wins. */
   saveResult(round: string, result: StoredResult, fusionMs: number): Promise<void>;
   /** Marks a round whose fusion failed. */

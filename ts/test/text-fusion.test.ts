@@ -1,0 +1,84 @@
+/** Fusion of batch texts on its own thread: the same result as on the calling thread, and its failures. */
+import type { Worker } from 'node:worker_threads';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { readBatchRecords } from '../src/fusion/batch-texts.js';
+import { TextFusion } from '../src/fusion/text-fusion.js';
+import { fuseSync, generateFleet, sensorPreset, type SensorRecord } from '../src/index.js';
+
+const threads: TextFusion[] = [];
+afterEach(async () => {
+  await Promise.all(threads.splice(0).map((t) => t.close()));
+});
+const thread = (config = sensorPreset()) => {
+  const t = new TextFusion(config);
+  threads.push(t);
+  return t;
+};
+
+/** A fleet's records as batch texts of 5, alternately bytes and strings. */
+function texts(records: SensorRecord[]): Array<Uint8Array | string> {
+  const out: Array<Uint8Array | string> = [];
+  for (let k = 0; k < records.length; k += 5) {
+    const json = JSON.stringify({ node: records[k].node, seq: k / 5 + 1, records: records.slice(k, k + 5) });
+    out.push(out.length % 2 ? json : Buffer.from(json));
+  }
+  return out;
+}
+
+describe('TextFusion', () => {
+  it('fuses texts to the JSON of the result fuseSync gives for the same records', async () => {
+    const { records } = generateFleet({ nodes: 200, obsPerNode: 5, seed: 11 });
+    const batches = texts(records);
+    expect(readBatchRecords(batches)).toEqual(records);
+    const fused = await thread().fuse(batches);
+    const result = JSON.parse(fused.json);
+    const expected = fuseSync(records);
+    expect(result.events).toEqual(expected.events);
+    expect(fused.events).toBe(expected.events.length);
+    expect(result.stats.records).toBe(records.length);
+  });
+
+  it('runs one fusion after another on the same thread, and the config it was given', async () => {
+    const t = thread({ ...sensorPreset(), onePerNode: false });
+    const a = generateFleet({ nodes: 20, obsPerNode: 5, seed: 1 }).records;
+    const b = generateFleet({ nodes: 30, obsPerNode: 5, seed: 2 }).records;
+    const [ra, rb] = await Promise.all([t.fuse(texts(a)), t.fuse(texts(b))]);
+    expect(JSON.parse(ra.json).events).toEqual(fuseSync(a, { ...sensorPreset(), onePerNode: false }).events);
+    expect(JSON.parse(rb.json).stats.records).toBe(b.length);
+  });
+
+  it('rejects bad input with the fusion error codes, and goes on working', async () => {
+    const t = thread();
+    await expect(t.fuse(['{"records": [']).catch((e) => e)).resolves.toMatchObject({ code: 'ERR_FUSION_INPUT', message: expect.stringMatching(/^batch 0 is not JSON/) });
+    await expect(t.fuse(['{"records":[]}', '{"node":"a"}'])).rejects.toMatchObject({ code: 'ERR_FUSION_INPUT', message: 'batch 1 has no records array' });
+    const r = { id: 'x', node: 'a', cls: 'vehicle', t: 0, lat: 0, lon: 0 };
+    await expect(t.fuse([JSON.stringify({ records: [r, r] })])).rejects.toMatchObject({ code: 'ERR_FUSION_INPUT', message: expect.stringMatching(/duplicate id "x"/) });
+    await expect(t.fuse([JSON.stringify({ records: [{ ...r, lat: 91 }] })])).rejects.toMatchObject({ code: 'ERR_FUSION_INPUT', message: expect.stringMatching(/latitude/) });
+    expect((await t.fuse([JSON.stringify({ records: [r] })])).events).toBe(1);
+    await expect(thread({ fields: [] } as never).fuse(['{"records":[]}'])).rejects.toMatchObject({ code: 'ERR_FUSION_CONFIG' });
+  });
+
+  it('rejects the fusions in flight when the thread dies, and starts another for the next', async () => {
+    const t = thread();
+    const big = texts(generateFleet({ nodes: 2000, obsPerNode: 20, seed: 3 }).records);
+    const inFlight = t.fuse(big);
+    await (t as unknown as { worker: Worker }).worker.terminate();
+    await expect(inFlight).rejects.toThrow(/the fusion thread exited/);
+    expect((await t.fuse(texts(generateFleet({ nodes: 5, obsPerNode: 2, seed: 4 }).records))).events).toBeGreaterThan(0);
+  });
+
+  it('starts ahead of the first round, and fails to start on a bad config', async () => {
+    const t = thread();
+    await t.start();
+    expect((await t.fuse([])).events).toBe(0);
+    await expect(thread({ fields: [{ name: 't', kind: 'time', weight: -1 }] } as never).start()).rejects.toMatchObject({ code: 'ERR_FUSION_CONFIG' });
+  });
+
+  it('refuses work once closed', async () => {
+    const t = thread();
+    await t.close();
+    await expect(t.fuse(['{"records":[]}'])).rejects.toThrow(/closed/);
+  });
+});
