@@ -8,13 +8,14 @@
 //   hpa-cpu      Kubernetes' HPA with the CPU target alone
 //   pipestream   the streaming platform's rules (its CPU-module pool; GPU pool for wake)
 //   predictive   fleetscale's lag-growth rule, the same targets as hpa
-// Then the speed of decide() (tinybench). Writes bench/results/autoscale-sim.json.
+// Then the speed of decide() (tinybench). Writes bench/results/autoscale-sim.json and a plot of
+// the bursty trace's first seed, bench/results/autoscale-bursty.svg.
 import { mkdirSync, writeFileSync } from 'node:fs';
 
 import { Bench } from 'tinybench';
 
 import { machine, median } from '../lib.mjs';
-import { createAutoscaler, makeTrace, simulateAutoscaler, TRACE_SHAPES } from '../../dist/src/index.js';
+import { createAutoscaler, makeTrace, replayPlot, simulateAutoscaler, TRACE_SHAPES } from '../../dist/src/index.js';
 
 const SEEDS = [1, 2, 3, 4, 5];
 const SECONDS = 7200;
@@ -29,6 +30,7 @@ const PRESETS = {
   predictive: (min) => ({ preset: 'predictive', min, max: 60, targets: TARGETS }),
 };
 
+mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
 const rows = [];
 for (const shape of TRACE_SHAPES) {
   const min = shape === 'wake' ? 0 : 1;
@@ -66,6 +68,15 @@ for (const [preset, options] of Object.entries(PRESETS)) {
 await bench.run();
 const speed = bench.tasks.map((t) => ({ id: t.name, medianMs: t.result.latency.p50 }));
 
+const burstyPanels = Object.entries(PRESETS).map(([preset, options]) => {
+  const r = simulateAutoscaler(createAutoscaler(options(1)), makeTrace('bursty', { seconds: SECONDS, base: 100, noise: 0.1, seed: SEEDS[0] }), { ...SERVICE, initialReplicas: 3 });
+  return { name: preset, result: r, summary: `${(r.replicaSeconds / 3600).toFixed(1)} h of replicas, ${r.sloViolationSeconds} s over the SLO, ${r.reversals} reversals` };
+});
+writeFileSync(
+  new URL('../results/autoscale-bursty.svg', import.meta.url),
+  replayPlot(burstyPanels, SERVICE.perReplicaRate, `Every preset on the bursty trace (seed ${SEEDS[0]})`, `one replica ${SERVICE.perReplicaRate} items/s, cold start ${SERVICE.coldStartS} s, decisions every ${SERVICE.intervalS} s, SLO ${SERVICE.sloMs} ms`),
+);
+
 const by = (trace, preset) => rows.find((r) => r.trace === trace && r.preset === preset);
 const bursty = { hpa: by('bursty', 'hpa'), predictive: by('bursty', 'predictive') };
 const perSeedWins = bursty.hpa.perSeed.map((h, k) => {
@@ -83,7 +94,6 @@ const result = {
   speed,
   bursty: { perSeed: perSeedWins },
 };
-mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('../results/autoscale-sim.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 const f = (v, d = 1) => (v === null || v === undefined ? '—' : v.toFixed(d));
 console.table(rows.map((r) => ({ trace: r.trace, preset: r.preset, 'replica h': f(r.replicaHours), 'SLO-viol s': f(r.sloViolationSeconds, 0), reversals: f(r.reversals, 0), 'wake s': f(r.wakeDecisionS, 0), 'wake ready s': f(r.wakeReadyS, 0) })));

@@ -80,6 +80,8 @@ export type { PredictiveOptions } from './autoscale/predictive.js';
 export { makeTrace, traceOf, TRACE_SHAPES } from './autoscale/traces.js';
 export type { LoadTrace, TraceOptions, TraceShape } from './autoscale/traces.js';
 export { simulateAutoscaler } from './autoscale/simulate.js';
+export { replayPlot } from './autoscale/plot.js';
+export type { ReplayPanel } from './autoscale/plot.js';
 export type { ServiceModel, SimulationResult, SimulatedDecision, SimulatedInterval } from './autoscale/simulate.js';
 export { autoscaleError } from './autoscale/errors.js';
 export type { AutoscaleError, AutoscaleErrorCode } from './autoscale/errors.js';

@@ -17,6 +17,11 @@ export function autoscaleError(code: AutoscaleErrorCode, message: string): Autos
   return error;
 }
 
+/** Whether `error` is one of the autoscaler's coded errors. */
+export function isAutoscaleError(error: unknown): error is AutoscaleError {
+  return error instanceof Error && ((error as AutoscaleError).code === 'ERR_AUTOSCALE_CONFIG' || (error as AutoscaleError).code === 'ERR_AUTOSCALE_INPUT');
+}
+
 /** The configuration error factory the shared option checks take. */
 export const configError = (message: string): AutoscaleError => autoscaleError('ERR_AUTOSCALE_CONFIG', message);
 

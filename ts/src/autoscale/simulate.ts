@@ -34,7 +34,18 @@ export type ServiceModel = {
 export type SimulatedDecision = { t: number; from: number; to: number; reason: string };
 
 /** One decision interval, for plots. */
-export type SimulatedInterval = { t: number; arrivals: number; replicas: number; ready: number; backlog: number; p99Ms: number | null };
+export type SimulatedInterval = {
+  /** The decision's second; the row describes the interval that ends there. */
+  t: number;
+  /** Items arriving per second over the interval. */
+  arrivals: number;
+  replicas: number;
+  ready: number;
+  backlog: number;
+  p99Ms: number | null;
+  /** Seconds of the interval that broke the SLO. */
+  violationSeconds: number;
+};
 
 export type SimulationResult = {
   /** Replica-seconds paid for (starting replicas included). */
@@ -77,6 +88,7 @@ export function simulateAutoscaler(autoscaler: Autoscaler, trace: LoadTrace, ser
   let readySeconds = 0;
   let finished = 0;
   let arrived = 0;
+  let slowSeconds = 0;
   let latencies: Array<[number, number]> = [];
 
   for (let t = 0; t < trace.rates.length; t++) {
@@ -92,7 +104,7 @@ export function simulateAutoscaler(autoscaler: Autoscaler, trace: LoadTrace, ser
       };
       if (cpu !== undefined) sample.metrics.cpu = cpu;
       if (p99 !== undefined) sample.metrics.p99Ms = p99 * 1000;
-      intervals.push({ t, arrivals: arrived / intervalS, replicas, ready, backlog, p99Ms: p99 === undefined ? null : p99 * 1000 });
+      intervals.push({ t, arrivals: arrived / intervalS, replicas, ready, backlog, p99Ms: p99 === undefined ? null : p99 * 1000, violationSeconds: slowSeconds });
       const { replicas: wanted, reason } = autoscaler.decide(sample);
       if (wanted !== replicas) {
         decisions.push({ t, from: replicas, to: wanted, reason });
@@ -109,7 +121,7 @@ export function simulateAutoscaler(autoscaler: Autoscaler, trace: LoadTrace, ser
         }
         if (replicas === 0 && wanted > 0 && waitingSince !== undefined) wokenAt = t;
       }
-      busy = readySeconds = finished = arrived = 0;
+      busy = readySeconds = finished = arrived = slowSeconds = 0;
       latencies = [];
     }
     while (starting.length > 0 && starting[0] <= t) {
@@ -135,7 +147,10 @@ export function simulateAutoscaler(autoscaler: Autoscaler, trace: LoadTrace, ser
     if (ready === 0 && backlog > 0) waitingSince ??= t;
     if (incoming > 0 || backlog > 0) {
       const latency = capacity > 0 ? backlog / capacity + 1 / rate : Infinity;
-      if (latency > sloS) violations++;
+      if (latency > sloS) {
+        violations++;
+        slowSeconds++;
+      }
       if (capacity > 0 && incoming > 0) latencies.push([latency, incoming]);
     }
   }

@@ -3,25 +3,12 @@
  * series of settings, all on the same scale, the model's predictions as a line and the
  * measurements as dots (hollow where calibration saw them, filled where it did not).
  */
+import { esc, short, ticks } from '../svg.js';
+
 export type PlotSeries = {
   name: string;
   points: Array<{ workers: number; predicted: number; measured?: number; calibration?: boolean }>;
 };
-
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
-/** Round numbers for an axis from 0 to at least `max`. */
-function ticks(max: number): number[] {
-  const raw = max / 4;
-  const pow = 10 ** Math.floor(Math.log10(raw || 1));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * pow).find((s) => s >= raw) ?? 10 * pow;
-  const out: number[] = [];
-  for (let v = 0; v <= max + step * 1e-9; v += step) out.push(v);
-  if (out[out.length - 1] < max) out.push(out[out.length - 1] + step);
-  return out;
-}
-
-const short = (v: number) => (v >= 1000 ? `${+(v / 1000).toFixed(1)}k` : `${+v.toFixed(1)}`);
 
 export function throughputPlot(series: readonly PlotSeries[], title: string, subtitle = ''): string {
   const cols = Math.min(4, Math.max(1, series.length));

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 
 import { isFusionError } from '../fusion/errors.js';
 import { UsageError } from './args.js';
+import { autoscaleCommand, autoscaleUsage } from './autoscale.js';
 import { claimsCommand, claimsUsage } from './claims.js';
 import { compareCommand, compareUsage } from './compare.js';
 import { demoCommand, demoUsage } from './demo.js';
@@ -16,6 +17,7 @@ import { tokenCommand, tokenUsage } from './token.js';
 import { isHubError } from '../hub/errors.js';
 import { isClaimsError } from '../claims/errors.js';
 import { isRouterError } from '../router/errors.js';
+import { isAutoscaleError } from '../autoscale/errors.js';
 
 const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: string }> = {
   demo: { run: demoCommand, usage: demoUsage },
@@ -27,6 +29,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   compare: { run: compareCommand, usage: compareUsage },
   claims: { run: claimsCommand, usage: claimsUsage },
   route: { run: routeCommand, usage: routeUsage },
+  autoscale: { run: autoscaleCommand, usage: autoscaleUsage },
 };
 
 const help = `fleetscale — run a hub and its fleet at scale
@@ -66,7 +69,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`fleetscale ${name}: ${e.message}\n${command.usage}\n`);
       return 2;
     }
-    if (isFusionError(e) || isHubError(e) || isClaimsError(e) || isRouterError(e)) {
+    if (isFusionError(e) || isHubError(e) || isClaimsError(e) || isRouterError(e) || isAutoscaleError(e)) {
       process.stderr.write(`fleetscale ${name}: ${e.code}: ${e.message}\n`);
       return 1;
     }
