@@ -31,7 +31,7 @@ const peerRows = peers.rows.map(
 const dash = (v, d = 1) => (v === undefined || v === null || Number.isNaN(v) ? '—' : v.toFixed(d));
 const hubRows = hub.rows.map(
   (r) =>
-    `| ${r.id} | ${r.store} | ${n(r.nodes)} | ${dash(r.offeredPerS ?? undefined, 0)} | ${dash(r.allAcknowledgedMs)} | ${dash(r.batchesPerS, 0)} | ${dash(r.p50Ms)} | ${dash(r.p99Ms)} | ${dash(r.closeToResultMs)} | ${dash(r.hubFusionMs)} |`,
+    `| ${r.id} | ${r.store} | ${n(r.nodes)} | ${dash(r.offeredPerS ?? undefined, 0)} | ${dash(r.allAcknowledgedMs)} | ${dash(r.batchesPerS, 0)} | ${dash(r.p50Ms)} | ${dash(r.p99Ms)}${r.p99RangeMs ? ` (${dash(r.p99RangeMs[0])}–${dash(r.p99RangeMs[1])})` : ''} | ${dash(r.closeToResultMs)} | ${dash(r.hubFusionMs)} |`,
 );
 
 const hubRow = (id, store) => hub.rows.find((r) => r.id === id && r.store === store) ?? {};
@@ -132,6 +132,8 @@ real sockets with keep-alive, on the same 2 cores, measured ${hub.machine.date.s
   scheduled time, so falling behind shows.
   Each run is a round of 200,000 observations that closes as the run ends, so the next run
   overlaps that round's fusion in the hub; *no fusion in flight* waits for it before each run.
+  Each sustained figure is the median of 5 runs; the p99 column shows the runs' range in
+  brackets, since on 2 shared cores a p99 can move by 2× from one run to the next.
   The fleet simulator's closed loop (undici, JSON both ways) is shown for comparison: it
   costs about as much per request as the hub, so on 2 shared cores it halves what the hub gets.
 - **floor**: the same closed loop (and, in ${W} processes, paced at 10,000/s) against a bare
