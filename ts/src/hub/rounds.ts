@@ -8,6 +8,7 @@
 import { hash } from 'node:crypto';
 
 import { sensorPreset } from '../fusion/preset.js';
+import { isFusionError } from '../fusion/errors.js';
 import { TextFusion } from '../fusion/text-fusion.js';
 import type { FusionConfig } from '../fusion/types.js';
 import { HubError } from './errors.js';
@@ -38,6 +39,9 @@ export function batchDigest(json: string): string {
 /** Rounds whose serialised result is kept (the latest are the ones fetched). */
 const RESULT_TEXTS = 4;
 
+/** Tries at fusing a round whose fusion failed for a reason other than its input. */
+const FUSION_ATTEMPTS = 3;
+
 /** How often a waiting result request re-reads the store (another hub may fuse the round). */
 const RESULT_POLL_MS = 50;
 
@@ -51,6 +55,8 @@ export class RoundEngine implements RoundService {
   private readonly onError: (error: Error, context: string) => void;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly fusing = new Map<string, Promise<void>>();
+  /** Failed tries at fusing a round, for rounds whose fusion failed for a reason not its own. */
+  private readonly attempts = new Map<string, number>();
   /** Rounds fused here, until the store has their results (and a little after). */
   private readonly fresh = new Map<string, { events: number; ms: number }>();
   private readonly waiters = new Map<string, Set<() => void>>();
@@ -178,6 +184,8 @@ export class RoundEngine implements RoundService {
   }
 
   private async runFusion(round: string): Promise<void> {
+    // A round closed while the hub stops stays closed and unfused: the next start fuses it.
+    if (this.stopped) return;
     const summary = await this.store.summary(round);
     if (!summary || summary.state !== 'closed') return;
     const started = performance.now();
@@ -188,11 +196,21 @@ export class RoundEngine implements RoundService {
       this.metrics.rounds.inc({ event: 'fused' });
       this.cacheText(round, result.json);
       this.fresh.set(round, { events: result.events, ms });
+      this.attempts.delete(round);
       this.notify(round);
       await this.metrics.timeStore('save_result', this.store.saveResult(round, result, ms));
     } catch (e) {
-      this.metrics.rounds.inc({ event: 'failed' });
       this.onError(e as Error, `fusing round ${round}`);
+      // The round's own fault (its records or the config) fails it; anything else (the thread
+      // died, the store could not be read, the hub is stopping) is retried by the sweep, a few
+      // times, so that one bad round cannot kill threads for ever.
+      const attempts = (this.attempts.get(round) ?? 0) + 1;
+      if (!isFusionError(e) && (this.stopped || attempts < FUSION_ATTEMPTS)) {
+        this.attempts.set(round, attempts);
+        return;
+      }
+      this.attempts.delete(round);
+      this.metrics.rounds.inc({ event: 'failed' });
       if (!this.fresh.has(round)) {
         try {
           await this.store.saveFailure(round, (e as Error).message);
