@@ -145,10 +145,11 @@ export class Predictive implements Autoscaler {
     if (!proposal.complete) return { replicas, reason: `${reason}; no scale-down while a signal it needs is missing` };
     if (slow && proposal.replicas < replicas) return { replicas, reason: `${reason}; no scale-down while p99 ${round(m.p99Ms!)} ms is above ${round(this.targets.p99Ms!)} ms` };
     const lowest = Math.max(...this.recommendations.map((r) => r.replicas));
-    const wait = this.lastDown + this.downStepS * 1000 - now;
-    if (lowest < replicas && wait > 0) return { replicas, reason: `${reason}; the last step down was ${round((now - this.lastDown) / 1000)} s ago` };
-    if (lowest < replicas) this.lastDown = now;
-    if (lowest < replicas) return this.decided(now, lowest, `${reason}; highest of the last ${round(this.downWindowS)} s is ${lowest}`, false);
+    if (lowest < replicas) {
+      if (now < this.lastDown + this.downStepS * 1000) return { replicas, reason: `${reason}; the last step down was ${round((now - this.lastDown) / 1000)} s ago` };
+      this.lastDown = now;
+      return this.decided(now, lowest, `${reason}; highest of the last ${round(this.downWindowS)} s is ${lowest}`, false);
+    }
     return { replicas, reason: proposal.replicas < replicas ? `${reason}; held at ${replicas} by the last ${round(this.downWindowS)} s` : `${reason}; holding ${replicas}` };
   }
 

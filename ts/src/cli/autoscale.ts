@@ -30,8 +30,7 @@ function presetOptions(preset: AutoscalePreset, args: ParsedArgs, min: number): 
     lag: numberOption(args, 'lag', 50, { min: 0 }),
     p99Ms: numberOption(args, 'p99-ms', 2000, { min: 0 }),
   };
-  if (preset === 'hpa') return { preset, min, max, targets };
-  if (preset === 'predictive') return { preset, min, max, targets };
+  if (preset !== 'pipestream') return { preset, min, max, targets };
   const raw = args.options.get('pool');
   const pool = (raw === undefined ? (min === 0 ? 'gpu' : 'cpu') : raw) as PipestreamPool;
   if (typeof pool !== 'string' || !(pool in PIPESTREAM_POOLS)) throw new UsageError(`--pool must be one of ${Object.keys(PIPESTREAM_POOLS).join(', ')}, got ${String(raw)}`);
