@@ -15,31 +15,25 @@ export class ByteArena {
 
   /** Copies `text` in as UTF-8 and returns a view of its bytes (valid as long as the view). */
   put(text: string): Buffer {
-    const length = Buffer.byteLength(text);
-    this.reserve(length);
-    const start = this.used;
-    this.chunk.write(text, start, length, 'utf8');
-    this.used += length;
-    this.total += length;
-    return this.chunk.subarray(start, start + length);
+    return this.take(Buffer.byteLength(text), (chunk, at, length) => chunk.write(text, at, length, 'utf8'));
   }
 
   /** Copies `bytes` in and returns a view of the copy. */
   copy(bytes: Uint8Array): Buffer {
-    const length = bytes.length;
-    this.reserve(length);
-    const start = this.used;
-    this.chunk.set(bytes, start);
-    this.used += length;
-    this.total += length;
-    return this.chunk.subarray(start, start + length);
+    return this.take(bytes.length, (chunk, at) => chunk.set(bytes, at));
   }
 
-  private reserve(length: number): void {
+  /** Room for `length` bytes (a new chunk when the current one is full), filled by `fill`. */
+  private take(length: number, fill: (chunk: Buffer, at: number, length: number) => void): Buffer {
     if (this.used + length > this.chunk.length) {
       this.chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, length));
       this.used = 0;
     }
+    const start = this.used;
+    fill(this.chunk, start, length);
+    this.used += length;
+    this.total += length;
+    return this.chunk.subarray(start, start + length);
   }
 
   /** Bytes of text held. */

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 
 import type { FusionResult, SensorRecord } from '../../fusion/types.js';
 import { HubError } from '../errors.js';
-import type { Announced, Batch, BatchOutcome, CloseReason, RoundStore, RoundSummary, StoredResult } from './types.js';
 import { ByteArena } from './byte-arena.js';
+import type { Announced, Batch, BatchOutcome, CloseReason, RoundStore, RoundSummary, StoredResult } from './types.js';
 import { syncDir, WriteAheadLog } from './wal.js';
 
 type NodeProgress = {
