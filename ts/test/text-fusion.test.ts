@@ -1,10 +1,12 @@
 /** Fusion of batch texts on its own thread: the same result as on the calling thread, and its failures. */
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { readBatchRecords } from '../src/fusion/batch-texts.js';
 import { TextFusion } from '../src/fusion/text-fusion.js';
+import { FUSION_NICE } from '../src/fusion/thread-priority.js';
 import { fuseSync, generateFleet, sensorPreset, type SensorRecord } from '../src/index.js';
 
 const threads: TextFusion[] = [];
@@ -38,6 +40,8 @@ describe('TextFusion', () => {
     expect(result.events).toEqual(expected.events);
     expect(fused.events).toBe(expected.events.length);
     expect(result.stats.records).toBe(records.length);
+    // The same text as UTF-8, for a store to write as it is.
+    expect(new TextDecoder().decode(fused.bytes)).toBe(fused.json);
   });
 
   it('runs one fusion after another on the same thread, and the config it was given', async () => {
@@ -74,6 +78,15 @@ describe('TextFusion', () => {
     await t.start();
     expect((await t.fuse([])).events).toBe(0);
     await expect(thread({ fields: [{ name: 't', kind: 'time', weight: -1 }] } as never).start()).rejects.toMatchObject({ code: 'ERR_FUSION_CONFIG' });
+  });
+
+  it.runIf(process.platform === 'linux')('runs at the lowest CPU priority, and leaves the calling thread as it was', async () => {
+    const nice = (stat: string) => Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    const before = nice(readFileSync('/proc/thread-self/stat', 'utf8'));
+    await thread().start();
+    const threadsNice = readdirSync('/proc/self/task').map((tid) => nice(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')));
+    expect(threadsNice).toContain(FUSION_NICE);
+    expect(nice(readFileSync('/proc/thread-self/stat', 'utf8'))).toBe(before);
   });
 
   it('refuses work once closed', async () => {

@@ -5,15 +5,21 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { readBatchRecords, type BatchText } from './batch-texts.js';
+import { lowerThreadPriority } from './thread-priority.js';
 import { fuseSync } from './fuse.js';
 import type { FusionConfig } from './types.js';
 
 const config = (workerData as { config: FusionConfig }).config;
+const encoder = new TextEncoder();
+lowerThreadPriority();
 
 parentPort!.on('message', ({ id, texts }: { id: number; texts: BatchText[] }) => {
   try {
     const result = fuseSync(readBatchRecords(texts), config);
-    parentPort!.postMessage({ id, json: JSON.stringify(result), events: result.events.length });
+    const json = JSON.stringify(result);
+    // The bytes are moved, not copied: a store writes them without encoding the text again.
+    const bytes = encoder.encode(json);
+    parentPort!.postMessage({ id, json, bytes, events: result.events.length }, [bytes.buffer]);
   } catch (e) {
     const error = e as Error & { code?: string };
     parentPort!.postMessage({ id, error: { message: error.message, code: error.code } });

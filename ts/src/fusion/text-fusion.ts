@@ -13,10 +13,10 @@ import type { BatchText } from './batch-texts.js';
 import { fusionError, type FusionErrorCode } from './errors.js';
 import type { FusionConfig } from './types.js';
 
-/** A fused result as JSON text (a `FusionResult`) and its number of events. */
-export type FusedText = { json: string; events: number };
+/** A fused result as JSON text (a `FusionResult`), the same text as UTF-8, and its number of events. */
+export type FusedText = { json: string; bytes: Uint8Array; events: number };
 
-type Reply = { id: number; json?: string; events?: number; error?: { message: string; code?: string } };
+type Reply = { id: number; json?: string; bytes?: Uint8Array; events?: number; error?: { message: string; code?: string } };
 type Waiting = { resolve: (result: FusedText) => void; reject: (error: Error) => void };
 
 export class TextFusion {
@@ -71,7 +71,7 @@ export class TextFusion {
       if (reply.error) {
         const { message, code } = reply.error;
         waiting.reject(code === 'ERR_FUSION_CONFIG' || code === 'ERR_FUSION_INPUT' ? fusionError(code as FusionErrorCode, message) : new Error(message));
-      } else waiting.resolve({ json: reply.json!, events: reply.events! });
+      } else waiting.resolve({ json: reply.json!, bytes: reply.bytes!, events: reply.events! });
     });
     // A thread that dies takes its fusions with it; the next fusion starts another.
     const lost = (why: string) => {

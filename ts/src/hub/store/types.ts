@@ -48,7 +48,8 @@ export type Batch = {
  * once (results are served as text, and a parsed result of a large round is tens of MB of
  * objects for the collector to trace), and its number of events.
  */
-export type StoredResult = { json: string; events: number };
+/** A result to keep: its JSON text, and, when the fusion thread gave them, the same text's UTF-8 bytes. */
+export type StoredResult = { json: string; bytes?: Uint8Array; events: number };
 
 export type Announced = {
   /** Epoch ms at which the round closes whatever has arrived. */
