@@ -44,6 +44,7 @@ const cases: Case[] = [
   { name: 'Infinity', raw: JSON.stringify(batch()).replace(/"t":[0-9.]+/, '"t":Infinity'), status: 400, code: 'ERR_INVALID_JSON' },
   { name: 'text/plain', headers: { 'content-type': 'text/plain' }, raw: JSON.stringify(batch()), status: 415, code: 'ERR_UNSUPPORTED_MEDIA_TYPE' },
   { name: '__proto__ poisoning', raw: JSON.stringify(batch()).replace('{', '{"__proto__":{"admin":true},'), status: 400, code: 'ERR_INVALID_JSON' },
+  { name: '__proto__ poisoning spelt with an escape', raw: JSON.stringify(batch()).replace('{', '{"\\u005f_proto__":{"admin":true},'), status: 400, code: 'ERR_INVALID_JSON' },
   { name: 'constructor poisoning', raw: JSON.stringify(batch()).replace('{', '{"constructor":{"prototype":{"x":1}},'), status: 400, code: 'ERR_INVALID_JSON' },
   { name: 'an array body', body: [batch()], status: 400, code: 'ERR_VALIDATION' },
   { name: 'seq as a string', body: batch({ seq: '7' }), status: 400, code: 'ERR_VALIDATION' },

@@ -58,3 +58,21 @@ describe('EmbeddedStore batch texts', () => {
     await reopened.shutdown();
   });
 });
+
+describe('EmbeddedStore duplicate record ids', () => {
+  it('refuses an id repeated within a batch, small or large, naming where, and takes nothing of it', async () => {
+    const store = await EmbeddedStore.open(tempDir());
+    await store.announce('d', 'n', Date.now(), 60_000);
+    const ids = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+    const batch = (seq: number, list: string[]) => ({ node: 'n', seq, final: false, ids: list, digest: `d${seq}`, json: '{"records":[]}' });
+    for (const size of [5, 16, 17, 400]) {
+      const list = ids(size, `s${size}-`);
+      list[size - 1] = list[1];
+      await expect(store.report('d', batch(size, list))).rejects.toMatchObject({ code: 'ERR_DUPLICATE_RECORD_ID', message: expect.stringContaining(`records[${size - 1}].id "s${size}-1"`) });
+    }
+    // None of the refused batches' ids were kept: the same ids without the repeat are taken.
+    for (const size of [5, 16, 17, 400]) await expect(store.report('d', batch(size, ids(size, `s${size}-`)))).resolves.toMatchObject({ duplicate: false });
+    await expect(store.report('d', batch(1000, ['s400-399']))).rejects.toMatchObject({ code: 'ERR_DUPLICATE_RECORD_ID', message: expect.stringContaining('records[0].id "s400-399"') });
+    await store.shutdown();
+  });
+});

@@ -6,6 +6,9 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 export class HubMetrics {
   readonly registry = new Registry();
   readonly batches: Counter<'outcome'>;
+  /** `batches` by outcome, bound once (labels are hashed per call otherwise). */
+  readonly batchesAccepted: { inc: () => void };
+  readonly batchesDuplicate: { inc: () => void };
   readonly observations: Counter;
   readonly ingestSeconds: Histogram;
   readonly rounds: Counter<'event'>;
@@ -18,6 +21,8 @@ export class HubMetrics {
   constructor(opts: { processMetrics?: boolean; openRounds?: () => Promise<number> } = {}) {
     const registers = [this.registry];
     this.batches = new Counter({ name: 'fleetscale_hub_batches_total', help: 'Observation batches by outcome (accepted, duplicate).', labelNames: ['outcome'], registers });
+    this.batchesAccepted = this.batches.labels({ outcome: 'accepted' });
+    this.batchesDuplicate = this.batches.labels({ outcome: 'duplicate' });
     this.observations = new Counter({ name: 'fleetscale_hub_observations_total', help: 'Observations accepted (durable).', registers });
     this.ingestSeconds = new Histogram({
       name: 'fleetscale_hub_ingest_seconds',
@@ -48,8 +53,15 @@ export class HubMetrics {
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'fleetscale_hub_' });
   }
 
-  /** The store histogram's child per op, bound once (labels are hashed per call otherwise). */
+  /** The store histogram's child per op, bound once. */
   private readonly storeOps = new Map<string, { observe: (seconds: number) => void }>();
+
+  /** The store histogram's child for `op`, to observe seconds into. */
+  storeOp(op: string): { observe: (seconds: number) => void } {
+    let child = this.storeOps.get(op);
+    if (!child) this.storeOps.set(op, (child = this.storeSeconds.labels({ op })));
+    return child;
+  }
 
   /** Times `work` into the store histogram under `op`. */
   async timeStore<T>(op: string, work: Promise<T>): Promise<T> {
@@ -57,9 +69,7 @@ export class HubMetrics {
     try {
       return await work;
     } finally {
-      let child = this.storeOps.get(op);
-      if (!child) this.storeOps.set(op, (child = this.storeSeconds.labels({ op })));
-      child.observe((performance.now() - started) / 1000);
+      this.storeOp(op).observe((performance.now() - started) / 1000);
     }
   }
 }

@@ -35,6 +35,9 @@ type NodeProgress = {
  */
 type LiveBatch = { node: string; seq: number; text: Buffer };
 
+/** What undoing a booked batch needs (not its text). */
+type Booked = Pick<Batch, 'node' | 'seq' | 'final' | 'ids'>;
+
 type LiveRound = {
   summary: RoundSummary;
   nodes: Map<string, NodeProgress>;
@@ -78,6 +81,9 @@ export type EmbeddedStoreOptions = {
   /** Told about a torn log tail cut off on open. */
   onTruncate?: (segment: string, atByte: number, droppedBytes: number) => void;
 };
+
+/** Up to this many records, a batch's ids are checked against each other pairwise. */
+const SMALL_BATCH = 16;
 
 /** How many results are kept in memory besides the files. */
 const RESULT_CACHE = 8;
@@ -265,18 +271,24 @@ export class EmbeddedStore implements RoundStore {
     }
     this.checkRecords(round, batch, id);
     const text = this.acceptBatch(round, node, batch);
-    const key = `${batch.node}:${batch.seq}`;
     const durable = this.write({ k: 'b', r: id, n: batch.node, s: batch.seq, f: batch.final, h: batch.digest }, text).then(
       (segment) => {
         this.track(round, segment);
         this.markDurable(round, node);
       },
     );
+    // The text is in the arena now: what waits for the fsync keeps only what a rollback needs,
+    // so the request's text and parsed body can go in the next young-generation collection.
+    return this.untilDurable(round, node, durable, { node: batch.node, seq: batch.seq, final: batch.final, ids: batch.ids });
+  }
+
+  private async untilDurable(round: LiveRound, node: NodeProgress, durable: Promise<void>, booked: Booked): Promise<BatchOutcome> {
+    const key = `${booked.node}:${booked.seq}`;
     round.pending.set(key, durable);
     try {
       await durable;
     } catch (e) {
-      this.rollBack(round, node, batch);
+      this.rollBack(round, node, booked);
       throw e;
     } finally {
       round.pending.delete(key);
@@ -285,13 +297,19 @@ export class EmbeddedStore implements RoundStore {
   }
 
   private checkRecords(round: LiveRound, batch: Batch, id: string): void {
-    const inBatch = new Set<string>();
-    for (let i = 0; i < batch.ids.length; i++) {
-      const recordId = batch.ids[i];
-      if (round.ids.has(recordId) || inBatch.has(recordId)) {
-        throw new HubError('ERR_DUPLICATE_RECORD_ID', `records[${i}].id "${recordId}" is already in round "${id}"`);
+    const ids = batch.ids;
+    // A batch's ids against each other: pairwise for a small batch (the usual few), a set beyond.
+    const inBatch = ids.length > SMALL_BATCH ? new Set<string>() : undefined;
+    for (let i = 0; i < ids.length; i++) {
+      const recordId = ids[i];
+      let again = round.ids.has(recordId);
+      if (!again && inBatch) {
+        again = inBatch.has(recordId);
+        inBatch.add(recordId);
+      } else if (!again) {
+        for (let j = 0; j < i && !again; j++) again = ids[j] === recordId;
       }
-      inBatch.add(recordId);
+      if (again) throw new HubError('ERR_DUPLICATE_RECORD_ID', `records[${i}].id "${recordId}" is already in round "${id}"`);
     }
   }
 
@@ -315,7 +333,7 @@ export class EmbeddedStore implements RoundStore {
     }
   }
 
-  private rollBack(round: LiveRound, node: NodeProgress, batch: Batch): void {
+  private rollBack(round: LiveRound, node: NodeProgress, batch: Booked): void {
     node.seqs.delete(batch.seq);
     if (batch.final) node.finalSeq = 0;
     for (const recordId of batch.ids) round.ids.delete(recordId);
@@ -368,8 +386,8 @@ export class EmbeddedStore implements RoundStore {
     summary.events = result.events;
     summary.fusionMs = fusionMs;
     this.cacheResult(id, result.json);
-    // A RoundFile, composed around the result's text rather than serialising it again.
-    await this.persist(id, `{"summary":${JSON.stringify(summary)},"result":${result.json}}`);
+    // A RoundFile, composed around the result's bytes (or text) rather than serialising it again.
+    await this.persist(id, `{"summary":${JSON.stringify(summary)},"result":`, result.bytes ?? result.json, '}');
   }
 
   async saveFailure(id: string, message: string): Promise<void> {
@@ -387,12 +405,13 @@ export class EmbeddedStore implements RoundStore {
   }
 
   /** Writes the round file atomically, then lets the log forget the round. */
-  private async persist(id: string, fileJson: string): Promise<void> {
+  private async persist(id: string, ...parts: Array<string | Uint8Array>): Promise<void> {
     const path = join(this.roundsDir, `${id}.json`);
     const temp = `${path}.tmp`;
     const handle = await open(temp, 'w');
     try {
-      await handle.writeFile(fileJson);
+      // One after the other from the file's position; the result's bytes are written as they are.
+      for (const part of parts) await handle.writeFile(part);
       await handle.datasync();
     } finally {
       await handle.close();
