@@ -31,7 +31,7 @@ const peerRows = peers.rows.map(
 const dash = (v, d = 1) => (v === undefined || v === null || Number.isNaN(v) ? '—' : v.toFixed(d));
 const hubRows = hub.rows.map(
   (r) =>
-    `| ${r.id} | ${r.store} | ${n(r.nodes)} | ${dash(r.offeredPerS ?? undefined, 0)} | ${dash(r.allAcknowledgedMs)} | ${dash(r.batchesPerS, 0)} | ${dash(r.p50Ms)} | ${dash(r.p99Ms)}${r.p99RangeMs ? ` (${dash(r.p99RangeMs[0])}–${dash(r.p99RangeMs[1])})` : ''} | ${dash(r.closeToResultMs)} | ${dash(r.hubFusionMs)} |`,
+    `| ${r.id} | ${r.store} | ${n(r.nodes)} | ${dash(r.offeredPerS ?? undefined, 0)} | ${dash(r.allAcknowledgedMs)} | ${dash(r.batchesPerS, 0)} | ${dash(r.p50Ms)} | ${dash(r.p99Ms)}${r.p99RangeMs ? ` (${dash(r.p99RangeMs[0])}–${dash(r.p99RangeMs[1])})` : ''} | ${dash(r.closeToResultMs)} | ${dash(r.hubFusionMs)} | ${dash(r.mainCpuUsPerBatch, 0)} | ${dash(r.cpuUsPerBatch, 0)} |`,
 );
 
 const hubRow = (id, store) => hub.rows.find((r) => r.id === id && r.store === store) ?? {};
@@ -140,9 +140,14 @@ real sockets with keep-alive, on the same 2 cores, measured ${hub.machine.date.s
   node:http server and a bare fastify route that parse the body and answer, with no auth,
   validation, digest or storage
   (\`bench/hub-ingest/floor-server.mjs\`): the most a Node server takes on this machine.
+- **main µs/batch**, **cpu µs/batch**: CPU time per acknowledged batch (median over the runs,
+  read from /proc) of the server's main thread, the event loop that answers every request, and
+  of all its threads and processes (the collector's threads, the file system's, the fusion
+  thread with the previous round's fusion when it overlaps, worker processes). A main thread
+  at 100 µs/batch is a whole core at 10,000 batches/s: what it has left is what absorbs a burst.
 
-| case | store | nodes | offered/s | all acked ms | batches/s | p50 ms | p99 ms | close→result ms | hub fusion ms |
-|---|---|---:|---:|---:|---:|---:|---:|---:|---:|
+| case | store | nodes | offered/s | all acked ms | batches/s | p50 ms | p99 ms | close→result ms | hub fusion ms | main µs/batch | cpu µs/batch |
+|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 ${hubRows.join('\n')}
 
 Against the targets: ${hubTargets.join('; ')}.

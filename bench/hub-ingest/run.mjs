@@ -37,6 +37,7 @@ import pg from 'pg';
 
 import { runFleet } from '../../dist/src/fleet/simulator.js';
 import { machine, median } from '../lib.mjs';
+import { cpuTime } from './cpu-time.mjs';
 import { rawLoad } from './raw-load.mjs';
 
 const args = process.argv.slice(2);
@@ -101,14 +102,18 @@ async function settle(url) {
  * own, which closes when its nodes' final batches arrive, so the next run overlaps that
  * round's fusion, unless `settled` waits for it first.
  */
-async function sustained(url, store, id, intervalMs, settled = false) {
+async function sustained(server, store, id, intervalMs, settled = false) {
+  const { url } = server;
   const runs = [];
+  const perBatch = (before, after, r, key) => (before && after ? ((after[key] - before[key]) * 1000) / r.batches : NaN);
   for (let k = 0; k < SUSTAINED_RUNS; k++) {
     if (settled) await settle(url);
     lastRound = `s${roundNo++}x${Date.now().toString(36)}`;
+    const before = cpuTime(server.child.pid);
     const r = await rawLoad({ hub: url, secret: SECRET, round: lastRound, nodes: 2000, batches: BATCHES, intervalMs });
+    const after = cpuTime(server.child.pid);
     if (r.errors) throw new Error(`sustained run with errors: ${JSON.stringify(r.errorCodes)}`);
-    runs.push(r);
+    runs.push({ ...r, mainUs: perBatch(before, after, r, 'mainMs'), allUs: perBatch(before, after, r, 'allMs') });
   }
   return {
     id,
@@ -120,6 +125,10 @@ async function sustained(url, store, id, intervalMs, settled = false) {
     p50Ms: median(runs.map((r) => r.latencyMs.p50)),
     p99Ms: median(runs.map((r) => r.latencyMs.p99)),
     p99RangeMs: [Math.min(...runs.map((r) => r.latencyMs.p99)), Math.max(...runs.map((r) => r.latencyMs.p99))],
+    // CPU per acknowledged batch: of the server's main thread (its event loop), and of all its
+    // threads and processes (the fusion of the previous round included, when it overlaps).
+    mainCpuUsPerBatch: median(runs.map((r) => r.mainUs)),
+    cpuUsPerBatch: median(runs.map((r) => r.allUs)),
     runs: runs.length,
   };
 }
@@ -132,8 +141,8 @@ async function measureFloor(kind, label, paced = false) {
   const server = await startServer([new URL('./floor-server.mjs', import.meta.url).pathname, kind, String(WORKERS)]);
   try {
     await rawLoad({ hub: server.url, secret: SECRET, round: 'warm', nodes: 2000, batches: 5 });
-    const rows = [await sustained(server.url, `none (${label})`, 'floor, closed loop', 0)];
-    if (paced) rows.push(await sustained(server.url, `none (${label})`, 'floor, paced 10k/s', 200));
+    const rows = [await sustained(server, `none (${label})`, 'floor, closed loop', 0)];
+    if (paced) rows.push(await sustained(server, `none (${label})`, 'floor, paced 10k/s', 200));
     return rows;
   } finally {
     await stopHub(server);
@@ -163,17 +172,17 @@ async function measureStore(store, extra) {
         runs: runs.length,
       });
     }
-    const closed = await sustained(hub.url, store, 'sustained, closed loop', 0);
+    const closed = await sustained(hub, store, 'sustained, closed loop', 0);
     rows.push(closed);
     const simulated = await round(hub.url, 2000, { obsPerNode: 5 * BATCHES, batchSize: 5 });
     rows.push({ id: 'sustained, closed loop, fleet simulator', store, nodes: 2000, batches: simulated.batches, batchesPerS: simulated.batchesPerS, p50Ms: simulated.latencyMs.p50, p99Ms: simulated.latencyMs.p99, runs: 1 });
-    rows.push(await sustained(hub.url, store, 'sustained, paced 10k/s', 200));
-    rows.push(await sustained(hub.url, store, 'sustained, paced 10k/s, no fusion in flight', 200, true));
+    rows.push(await sustained(hub, store, 'sustained, paced 10k/s', 200));
+    rows.push(await sustained(hub, store, 'sustained, paced 10k/s, no fusion in flight', 200, true));
     // PostgreSQL's target is within 2x of the embedded one: half its rate at twice its p99.
-    if (store.startsWith('postgres')) rows.push(await sustained(hub.url, store, 'sustained, paced 5k/s', 400));
+    if (store.startsWith('postgres')) rows.push(await sustained(hub, store, 'sustained, paced 5k/s', 400));
     // Half the closed-loop rate: latency when the hub has headroom.
     const halfInterval = Math.round((2000 / (closed.batchesPerS / 2)) * 1000);
-    rows.push(await sustained(hub.url, store, 'sustained, paced at half the closed-loop rate', halfInterval));
+    rows.push(await sustained(hub, store, 'sustained, paced at half the closed-loop rate', halfInterval));
   } finally {
     await stopHub(hub);
   }
@@ -220,4 +229,4 @@ const result = {
 mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('../results/hub-ingest.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 const f = (v, d = 1) => (v === undefined || Number.isNaN(v) ? '—' : v.toFixed(d));
-console.table(rows.map((r) => ({ case: r.id, store: r.store, nodes: r.nodes, 'offered/s': f(r.offeredPerS ?? undefined, 0), 'all acked ms': f(r.allAcknowledgedMs), 'batches/s': f(r.batchesPerS, 0), 'p50 ms': f(r.p50Ms), 'p99 ms': f(r.p99Ms), 'close→result ms': f(r.closeToResultMs) })));
+console.table(rows.map((r) => ({ case: r.id, store: r.store, nodes: r.nodes, 'offered/s': f(r.offeredPerS ?? undefined, 0), 'all acked ms': f(r.allAcknowledgedMs), 'batches/s': f(r.batchesPerS, 0), 'p50 ms': f(r.p50Ms), 'p99 ms': f(r.p99Ms), 'close→result ms': f(r.closeToResultMs), 'main µs/batch': f(r.mainCpuUsPerBatch), 'cpu µs/batch': f(r.cpuUsPerBatch) })));
