@@ -5,8 +5,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { readBatchRecords, type BatchText } from './batch-texts.js';
-import { lowerThreadPriority } from './thread-priority.js';
 import { fuseSync } from './fuse.js';
+import { lowerThreadPriority } from './thread-priority.js';
 import type { FusionConfig } from './types.js';
 
 const config = (workerData as { config: FusionConfig }).config;

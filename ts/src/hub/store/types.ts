@@ -46,9 +46,9 @@ export type Batch = {
 /**
  * A fused round's result as a store keeps it: the JSON text of its `FusionResult`, serialised
  * once (results are served as text, and a parsed result of a large round is tens of MB of
- * objects for the collector to trace), and its number of events.
+ * objects for the collector to trace), its number of events, and, when the fusion thread gave
+ * them, the same text's UTF-8 bytes (a store may write those instead of encoding the text).
  */
-/** A result to keep: its JSON text, and, when the fusion thread gave them, the same text's UTF-8 bytes. */
 export type StoredResult = { json: string; bytes?: Uint8Array; events: number };
 
 export type Announced = {

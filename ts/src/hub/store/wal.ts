@@ -1,8 +1,8 @@
 /**
  * A write-ahead log with group commit: appends made while a write is in flight are written
  * together with one `writev` to a file opened with O_DSYNC (elsewhere: a `writev`, then an
- * `fdatasync`), and every append's promise resolves only
- * after the data it carries is on disk. The log is a sequence of segment files; each frame is
+ * `fdatasync`), and every append's promise resolves only after the data it carries is on
+ * disk. The log is a sequence of segment files; each frame is
  * `[u32 length][u32 crc32][payload]` (little endian), so a torn tail left by a crash is
  * recognised and cut off on open. A torn tail was never acknowledged: its append had not
  * resolved.
