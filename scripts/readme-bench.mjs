@@ -141,7 +141,8 @@ real sockets with keep-alive, on the same 2 cores, measured ${hub.machine.date.s
   validation, digest or storage
   (\`bench/hub-ingest/floor-server.mjs\`): the most a Node server takes on this machine.
 - **main µs/batch**, **cpu µs/batch**: CPU time per acknowledged batch (median over the runs,
-  read from /proc) of the server's main thread, the event loop that answers every request, and
+  read from /proc) of the server's main thread, the event loop that answers every request (with
+  workers or cluster processes: the primary's, which owns the store and answers no HTTP), and
   of all its threads and processes (the collector's threads, the file system's, the fusion
   thread with the previous round's fusion when it overlaps, worker processes). A main thread
   at 100 µs/batch is a whole core at 10,000 batches/s: what it has left is what absorbs a burst.

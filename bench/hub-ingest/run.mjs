@@ -27,6 +27,8 @@
 //   processes, and a bare fastify route, which only parse the body and answer
 //   (floor-server.mjs): the most a Node hub can do here in one process and in N; the N-process
 //   floor is paced at 10,000/s too, for the latency of a server doing nothing else.
+// Every sustained case also records the server's CPU per acknowledged batch (cpu-time.mjs):
+// of its main thread and of its whole process tree.
 // Writes bench/results/hub-ingest.json and prints a table.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
