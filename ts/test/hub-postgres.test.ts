@@ -6,6 +6,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { createHash } from 'node:crypto';
 
+import pg from 'pg';
+
 import { fuseSync, generateFleet, type SensorRecord } from '../src/index.js';
 import { PostgresStore } from '../src/hub/store/postgres.js';
 import { dropSchemas, freshSchema, HubClient, killHubProcesses, PG_URL, postgresAvailable, recordsOf, startHubProcess, tempDir } from './hub-helpers.js';
@@ -105,6 +107,102 @@ describe.skipIf(!withPostgres)('PostgreSQL store with two hub processes', () => 
       expect(await one.summary('race')).toMatchObject({ batches: 40, observations: 120 });
     } finally {
       await Promise.all([one.shutdown(), two.shutdown()]);
+    }
+  });
+});
+
+describe.skipIf(!withPostgres)('PostgreSQL store: one group of reports decided at once', () => {
+  const batchOf = (node: string, seq: number, records: SensorRecord[], final = false) => {
+    const json = JSON.stringify({ node, seq, final, records });
+    return { node, seq, final, ids: records.map((r) => r.id), json, digest: createHash('sha1').update(json).digest('base64') };
+  };
+  const outcome = (p: Promise<unknown>) => p.then((o) => o, (e: { code?: string; message: string }) => ({ code: e.code, message: e.message }));
+
+  it('gives every batch of one group the answer it would get alone', async () => {
+    const schema = freshSchema();
+    schemas.push(schema);
+    const store = await PostgresStore.open(PG_URL, { schema });
+    try {
+      const now = Date.now();
+      for (const node of ['ok', 'done', 'retry', 'clash', 'ended', 'taker', 'thief', 'last']) await store.announce('g', node, now, 60_000);
+      await store.announce('shut', 'late', now, 60_000);
+      // What went before, each alone.
+      const retried = batchOf('retry', 1, recordsOf('retry', 2));
+      await store.report('g', retried);
+      await store.report('g', batchOf('clash', 1, recordsOf('clash', 2)));
+      await store.report('g', batchOf('ended', 1, recordsOf('ended', 1), true));
+      await store.report('g', batchOf('taker', 1, recordsOf('taker', 1)));
+      await store.report('g', batchOf('last', 1, recordsOf('last', 1)));
+      await store.close('shut', 'admin', now);
+      // One group: ten distinct nodes, no id shared within it.
+      const answers = await Promise.all([
+        outcome(store.report('g', batchOf('ok', 1, recordsOf('ok', 3)))),
+        outcome(store.report('g', batchOf('done', 1, recordsOf('done', 2), true))),
+        outcome(store.report('g', retried)),
+        outcome(store.report('g', batchOf('clash', 1, recordsOf('clash', 2, 7)))),
+        outcome(store.report('g', batchOf('ended', 2, recordsOf('ended', 1, 4)))),
+        outcome(store.report('g', batchOf('stranger', 1, recordsOf('stranger', 1)))),
+        outcome(store.report('g', batchOf('thief', 1, [{ ...recordsOf('thief', 1)[0], id: 'taker-r0' }]))),
+        outcome(store.report('g', batchOf('last', 2, recordsOf('last', 1, 1), true))),
+        outcome(store.report('nowhere', batchOf('ok', 1, recordsOf('ok', 1, 9)))),
+        outcome(store.report('shut', batchOf('late', 1, recordsOf('late', 1)))),
+      ]);
+      expect(answers).toMatchObject([
+        { duplicate: false, state: 'open', complete: false },
+        { duplicate: false, state: 'open', complete: false }, // its node is done; others are not
+        { duplicate: true, state: 'open' },
+        { code: 'ERR_BATCH_CONFLICT' },
+        { code: 'ERR_AFTER_FINAL' },
+        { code: 'ERR_NOT_ANNOUNCED' },
+        { code: 'ERR_DUPLICATE_RECORD_ID', message: expect.stringContaining('"taker-r0"') },
+        { duplicate: false, state: 'open', complete: false },
+        { code: 'ERR_ROUND_NOT_FOUND' },
+        { code: 'ERR_ROUND_CLOSED' },
+      ]);
+      // Only the accepted left rows: 2 + 2 + 1 + 1 + 1 before, 3 + 2 + 1 now.
+      expect(await store.summary('g')).toMatchObject({ nodes: 8, finalNodes: 3, batches: 8, observations: 13 });
+      expect(await store.summary('shut')).toMatchObject({ batches: 0 });
+      // The rejected batches' seqs are free for corrected ones, and the last nodes complete the round.
+      await store.report('g', batchOf('thief', 1, recordsOf('thief', 1), true));
+      await store.report('g', batchOf('taker', 2, recordsOf('taker', 1, 1), true));
+      await store.report('g', batchOf('clash', 2, recordsOf('clash', 1, 2), true));
+      const [okFinal, retryFinal] = await Promise.all([
+        store.report('g', batchOf('ok', 2, recordsOf('ok', 1, 3), true)),
+        store.report('g', batchOf('retry', 2, recordsOf('retry', 1, 2), true)),
+      ]);
+      // In one group both see the round complete (the check follows the group's commit).
+      expect(okFinal.complete || retryFinal.complete).toBe(true);
+      expect(await store.summary('g')).toMatchObject({ nodes: 8, finalNodes: 8, batches: 13, observations: 18 });
+    } finally {
+      await store.dropSchema();
+      await store.shutdown();
+    }
+  });
+
+  it('undoes a group that loses a record id to a concurrent transaction and decides it batch by batch', async () => {
+    const schema = freshSchema();
+    schemas.push(schema);
+    const store = await PostgresStore.open(PG_URL, { schema });
+    const other = new pg.Client({ connectionString: PG_URL });
+    await other.connect();
+    try {
+      for (const node of ['a', 'b']) await store.announce('race', node, Date.now(), 60_000);
+      // Another hub's transaction holds 'x-1' uncommitted: the group's check cannot see it.
+      await other.query('BEGIN');
+      await other.query(`INSERT INTO ${schema}.record_ids (round, id) VALUES ('race', 'x-1')`);
+      const stolen = [{ ...recordsOf('a', 1)[0], id: 'x-1' }];
+      const answers = Promise.all([
+        outcome(store.report('race', batchOf('a', 1, stolen))),
+        outcome(store.report('race', batchOf('b', 1, recordsOf('b', 2)))),
+      ]);
+      await new Promise((r) => setTimeout(r, 300)); // the group now waits on that row
+      await other.query('COMMIT');
+      expect(await answers).toMatchObject([{ code: 'ERR_DUPLICATE_RECORD_ID' }, { duplicate: false }]);
+      expect(await store.summary('race')).toMatchObject({ batches: 1, observations: 2 });
+    } finally {
+      await other.end();
+      await store.dropSchema();
+      await store.shutdown();
     }
   });
 });

@@ -146,18 +146,87 @@ BEGIN
   RETURN CASE WHEN v_final > 0 AND v_batches + 1 = v_final THEN 'accepted:complete' ELSE 'accepted' END;
 END $$;
 
--- Group commit: many reports in one transaction and one round trip. Each runs in its own
--- subtransaction, so one batch's rejection undoes only that batch. Callers pass the batches
--- sorted by (round, node, seq), so concurrent calls take their row locks in one order.
--- p_ids holds every batch's record ids back to back, p_counts how many each has.
+-- Group commit: many reports in one transaction and one round trip. p_bodies holds every
+-- batch's JSON text as UTF-8 back to back (one binary parameter: nothing to escape), p_ends
+-- where each ends; p_ids every batch's record ids back to back, p_counts how many each has,
+-- p_owner the batch (1-based) of each id. Callers pass the batches sorted by (round, node,
+-- seq), so concurrent calls take their row locks in one order.
+--
+-- A group whose batches are of distinct nodes and share no record id (the usual group: a node
+-- has one batch in flight) is decided in a few set-wide statements, each planned once for
+-- the whole group: its statuses are the ones the batch-at-a-time loop below would give, since
+-- no batch of the group can change another's. Any other group, or one that loses a record id
+-- to a concurrent transaction after its checks, runs batch by batch, each batch in its own
+-- subtransaction, so one batch's rejection undoes only that batch.
+DROP FUNCTION IF EXISTS ${s}.report_many(text[], text[], integer[], boolean[], text[], text[], text[], integer[]);
 CREATE OR REPLACE FUNCTION ${s}.report_many(p_round text[], p_node text[], p_seq integer[],
-  p_final boolean[], p_digest text[], p_body text[], p_ids text[], p_counts integer[])
-RETURNS SETOF text LANGUAGE plpgsql AS $$
-DECLARE v_from integer := 1; v_status text;
+  p_final boolean[], p_digest text[], p_bodies bytea, p_ends integer[], p_ids text[], p_counts integer[], p_owner integer[])
+RETURNS SETOF text LANGUAGE plpgsql
+-- Every statement here looks up a group's keys in a large table: key by key through its
+-- primary key is the plan. Statistics of tables that grow by a round a minute lag behind, and
+-- with them the planner hashed a whole table to join a group's 500 ids; so no hash or merge
+-- joins, and each statement planned for its arguments.
+SET plan_cache_mode = force_custom_plan SET enable_hashjoin = off SET enable_mergejoin = off AS $$
+DECLARE v_from integer := 1; v_status text; v_statuses text[];
 BEGIN
+  IF (SELECT count(*) = count(DISTINCT (r, n)) FROM unnest(p_round, p_node) AS t(r, n))
+     AND (SELECT count(*) = count(DISTINCT i) FROM unnest(p_ids) AS t(i)) THEN
+    BEGIN
+      PERFORM pg_advisory_xact_lock_shared(${LOCK_NS}, hashtext(r)) FROM (SELECT DISTINCT r FROM unnest(p_round) AS t(r) ORDER BY r) AS locks;
+      PERFORM 1 FROM ${s}.nodes n JOIN unnest(p_round, p_node) AS t(r, nd) ON n.round = t.r AND n.node = t.nd
+        ORDER BY n.round, n.node FOR UPDATE OF n;
+      WITH items AS (
+        SELECT * FROM unnest(p_round, p_node, p_seq, p_final, p_digest) WITH ORDINALITY AS t(round, node, seq, final, digest, k)
+      ), taken AS (
+        -- One of each batch's ids already in its round, if any.
+        SELECT DISTINCT ON (u.k) u.k, x.id
+          FROM unnest(p_ids, p_owner) AS u(id, k)
+          JOIN ${s}.record_ids x ON x.round = p_round[u.k] AND x.id = u.id
+          ORDER BY u.k
+      )
+      SELECT array_agg(CASE
+          WHEN r.state IS NULL THEN 'ERR_ROUND_NOT_FOUND'
+          WHEN b.digest IS NOT NULL THEN CASE WHEN b.digest = i.digest THEN 'duplicate:' || r.state ELSE 'ERR_BATCH_CONFLICT' END
+          WHEN r.state <> 'open' THEN 'ERR_ROUND_CLOSED'
+          WHEN n.node IS NULL THEN 'ERR_NOT_ANNOUNCED'
+          WHEN n.final_seq > 0 AND (i.seq > n.final_seq OR i.final) THEN 'ERR_AFTER_FINAL:' || n.final_seq
+          WHEN i.final AND n.max_seq > i.seq THEN 'ERR_AFTER_FINAL:' || n.max_seq
+          WHEN d.id IS NOT NULL THEN 'ERR_DUPLICATE_RECORD_ID:' || d.id
+          WHEN i.final AND n.batches + 1 = i.seq THEN 'accepted:complete'
+          WHEN NOT i.final AND n.final_seq > 0 AND n.batches + 1 = n.final_seq THEN 'accepted:complete'
+          ELSE 'accepted' END ORDER BY i.k)
+        INTO v_statuses
+        FROM items i
+        LEFT JOIN ${s}.rounds r ON r.round = i.round
+        LEFT JOIN ${s}.nodes n ON n.round = i.round AND n.node = i.node
+        LEFT JOIN ${s}.batches b ON b.round = i.round AND b.node = i.node AND b.seq = i.seq
+        LEFT JOIN taken d ON d.k = i.k;
+      -- Accepted: their ids, their batches, their nodes' counts.
+      -- A concurrent transaction (another hub) that took one of these ids since the check
+      -- above makes this fail: the group is undone and goes batch by batch.
+      INSERT INTO ${s}.record_ids (round, id)
+        SELECT p_round[u.k], u.id FROM unnest(p_ids, p_owner) AS u(id, k) WHERE v_statuses[u.k] LIKE 'accepted%';
+      INSERT INTO ${s}.batches (round, node, seq, final, digest, observations, body)
+        SELECT t.round, t.node, t.seq, t.final, t.digest, t.cnt,
+            convert_from(substring(p_bodies FROM coalesce(p_ends[t.k - 1], 0) + 1 FOR t.body_end - coalesce(p_ends[t.k - 1], 0)), 'UTF8')
+          FROM unnest(p_round, p_node, p_seq, p_final, p_digest, p_counts, p_ends, v_statuses) WITH ORDINALITY
+            AS t(round, node, seq, final, digest, cnt, body_end, st, k)
+          WHERE t.st LIKE 'accepted%';
+      UPDATE ${s}.nodes n SET batches = n.batches + 1, max_seq = greatest(n.max_seq, t.seq),
+          final_seq = CASE WHEN t.final THEN t.seq ELSE n.final_seq END,
+          complete = t.st = 'accepted:complete'
+        FROM unnest(p_round, p_node, p_seq, p_final, v_statuses) AS t(round, node, seq, final, st)
+        WHERE n.round = t.round AND n.node = t.node AND t.st LIKE 'accepted%';
+      RETURN QUERY SELECT unnest(v_statuses);
+      RETURN;
+    EXCEPTION WHEN unique_violation THEN
+      NULL; -- undone: batch by batch below
+    END;
+  END IF;
   FOR i IN 1 .. coalesce(array_length(p_round, 1), 0) LOOP
     BEGIN
-      v_status := ${s}.report(p_round[i], p_node[i], p_seq[i], p_final[i], p_digest[i], p_body[i],
+      v_status := ${s}.report(p_round[i], p_node[i], p_seq[i], p_final[i], p_digest[i],
+        convert_from(substring(p_bodies FROM coalesce(p_ends[i - 1], 0) + 1 FOR p_ends[i] - coalesce(p_ends[i - 1], 0)), 'UTF8'),
         coalesce(p_ids[v_from : v_from + p_counts[i] - 1], '{}'));
     EXCEPTION WHEN SQLSTATE 'FS409' THEN
       v_status := 'ERR_DUPLICATE_RECORD_ID';
@@ -314,21 +383,33 @@ export class PostgresStore implements RoundStore {
   private async callReportMany(items: PendingReport[]): Promise<string[]> {
     const ids: string[] = [];
     const counts: number[] = [];
-    for (const { batch } of items) {
-      for (const id of batch.ids) ids.push(id);
+    const owners: number[] = [];
+    const bodies: Buffer[] = [];
+    const ends: number[] = [];
+    let end = 0;
+    items.forEach(({ batch }, k) => {
+      for (const id of batch.ids) {
+        ids.push(id);
+        owners.push(k + 1);
+      }
       counts.push(batch.ids.length);
-    }
+      const body = Buffer.from(batch.json, 'utf8');
+      bodies.push(body);
+      ends.push((end += body.length));
+    });
     const { rows } = await this.query<{ status: string }>(
-      `SELECT status FROM ${this.s}.report_many($1, $2, $3, $4, $5, $6, $7, $8) WITH ORDINALITY AS t(status, n) ORDER BY n`,
+      `SELECT status FROM ${this.s}.report_many($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) WITH ORDINALITY AS t(status, n) ORDER BY n`,
       [
         items.map((i) => i.round),
         items.map((i) => i.batch.node),
         items.map((i) => i.batch.seq),
         items.map((i) => i.batch.final),
         items.map((i) => i.batch.digest),
-        items.map((i) => i.batch.json),
+        Buffer.concat(bodies, end),
+        ends,
         ids,
         counts,
+        owners,
       ],
     );
     return rows.map((r) => r.status);
