@@ -205,4 +205,108 @@ describe.skipIf(!withPostgres)('PostgreSQL store: one group of reports decided a
       await store.shutdown();
     }
   });
+
+  it('vacuums a fused round\'s deleted rows, so the working tables do not grow by every round', async () => {
+    const schema = freshSchema();
+    schemas.push(schema);
+    const warnings: string[] = [];
+    const store = await PostgresStore.open(PG_URL, { schema, onWarning: (m) => warnings.push(m) });
+    const monitor = new pg.Client({ connectionString: PG_URL });
+    await monitor.connect();
+    try {
+      const nodes = Array.from({ length: 20 }, (_, k) => `n${k}`);
+      for (const node of nodes) await store.announce('big', node, Date.now(), 60_000);
+      await Promise.all(nodes.map((node) => store.report('big', batchOf(node, 1, recordsOf(node, 10), true))));
+      await store.close('big', 'final', Date.now());
+      expect((await store.batchTexts('big')).length).toBe(20);
+      await store.saveResult('big', { json: '{"events":[]}', events: 0 }, 1);
+      const cleaned = async () => {
+        const { rows } = await monitor.query<{ relname: string; vacuums: string; live: string }>(
+          `SELECT s.relname, s.vacuum_count + s.autovacuum_count AS vacuums, (SELECT count(*) FROM ${schema}.record_ids) + (SELECT count(*) FROM ${schema}.batches) AS live
+             FROM pg_stat_user_tables s WHERE s.schemaname = $1 AND s.relname IN ('record_ids', 'batches')`,
+          [schema],
+        );
+        return rows.length === 2 && rows.every((r) => Number(r.vacuums) > 0 && Number(r.live) === 0);
+      };
+      const deadline = Date.now() + 20_000;
+      while (!(await cleaned()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(await cleaned()).toBe(true);
+      expect(warnings).toEqual([]);
+      expect(await store.summary('big')).toMatchObject({ state: 'fused', batches: 20, observations: 200 });
+    } finally {
+      await monitor.end();
+      await store.dropSchema();
+      await store.shutdown();
+    }
+  });
+
+  it('looks batches up by primary key even when a vacuum has counted the tables empty', async () => {
+    const schema = freshSchema();
+    schemas.push(schema);
+    const store = await PostgresStore.open(PG_URL, { schema });
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    try {
+      // A fused round's rows are vacuumed away while the next round's first rows are still
+      // uncommitted: the vacuum counts no live row in pages full of them, and the statistics
+      // say "empty" while the tables fill.
+      const filler = new pg.Client({ connectionString: PG_URL });
+      await filler.connect();
+      try {
+        await filler.query('BEGIN');
+        await filler.query(`INSERT INTO ${schema}.record_ids SELECT 'filler', 'id' || k FROM generate_series(1, 100000) AS k`);
+        await filler.query(`INSERT INTO ${schema}.nodes (round, node) SELECT 'filler', 'n' || k FROM generate_series(1, 5000) AS k`);
+        await filler.query(`INSERT INTO ${schema}.batches (round, node, seq, final, digest, observations, body)
+          SELECT 'filler', 'n' || k, 1, false, 'd', 1, '{}' FROM generate_series(1, 5000) AS k`);
+        await client.query(`VACUUM ${schema}.record_ids, ${schema}.batches, ${schema}.nodes`);
+        await filler.query('COMMIT');
+      } finally {
+        await filler.end();
+      }
+      const { rows: counted } = await client.query<{ reltuples: number; relpages: number }>(
+        `SELECT reltuples, relpages FROM pg_class WHERE oid = '${schema}.record_ids'::regclass`,
+      );
+      expect(counted[0]).toMatchObject({ reltuples: 0 });
+      expect(counted[0].relpages).toBeGreaterThan(10);
+      // A group as large as a busy hub sends: 100 batches of 5.
+      const nodes = Array.from({ length: 100 }, (_, k) => `n${String(k).padStart(3, '0')}`);
+      for (const node of nodes) await store.announce('now', node, Date.now(), 60_000);
+      const plans: string[] = [];
+      client.on('notice', (n) => plans.push(n.message ?? ''));
+      await client.query(`LOAD 'auto_explain'`);
+      await client.query(
+        `SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on; SET auto_explain.log_analyze = on;
+         SET auto_explain.log_timing = off; SET auto_explain.log_level = notice; SET client_min_messages = notice`,
+      );
+      const batches = nodes.map((node) => batchOf(node, 1, recordsOf(node, 5)));
+      const bodies = batches.map((b) => Buffer.from(b.json));
+      let end = 0;
+      const { rows } = await client.query<{ status: string }>(`SELECT t.status FROM ${schema}.report_many($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) AS t(status)`, [
+        nodes.map(() => 'now'),
+        nodes,
+        nodes.map(() => 1),
+        nodes.map(() => false),
+        batches.map((b) => b.digest),
+        Buffer.concat(bodies),
+        bodies.map((b) => (end += b.length)),
+        batches.flatMap((b) => b.ids),
+        nodes.map(() => 5),
+        nodes.flatMap((_, k) => [1, 2, 3, 4, 5].map(() => k + 1)),
+      ]);
+      expect(rows.map((r) => r.status)).toEqual(nodes.map(() => 'accepted'));
+      const statements = plans.filter((p) => p.includes('Query Text'));
+      expect(statements.length).toBeGreaterThan(3);
+      // Every scan of a large table reads one key's row (or none) per loop: no whole-table
+      // scan, sequential or through an index.
+      const scans = statements.flatMap((p) => p.split('\n')).filter((line) => /Scan .*on (record_ids|batches|nodes)\b/.test(line));
+      expect(scans.length).toBeGreaterThan(3);
+      const rowsRead = (line: string) => (line.includes('(never executed)') ? 0 : Number(/actual rows=(\d+)/.exec(line)?.[1] ?? Infinity));
+      const wide = scans.filter((line) => /Seq Scan/.test(line) || rowsRead(line) > 1);
+      expect(wide).toEqual([]);
+    } finally {
+      await client.end();
+      await store.dropSchema();
+      await store.shutdown();
+    }
+  });
 });

@@ -75,7 +75,7 @@ async function openStore(options: HubServerOptions, dataDir: string, warn: (mess
   if (options.store) return options.store;
   if (options.postgres) {
     const { PostgresStore } = await import('./store/postgres.js');
-    return PostgresStore.open(options.postgres.url, { schema: options.postgres.schema });
+    return PostgresStore.open(options.postgres.url, { schema: options.postgres.schema, onWarning: warn });
   }
   return EmbeddedStore.open(dataDir, { onTruncate: (segment, at, dropped) => warn(`wal: cut a torn tail of ${dropped} bytes off ${segment} at byte ${at}`) });
 }

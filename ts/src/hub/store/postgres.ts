@@ -26,6 +26,8 @@ export type PostgresStoreOptions = {
   fusionClaimMs?: number;
   /** How reports are grouped into transactions (default: 4 in flight, up to 500 each). */
   groupCommit?: GroupCommitOptions;
+  /** Told when the store could not do its housekeeping (vacuuming a fused round's rows). */
+  onWarning?: (message: string) => void;
 };
 
 type PendingReport = { round: string; batch: Batch };
@@ -104,9 +106,9 @@ END $$;
 CREATE OR REPLACE FUNCTION ${s}.report(p_round text, p_node text, p_seq integer, p_final boolean,
   p_digest text, p_body text, p_ids text[])
 RETURNS text LANGUAGE plpgsql
--- Plan each statement for its arguments: a plan cached while the tables were empty would
--- scan them whole once they are not.
-SET plan_cache_mode = force_custom_plan AS $$
+-- Lookups by primary key, whatever the statistics say (a table a vacuum counted empty fills
+-- again within seconds), each statement planned for its arguments.
+SET plan_cache_mode = force_custom_plan SET enable_seqscan = off AS $$
 DECLARE
   v_state text; v_digest text; v_final integer; v_max integer; v_batches integer; v_inserted integer;
   v_dup text; v_announced boolean;
@@ -162,44 +164,51 @@ DROP FUNCTION IF EXISTS ${s}.report_many(text[], text[], integer[], boolean[], t
 CREATE OR REPLACE FUNCTION ${s}.report_many(p_round text[], p_node text[], p_seq integer[],
   p_final boolean[], p_digest text[], p_bodies bytea, p_ends integer[], p_ids text[], p_counts integer[], p_owner integer[])
 RETURNS SETOF text LANGUAGE plpgsql
--- Every statement here looks up a group's keys in a large table: key by key through its
--- primary key is the plan. Statistics of tables that grow by a round a minute lag behind, and
--- with them the planner hashed a whole table to join a group's 500 ids; so no hash or merge
--- joins, and each statement planned for its arguments.
-SET plan_cache_mode = force_custom_plan SET enable_hashjoin = off SET enable_mergejoin = off AS $$
-DECLARE v_from integer := 1; v_status text; v_statuses text[];
+-- Every statement here looks a group's keys up in tables that fill by a round a minute and
+-- empty when it is fused. Their statistics lag behind: once a vacuum had counted a table empty,
+-- the planner took it for the outer side of a join and scanned it whole for each of a group's
+-- ids. So the group drives every statement and each table is reached key by key through its
+-- primary key (LATERAL lookups, no sequential scans), or by the row ids the locking read gave.
+SET plan_cache_mode = force_custom_plan SET enable_hashjoin = off SET enable_mergejoin = off SET enable_seqscan = off AS $$
+DECLARE
+  v_from integer := 1; v_status text; v_statuses text[];
+  v_final integer[]; v_max integer[]; v_batches integer[]; v_rows tid[];
 BEGIN
   IF (SELECT count(*) = count(DISTINCT (r, n)) FROM unnest(p_round, p_node) AS t(r, n))
      AND (SELECT count(*) = count(DISTINCT i) FROM unnest(p_ids) AS t(i)) THEN
     BEGIN
       PERFORM pg_advisory_xact_lock_shared(${LOCK_NS}, hashtext(r)) FROM (SELECT DISTINCT r FROM unnest(p_round) AS t(r) ORDER BY r) AS locks;
-      PERFORM 1 FROM ${s}.nodes n JOIN unnest(p_round, p_node) AS t(r, nd) ON n.round = t.r AND n.node = t.nd
-        ORDER BY n.round, n.node FOR UPDATE OF n;
-      WITH items AS (
-        SELECT * FROM unnest(p_round, p_node, p_seq, p_final, p_digest) WITH ORDINALITY AS t(round, node, seq, final, digest, k)
-      ), taken AS (
+      -- Each batch's node row, locked in (round, node) order, with its counts (null: not announced).
+      SELECT array_agg(n.final_seq ORDER BY t.k), array_agg(n.max_seq ORDER BY t.k), array_agg(n.batches ORDER BY t.k), array_agg(n.row_id ORDER BY t.k)
+        INTO v_final, v_max, v_batches, v_rows
+        FROM (SELECT * FROM unnest(p_round, p_node) WITH ORDINALITY AS t(r, nd, k) ORDER BY t.r, t.nd) AS t
+        LEFT JOIN LATERAL (SELECT x.final_seq, x.max_seq, x.batches, x.ctid AS row_id FROM ${s}.nodes x
+          WHERE x.round = t.r AND x.node = t.nd FOR UPDATE) AS n ON true;
+      WITH taken AS (
         -- One of each batch's ids already in its round, if any.
         SELECT DISTINCT ON (u.k) u.k, x.id
           FROM unnest(p_ids, p_owner) AS u(id, k)
-          JOIN ${s}.record_ids x ON x.round = p_round[u.k] AND x.id = u.id
+          CROSS JOIN LATERAL (SELECT x.id FROM ${s}.record_ids x WHERE x.round = p_round[u.k] AND x.id = u.id LIMIT 1) AS x
           ORDER BY u.k
       )
       SELECT array_agg(CASE
           WHEN r.state IS NULL THEN 'ERR_ROUND_NOT_FOUND'
           WHEN b.digest IS NOT NULL THEN CASE WHEN b.digest = i.digest THEN 'duplicate:' || r.state ELSE 'ERR_BATCH_CONFLICT' END
           WHEN r.state <> 'open' THEN 'ERR_ROUND_CLOSED'
-          WHEN n.node IS NULL THEN 'ERR_NOT_ANNOUNCED'
-          WHEN n.final_seq > 0 AND (i.seq > n.final_seq OR i.final) THEN 'ERR_AFTER_FINAL:' || n.final_seq
-          WHEN i.final AND n.max_seq > i.seq THEN 'ERR_AFTER_FINAL:' || n.max_seq
+          WHEN i.row_id IS NULL THEN 'ERR_NOT_ANNOUNCED'
+          WHEN i.final_seq > 0 AND (i.seq > i.final_seq OR i.final) THEN 'ERR_AFTER_FINAL:' || i.final_seq
+          WHEN i.final AND i.max_seq > i.seq THEN 'ERR_AFTER_FINAL:' || i.max_seq
           WHEN d.id IS NOT NULL THEN 'ERR_DUPLICATE_RECORD_ID:' || d.id
-          WHEN i.final AND n.batches + 1 = i.seq THEN 'accepted:complete'
-          WHEN NOT i.final AND n.final_seq > 0 AND n.batches + 1 = n.final_seq THEN 'accepted:complete'
+          WHEN i.final AND i.batches + 1 = i.seq THEN 'accepted:complete'
+          WHEN NOT i.final AND i.final_seq > 0 AND i.batches + 1 = i.final_seq THEN 'accepted:complete'
           ELSE 'accepted' END ORDER BY i.k)
         INTO v_statuses
-        FROM items i
-        LEFT JOIN ${s}.rounds r ON r.round = i.round
-        LEFT JOIN ${s}.nodes n ON n.round = i.round AND n.node = i.node
-        LEFT JOIN ${s}.batches b ON b.round = i.round AND b.node = i.node AND b.seq = i.seq
+        FROM unnest(p_round, p_node, p_seq, p_final, p_digest, v_final, v_max, v_batches, v_rows) WITH ORDINALITY
+          AS i(round, node, seq, final, digest, final_seq, max_seq, batches, row_id, k)
+        LEFT JOIN LATERAL (SELECT x.state FROM ${s}.rounds x WHERE x.round = i.round LIMIT 1) AS r ON true
+        -- An earlier copy of the batch: none can exist past the node's highest seq.
+        LEFT JOIN LATERAL (SELECT x.digest FROM ${s}.batches x
+          WHERE i.seq <= i.max_seq AND x.round = i.round AND x.node = i.node AND x.seq = i.seq LIMIT 1) AS b ON true
         LEFT JOIN taken d ON d.k = i.k;
       -- Accepted: their ids, their batches, their nodes' counts.
       -- A concurrent transaction (another hub) that took one of these ids since the check
@@ -215,8 +224,8 @@ BEGIN
       UPDATE ${s}.nodes n SET batches = n.batches + 1, max_seq = greatest(n.max_seq, t.seq),
           final_seq = CASE WHEN t.final THEN t.seq ELSE n.final_seq END,
           complete = t.st = 'accepted:complete'
-        FROM unnest(p_round, p_node, p_seq, p_final, v_statuses) AS t(round, node, seq, final, st)
-        WHERE n.round = t.round AND n.node = t.node AND t.st LIKE 'accepted%';
+        FROM unnest(v_rows, p_seq, p_final, v_statuses) AS t(row_id, seq, final, st)
+        WHERE n.ctid = ANY(v_rows) AND n.ctid = t.row_id AND t.st LIKE 'accepted%';
       RETURN QUERY SELECT unnest(v_statuses);
       RETURN;
     EXCEPTION WHEN unique_violation THEN
@@ -277,6 +286,10 @@ export class PostgresStore implements RoundStore {
   private readonly owner = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   private readonly claimMs: number;
   private readonly reports: GroupCommit<PendingReport, ReportStatus>;
+  private readonly warn: (message: string) => void;
+  /** The vacuum running now, and whether another round's rows were deleted since it began. */
+  private vacuuming: Promise<void> | undefined;
+  private vacuumAgain = false;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -285,6 +298,7 @@ export class PostgresStore implements RoundStore {
     this.s = options.schema ?? 'fleetscale_hub';
     this.claimMs = options.fusionClaimMs ?? 60_000;
     this.reports = new GroupCommit((items) => this.reportMany(items), options.groupCommit);
+    this.warn = options.onWarning ?? (() => {});
   }
 
   /** Connects, creates the schema, tables and functions if needed (under an advisory lock). */
@@ -427,7 +441,7 @@ export class PostgresStore implements RoundStore {
   }
 
   async saveResult(round: string, result: StoredResult, fusionMs: number): Promise<void> {
-    await inTransaction(this.pool, async (client) => {
+    const fused = await inTransaction(this.pool, async (client) => {
       const counts = await this.liveCounts(round, client);
       const updated = await client.query(
         `UPDATE ${this.s}.rounds SET state = 'fused', result = $2, events = $3, fusion_ms = $4, final_counts = $5
@@ -439,7 +453,36 @@ export class PostgresStore implements RoundStore {
         await client.query(`DELETE FROM ${this.s}.record_ids WHERE round = $1`, [round]);
         await client.query(`DELETE FROM ${this.s}.batches WHERE round = $1`, [round]);
       }
+      return updated.rowCount === 1;
     });
+    if (fused) this.vacuum();
+  }
+
+  /**
+   * Reclaims a fused round's deleted rows (hundreds of thousands of record ids for a large
+   * round) in the background: where autovacuum is off, or lags, the working tables would
+   * otherwise grow by every round and every lookup would wade through the dead rows. One
+   * vacuum at a time; rounds fused meanwhile are covered by one more. SKIP_LOCKED: a vacuum
+   * already running there (another hub's, or autovacuum) does the work.
+   */
+  private vacuum(): void {
+    if (this.vacuuming) {
+      this.vacuumAgain = true;
+      return;
+    }
+    this.vacuuming = this.pool
+      .query(`VACUUM (SKIP_LOCKED) ${this.s}.record_ids, ${this.s}.batches`)
+      .then(
+        () => {},
+        (e: Error) => this.warn(`postgres: could not vacuum the fused rounds' rows: ${e.message}`),
+      )
+      .finally(() => {
+        this.vacuuming = undefined;
+        if (this.vacuumAgain) {
+          this.vacuumAgain = false;
+          this.vacuum();
+        }
+      });
   }
 
   private async liveCounts(round: string, client: pg.PoolClient | pg.Pool = this.pool) {
@@ -534,6 +577,8 @@ export class PostgresStore implements RoundStore {
   }
 
   async shutdown(): Promise<void> {
+    this.vacuumAgain = false;
+    await this.vacuuming;
     await this.pool.end();
   }
 
