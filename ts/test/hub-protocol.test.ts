@@ -132,6 +132,9 @@ describe.each(stores)('hub round protocol on the $kind store', ({ store: kind, o
     expect(result.status).toBe(200);
     expect(result.body.stats.records).toBe(60 + 30);
     expect((await c.summary('m')).body).toMatchObject({ state: 'fused', closeReason: 'final', finalNodes: 30 });
+    // However many of those batches saw the round complete, the store was asked to close it once.
+    const metrics = (await c.request('GET', '/metrics')).body as unknown as string;
+    expect(/^fleetscale_hub_store_seconds_count\{op="close"\} (\d+)$/m.exec(metrics)?.[1]).toBe('1');
   });
 
   it('closes a round at its deadline with what arrived', async () => {

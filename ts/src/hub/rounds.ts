@@ -57,6 +57,8 @@ export class RoundEngine implements RoundService {
   private readonly onError: (error: Error, context: string) => void;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly fusing = new Map<string, Promise<void>>();
+  /** Closes in flight here, by round: the batches that complete a round at once close it once. */
+  private readonly closing = new Map<string, Promise<boolean>>();
   /** Failed tries at fusing a round, for rounds whose fusion failed for a reason not its own. */
   private readonly attempts = new Map<string, number>();
   /** Rounds fused here, until the store has their results (and a little after). */
@@ -162,7 +164,27 @@ export class RoundEngine implements RoundService {
    * Closes a round and starts its fusion. Errors are reported to `onError` unless `rethrow`
    * (the admin route answers them).
    */
-  private async closeRound(round: string, reason: CloseReason, rethrow = false): Promise<boolean> {
+  private closeRound(round: string, reason: CloseReason, rethrow = false): Promise<boolean> {
+    // One close per round at a time from this process: on PostgreSQL every batch of the group
+    // that completes a round sees it complete, and hundreds of closes queued on the round's
+    // lock held up the connections its fusion needed. A close that joins one in flight did
+    // not close the round itself; the one in flight reports its own failure.
+    const inFlight = this.closing.get(round);
+    if (inFlight) {
+      return inFlight.then(
+        () => false,
+        (e: unknown) => {
+          if (rethrow) throw e;
+          return false;
+        },
+      );
+    }
+    const closing = this.closeOnce(round, reason, rethrow).finally(() => this.closing.delete(round));
+    this.closing.set(round, closing);
+    return closing;
+  }
+
+  private async closeOnce(round: string, reason: CloseReason, rethrow: boolean): Promise<boolean> {
     const timer = this.timers.get(round);
     if (timer) clearTimeout(timer);
     this.timers.delete(round);
