@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 
 import { fuseSync, generateFleet, type SensorRecord } from '../src/index.js';
-import { PostgresStore } from '../src/hub/store/postgres.js';
+import { PostgresStore, type PostgresStoreOptions } from '../src/hub/store/postgres.js';
 import { dropSchemas, freshSchema, HubClient, killHubProcesses, PG_URL, postgresAvailable, recordsOf, startHubProcess, tempDir } from './hub-helpers.js';
 
 const withPostgres = await postgresAvailable();
@@ -116,205 +116,188 @@ describe.skipIf(!withPostgres)('PostgreSQL store: one group of reports decided a
     const json = JSON.stringify({ node, seq, final, records });
     return { node, seq, final, ids: records.map((r) => r.id), json, digest: createHash('sha1').update(json).digest('base64') };
   };
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    while (cleanups.length) await cleanups.pop()!();
+  });
+  /** A store on a schema of its own, dropped after the test. */
+  async function freshStore(options: PostgresStoreOptions = {}) {
+    const schema = freshSchema();
+    schemas.push(schema);
+    const store = await PostgresStore.open(PG_URL, { ...options, schema });
+    cleanups.push(async () => {
+      await store.dropSchema();
+      await store.shutdown();
+    });
+    return { store, schema };
+  }
+  /** A connection of its own (another hub's transaction, a monitor), closed after the test. */
+  async function connection() {
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    cleanups.push(() => client.end());
+    return client;
+  }
   const outcome = (p: Promise<unknown>) => p.then((o) => o, (e: { code?: string; message: string }) => ({ code: e.code, message: e.message }));
 
   it('gives every batch of one group the answer it would get alone', async () => {
-    const schema = freshSchema();
-    schemas.push(schema);
-    const store = await PostgresStore.open(PG_URL, { schema });
-    try {
-      const now = Date.now();
-      for (const node of ['ok', 'done', 'retry', 'clash', 'ended', 'taker', 'thief', 'last']) await store.announce('g', node, now, 60_000);
-      await store.announce('shut', 'late', now, 60_000);
-      // What went before, each alone.
-      const retried = batchOf('retry', 1, recordsOf('retry', 2));
-      await store.report('g', retried);
-      await store.report('g', batchOf('clash', 1, recordsOf('clash', 2)));
-      await store.report('g', batchOf('ended', 1, recordsOf('ended', 1), true));
-      await store.report('g', batchOf('taker', 1, recordsOf('taker', 1)));
-      await store.report('g', batchOf('last', 1, recordsOf('last', 1)));
-      await store.close('shut', 'admin', now);
-      // One group: ten distinct nodes, no id shared within it.
-      const answers = await Promise.all([
-        outcome(store.report('g', batchOf('ok', 1, recordsOf('ok', 3)))),
-        outcome(store.report('g', batchOf('done', 1, recordsOf('done', 2), true))),
-        outcome(store.report('g', retried)),
-        outcome(store.report('g', batchOf('clash', 1, recordsOf('clash', 2, 7)))),
-        outcome(store.report('g', batchOf('ended', 2, recordsOf('ended', 1, 4)))),
-        outcome(store.report('g', batchOf('stranger', 1, recordsOf('stranger', 1)))),
-        outcome(store.report('g', batchOf('thief', 1, [{ ...recordsOf('thief', 1)[0], id: 'taker-r0' }]))),
-        outcome(store.report('g', batchOf('last', 2, recordsOf('last', 1, 1), true))),
-        outcome(store.report('nowhere', batchOf('ok', 1, recordsOf('ok', 1, 9)))),
-        outcome(store.report('shut', batchOf('late', 1, recordsOf('late', 1)))),
-      ]);
-      expect(answers).toMatchObject([
-        { duplicate: false, state: 'open', complete: false },
-        { duplicate: false, state: 'open', complete: false }, // its node is done; others are not
-        { duplicate: true, state: 'open' },
-        { code: 'ERR_BATCH_CONFLICT' },
-        { code: 'ERR_AFTER_FINAL' },
-        { code: 'ERR_NOT_ANNOUNCED' },
-        { code: 'ERR_DUPLICATE_RECORD_ID', message: expect.stringContaining('"taker-r0"') },
-        { duplicate: false, state: 'open', complete: false },
-        { code: 'ERR_ROUND_NOT_FOUND' },
-        { code: 'ERR_ROUND_CLOSED' },
-      ]);
-      // Only the accepted left rows: 2 + 2 + 1 + 1 + 1 before, 3 + 2 + 1 now.
-      expect(await store.summary('g')).toMatchObject({ nodes: 8, finalNodes: 3, batches: 8, observations: 13 });
-      expect(await store.summary('shut')).toMatchObject({ batches: 0 });
-      // The rejected batches' seqs are free for corrected ones, and the last nodes complete the round.
-      await store.report('g', batchOf('thief', 1, recordsOf('thief', 1), true));
-      await store.report('g', batchOf('taker', 2, recordsOf('taker', 1, 1), true));
-      await store.report('g', batchOf('clash', 2, recordsOf('clash', 1, 2), true));
-      const [okFinal, retryFinal] = await Promise.all([
-        store.report('g', batchOf('ok', 2, recordsOf('ok', 1, 3), true)),
-        store.report('g', batchOf('retry', 2, recordsOf('retry', 1, 2), true)),
-      ]);
-      // In one group both see the round complete (the check follows the group's commit).
-      expect(okFinal.complete || retryFinal.complete).toBe(true);
-      expect(await store.summary('g')).toMatchObject({ nodes: 8, finalNodes: 8, batches: 13, observations: 18 });
-    } finally {
-      await store.dropSchema();
-      await store.shutdown();
-    }
+    const { store } = await freshStore();
+    const now = Date.now();
+    for (const node of ['ok', 'done', 'retry', 'clash', 'ended', 'taker', 'thief', 'last']) await store.announce('g', node, now, 60_000);
+    await store.announce('shut', 'late', now, 60_000);
+    // What went before, each alone.
+    const retried = batchOf('retry', 1, recordsOf('retry', 2));
+    await store.report('g', retried);
+    await store.report('g', batchOf('clash', 1, recordsOf('clash', 2)));
+    await store.report('g', batchOf('ended', 1, recordsOf('ended', 1), true));
+    await store.report('g', batchOf('taker', 1, recordsOf('taker', 1)));
+    await store.report('g', batchOf('last', 1, recordsOf('last', 1)));
+    await store.close('shut', 'admin', now);
+    // One group: ten distinct nodes, no id shared within it.
+    const answers = await Promise.all([
+      outcome(store.report('g', batchOf('ok', 1, recordsOf('ok', 3)))),
+      outcome(store.report('g', batchOf('done', 1, recordsOf('done', 2), true))),
+      outcome(store.report('g', retried)),
+      outcome(store.report('g', batchOf('clash', 1, recordsOf('clash', 2, 7)))),
+      outcome(store.report('g', batchOf('ended', 2, recordsOf('ended', 1, 4)))),
+      outcome(store.report('g', batchOf('stranger', 1, recordsOf('stranger', 1)))),
+      outcome(store.report('g', batchOf('thief', 1, [{ ...recordsOf('thief', 1)[0], id: 'taker-r0' }]))),
+      outcome(store.report('g', batchOf('last', 2, recordsOf('last', 1, 1), true))),
+      outcome(store.report('nowhere', batchOf('ok', 1, recordsOf('ok', 1, 9)))),
+      outcome(store.report('shut', batchOf('late', 1, recordsOf('late', 1)))),
+    ]);
+    expect(answers).toMatchObject([
+      { duplicate: false, state: 'open', complete: false },
+      { duplicate: false, state: 'open', complete: false }, // its node is done; others are not
+      { duplicate: true, state: 'open' },
+      { code: 'ERR_BATCH_CONFLICT' },
+      { code: 'ERR_AFTER_FINAL' },
+      { code: 'ERR_NOT_ANNOUNCED' },
+      { code: 'ERR_DUPLICATE_RECORD_ID', message: expect.stringContaining('"taker-r0"') },
+      { duplicate: false, state: 'open', complete: false },
+      { code: 'ERR_ROUND_NOT_FOUND' },
+      { code: 'ERR_ROUND_CLOSED' },
+    ]);
+    // Only the accepted left rows: 2 + 2 + 1 + 1 + 1 before, 3 + 2 + 1 now.
+    expect(await store.summary('g')).toMatchObject({ nodes: 8, finalNodes: 3, batches: 8, observations: 13 });
+    expect(await store.summary('shut')).toMatchObject({ batches: 0 });
+    // The rejected batches' seqs are free for corrected ones, and the last nodes complete the round.
+    await store.report('g', batchOf('thief', 1, recordsOf('thief', 1), true));
+    await store.report('g', batchOf('taker', 2, recordsOf('taker', 1, 1), true));
+    await store.report('g', batchOf('clash', 2, recordsOf('clash', 1, 2), true));
+    const [okFinal, retryFinal] = await Promise.all([
+      store.report('g', batchOf('ok', 2, recordsOf('ok', 1, 3), true)),
+      store.report('g', batchOf('retry', 2, recordsOf('retry', 1, 2), true)),
+    ]);
+    // In one group both see the round complete (the check follows the group's commit).
+    expect(okFinal.complete || retryFinal.complete).toBe(true);
+    expect(await store.summary('g')).toMatchObject({ nodes: 8, finalNodes: 8, batches: 13, observations: 18 });
   });
 
   it('undoes a group that loses a record id to a concurrent transaction and decides it batch by batch', async () => {
-    const schema = freshSchema();
-    schemas.push(schema);
-    const store = await PostgresStore.open(PG_URL, { schema });
-    const other = new pg.Client({ connectionString: PG_URL });
-    await other.connect();
-    try {
-      for (const node of ['a', 'b']) await store.announce('race', node, Date.now(), 60_000);
-      // Another hub's transaction holds 'x-1' uncommitted: the group's check cannot see it.
-      await other.query('BEGIN');
-      await other.query(`INSERT INTO ${schema}.record_ids (round, id) VALUES ('race', 'x-1')`);
-      const stolen = [{ ...recordsOf('a', 1)[0], id: 'x-1' }];
-      const answers = Promise.all([
-        outcome(store.report('race', batchOf('a', 1, stolen))),
-        outcome(store.report('race', batchOf('b', 1, recordsOf('b', 2)))),
-      ]);
-      await new Promise((r) => setTimeout(r, 300)); // the group now waits on that row
-      await other.query('COMMIT');
-      expect(await answers).toMatchObject([{ code: 'ERR_DUPLICATE_RECORD_ID' }, { duplicate: false }]);
-      expect(await store.summary('race')).toMatchObject({ batches: 1, observations: 2 });
-    } finally {
-      await other.end();
-      await store.dropSchema();
-      await store.shutdown();
-    }
+    const { store, schema } = await freshStore();
+    const other = await connection();
+    for (const node of ['a', 'b']) await store.announce('race', node, Date.now(), 60_000);
+    // Another hub's transaction holds 'x-1' uncommitted: the group's check cannot see it.
+    await other.query('BEGIN');
+    await other.query(`INSERT INTO ${schema}.record_ids (round, id) VALUES ('race', 'x-1')`);
+    const stolen = [{ ...recordsOf('a', 1)[0], id: 'x-1' }];
+    const answers = Promise.all([
+      outcome(store.report('race', batchOf('a', 1, stolen))),
+      outcome(store.report('race', batchOf('b', 1, recordsOf('b', 2)))),
+    ]);
+    await new Promise((r) => setTimeout(r, 300)); // the group now waits on that row
+    await other.query('COMMIT');
+    expect(await answers).toMatchObject([{ code: 'ERR_DUPLICATE_RECORD_ID' }, { duplicate: false }]);
+    expect(await store.summary('race')).toMatchObject({ batches: 1, observations: 2 });
   });
 
   it('vacuums a fused round\'s deleted rows, so the working tables do not grow by every round', async () => {
-    const schema = freshSchema();
-    schemas.push(schema);
     const warnings: string[] = [];
-    const store = await PostgresStore.open(PG_URL, { schema, onWarning: (m) => warnings.push(m) });
-    const monitor = new pg.Client({ connectionString: PG_URL });
-    await monitor.connect();
-    try {
-      const nodes = Array.from({ length: 20 }, (_, k) => `n${k}`);
-      for (const node of nodes) await store.announce('big', node, Date.now(), 60_000);
-      await Promise.all(nodes.map((node) => store.report('big', batchOf(node, 1, recordsOf(node, 10), true))));
-      await store.close('big', 'final', Date.now());
-      expect((await store.batchTexts('big')).length).toBe(20);
-      await store.saveResult('big', { json: '{"events":[]}', events: 0 }, 1);
-      const cleaned = async () => {
-        const { rows } = await monitor.query<{ relname: string; vacuums: string; live: string }>(
-          `SELECT s.relname, s.vacuum_count + s.autovacuum_count AS vacuums, (SELECT count(*) FROM ${schema}.record_ids) + (SELECT count(*) FROM ${schema}.batches) AS live
-             FROM pg_stat_user_tables s WHERE s.schemaname = $1 AND s.relname IN ('record_ids', 'batches')`,
-          [schema],
-        );
-        return rows.length === 2 && rows.every((r) => Number(r.vacuums) > 0 && Number(r.live) === 0);
-      };
-      const deadline = Date.now() + 20_000;
-      while (!(await cleaned()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      expect(await cleaned()).toBe(true);
-      expect(warnings).toEqual([]);
-      expect(await store.summary('big')).toMatchObject({ state: 'fused', batches: 20, observations: 200 });
-    } finally {
-      await monitor.end();
-      await store.dropSchema();
-      await store.shutdown();
-    }
+    const { store, schema } = await freshStore({ onWarning: (m) => warnings.push(m) });
+    const monitor = await connection();
+    const nodes = Array.from({ length: 20 }, (_, k) => `n${k}`);
+    for (const node of nodes) await store.announce('big', node, Date.now(), 60_000);
+    await Promise.all(nodes.map((node) => store.report('big', batchOf(node, 1, recordsOf(node, 10), true))));
+    await store.close('big', 'final', Date.now());
+    expect((await store.batchTexts('big')).length).toBe(20);
+    await store.saveResult('big', { json: '{"events":[]}', events: 0 }, 1);
+    const cleaned = async () => {
+      const { rows } = await monitor.query<{ relname: string; vacuums: string; live: string }>(
+        `SELECT s.relname, s.vacuum_count + s.autovacuum_count AS vacuums, (SELECT count(*) FROM ${schema}.record_ids) + (SELECT count(*) FROM ${schema}.batches) AS live
+           FROM pg_stat_user_tables s WHERE s.schemaname = $1 AND s.relname IN ('record_ids', 'batches')`,
+        [schema],
+      );
+      return rows.length === 2 && rows.every((r) => Number(r.vacuums) > 0 && Number(r.live) === 0);
+    };
+    const deadline = Date.now() + 20_000;
+    while (!(await cleaned()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await cleaned()).toBe(true);
+    expect(warnings).toEqual([]);
+    expect(await store.summary('big')).toMatchObject({ state: 'fused', batches: 20, observations: 200 });
   });
 
   it('looks batches up by primary key even when a vacuum has counted the tables empty', async () => {
-    const schema = freshSchema();
-    schemas.push(schema);
-    const store = await PostgresStore.open(PG_URL, { schema });
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    try {
-      // A fused round's rows are vacuumed away while the next round's first rows are still
-      // uncommitted: the vacuum counts no live row in pages full of them, and the statistics
-      // say "empty" while the tables fill.
-      const filler = new pg.Client({ connectionString: PG_URL });
-      await filler.connect();
-      try {
-        await filler.query('BEGIN');
-        await filler.query(`INSERT INTO ${schema}.record_ids SELECT 'filler', 'id' || k FROM generate_series(1, 100000) AS k`);
-        await filler.query(`INSERT INTO ${schema}.nodes (round, node) SELECT 'filler', 'n' || k FROM generate_series(1, 5000) AS k`);
-        await filler.query(`INSERT INTO ${schema}.batches (round, node, seq, final, digest, observations, body)
-          SELECT 'filler', 'n' || k, 1, false, 'd', 1, '{}' FROM generate_series(1, 5000) AS k`);
-        await client.query(`VACUUM ${schema}.record_ids, ${schema}.batches, ${schema}.nodes`);
-        await filler.query('COMMIT');
-      } finally {
-        await filler.end();
-      }
-      const { rows: counted } = await client.query<{ reltuples: number; relpages: number }>(
-        `SELECT reltuples, relpages FROM pg_class WHERE oid = '${schema}.record_ids'::regclass`,
-      );
-      expect(counted[0]).toMatchObject({ reltuples: 0 });
-      expect(counted[0].relpages).toBeGreaterThan(10);
-      // A group as large as a busy hub sends: 100 batches of 5.
-      const nodes = Array.from({ length: 100 }, (_, k) => `n${String(k).padStart(3, '0')}`);
-      for (const node of nodes) await store.announce('now', node, Date.now(), 60_000);
-      const plans: string[] = [];
-      client.on('notice', (n) => plans.push(n.message ?? ''));
-      await client.query(`LOAD 'auto_explain'`);
-      await client.query(
-        `SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on; SET auto_explain.log_analyze = on;
-         SET auto_explain.log_timing = off; SET auto_explain.log_level = notice; SET client_min_messages = notice`,
-      );
-      // What the store sends for a group, from this client, whose plans auto_explain reports.
-      const reportMany = async (batches: Array<ReturnType<typeof batchOf>>) => {
-        const bodies = batches.map((b) => Buffer.from(b.json));
-        let end = 0;
-        const { rows } = await client.query<{ status: string }>(`SELECT t.status FROM ${schema}.report_many($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) AS t(status)`, [
-          batches.map(() => 'now'),
-          batches.map((b) => b.node),
-          batches.map((b) => b.seq),
-          batches.map((b) => b.final),
-          batches.map((b) => b.digest),
-          Buffer.concat(bodies),
-          bodies.map((b) => (end += b.length)),
-          batches.flatMap((b) => b.ids),
-          batches.map((b) => b.ids.length),
-          batches.flatMap((b, k) => b.ids.map(() => k + 1)),
-        ]);
-        return rows.map((r) => r.status);
-      };
-      // Every scan of a large table reads one key's row (or none) per loop: no whole-table
-      // scan, sequential or through an index.
-      const wideScans = () => {
-        const statements = plans.splice(0).filter((p) => p.includes('Query Text'));
-        const scans = statements.flatMap((p) => p.split('\n')).filter((line) => /Scan .*on (record_ids|batches|nodes)\b/.test(line));
-        expect(scans.length).toBeGreaterThan(3);
-        const rowsRead = (line: string) => (line.includes('(never executed)') ? 0 : Number(/actual rows=(\d+)/.exec(line)?.[1] ?? Infinity));
-        return scans.filter((line) => /Seq Scan/.test(line) || rowsRead(line) > 1);
-      };
-      // The set-wide path,
-      expect(await reportMany(nodes.map((node) => batchOf(node, 1, recordsOf(node, 5))))).toEqual(nodes.map(() => 'accepted'));
-      expect(wideScans()).toEqual([]);
-      // and batch by batch (two batches of one node in one group).
-      expect(await reportMany([batchOf('n000', 2, recordsOf('n000', 5, 5)), batchOf('n000', 3, recordsOf('n000', 5, 10))])).toEqual(['accepted', 'accepted']);
-      expect(wideScans()).toEqual([]);
-    } finally {
-      await client.end();
-      await store.dropSchema();
-      await store.shutdown();
-    }
+    const { store, schema } = await freshStore();
+    const client = await connection();
+    // A fused round's rows are vacuumed away while the next round's first rows are still
+    // uncommitted: the vacuum counts no live row in pages full of them, and the statistics
+    // say "empty" while the tables fill.
+    const filler = await connection();
+    await filler.query('BEGIN');
+    await filler.query(`INSERT INTO ${schema}.record_ids SELECT 'filler', 'id' || k FROM generate_series(1, 100000) AS k`);
+    await filler.query(`INSERT INTO ${schema}.nodes (round, node) SELECT 'filler', 'n' || k FROM generate_series(1, 5000) AS k`);
+    await filler.query(`INSERT INTO ${schema}.batches (round, node, seq, final, digest, observations, body)
+      SELECT 'filler', 'n' || k, 1, false, 'd', 1, '{}' FROM generate_series(1, 5000) AS k`);
+    await client.query(`VACUUM ${schema}.record_ids, ${schema}.batches, ${schema}.nodes`);
+    await filler.query('COMMIT');
+    const { rows: counted } = await client.query<{ reltuples: number; relpages: number }>(
+      `SELECT reltuples, relpages FROM pg_class WHERE oid = '${schema}.record_ids'::regclass`,
+    );
+    expect(counted[0]).toMatchObject({ reltuples: 0 });
+    expect(counted[0].relpages).toBeGreaterThan(10);
+    // A group as large as a busy hub sends: 100 batches of 5.
+    const nodes = Array.from({ length: 100 }, (_, k) => `n${String(k).padStart(3, '0')}`);
+    for (const node of nodes) await store.announce('now', node, Date.now(), 60_000);
+    const plans: string[] = [];
+    client.on('notice', (n) => plans.push(n.message ?? ''));
+    await client.query(`LOAD 'auto_explain'`);
+    await client.query(
+      `SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on; SET auto_explain.log_analyze = on;
+       SET auto_explain.log_timing = off; SET auto_explain.log_level = notice; SET client_min_messages = notice`,
+    );
+    // What the store sends for a group, from this client, whose plans auto_explain reports.
+    const reportMany = async (batches: Array<ReturnType<typeof batchOf>>) => {
+      const bodies = batches.map((b) => Buffer.from(b.json));
+      let end = 0;
+      const { rows } = await client.query<{ status: string }>(`SELECT t.status FROM ${schema}.report_many($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) AS t(status)`, [
+        batches.map(() => 'now'),
+        batches.map((b) => b.node),
+        batches.map((b) => b.seq),
+        batches.map((b) => b.final),
+        batches.map((b) => b.digest),
+        Buffer.concat(bodies),
+        bodies.map((b) => (end += b.length)),
+        batches.flatMap((b) => b.ids),
+        batches.map((b) => b.ids.length),
+        batches.flatMap((b, k) => b.ids.map(() => k + 1)),
+      ]);
+      return rows.map((r) => r.status);
+    };
+    // Every scan of a large table reads one key's row (or none) per loop: no whole-table
+    // scan, sequential or through an index.
+    const wideScans = () => {
+      const statements = plans.splice(0).filter((p) => p.includes('Query Text'));
+      const scans = statements.flatMap((p) => p.split('\n')).filter((line) => /Scan .*on (record_ids|batches|nodes)\b/.test(line));
+      expect(scans.length).toBeGreaterThan(3);
+      const rowsRead = (line: string) => (line.includes('(never executed)') ? 0 : Number(/actual rows=(\d+)/.exec(line)?.[1] ?? Infinity));
+      return scans.filter((line) => /Seq Scan/.test(line) || rowsRead(line) > 1);
+    };
+    // The set-wide path,
+    expect(await reportMany(nodes.map((node) => batchOf(node, 1, recordsOf(node, 5))))).toEqual(nodes.map(() => 'accepted'));
+    expect(wideScans()).toEqual([]);
+    // and batch by batch (two batches of one node in one group).
+    expect(await reportMany([batchOf('n000', 2, recordsOf('n000', 5, 5)), batchOf('n000', 3, recordsOf('n000', 5, 10))])).toEqual(['accepted', 'accepted']);
+    expect(wideScans()).toEqual([]);
   });
 });
