@@ -160,9 +160,9 @@ END $$;
 -- seq), so concurrent calls take their row locks in one order.
 --
 -- A group whose batches are of distinct nodes and share no record id (the usual group: a node
--- has one batch in flight) is decided in a few set-wide statements, each planned once for
--- the whole group: its statuses are the ones the batch-at-a-time loop below would give, since
--- no batch of the group can change another's. Any other group, or one that loses a record id
+-- has one batch in flight) is decided in a few statements over the whole group: its statuses
+-- are the ones the batch-at-a-time loop below would give, since no batch of the group can
+-- change another's. Any other group, or one that loses a record id
 -- to a concurrent transaction after its checks, runs batch by batch, each batch in its own
 -- subtransaction, so one batch's rejection undoes only that batch.
 DROP FUNCTION IF EXISTS ${s}.report_many(text[], text[], integer[], boolean[], text[], text[], text[], integer[]);
