@@ -69,6 +69,9 @@ const cases: Case[] = [
   { name: 'deep nesting', raw: JSON.stringify(batch()).replace('"records":', `"x":${deep(50_000)},"records":`), status: 400, code: 'ERR_VALIDATION' },
   { name: '1001 observations', body: batch({ records: Array.from({ length: 1001 }, (_, i) => ({ ...good, id: `big-${i}` })) }), status: 400, code: 'ERR_BATCH_TOO_LARGE' },
   { name: 'a 6 MB body', body: batch({ records: [{ ...good, label: 'l'.repeat(6_000_000) }] }), status: 413, code: 'ERR_BODY_TOO_LARGE' },
+  { name: 'a record id with a NUL', body: batch({}, { id: 'a\u0000b' }), status: 400, code: 'ERR_VALIDATION' },
+  { name: 'a record id with a control character', body: batch({}, { id: 'a\nb' }), status: 400, code: 'ERR_VALIDATION' },
+  { name: 'a record id with half a surrogate pair', raw: JSON.stringify(batch({}, { id: 'aXb' })).replace('aXb', 'a\\ud800b'), status: 400, code: 'ERR_VALIDATION' },
   { name: 'duplicate ids in a batch', body: batch({ records: [good, good] }), status: 409, code: 'ERR_DUPLICATE_RECORD_ID' },
   { name: 'a node id with spaces', as: 'a b', body: batch({ node: 'a b' }), status: 400, code: 'ERR_VALIDATION' },
   { name: 'a round id with a path', path: '/v1/rounds/..%2Fetc/observations', body: batch(), status: 400, code: 'ERR_VALIDATION' },
@@ -118,14 +121,21 @@ describe.each([
     expect(reply.body.error.message.length).toBeGreaterThan(0);
   });
 
+  it('names the record whose id is refused', async () => {
+    const reply = await c.report('h', 'a', 1, [good, { ...good, id: 'x\u0001' }]);
+    expect(reply.status).toBe(400);
+    expect(reply.body.error.message).toBe('records[1].id must hold no control character (U+0000 to U+001F) and no half of a surrogate pair');
+  });
+
   it('keeps serving and has accepted nothing from them', async () => {
     expect((await c.request('GET', '/healthz')).status).toBe(200);
     expect((await c.summary('h')).body).toMatchObject({ state: 'open', batches: 0, observations: 0 });
-    const ok = await c.report('h', 'a', 1, [good], true);
+    // A record id outside the Basic Multilingual Plane (a whole surrogate pair) is fine.
+    const ok = await c.report('h', 'a', 1, [good, { ...good, id: 'a-\u{1F697}' }], true);
     expect(ok.status).toBe(202);
     const metrics = (await c.request('GET', '/metrics')).body as string;
     const rejected = [...metrics.matchAll(/^fleetscale_hub_rejected_total\{code="(\w+)"\} (\d+)$/gm)];
-    expect(rejected.reduce((n, m) => n + Number(m[2]), 0)).toBe(cases.length);
+    expect(rejected.reduce((n, m) => n + Number(m[2]), 0)).toBe(cases.length + 1);
   });
 });
 

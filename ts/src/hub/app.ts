@@ -82,6 +82,11 @@ function toHubError(error: FastifyError): HubError {
     if (tooMany && error.validationContext === 'body') {
       return new HubError('ERR_BATCH_TOO_LARGE', `a batch carries at most ${MAX_BATCH_RECORDS} observations`);
     }
+    const badId = error.validation.find((v) => v.keyword === 'pattern' && /^\/records\/\d+\/id$/.test(v.instancePath));
+    if (badId && error.validationContext === 'body') {
+      const at = badId.instancePath.split('/')[2];
+      return new HubError('ERR_VALIDATION', `records[${at}].id must hold no control character (U+0000 to U+001F) and no half of a surrogate pair`);
+    }
     return new HubError('ERR_VALIDATION', error.message);
   }
   switch (error.code) {

@@ -16,9 +16,20 @@ export const NodeId = Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$' });
 
 export const RoundParams = Type.Object({ round: RoundId }, { additionalProperties: false });
 
+/**
+ * A record id: 1 to 128 characters, none a control character (U+0000 to U+001F) or half of a
+ * surrogate pair. Ids are keys a store keeps apart from the batch's text (PostgreSQL's text
+ * holds no NUL, and a lone surrogate would be stored as U+FFFD, one id for many).
+ */
+export const RecordId = Type.String({
+  minLength: 1,
+  maxLength: 128,
+  pattern: '^(?:[^\\u0000-\\u001f\\ud800-\\udfff]|[\\ud800-\\udbff][\\udc00-\\udfff])+$',
+});
+
 export const SensorRecordSchema = Type.Object(
   {
-    id: Type.String({ minLength: 1, maxLength: 128 }),
+    id: RecordId,
     node: NodeId,
     cls: Type.String({ minLength: 1, maxLength: 64 }),
     t: Type.Number({ minimum: 0, maximum: 8.64e15 }),
