@@ -212,7 +212,7 @@ describe.skipIf(!withPostgres)('PostgreSQL store: one group of reports decided a
     expect(await store.summary('race')).toMatchObject({ batches: 1, observations: 2 });
   });
 
-  it('vacuums a fused round\'s deleted rows, so the working tables do not grow by every round', async () => {
+  it('deletes and vacuums a fused round\'s working rows, so the tables do not grow by every round', async () => {
     const warnings: string[] = [];
     const { store, schema } = await freshStore({ onWarning: (m) => warnings.push(m) });
     const monitor = await connection();
@@ -224,17 +224,20 @@ describe.skipIf(!withPostgres)('PostgreSQL store: one group of reports decided a
     await store.saveResult('big', { json: '{"events":[]}', events: 0 }, 1);
     const cleaned = async () => {
       const { rows } = await monitor.query<{ relname: string; vacuums: string; live: string }>(
-        `SELECT s.relname, s.vacuum_count + s.autovacuum_count AS vacuums, (SELECT count(*) FROM ${schema}.record_ids) + (SELECT count(*) FROM ${schema}.batches) AS live
-           FROM pg_stat_user_tables s WHERE s.schemaname = $1 AND s.relname IN ('record_ids', 'batches')`,
+        `SELECT s.relname, s.vacuum_count + s.autovacuum_count AS vacuums,
+            (SELECT count(*) FROM ${schema}.record_ids) + (SELECT count(*) FROM ${schema}.batches) + (SELECT count(*) FROM ${schema}.nodes) AS live
+           FROM pg_stat_user_tables s WHERE s.schemaname = $1 AND s.relname IN ('record_ids', 'batches', 'nodes')`,
         [schema],
       );
-      return rows.length === 2 && rows.every((r) => Number(r.vacuums) > 0 && Number(r.live) === 0);
+      return rows.length === 3 && rows.every((r) => Number(r.vacuums) > 0 && Number(r.live) === 0);
     };
     const deadline = Date.now() + 20_000;
     while (!(await cleaned()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(await cleaned()).toBe(true);
     expect(warnings).toEqual([]);
-    expect(await store.summary('big')).toMatchObject({ state: 'fused', batches: 20, observations: 200 });
+    expect(await store.summary('big')).toMatchObject({ state: 'fused', nodes: 20, finalNodes: 20, batches: 20, observations: 200 });
+    // A late retry meets the fused round, its rows gone.
+    await expect(store.report('big', batchOf('n0', 1, recordsOf('n0', 10), true))).rejects.toMatchObject({ code: 'ERR_ROUND_CLOSED' });
   });
 
   it('looks batches up by primary key even when a vacuum has counted the tables empty', async () => {

@@ -458,10 +458,12 @@ export class PostgresStore implements RoundStore {
           WHERE round = $1 AND state = 'closed'`,
         [round, result.json, result.events, fusionMs, JSON.stringify(counts)],
       );
-      // The observations live on in the result; the per-round working rows can go.
+      // The observations live on in the result, and the counts in final_counts: the round's
+      // working rows can go (a late batch still meets the round's state: ERR_ROUND_CLOSED).
       if (updated.rowCount === 1) {
         await client.query(`DELETE FROM ${this.s}.record_ids WHERE round = $1`, [round]);
         await client.query(`DELETE FROM ${this.s}.batches WHERE round = $1`, [round]);
+        await client.query(`DELETE FROM ${this.s}.nodes WHERE round = $1`, [round]);
       }
       return updated.rowCount === 1;
     });
@@ -470,7 +472,7 @@ export class PostgresStore implements RoundStore {
 
   /**
    * Reclaims a fused round's deleted rows (hundreds of thousands of record ids for a large
-   * round) in the background: where autovacuum is off, or lags, the working tables would
+   * round, a row per node) in the background: where autovacuum is off, or lags, the working tables would
    * otherwise grow by every round and every lookup would wade through the dead rows. One
    * vacuum at a time; rounds fused meanwhile are covered by one more. SKIP_LOCKED: a vacuum
    * already running there (another hub's, or autovacuum) does the work.
@@ -481,7 +483,7 @@ export class PostgresStore implements RoundStore {
       return;
     }
     this.vacuuming = this.pool
-      .query(`VACUUM (SKIP_LOCKED) ${this.s}.record_ids, ${this.s}.batches`)
+      .query(`VACUUM (SKIP_LOCKED) ${this.s}.record_ids, ${this.s}.batches, ${this.s}.nodes`)
       .then(
         () => {},
         (e: Error) => this.warn(`postgres: could not vacuum the fused rounds' rows: ${e.message}`),
