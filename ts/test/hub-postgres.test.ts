@@ -194,6 +194,28 @@ describe.skipIf(!withPostgres)('PostgreSQL store: one group of reports decided a
     expect(await store.summary('g')).toMatchObject({ nodes: 8, finalNodes: 8, batches: 13, observations: 18 });
   });
 
+  it('answers each announce of one group as if alone: one opens a round, the rest join, a closed round refuses', async () => {
+    const { store } = await freshStore();
+    await store.announce('shut', 'x', 1_000, 60_000);
+    await store.close('shut', 'admin', 2_000);
+    const nodes = ['a', 'b', 'c', 'b'];
+    const answers = await Promise.all([
+      ...nodes.map((node, k) => outcome(store.announce('fresh', node, 10_000 + k, 60_000))),
+      outcome(store.announce('shut', 'y', 10_010, 60_000)),
+      outcome(store.announce('other', 'a', 10_020, 5_000)),
+    ]);
+    expect(answers).toEqual([
+      { deadline: 70_000, opened: true },
+      { deadline: 70_000, opened: false },
+      { deadline: 70_000, opened: false },
+      { deadline: 70_000, opened: false },
+      { code: 'ERR_ROUND_CLOSED', message: expect.stringContaining('"shut"') },
+      { deadline: 15_020, opened: true },
+    ]);
+    expect(await store.summary('fresh')).toMatchObject({ state: 'open', nodes: 3, openedAt: 10_000 });
+    expect(await store.summary('shut')).toMatchObject({ state: 'closed', nodes: 1 });
+  });
+
   it('undoes a group that loses a record id to a concurrent transaction and decides it batch by batch', async () => {
     const { store, schema } = await freshStore();
     const other = await connection();

@@ -37,6 +37,7 @@ export type PostgresStoreOptions = {
 };
 
 type PendingReport = { round: string; batch: Batch };
+type PendingAnnounce = { round: string; node: string; now: number; deadlineMs: number };
 type ReportStatus = { status: string; roundComplete: boolean };
 
 function compareReports(a: PendingReport, b: PendingReport): number {
@@ -92,20 +93,40 @@ CREATE TABLE IF NOT EXISTS ${s}.record_ids (
   PRIMARY KEY (round, id)
 );
 
-CREATE OR REPLACE FUNCTION ${s}.announce(p_round text, p_node text, p_now bigint, p_deadline_ms bigint)
-RETURNS text LANGUAGE plpgsql
--- Lookups by primary key whatever the statistics say, so one plan per statement serves.
-SET plan_cache_mode = force_generic_plan SET enable_seqscan = off SET jit = off AS $$
-DECLARE v_state text; v_deadline bigint; v_opened boolean;
+-- Announces grouped like reports: one call and one transaction for the announces that arrive
+-- together. Each answers as if alone and in order: the first announce of a new round opens it
+-- ('opened:<deadline>', at its p_now), the rest join ('joined:<deadline>'), and a round that is
+-- no longer open refuses them (ERR_ROUND_CLOSED).
+DROP FUNCTION IF EXISTS ${s}.announce(text, text, bigint, bigint);
+CREATE OR REPLACE FUNCTION ${s}.announce_many(p_round text[], p_node text[], p_now bigint[], p_deadline_ms bigint)
+RETURNS SETOF text LANGUAGE plpgsql
+-- Key lookups whatever the statistics say, one plan per statement (see report_many).
+SET plan_cache_mode = force_generic_plan SET enable_hashjoin = off SET enable_mergejoin = off SET enable_seqscan = off SET jit = off AS $$
+DECLARE v_opened text[];
 BEGIN
-  PERFORM pg_advisory_xact_lock_shared(${LOCK_NS}, hashtext(p_round));
-  INSERT INTO ${s}.rounds (round, state, opened_at, deadline) VALUES (p_round, 'open', p_now, p_now + p_deadline_ms)
-    ON CONFLICT (round) DO NOTHING;
-  v_opened := FOUND;
-  SELECT state, deadline INTO v_state, v_deadline FROM ${s}.rounds WHERE round = p_round;
-  IF v_state <> 'open' THEN RETURN 'ERR_ROUND_CLOSED'; END IF;
-  INSERT INTO ${s}.nodes (round, node) VALUES (p_round, p_node) ON CONFLICT DO NOTHING;
-  RETURN CASE WHEN v_opened THEN 'opened:' ELSE 'joined:' END || v_deadline;
+  PERFORM pg_advisory_xact_lock_shared(${LOCK_NS}, hashtext(r)) FROM (SELECT DISTINCT r FROM unnest(p_round) AS t(r) ORDER BY r) AS locks;
+  WITH firsts AS (
+    SELECT DISTINCT ON (t.r) t.r, t.at FROM unnest(p_round, p_now) WITH ORDINALITY AS t(r, at, k) ORDER BY t.r, t.k
+  ), opened AS (
+    INSERT INTO ${s}.rounds (round, state, opened_at, deadline)
+      SELECT f.r, 'open', f.at, f.at + p_deadline_ms FROM firsts f ORDER BY f.r
+      ON CONFLICT (round) DO NOTHING RETURNING round
+  )
+  SELECT coalesce(array_agg(round), '{}') INTO v_opened FROM opened;
+  INSERT INTO ${s}.nodes (round, node)
+    SELECT t.r, t.nd FROM unnest(p_round, p_node) AS t(r, nd)
+      CROSS JOIN LATERAL (SELECT x.state FROM ${s}.rounds x WHERE x.round = t.r) AS r
+      WHERE r.state = 'open'
+      ORDER BY t.r, t.nd
+    ON CONFLICT DO NOTHING;
+  RETURN QUERY
+    SELECT CASE
+        WHEN r.state <> 'open' THEN 'ERR_ROUND_CLOSED'
+        WHEN t.r = ANY(v_opened) AND t.k = min(t.k) OVER (PARTITION BY t.r) THEN 'opened:' || r.deadline
+        ELSE 'joined:' || r.deadline END
+      FROM unnest(p_round) WITH ORDINALITY AS t(r, k)
+      CROSS JOIN LATERAL (SELECT x.state, x.deadline FROM ${s}.rounds x WHERE x.round = t.r) AS r
+      ORDER BY t.k;
 END $$;
 
 CREATE OR REPLACE FUNCTION ${s}.report(p_round text, p_node text, p_seq integer, p_final boolean,
@@ -296,6 +317,7 @@ export class PostgresStore implements RoundStore {
   private readonly owner = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   private readonly claimMs: number;
   private readonly reports: GroupCommit<PendingReport, ReportStatus>;
+  private readonly announces: GroupCommit<PendingAnnounce, string>;
   private readonly warn: (message: string) => void;
   /** The vacuum running now, and whether another round's rows were deleted since it began. */
   private vacuuming: Promise<void> | undefined;
@@ -308,6 +330,7 @@ export class PostgresStore implements RoundStore {
     this.s = options.schema ?? 'fleetscale_hub';
     this.claimMs = options.fusionClaimMs ?? 60_000;
     this.reports = new GroupCommit((items) => this.reportMany(items), { concurrency: 1, ...options.groupCommit });
+    this.announces = new GroupCommit((items) => this.announceMany(items), { concurrency: 1, ...options.groupCommit });
     this.warn = options.onWarning ?? (() => {});
   }
 
@@ -361,10 +384,26 @@ export class PostgresStore implements RoundStore {
   }
 
   async announce(round: string, node: string, now: number, deadlineMs: number): Promise<Announced> {
-    const { rows } = await this.query<{ status: string }>(`SELECT ${this.s}.announce($1, $2, $3, $4) AS status`, [round, node, now, deadlineMs]);
-    const [status, deadline] = rows[0].status.split(':');
-    if (status !== 'opened' && status !== 'joined') PostgresStore.fail(rows[0].status, round, node);
-    return { deadline: Number(deadline), opened: status === 'opened' };
+    const status = await this.announces.submit({ round, node, now, deadlineMs });
+    const [kind, deadline] = status.split(':');
+    if (kind !== 'opened' && kind !== 'joined') PostgresStore.fail(status, round, node);
+    return { deadline: Number(deadline), opened: kind === 'opened' };
+  }
+
+  /** One group of announces: one `announce_many` call, one transaction. */
+  private async announceMany(items: PendingAnnounce[]): Promise<string[]> {
+    // Groups of one deadline: a store's announces share the hub's, but callers may differ.
+    const byDeadline = new Map<number, number[]>();
+    items.forEach((item, k) => byDeadline.set(item.deadlineMs, [...(byDeadline.get(item.deadlineMs) ?? []), k]));
+    const statuses = new Array<string>(items.length);
+    for (const [deadlineMs, ks] of byDeadline) {
+      const { rows } = await this.query<{ status: string }>(
+        `SELECT status FROM ${this.s}.announce_many($1, $2, $3, $4) WITH ORDINALITY AS t(status, n) ORDER BY n`,
+        [ks.map((k) => items[k].round), ks.map((k) => items[k].node), ks.map((k) => items[k].now), deadlineMs],
+      );
+      ks.forEach((k, at) => (statuses[k] = rows[at].status));
+    }
+    return statuses;
   }
 
   async report(round: string, batch: Batch): Promise<BatchOutcome> {
