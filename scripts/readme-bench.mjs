@@ -13,6 +13,7 @@ const claimPeers = optional('bench/results/claims-peers.json');
 const routerSim = optional('bench/results/router-sim.json');
 const routerHttp = optional('bench/results/router-http.json');
 const autoscaleSim = optional('bench/results/autoscale-sim.json');
+const pgGroups = optional('bench/results/hub-pg-groups.json');
 const f = (v, d = 1) => (v === null || v === undefined ? '—' : v.toFixed(d));
 const n = (v) => v.toLocaleString('en-US');
 const m = fusion.machine;
@@ -163,7 +164,7 @@ with 2000 connections each waiting for its answer, 10,000 batches/s means 2000 /
 200 ms per answer on average (Little's law). Paced at 10,000/s, the bare node:http floor in ${W}
 processes answers at p99 ${dash(floorPaced.p99Ms)} ms: what is left of 50 ms is the hub's. With headroom (paced at ${dash(halfPaced.offeredPerS, 0)}/s) the
 one-process hub answers at p50 ${dash(halfPaced.p50Ms)} ms, p99 ${dash(halfPaced.p99Ms)} ms.
-
+${pgGroupsSection()}
 ### Claims model: \`npm run bench:claims-sim\` → \`bench/results/claims-sim.json\`
 
 The simulator's own speed is the median of 7 runs of \`simulateClaims\` (default costs, 4
@@ -188,6 +189,26 @@ What the model predicts for the team's proposals (50K runs):
 ${sim.proposals.map((r) => `| ${r.name} | ${f(r.oneWorker, 0)} | ${f(r.threeWorkers, 0)} | ${f(r.speedup, 2)}× | ${r.bottleneck} |`).join('\n')}
 ${validationSection()}${peersSection()}${routerSection()}${autoscaleSection()}
 <!-- bench:end -->`;
+
+function pgGroupsSection() {
+  if (!pgGroups) return '';
+  const sizes = [...new Set(pgGroups.rows.map((r) => r.groupSize))];
+  const cell = (path, size, key) => dash(pgGroups.rows.find((r) => r.path === path && r.groupSize === size)?.[key], 0);
+  return `
+### PostgreSQL groups: \`npm run bench:pg-groups\` → \`bench/results/hub-pg-groups.json\`
+
+What a group of reports costs PostgreSQL, by its size: the store's reports in groups of exactly
+that many, one group in flight, ${n(pgGroups.nodes)} nodes × ${pgGroups.batchesPerNode} batches of 5 observations (median of
+${pgGroups.rows[0].runs} runs; measured ${pgGroups.machine.date.slice(0, 10)}, ${pgGroups.machine.cores} cores, Node ${pgGroups.machine.node}). *Set-wide* groups hold distinct nodes, the usual
+group; *batch by batch* groups hold two batches of each node, which sends them down the
+one-subtransaction-per-batch path. Per batch: wall time, and the CPU of the database's
+processes on this host.
+
+| group size | set-wide wall µs | set-wide database µs | batch by batch wall µs | batch by batch database µs |
+|---:|---:|---:|---:|---:|
+${sizes.map((size) => `| ${size} | ${cell('set-wide', size, 'wallUsPerBatch')} | ${cell('set-wide', size, 'dbCpuUsPerBatch')} | ${cell('batch by batch', size, 'wallUsPerBatch')} | ${cell('batch by batch', size, 'dbCpuUsPerBatch')} |`).join('\n')}
+`;
+}
 
 function validationSection() {
   if (!validation) return '';
