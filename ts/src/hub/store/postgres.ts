@@ -183,9 +183,9 @@ END $$;
 -- A group whose batches are of distinct nodes and share no record id (the usual group: a node
 -- has one batch in flight) is decided in a few statements over the whole group: its statuses
 -- are the ones the batch-at-a-time loop below would give, since no batch of the group can
--- change another's. Any other group, or one that loses a record id
--- to a concurrent transaction after its checks, runs batch by batch, each batch in its own
--- subtransaction, so one batch's rejection undoes only that batch.
+-- change another's. Any other group, or one that loses a record id to a concurrent
+-- transaction after its checks, runs batch by batch, each batch in its own subtransaction, so
+-- one batch's rejection undoes only that batch.
 DROP FUNCTION IF EXISTS ${s}.report_many(text[], text[], integer[], boolean[], text[], text[], text[], integer[]);
 CREATE OR REPLACE FUNCTION ${s}.report_many(p_round text[], p_node text[], p_seq integer[],
   p_final boolean[], p_digest text[], p_bodies bytea, p_ends integer[], p_ids text[], p_counts integer[], p_owner integer[])
