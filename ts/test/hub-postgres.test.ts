@@ -228,7 +228,15 @@ describe.skipIf(!withPostgres)('PostgreSQL store: one group of reports decided a
       outcome(store.report('race', batchOf('a', 1, stolen))),
       outcome(store.report('race', batchOf('b', 1, recordsOf('b', 2)))),
     ]);
-    await new Promise((r) => setTimeout(r, 300)); // the group now waits on that row
+    // Commit only once the group waits on that row: it has passed its checks, so the unique
+    // violation, not the check, must be what catches the id. (Activity is read from a third
+    // connection: a transaction sees one snapshot of it.)
+    const monitor = await connection();
+    const waiting = async () =>
+      (await monitor.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`, [`%${schema}.report_many%`])).rows[0].n !== '0';
+    const until = Date.now() + 20_000;
+    while (!(await waiting()) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(await waiting()).toBe(true);
     await other.query('COMMIT');
     expect(await answers).toMatchObject([{ code: 'ERR_DUPLICATE_RECORD_ID' }, { duplicate: false }]);
     expect(await store.summary('race')).toMatchObject({ batches: 1, observations: 2 });

@@ -25,11 +25,10 @@ export type PostgresStoreOptions = {
   /** A claimed fusion not finished within this time may be taken over by another hub (ms). */
   fusionClaimMs?: number;
   /**
-   * How reports are grouped into transactions (default: 1 in flight, up to 500 each). One
-   * group at a time makes the groups as large as the load: a group costs the database about
-   * a millisecond however small, so on a busy host four small groups in flight cost more than
-   * one large one (on this 2-core machine with PostgreSQL beside the hub, paced at 5,000
-   * batches/s: p99 80-104 ms against 160-230 ms with 4 in flight).
+   * How reports and announces are grouped into transactions (default: 1 in flight, up to
+   * 500 each). One group at a time makes the groups as large as the load: a group costs the
+   * database about half a millisecond however small (`npm run bench:pg-groups`), so on a busy
+   * host several small groups in flight cost more than one large one.
    */
   groupCommit?: GroupCommitOptions;
   /** Told when the store could not do its housekeeping (vacuuming a fused round's rows). */
@@ -95,10 +94,11 @@ CREATE TABLE IF NOT EXISTS ${s}.record_ids (
 
 -- Announces grouped like reports: one call and one transaction for the announces that arrive
 -- together. Each answers as if alone and in order: the first announce of a new round opens it
--- ('opened:<deadline>', at its p_now), the rest join ('joined:<deadline>'), and a round that is
+-- ('opened:<deadline>', at its p_now plus its p_deadline_ms), the rest join ('joined:<deadline>'), and a round that is
 -- no longer open refuses them (ERR_ROUND_CLOSED).
 DROP FUNCTION IF EXISTS ${s}.announce(text, text, bigint, bigint);
-CREATE OR REPLACE FUNCTION ${s}.announce_many(p_round text[], p_node text[], p_now bigint[], p_deadline_ms bigint)
+DROP FUNCTION IF EXISTS ${s}.announce_many(text[], text[], bigint[], bigint);
+CREATE OR REPLACE FUNCTION ${s}.announce_many(p_round text[], p_node text[], p_now bigint[], p_deadline_ms bigint[])
 RETURNS SETOF text LANGUAGE plpgsql
 -- Key lookups whatever the statistics say, one plan per statement (see report_many).
 SET plan_cache_mode = force_generic_plan SET enable_hashjoin = off SET enable_mergejoin = off SET enable_seqscan = off SET jit = off AS $$
@@ -106,10 +106,10 @@ DECLARE v_opened text[];
 BEGIN
   PERFORM pg_advisory_xact_lock_shared(${LOCK_NS}, hashtext(r)) FROM (SELECT DISTINCT r FROM unnest(p_round) AS t(r) ORDER BY r) AS locks;
   WITH firsts AS (
-    SELECT DISTINCT ON (t.r) t.r, t.at FROM unnest(p_round, p_now) WITH ORDINALITY AS t(r, at, k) ORDER BY t.r, t.k
+    SELECT DISTINCT ON (t.r) t.r, t.at, t.ms FROM unnest(p_round, p_now, p_deadline_ms) WITH ORDINALITY AS t(r, at, ms, k) ORDER BY t.r, t.k
   ), opened AS (
     INSERT INTO ${s}.rounds (round, state, opened_at, deadline)
-      SELECT f.r, 'open', f.at, f.at + p_deadline_ms FROM firsts f ORDER BY f.r
+      SELECT f.r, 'open', f.at, f.at + f.ms FROM firsts f ORDER BY f.r
       ON CONFLICT (round) DO NOTHING RETURNING round
   )
   SELECT coalesce(array_agg(round), '{}') INTO v_opened FROM opened;
@@ -173,6 +173,15 @@ BEGIN
     WHERE round = p_round AND node = p_node;
   RETURN CASE WHEN v_final > 0 AND v_batches + 1 = v_final THEN 'accepted:complete' ELSE 'accepted' END;
 END $$;
+
+-- Batch k's JSON text out of a group's texts back to back (see report_many). The text comes
+-- out in the database's default collation: convert_from's takes the "C" of its encoding's
+-- name, and passed on to report() beside keys in the default one, the call's collation would
+-- be indeterminate and no index on those keys could serve them.
+CREATE OR REPLACE FUNCTION ${s}.batch_text(p_bodies bytea, p_ends integer[], k integer)
+RETURNS text LANGUAGE sql STABLE AS $$
+  SELECT convert_from(substring(p_bodies FROM coalesce(p_ends[k - 1], 0) + 1 FOR p_ends[k] - coalesce(p_ends[k - 1], 0)), 'UTF8') COLLATE "default"
+$$;
 
 -- Group commit: many reports in one transaction and one round trip. p_bodies holds every
 -- batch's JSON text as UTF-8 back to back (one binary parameter: nothing to escape), p_ends
@@ -245,10 +254,9 @@ BEGIN
       INSERT INTO ${s}.record_ids (round, id)
         SELECT p_round[u.k], u.id FROM unnest(p_ids, p_owner) AS u(id, k) WHERE v_statuses[u.k] LIKE 'accepted%';
       INSERT INTO ${s}.batches (round, node, seq, final, digest, observations, body)
-        SELECT t.round, t.node, t.seq, t.final, t.digest, t.cnt,
-            convert_from(substring(p_bodies FROM coalesce(p_ends[t.k - 1], 0) + 1 FOR t.body_end - coalesce(p_ends[t.k - 1], 0)), 'UTF8')
-          FROM unnest(p_round, p_node, p_seq, p_final, p_digest, p_counts, p_ends, v_statuses) WITH ORDINALITY
-            AS t(round, node, seq, final, digest, cnt, body_end, st, k)
+        SELECT t.round, t.node, t.seq, t.final, t.digest, t.cnt, ${s}.batch_text(p_bodies, p_ends, t.k::integer)
+          FROM unnest(p_round, p_node, p_seq, p_final, p_digest, p_counts, v_statuses) WITH ORDINALITY
+            AS t(round, node, seq, final, digest, cnt, st, k)
           WHERE t.st LIKE 'accepted%';
       UPDATE ${s}.nodes n SET batches = n.batches + 1, max_seq = greatest(n.max_seq, t.seq),
           final_seq = CASE WHEN t.final THEN t.seq ELSE n.final_seq END,
@@ -263,11 +271,7 @@ BEGIN
   END IF;
   FOR i IN 1 .. coalesce(array_length(p_round, 1), 0) LOOP
     BEGIN
-      -- convert_from's text takes the "C" collation of its encoding's name: without the
-      -- COLLATE, the call's arguments would disagree on a collation, the keys inside report()
-      -- would have none, and no index on them could serve.
-      v_status := ${s}.report(p_round[i], p_node[i], p_seq[i], p_final[i], p_digest[i],
-        convert_from(substring(p_bodies FROM coalesce(p_ends[i - 1], 0) + 1 FOR p_ends[i] - coalesce(p_ends[i - 1], 0)), 'UTF8') COLLATE "default",
+      v_status := ${s}.report(p_round[i], p_node[i], p_seq[i], p_final[i], p_digest[i], ${s}.batch_text(p_bodies, p_ends, i),
         coalesce(p_ids[v_from : v_from + p_counts[i] - 1], '{}'));
     EXCEPTION WHEN SQLSTATE 'FS409' THEN
       v_status := 'ERR_DUPLICATE_RECORD_ID';
@@ -392,18 +396,11 @@ export class PostgresStore implements RoundStore {
 
   /** One group of announces: one `announce_many` call, one transaction. */
   private async announceMany(items: PendingAnnounce[]): Promise<string[]> {
-    // Groups of one deadline: a store's announces share the hub's, but callers may differ.
-    const byDeadline = new Map<number, number[]>();
-    items.forEach((item, k) => byDeadline.set(item.deadlineMs, [...(byDeadline.get(item.deadlineMs) ?? []), k]));
-    const statuses = new Array<string>(items.length);
-    for (const [deadlineMs, ks] of byDeadline) {
-      const { rows } = await this.query<{ status: string }>(
-        `SELECT status FROM ${this.s}.announce_many($1, $2, $3, $4) WITH ORDINALITY AS t(status, n) ORDER BY n`,
-        [ks.map((k) => items[k].round), ks.map((k) => items[k].node), ks.map((k) => items[k].now), deadlineMs],
-      );
-      ks.forEach((k, at) => (statuses[k] = rows[at].status));
-    }
-    return statuses;
+    const { rows } = await this.query<{ status: string }>(
+      `SELECT status FROM ${this.s}.announce_many($1, $2, $3, $4) WITH ORDINALITY AS t(status, n) ORDER BY n`,
+      [items.map((i) => i.round), items.map((i) => i.node), items.map((i) => i.now), items.map((i) => i.deadlineMs)],
+    );
+    return rows.map((r) => r.status);
   }
 
   async report(round: string, batch: Batch): Promise<BatchOutcome> {
@@ -447,7 +444,6 @@ export class PostgresStore implements RoundStore {
     const ids: string[] = [];
     const counts: number[] = [];
     const owners: number[] = [];
-    const bodies: Buffer[] = [];
     const ends: number[] = [];
     let end = 0;
     items.forEach(({ batch }, k) => {
@@ -456,10 +452,11 @@ export class PostgresStore implements RoundStore {
         owners.push(k + 1);
       }
       counts.push(batch.ids.length);
-      const body = Buffer.from(batch.json, 'utf8');
-      bodies.push(body);
-      ends.push((end += body.length));
+      ends.push((end += Buffer.byteLength(batch.json, 'utf8')));
     });
+    // The texts as UTF-8 back to back, written straight into one buffer.
+    const bodies = Buffer.allocUnsafe(end);
+    items.forEach(({ batch }, k) => bodies.write(batch.json, k === 0 ? 0 : ends[k - 1], 'utf8'));
     const { rows } = await this.query<{ status: string }>(
       `SELECT status FROM ${this.s}.report_many($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) WITH ORDINALITY AS t(status, n) ORDER BY n`,
       [
@@ -468,7 +465,7 @@ export class PostgresStore implements RoundStore {
         items.map((i) => i.batch.seq),
         items.map((i) => i.batch.final),
         items.map((i) => i.batch.digest),
-        Buffer.concat(bodies, end),
+        bodies,
         ends,
         ids,
         counts,
@@ -511,10 +508,10 @@ export class PostgresStore implements RoundStore {
 
   /**
    * Reclaims a fused round's deleted rows (hundreds of thousands of record ids for a large
-   * round, a row per node) in the background: where autovacuum is off, or lags, the working tables would
-   * otherwise grow by every round and every lookup would wade through the dead rows. One
-   * vacuum at a time; rounds fused meanwhile are covered by one more. SKIP_LOCKED: a vacuum
-   * already running there (another hub's, or autovacuum) does the work.
+   * round, a row per node) in the background: where autovacuum is off, or lags, the working
+   * tables would otherwise grow by every round and every lookup would wade through the dead
+   * rows. One vacuum at a time; rounds fused meanwhile are covered by one more. SKIP_LOCKED: a
+   * vacuum already running there (another hub's, or autovacuum) does the work.
    */
   private vacuum(): void {
     if (this.vacuuming) {
