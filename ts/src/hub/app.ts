@@ -4,7 +4,7 @@
  * tests register it on their own instances.
  */
 import underPressure from '@fastify/under-pressure';
-import { TypeBoxValidatorCompiler, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Static } from 'typebox';
@@ -34,6 +34,7 @@ import {
 } from './schemas.js';
 import type { RoundStore } from './store/types.js';
 import { ADMIN_NODE, TokenChecker } from './tokens.js';
+import { hubValidatorCompiler } from './validator.js';
 
 export type HubAppOptions = {
   /** The store this process's round engine runs on (or give `rounds`). */
@@ -129,7 +130,7 @@ const hubPlugin: FastifyPluginAsyncTypebox<HubAppOptions> = async (app, options)
   const started = Date.now();
   app.decorate('rounds', rounds);
   app.decorate('hubMetrics', metrics);
-  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  app.setValidatorCompiler(hubValidatorCompiler);
   // JSON bodies are parsed by fastify's own parser (prototype-poisoning checks included), and
   // the text is kept: a batch is stored and digested as received, never re-serialised.
   const parseJson = app.getDefaultJsonParser('error', 'error');
@@ -188,8 +189,16 @@ const hubPlugin: FastifyPluginAsyncTypebox<HubAppOptions> = async (app, options)
   const auth = (request: FastifyRequest) => request.headers.authorization;
   // Writes need a well-formed bearer token before their body is read or validated: an
   // unauthenticated flood costs no parsing, and learns nothing about the schemas.
-  app.addHook('onRequest', async (request) => {
-    if (request.method === 'POST') tokens.bearer(request.headers.authorization);
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.method === 'POST') {
+      try {
+        tokens.bearer(request.headers.authorization);
+      } catch (e) {
+        done(e as HubError);
+        return;
+      }
+    }
+    done();
   });
   const batchLimit = options.bodyLimit ?? 4 * 1024 * 1024;
 
