@@ -1,9 +1,13 @@
-// A lean HTTP/1.1 load generator for the hub's sustained cases (what autocannon does, shaped
-// for the round protocol): every request is built before the clock starts, each node owns one
-// keep-alive socket, and a reply is read only as far as its status line and Content-Length.
-// Per request it costs a few microseconds, so on a 2-core machine the hub, not the client,
-// is what gets measured. The fleet simulator (undici, JSON both ways, retries) costs about as
-// much per request as the hub itself; its figures are reported alongside.
+// The hub's sustained cases as load (what autocannon does, shaped for the round protocol):
+// every request is built before the clock starts, each node owns one keep-alive socket, and a
+// reply is read only as far as its status line and Content-Length. Two engines send it:
+// - 'native' (crates/http-load through runHttpLoad): one thread and one epoll outside the
+//   event loop;
+// - 'js': the same in this process's event loop, at about twice the CPU per request.
+// Both take CPU from the cores the hub runs on (each result says how much: loadgenCpuUsPerBatch),
+// so the cheaper one leaves the hub more. The
+// fleet simulator (undici, JSON both ways, retries) costs about as much per request as the hub
+// itself; its figures are reported alongside.
 //
 // Closed loop: a node sends its next batch as soon as the previous one is acknowledged.
 // Paced (open loop): node i sends batch b at start + (i / nodes + b) * intervalMs, so the
@@ -12,6 +16,7 @@
 // than hiding it (no coordinated omission).
 import net from 'node:net';
 
+import { runHttpLoad } from '../../dist/src/fleet/http-load.js';
 import { generateFleet } from '../../dist/src/fusion/generate.js';
 import { nodeToken } from '../../dist/src/hub/tokens.js';
 
@@ -52,7 +57,7 @@ function percentile(sorted, q) {
  * Runs `nodes` nodes through one round: announce (untimed), then `batches` batches of
  * `batchSize` observations each (the last one final), closed loop or paced.
  */
-export async function rawLoad({ hub, secret, round, nodes, batches, batchSize = 5, intervalMs = 0, seed = 7 }) {
+export async function rawLoad({ hub, secret, round, nodes, batches, batchSize = 5, intervalMs = 0, seed = 7, engine = 'js' }) {
   const url = new URL(hub);
   const host = url.host;
   const fleet = generateFleet({ nodes, obsPerNode: batches * batchSize, seed });
@@ -71,6 +76,9 @@ export async function rawLoad({ hub, secret, round, nodes, batches, batchSize = 
       request(host, `/v1/rounds/${round}/observations`, tokens[i], JSON.stringify({ node, seq: b + 1, final: b === batches - 1, records: records.slice(b * batchSize, (b + 1) * batchSize) })),
     );
   });
+
+  if (engine === 'native') return nativeLoad({ hub, nodes, batches, intervalMs, announces, posts });
+  if (engine !== 'js') throw new Error(`rawLoad: engine must be "js" or "native", got ${engine}`);
 
   const sockets = await Promise.all(
     ids.map(
@@ -107,6 +115,7 @@ export async function rawLoad({ hub, secret, round, nodes, batches, batchSize = 
   );
 
   const latencies = new Float64Array(nodes * batches);
+  const cpuBefore = process.cpuUsage();
   let acked = 0;
   let replies = 0;
   const start = performance.now() + 20;
@@ -146,16 +155,28 @@ export async function rawLoad({ hub, secret, round, nodes, batches, batchSize = 
         }),
     ),
   );
+  const cpu = process.cpuUsage(cpuBefore);
   for (const s of sockets) s.destroy();
-  const sorted = latencies.subarray(0, replies).sort();
-  const ms = lastAck - start;
+  return summary({ nodes, intervalMs, acked, replies, elapsedMs: lastAck - start, sorted: latencies.subarray(0, replies).sort(), failures, cpuUs: cpu.user + cpu.system });
+}
+
+/** The result of either engine; `loadgenCpuUsPerBatch` is the generator's own CPU in the timed phase. */
+function summary({ nodes, intervalMs, acked, replies, elapsedMs, sorted, failures, cpuUs }) {
   return {
     nodes,
     batches: acked,
     offeredPerS: intervalMs ? (nodes / intervalMs) * 1000 : null,
-    batchesPerS: ms > 0 ? (acked / ms) * 1000 : 0,
+    batchesPerS: elapsedMs > 0 ? (acked / elapsedMs) * 1000 : 0,
     latencyMs: { p50: percentile(sorted, 0.5), p90: percentile(sorted, 0.9), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? 0 },
+    loadgenCpuUsPerBatch: acked ? cpuUs / acked : NaN,
     errors: replies - acked,
     errorCodes: failures,
   };
+}
+
+/** The same load through the native generator (crates/http-load), on a thread of its own. */
+async function nativeLoad({ hub, nodes, batches, intervalMs, announces, posts }) {
+  const report = await runHttpLoad({ url: hub, connections: announces.map((warmUp, i) => ({ warmUp, timed: posts[i] })), intervalMs });
+  // Warm-up failures count like the JavaScript engine's announce failures: in errorCodes only.
+  return summary({ nodes, intervalMs, acked: report.acked, replies: report.replies, elapsedMs: report.elapsedMs, sorted: report.latenciesMs, failures: report.failures, cpuUs: report.cpuUs });
 }

@@ -5,6 +5,8 @@
 //   npm run bench:hub -- --quick       fewer repetitions
 //   npm run bench:hub -- --no-pg       embedded store only
 //   npm run bench:hub -- --workers 3   the multi-process rows with 3 HTTP workers (default 2)
+//   npm run bench:hub -- --loadgen js  sustained cases through the JavaScript generator
+//                                      instead of the native one (crates/http-load)
 //
 // Every store is measured twice: the hub serving HTTP from its own process, and with
 // `--workers N` (N HTTP worker processes on the port in front of the store's process).
@@ -15,7 +17,7 @@
 //   (median over rounds), and for 2000 nodes the time from the round's close (the last final
 //   batch) to its result.
 // - sustained: 2000 connections, each node posting 20 batches of 5, through the lean load
-//   generator (raw-load.mjs: requests built ahead, replies read to their status), so the hub's
+//   generator (raw-load.mjs, native by default: requests built ahead, replies read to their status), so the hub's
 //   cost is what is measured: closed loop (each node sends its next batch when the last is
 //   acknowledged: the most the hub takes), and paced at 10,000 batches/s and at half the
 //   closed-loop rate (open loop, nodes evenly phased), with p50/p99 latency from each batch's
@@ -48,6 +50,9 @@ const withPg = !args.includes('--no-pg');
 const workersAt = args.indexOf('--workers');
 const WORKERS = workersAt >= 0 ? Number(args[workersAt + 1]) : 2;
 if (!Number.isInteger(WORKERS) || WORKERS < 1) throw new Error(`--workers needs a whole number >= 1, got ${args[workersAt + 1]}`);
+const loadgenAt = args.indexOf('--loadgen');
+const LOADGEN = loadgenAt >= 0 ? args[loadgenAt + 1] : 'native';
+if (LOADGEN !== 'js' && LOADGEN !== 'native') throw new Error(`--loadgen is js or native, got ${args[loadgenAt + 1]}`);
 const PG_URL = process.env.FLEETSCALE_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SECRET = 'bench-secret';
 const cli = new URL('../../dist/src/cli/main.js', import.meta.url).pathname;
@@ -112,7 +117,7 @@ async function sustained(server, store, id, intervalMs, settled = false) {
     if (settled) await settle(url);
     lastRound = `s${roundNo++}x${Date.now().toString(36)}`;
     const before = cpuTime(server.child.pid);
-    const r = await rawLoad({ hub: url, secret: SECRET, round: lastRound, nodes: 2000, batches: BATCHES, intervalMs });
+    const r = await rawLoad({ hub: url, secret: SECRET, round: lastRound, nodes: 2000, batches: BATCHES, intervalMs, engine: LOADGEN });
     const after = cpuTime(server.child.pid);
     if (r.errors) throw new Error(`sustained run with errors: ${JSON.stringify(r.errorCodes)}`);
     runs.push({ ...r, mainUs: perBatch(before, after, r, 'mainMs'), allUs: perBatch(before, after, r, 'allMs') });
@@ -131,6 +136,8 @@ async function sustained(server, store, id, intervalMs, settled = false) {
     // threads and processes (the fusion of the previous round included, when it overlaps).
     mainCpuUsPerBatch: median(runs.map((r) => r.mainUs)),
     cpuUsPerBatch: median(runs.map((r) => r.allUs)),
+    // The load generator's own CPU per batch in the timed phase (it shares the machine).
+    loadgenCpuUsPerBatch: median(runs.map((r) => r.loadgenCpuUsPerBatch)),
     runs: runs.length,
   };
 }
@@ -226,9 +233,10 @@ const result = {
   suite: 'hub-ingest',
   machine: machine(),
   workers: WORKERS,
+  loadgen: LOADGEN,
   rows,
 };
 mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('../results/hub-ingest.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 const f = (v, d = 1) => (v === undefined || Number.isNaN(v) ? '—' : v.toFixed(d));
-console.table(rows.map((r) => ({ case: r.id, store: r.store, nodes: r.nodes, 'offered/s': f(r.offeredPerS ?? undefined, 0), 'all acked ms': f(r.allAcknowledgedMs), 'batches/s': f(r.batchesPerS, 0), 'p50 ms': f(r.p50Ms), 'p99 ms': f(r.p99Ms), 'close→result ms': f(r.closeToResultMs), 'main µs/batch': f(r.mainCpuUsPerBatch), 'cpu µs/batch': f(r.cpuUsPerBatch) })));
+console.table(rows.map((r) => ({ case: r.id, store: r.store, nodes: r.nodes, 'offered/s': f(r.offeredPerS ?? undefined, 0), 'all acked ms': f(r.allAcknowledgedMs), 'batches/s': f(r.batchesPerS, 0), 'p50 ms': f(r.p50Ms), 'p99 ms': f(r.p99Ms), 'close→result ms': f(r.closeToResultMs), 'main µs/batch': f(r.mainCpuUsPerBatch), 'cpu µs/batch': f(r.cpuUsPerBatch), 'loadgen µs/batch': f(r.loadgenCpuUsPerBatch) })));

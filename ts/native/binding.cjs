@@ -847,6 +847,7 @@ module.exports.fitUslPoints = nativeBinding.fitUslPoints
 module.exports.fuseColumns = nativeBinding.fuseColumns
 module.exports.fuseColumnsAsync = nativeBinding.fuseColumnsAsync
 module.exports.generateFleetColumns = nativeBinding.generateFleetColumns
+module.exports.runHttpLoad = nativeBinding.runHttpLoad
 module.exports.sensorPresetJson = nativeBinding.sensorPresetJson
 module.exports.simulateClaims = nativeBinding.simulateClaims
 module.exports.simulateClaimsAsync = nativeBinding.simulateClaimsAsync

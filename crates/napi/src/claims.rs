@@ -34,7 +34,7 @@ pub fn simulate_claims(config: String) -> Result<String, ErrorCode> {
 pub struct JsonTask(Option<Box<dyn FnOnce() -> String + Send>>);
 
 impl JsonTask {
-    fn new(work: impl FnOnce() -> String + Send + 'static) -> Self {
+    pub(crate) fn new(work: impl FnOnce() -> String + Send + 'static) -> Self {
         Self(Some(Box::new(work)))
     }
 }

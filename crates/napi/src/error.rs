@@ -8,6 +8,7 @@ pub enum ErrorCode {
     FusionConfig,
     FusionInput,
     ClaimsConfig,
+    LoadConfig,
 }
 
 impl AsRef<str> for ErrorCode {
@@ -16,6 +17,7 @@ impl AsRef<str> for ErrorCode {
             ErrorCode::FusionConfig => "ERR_FUSION_CONFIG",
             ErrorCode::FusionInput => "ERR_FUSION_INPUT",
             ErrorCode::ClaimsConfig => "ERR_CLAIMS_CONFIG",
+            ErrorCode::LoadConfig => "ERR_LOAD_CONFIG",
         }
     }
 }

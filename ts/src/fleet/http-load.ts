@@ -1,0 +1,95 @@
+/**
+ * The native load generator (crates/http-load): each connection sends one warm-up request,
+ * untimed, then its timed requests, closed loop or paced, on one thread outside the event loop.
+ * It costs a fraction of what a JavaScript client does per request, so on a machine shared with
+ * the server under test the server gets the cores. Requests are bytes the caller built
+ * (HTTP/1.1 with `Content-Length`); replies must carry `Content-Length` too.
+ */
+import { native } from '../native.js';
+import { checkInteger, checkNumber } from '../option-checks.js';
+
+/** Stable error codes of the load generator. */
+export type LoadErrorCode =
+  /** A malformed plan (no connections, a bad URL, out-of-range numbers). */
+  | 'ERR_LOAD_CONFIG'
+  /** The server could not be reached. */
+  | 'ERR_LOAD_FAILED';
+
+export interface LoadError extends Error {
+  code: LoadErrorCode;
+}
+
+function loadError(code: LoadErrorCode, message: string): LoadError {
+  const error = new Error(message) as LoadError;
+  error.code = code;
+  return error;
+}
+
+const configError = (message: string) => loadError('ERR_LOAD_CONFIG', `runHttpLoad: ${message}`);
+
+export type HttpLoadOptions = {
+  /** `http://host:port` of the server. */
+  url: string;
+  /** Per connection: its warm-up request and its timed requests, as bytes. */
+  connections: ReadonlyArray<{ warmUp: Uint8Array; timed: ReadonlyArray<Uint8Array> }>;
+  /** 0 (default): closed loop; else each connection's interval between requests (ms). */
+  intervalMs?: number;
+  /** Gives up after this long (default 600 s); what is unanswered counts as `ERR_LOAD_TIMEOUT`. */
+  timeoutMs?: number;
+};
+
+export type HttpLoadReport = {
+  /** Timed requests answered 2xx. */
+  acked: number;
+  /** Timed requests answered at all. */
+  replies: number;
+  /** From the start of the timed phase to the last 2xx (ms). */
+  elapsedMs: number;
+  /** Every answered timed request's latency (ms), ascending, from its scheduled send time. */
+  latenciesMs: number[];
+  /** Failures by their JSON error `code` (or `HTTP_<status>`), warm-ups included. */
+  failures: Record<string, number>;
+  /** CPU the generator's thread spent in the timed phase (µs). */
+  cpuUs: number;
+};
+
+/** Runs the load; resolves once every request is answered (or the timeout passed). */
+export async function runHttpLoad(options: HttpLoadOptions): Promise<HttpLoadReport> {
+  let url: URL;
+  try {
+    url = new URL(options.url);
+  } catch {
+    throw configError(`url must be http://host:port, got ${JSON.stringify(options.url)}`);
+  }
+  if (url.protocol !== 'http:') throw configError(`url must be http://host:port, got ${JSON.stringify(options.url)}`);
+  const connections = options.connections;
+  if (!Array.isArray(connections) || connections.length === 0) throw configError('connections must name at least one connection');
+  const timed = connections[0].timed.length;
+  const parts: Uint8Array[] = [];
+  const ends: number[] = [];
+  let at = 0;
+  connections.forEach((c, i) => {
+    if (c.timed.length !== timed) throw configError(`every connection needs as many timed requests (connection 0 has ${timed}, connection ${i} ${c.timed.length})`);
+    for (const request of [c.warmUp, ...c.timed]) {
+      if (!(request instanceof Uint8Array) || request.length === 0) throw configError(`connection ${i} has an empty or non-byte request`);
+      parts.push(request);
+      at += request.length;
+      ends.push(at);
+    }
+  });
+  const intervalMs = checkNumber('intervalMs', options.intervalMs ?? 0, 0, 3_600_000, configError);
+  const timeoutMs = checkNumber('timeoutMs', options.timeoutMs ?? 600_000, 1, 86_400_000, configError);
+  const port = checkInteger('port', Number(url.port || 80), 1, 65_535, configError);
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  let answer: string;
+  try {
+    answer = await native.runHttpLoad({ host, port, requests: Buffer.concat(parts), ends, connections: connections.length, timed, intervalMs, timeoutMs });
+  } catch (e) {
+    const error = e as Error & { code?: string };
+    if (error.code === 'ERR_LOAD_CONFIG') throw configError(error.message);
+    throw e;
+  }
+  const result = JSON.parse(answer) as { ok: true; report: HttpLoadReport } | { ok: false; error: string };
+  if (!result.ok) throw loadError('ERR_LOAD_FAILED', `runHttpLoad: ${result.error}`);
+  return result.report;
+}
