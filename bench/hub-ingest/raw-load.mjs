@@ -168,7 +168,7 @@ function summary({ nodes, intervalMs, acked, replies, elapsedMs, sorted, failure
     offeredPerS: intervalMs ? (nodes / intervalMs) * 1000 : null,
     batchesPerS: elapsedMs > 0 ? (acked / elapsedMs) * 1000 : 0,
     latencyMs: { p50: percentile(sorted, 0.5), p90: percentile(sorted, 0.9), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? 0 },
-    loadgenCpuUsPerBatch: acked ? cpuUs / acked : NaN,
+    loadgenCpuUsPerBatch: acked && cpuUs !== null ? cpuUs / acked : NaN,
     errors: replies - acked,
     errorCodes: failures,
   };

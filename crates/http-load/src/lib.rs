@@ -55,8 +55,9 @@ pub struct LoadReport {
     /// `ERR_CONNECTION_CLOSED` once per connection the server closed before its last reply,
     /// `ERR_LOAD_TIMEOUT` once per connection still waiting at the timeout.
     pub failures: BTreeMap<String, u64>,
-    /// CPU time this generator's thread spent in the timed phase (µs).
-    pub cpu_us: f64,
+    /// CPU time this generator's thread spent in the timed phase (µs); none where the platform
+    /// does not tell a thread's CPU time (Windows).
+    pub cpu_us: Option<f64>,
 }
 
 #[derive(Debug)]
@@ -171,14 +172,21 @@ fn take_reply(buf: &mut Vec<u8>) -> Result<Option<Reply>, LoadError> {
     Ok(Some(Reply { status, code }))
 }
 
-fn thread_cpu_us() -> f64 {
+/// CPU time of the calling thread (µs), where the platform tells it.
+#[cfg(unix)]
+fn thread_cpu_us() -> Option<f64> {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     // SAFETY: clock_gettime writes one timespec through a valid pointer.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 * 1e6 + ts.tv_nsec as f64 / 1e3
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0;
+    ok.then(|| ts.tv_sec as f64 * 1e6 + ts.tv_nsec as f64 / 1e3)
+}
+
+#[cfg(not(unix))]
+fn thread_cpu_us() -> Option<f64> {
+    None
 }
 
 struct Connection {
@@ -242,7 +250,7 @@ pub fn run(plan: &LoadPlan) -> Result<LoadReport, LoadError> {
     let mut latencies = Vec::with_capacity(plan.connections * plan.timed);
     let mut acked = 0u64;
     let mut last_ack = Instant::now();
-    let mut cpu_start = 0.0;
+    let mut cpu_start = None;
     // Connections waiting for their next paced send, by due time.
     let mut due: BinaryHeap<Reverse<(Instant, usize)>> = BinaryHeap::new();
     let interval = Duration::from_secs_f64(plan.interval_ms / 1000.0);
@@ -390,10 +398,9 @@ pub fn run(plan: &LoadPlan) -> Result<LoadReport, LoadError> {
             }
         }
     }
-    let cpu_us = if timed_start.is_some() {
-        thread_cpu_us() - cpu_start
-    } else {
-        0.0
+    let cpu_us = match (timed_start, cpu_start, thread_cpu_us()) {
+        (Some(_), Some(from), Some(to)) => Some(to - from),
+        _ => None,
     };
     let replies = latencies.len() as u64;
     latencies.sort_by(f64::total_cmp);

@@ -49,8 +49,8 @@ export type HttpLoadReport = {
   latenciesMs: number[];
   /** Failures by their JSON error `code` (or `HTTP_<status>`), warm-ups included. */
   failures: Record<string, number>;
-  /** CPU the generator's thread spent in the timed phase (µs). */
-  cpuUs: number;
+  /** CPU the generator's thread spent in the timed phase (µs); null where the platform does not tell it (Windows). */
+  cpuUs: number | null;
 };
 
 /** Runs the load; resolves once every request is answered (or the timeout passed). */
