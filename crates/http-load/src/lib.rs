@@ -2,7 +2,8 @@
 //! cheaper the client, the more of the machine the server under test gets. Every request is
 //! built before the clock starts (by the caller), each connection keeps one keep-alive socket
 //! and one request in flight, and a reply is read only as far as its status line,
-//! `Content-Length` and, for a failure, the `"code"` in its body. One thread, one `epoll`.
+//! `Content-Length` and, for a failure, the `"code"` in its body. One thread, one poller
+//! (epoll on Linux).
 //!
 //! - Closed loop (`interval_ms == 0`): a connection sends its next request when the last one is
 //!   answered.
@@ -39,7 +40,7 @@ pub struct LoadPlan {
     pub timeout_ms: f64,
 }
 
-/// What happened, in the shape of the JavaScript generator's result.
+/// What happened.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LoadReport {
@@ -192,7 +193,7 @@ fn thread_cpu_us() -> Option<f64> {
 struct Connection {
     stream: TcpStream,
     inbox: Vec<u8>,
-    /// Bytes of the request in flight still to write, from `unsent`.
+    /// Bytes of the request in flight not written yet.
     unsent: usize,
     /// Index of the request in flight (0: the warm-up).
     k: usize,

@@ -156,7 +156,8 @@ fn failures_are_named_by_their_code_and_not_acked() {
 fn a_server_that_hangs_up_ends_the_load_with_the_loss_counted() {
     let addr = server(Behaviour::HangUpAfterOne);
     let report = run(&plan(addr, 3, 5, 0.0, |_, _| "/ok".into())).unwrap();
-    // Each connection's warm-up is answered, then the connection closes under its first timed request.
+    // Each connection's warm-up is answered, then the server closes it: none of its timed
+    // requests is answered, and the loss is counted once per connection.
     assert_eq!(report.acked, 0);
     assert_eq!(report.failures.get("ERR_CONNECTION_CLOSED"), Some(&3));
 }
