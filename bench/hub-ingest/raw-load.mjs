@@ -4,10 +4,10 @@
 // - 'native' (crates/http-load through runHttpLoad): one thread and one epoll outside the
 //   event loop;
 // - 'js': the same in this process's event loop, at about twice the CPU per request.
-// Both take CPU from the cores the hub runs on (each result says how much: loadgenCpuUsPerBatch),
-// so the cheaper one leaves the hub more. The
-// fleet simulator (undici, JSON both ways, retries) costs about as much per request as the hub
-// itself; its figures are reported alongside.
+// Both take CPU from the cores the hub runs on (each result says how much:
+// loadgenCpuUsPerBatch), so the cheaper one leaves the hub more. The fleet simulator (undici,
+// JSON both ways, retries) costs about as much per request as the hub itself; its figures are
+// reported alongside.
 //
 // Closed loop: a node sends its next batch as soon as the previous one is acknowledged.
 // Paced (open loop): node i sends batch b at start + (i / nodes + b) * intervalMs, so the
