@@ -9,10 +9,10 @@
 //   npm run bench:pg-groups        (FLEETSCALE_PG_URL, default postgres://postgres@127.0.0.1:5432/test)
 //
 // Writes bench/results/hub-pg-groups.json and prints a table.
-import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 
 import { postgresCpuMs } from '../../dist/src/claims/host-cpu.js';
+import { batchDigest } from '../../dist/src/hub/rounds.js';
 import { PostgresStore } from '../../dist/src/hub/store/postgres.js';
 import { machine, median } from '../lib.mjs';
 
@@ -24,7 +24,7 @@ const RUNS = process.argv.includes('--quick') ? 1 : 3;
 function batchOf(node, seq) {
   const records = Array.from({ length: 5 }, (_, k) => ({ id: `${node}-${seq}-${k}`, node, cls: k % 2 ? 'person' : 'vehicle', t: 1_700_000_000_000 + seq * 1000 + k, lat: 52.37, lon: 4.89 }));
   const json = JSON.stringify({ node, seq, final: seq === BATCHES, records });
-  return { node, seq, final: seq === BATCHES, ids: records.map((r) => r.id), json, digest: createHash('sha1').update(json).digest('base64') };
+  return { node, seq, final: seq === BATCHES, ids: records.map((r) => r.id), json, digest: batchDigest(json) };
 }
 
 /** One run: a round of NODES × BATCHES batches in groups of `size`; µs per batch. */

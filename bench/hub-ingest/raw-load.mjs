@@ -3,7 +3,7 @@
 // reply is read only as far as its status line and Content-Length. Two engines send it:
 // - 'native' (crates/http-load through runHttpLoad): one thread and one epoll outside the
 //   event loop;
-// - 'js': the same in this process's event loop, at about twice the CPU per request.
+// - 'js': the same in this process's event loop.
 // Both take CPU from the cores the hub runs on (each result says how much:
 // loadgenCpuUsPerBatch), so the cheaper one leaves the hub more. The fleet simulator (undici,
 // JSON both ways, retries) costs about as much per request as the hub itself; its figures are

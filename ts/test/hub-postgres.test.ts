@@ -4,12 +4,12 @@
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
-import { createHash } from 'node:crypto';
 
 import pg from 'pg';
 
 import { fuseSync, generateFleet, type SensorRecord } from '../src/index.js';
-import { PostgresStore, type PostgresStoreOptions } from '../src/hub/store/postgres.js';
+import { batchDigest } from '../src/hub/rounds.js';
+import { PostgresStore, reportManyParams, type PostgresStoreOptions } from '../src/hub/store/postgres.js';
 import { dropSchemas, freshSchema, HubClient, killHubProcesses, PG_URL, postgresAvailable, recordsOf, startHubProcess, tempDir } from './hub-helpers.js';
 
 const withPostgres = await postgresAvailable();
@@ -96,7 +96,7 @@ describe.skipIf(!withPostgres)('PostgreSQL store with two hub processes', () => 
       const batchOf = (node: string) => {
         const records = recordsOf(node, 3);
         const json = JSON.stringify({ node, seq: 1, records });
-        return { node, seq: 1, final: false, ids: records.map((r) => r.id), records, json, digest: createHash('sha1').update(json).digest('base64') };
+        return { node, seq: 1, final: false, ids: records.map((r) => r.id), records, json, digest: batchDigest(json) };
       };
       // Each store sends all 40 in one group; the two groups overlap in the database.
       const outcomes = await Promise.all([nodes.map((n) => one.report('race', batchOf(n))), nodes.map((n) => two.report('race', batchOf(n)))].flat());
@@ -114,7 +114,7 @@ describe.skipIf(!withPostgres)('PostgreSQL store with two hub processes', () => 
 describe.skipIf(!withPostgres)('PostgreSQL store: one group of reports decided at once', () => {
   const batchOf = (node: string, seq: number, records: SensorRecord[], final = false) => {
     const json = JSON.stringify({ node, seq, final, records });
-    return { node, seq, final, ids: records.map((r) => r.id), json, digest: createHash('sha1').update(json).digest('base64') };
+    return { node, seq, final, ids: records.map((r) => r.id), json, digest: batchDigest(json) };
   };
   const cleanups: Array<() => Promise<void>> = [];
   afterEach(async () => {
@@ -301,20 +301,8 @@ describe.skipIf(!withPostgres)('PostgreSQL store: one group of reports decided a
     );
     // What the store sends for a group, from this client, whose plans auto_explain reports.
     const reportMany = async (batches: Array<ReturnType<typeof batchOf>>) => {
-      const bodies = batches.map((b) => Buffer.from(b.json));
-      let end = 0;
-      const { rows } = await client.query<{ status: string }>(`SELECT t.status FROM ${schema}.report_many($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) AS t(status)`, [
-        batches.map(() => 'now'),
-        batches.map((b) => b.node),
-        batches.map((b) => b.seq),
-        batches.map((b) => b.final),
-        batches.map((b) => b.digest),
-        Buffer.concat(bodies),
-        bodies.map((b) => (end += b.length)),
-        batches.flatMap((b) => b.ids),
-        batches.map((b) => b.ids.length),
-        batches.flatMap((b, k) => b.ids.map(() => k + 1)),
-      ]);
+      const params = reportManyParams(batches.map((batch) => ({ round: 'now', batch })));
+      const { rows } = await client.query<{ status: string }>(`SELECT t.status FROM ${schema}.report_many($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) AS t(status)`, params);
       return rows.map((r) => r.status);
     };
     // Every scan of a large table reads one key's row (or none) per loop: no whole-table

@@ -1,8 +1,9 @@
 /**
  * The native load generator (crates/http-load): each connection sends one warm-up request,
  * untimed, then its timed requests, closed loop or paced, on one thread outside the event loop.
- * It costs about half the CPU per request of a JavaScript client on the event loop, so on a
- * machine shared with the server under test the server gets more of the cores. Requests are bytes the caller built
+ * It costs less CPU per request than a JavaScript client on the event loop, so on a machine
+ * shared with the server under test the server gets more of the cores (its report says what
+ * it took). Requests are bytes the caller built
  * (HTTP/1.1 with `Content-Length`); replies must carry `Content-Length` too.
  */
 import { native } from '../native.js';

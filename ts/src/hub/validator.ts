@@ -3,8 +3,8 @@
  * checked as parsed. Params and query strings are checked as they arrive and converted (a
  * query's `waitMs=100` to the number its schema asks for) only when that check fails.
  * `@fastify/type-provider-typebox`'s compiler runs `Value.Convert` over every params object
- * first, an interpreted walk of schema and value that took a batch route's HTTP process a
- * tenth of its time and added to its garbage.
+ * first, an interpreted walk of schema and value that took 7% of a hub worker's CPU profile
+ * under load, and added to its garbage.
  */
 import type { FastifySchemaCompiler } from 'fastify';
 import type { TSchema } from 'typebox';

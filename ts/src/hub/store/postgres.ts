@@ -94,8 +94,8 @@ CREATE TABLE IF NOT EXISTS ${s}.record_ids (
 
 -- Announces grouped like reports: one call and one transaction for the announces that arrive
 -- together. Each answers as if alone and in order: the first announce of a new round opens it
--- ('opened:<deadline>', at its p_now plus its p_deadline_ms), the rest join ('joined:<deadline>'), and a round that is
--- no longer open refuses them (ERR_ROUND_CLOSED).
+-- ('opened:<deadline>', at its p_now plus its p_deadline_ms), the rest join
+-- ('joined:<deadline>'), and a round that is no longer open refuses them (ERR_ROUND_CLOSED).
 DROP FUNCTION IF EXISTS ${s}.announce(text, text, bigint, bigint);
 DROP FUNCTION IF EXISTS ${s}.announce_many(text[], text[], bigint[], bigint);
 CREATE OR REPLACE FUNCTION ${s}.announce_many(p_round text[], p_node text[], p_now bigint[], p_deadline_ms bigint[])
@@ -315,6 +315,42 @@ type SummaryRow = {
   observations: string | null;
 };
 
+/**
+ * `report_many`'s ten parameters for a group: rounds, nodes, seqs, finals and digests per
+ * batch; the batches' texts as UTF-8 back to back in one buffer and where each ends; every
+ * batch's record ids back to back, how many each has, and whose each is (1-based).
+ */
+export function reportManyParams(items: ReadonlyArray<{ round: string; batch: Batch }>): unknown[] {
+  const ids: string[] = [];
+  const counts: number[] = [];
+  const owners: number[] = [];
+  const ends: number[] = [];
+  let end = 0;
+  items.forEach(({ batch }, k) => {
+    for (const id of batch.ids) {
+      ids.push(id);
+      owners.push(k + 1);
+    }
+    counts.push(batch.ids.length);
+    ends.push((end += Buffer.byteLength(batch.json, 'utf8')));
+  });
+  // The texts written straight into one buffer.
+  const bodies = Buffer.allocUnsafe(end);
+  items.forEach(({ batch }, k) => bodies.write(batch.json, k === 0 ? 0 : ends[k - 1], 'utf8'));
+  return [
+    items.map((i) => i.round),
+    items.map((i) => i.batch.node),
+    items.map((i) => i.batch.seq),
+    items.map((i) => i.batch.final),
+    items.map((i) => i.batch.digest),
+    bodies,
+    ends,
+    ids,
+    counts,
+    owners,
+  ];
+}
+
 export class PostgresStore implements RoundStore {
   readonly kind = 'postgres';
   private readonly s: string;
@@ -441,36 +477,9 @@ export class PostgresStore implements RoundStore {
   }
 
   private async callReportMany(items: PendingReport[]): Promise<string[]> {
-    const ids: string[] = [];
-    const counts: number[] = [];
-    const owners: number[] = [];
-    const ends: number[] = [];
-    let end = 0;
-    items.forEach(({ batch }, k) => {
-      for (const id of batch.ids) {
-        ids.push(id);
-        owners.push(k + 1);
-      }
-      counts.push(batch.ids.length);
-      ends.push((end += Buffer.byteLength(batch.json, 'utf8')));
-    });
-    // The texts as UTF-8 back to back, written straight into one buffer.
-    const bodies = Buffer.allocUnsafe(end);
-    items.forEach(({ batch }, k) => bodies.write(batch.json, k === 0 ? 0 : ends[k - 1], 'utf8'));
     const { rows } = await this.query<{ status: string }>(
       `SELECT status FROM ${this.s}.report_many($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) WITH ORDINALITY AS t(status, n) ORDER BY n`,
-      [
-        items.map((i) => i.round),
-        items.map((i) => i.batch.node),
-        items.map((i) => i.batch.seq),
-        items.map((i) => i.batch.final),
-        items.map((i) => i.batch.digest),
-        bodies,
-        ends,
-        ids,
-        counts,
-        owners,
-      ],
+      reportManyParams(items),
     );
     return rows.map((r) => r.status);
   }
