@@ -33,6 +33,36 @@ describe('WriteAheadLog', () => {
     expect(entries.map((e) => e.payload.toString('utf8'))).toEqual(['{"k":"a"}', 'head\nbytes é', '']);
     await again.close();
   });
+
+  it('writes an idle log at once, and groups what arrives within the sync interval into one write', async () => {
+    const { wal } = await WriteAheadLog.open(tempDir(), { minSyncIntervalMs: 1000 });
+    const idle = performance.now();
+    await wal.append('first');
+    // The interval only spaces writes: nothing was written before, so nothing waited.
+    expect(performance.now() - idle).toBeLessThan(1000);
+    expect(wal.syncedWrites).toBe(1);
+    const second = performance.now();
+    const resolvedAt: number[] = [];
+    await Promise.all(['a', 'b', 'c'].map((text) => wal.append(text).then(() => resolvedAt.push(performance.now()))));
+    expect(wal.syncedWrites).toBe(2);
+    // Timers may fire a millisecond early; the group waited out (most of) the interval.
+    expect(Math.min(...resolvedAt) - second).toBeGreaterThanOrEqual(950);
+    await wal.close();
+    const { wal: again, entries } = await WriteAheadLog.open(wal.dir);
+    expect(entries.map((e) => e.payload.toString('utf8'))).toEqual(['first', 'a', 'b', 'c']);
+    await again.close();
+  });
+
+  it('writes back to back with a sync interval of 0, and refuses a negative or non-finite one', async () => {
+    const { wal } = await WriteAheadLog.open(tempDir(), { minSyncIntervalMs: 0 });
+    await wal.append('one');
+    await wal.append('two');
+    expect(wal.syncedWrites).toBe(2);
+    await wal.close();
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      await expect(WriteAheadLog.open(tempDir(), { minSyncIntervalMs: bad })).rejects.toThrow(/minSyncIntervalMs must be a finite number >= 0/);
+    }
+  });
 });
 
 describe('EmbeddedStore batch texts', () => {

@@ -86,9 +86,12 @@ describe('fleetscale hub --workers', () => {
     }
   });
 
-  it('refuses workers that are not a whole number >= 0, before it opens anything', async () => {
+  it('refuses workers that are not a whole number >= 0, or a sync interval that is not a number >= 0, before it opens anything', async () => {
     for (const workers of [-1, 1.5, Number.NaN]) {
       await expect(startHub({ dataDir: tempDir(), secret: 's', port: 0, workers })).rejects.toMatchObject({ code: 'ERR_VALIDATION', message: expect.stringMatching(/workers/) });
+    }
+    for (const syncIntervalMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      await expect(startHub({ dataDir: tempDir(), secret: 's', port: 0, syncIntervalMs })).rejects.toMatchObject({ code: 'ERR_VALIDATION', message: expect.stringMatching(/syncIntervalMs/) });
     }
   });
 

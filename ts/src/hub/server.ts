@@ -21,6 +21,11 @@ export type HubServerOptions = Omit<HubAppOptions, 'store' | 'secret' | 'rounds'
   /** PostgreSQL instead of the embedded store (several hubs may share it). */
   postgres?: { url: string; schema?: string };
   /**
+   * The embedded store's least time between two synced log writes, in ms (default 2): the
+   * most an acknowledgement waits for its group to fill; 0 syncs back to back.
+   */
+  syncIntervalMs?: number;
+  /**
    * HTTP worker processes on the hub's port, in front of this process's store (default 0:
    * this process serves HTTP itself). Needs the built package; `now` does not apply.
    */
@@ -77,13 +82,19 @@ async function openStore(options: HubServerOptions, dataDir: string, warn: (mess
     const { PostgresStore } = await import('./store/postgres.js');
     return PostgresStore.open(options.postgres.url, { schema: options.postgres.schema, onWarning: warn });
   }
-  return EmbeddedStore.open(dataDir, { onTruncate: (segment, at, dropped) => warn(`wal: cut a torn tail of ${dropped} bytes off ${segment} at byte ${at}`) });
+  return EmbeddedStore.open(dataDir, {
+    minSyncIntervalMs: options.syncIntervalMs,
+    onTruncate: (segment, at, dropped) => warn(`wal: cut a torn tail of ${dropped} bytes off ${segment} at byte ${at}`),
+  });
 }
 
 /** Opens the store, builds the app and listens (or starts the worker processes). */
 export async function startHub(options: HubServerOptions = {}): Promise<RunningHub> {
   if (options.workers !== undefined && (!Number.isInteger(options.workers) || options.workers < 0)) {
     throw new HubError('ERR_VALIDATION', `workers must be a whole number >= 0, got ${options.workers}`);
+  }
+  if (options.syncIntervalMs !== undefined && !(Number.isFinite(options.syncIntervalMs) && options.syncIntervalMs >= 0)) {
+    throw new HubError('ERR_VALIDATION', `syncIntervalMs must be a finite number >= 0, got ${options.syncIntervalMs}`);
   }
   const dataDir = options.dataDir ?? './fleetscale-data';
   const secret = options.secret ?? loadSecret(dataDir);

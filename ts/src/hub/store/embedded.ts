@@ -80,6 +80,8 @@ export type EmbeddedStoreOptions = {
   segmentBytes?: number;
   /** Told about a torn log tail cut off on open. */
   onTruncate?: (segment: string, atByte: number, droppedBytes: number) => void;
+  /** The least time between two synced log writes (default 2 ms; see `WalOptions`). */
+  minSyncIntervalMs?: number;
 };
 
 /** Up to this many records, a batch's ids are checked against each other pairwise. */

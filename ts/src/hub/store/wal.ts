@@ -2,7 +2,10 @@
  * A write-ahead log with group commit: appends made while a write is in flight are written
  * together with one `writev` to a file opened with O_DSYNC (elsewhere: a `writev`, then an
  * `fdatasync`), and every append's promise resolves only after the data it carries is on
- * disk. The log is a sequence of segment files; each frame is
+ * disk. A synced write costs the kernel far more than the bytes it carries (on the machine
+ * in the README, 74 µs of CPU for 1 KB and 139 µs for 10 KB), so writes start at least
+ * `minSyncIntervalMs` apart: under load each one carries more appends, and an append to an
+ * idle log still goes at once. The log is a sequence of segment files; each frame is
  * `[u32 length][u32 crc32][payload]` (little endian), so a torn tail left by a crash is
  * recognised and cut off on open. A torn tail was never acknowledged: its append had not
  * resolved.
@@ -11,6 +14,8 @@ import { closeSync, constants, fsyncSync, openSync, readdirSync, readFileSync, f
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+
+import { checkCommitInterval } from './group-commit.js';
 
 const HEADER = 8;
 /** A frame larger than this is corruption, not data (batches are far smaller). */
@@ -24,7 +29,16 @@ export type WalOptions = {
   segmentBytes?: number;
   /** Reports a torn or corrupt tail that recovery cut off. */
   onTruncate?: (segment: string, atByte: number, droppedBytes: number) => void;
+  /**
+   * The least time from the start of one synced write to the start of the next (default
+   * 2 ms): what an append may wait for its group to fill, at most. 0 writes as soon as the
+   * previous write is done.
+   */
+  minSyncIntervalMs?: number;
 };
+
+/** The default least time between two synced writes. */
+export const DEFAULT_MIN_SYNC_INTERVAL_MS = 2;
 
 /** One recovered frame and the segment it lives in. */
 export type WalEntry = { segment: number; payload: Buffer };
@@ -68,6 +82,10 @@ export class WriteAheadLog {
   private segmentNo = 0;
   private segmentBytes = 0;
   private readonly maxSegmentBytes: number;
+  private readonly minSyncIntervalMs: number;
+  /** When the last synced write started (performance.now()). */
+  private lastWriteAt = -Infinity;
+  private writes = 0;
   /** Appends waiting for the next group commit. */
   private next: Pending | undefined;
   private writing = false;
@@ -80,6 +98,7 @@ export class WriteAheadLog {
     options: WalOptions,
   ) {
     this.maxSegmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
+    this.minSyncIntervalMs = checkCommitInterval('minSyncIntervalMs', options.minSyncIntervalMs ?? DEFAULT_MIN_SYNC_INTERVAL_MS);
   }
 
   /**
@@ -120,6 +139,11 @@ export class WriteAheadLog {
       .filter((m): m is RegExpExecArray => m !== null)
       .map((m) => Number(m[1]))
       .sort((a, b) => a - b);
+  }
+
+  /** Synced writes so far: each carries one group of appends. */
+  get syncedWrites(): number {
+    return this.writes;
   }
 
   /** The segment new appends go to. */
@@ -176,11 +200,16 @@ export class WriteAheadLog {
     this.writing = true;
     try {
       while (this.next) {
+        // Let the group fill until the interval since the last write has passed.
+        const wait = this.lastWriteAt + this.minSyncIntervalMs - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         const group = this.next;
         this.next = undefined;
         try {
           if (this.segmentBytes >= this.maxSegmentBytes) await this.rotate(this.segmentNo + 1);
           const handle = this.handle!;
+          this.lastWriteAt = performance.now();
+          this.writes++;
           let written = 0;
           let buffers = group.frames;
           while (written < group.bytes) {
