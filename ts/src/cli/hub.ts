@@ -9,11 +9,12 @@ export const hubUsage = `fleetscale hub [--port 8080] [--host 127.0.0.1] [--data
               [--workers 0|N|auto] [--round-deadline-ms 30000] [--sync-interval-ms 2] [--log-level warn]
   Starts the hub: the three-phase round protocol under /v1, the dashboard at /, /healthz and
   /metrics. Observations are kept in the data directory's write-ahead log (fsync, group
-  commit; --sync-interval-ms: the least time between two synced writes, what an
-  acknowledgement may wait for its group to fill), or with --pg in PostgreSQL, where several hubs behind a load balancer share rounds
-  (give them one FLEETSCALE_SECRET). The secret is FLEETSCALE_SECRET or is generated into the
-  data directory. --workers N serves HTTP from N worker processes on the one port, in front of
-  this process's store (auto: one per core; 0, the default: this process serves HTTP).`;
+  commit; synced writes start at least --sync-interval-ms apart, the most an acknowledgement
+  waits for its group to fill), or with --pg in PostgreSQL, where several hubs behind a load
+  balancer share rounds (give them one FLEETSCALE_SECRET). The secret is FLEETSCALE_SECRET or
+  is generated into the data directory. --workers N serves HTTP from N worker processes on the
+  one port, in front of this process's store (auto: one per core; 0, the default: this
+  process serves HTTP).`;
 
 /** A wait longer than this for every acknowledgement is a typo, not a plan (ms). */
 const MAX_SYNC_INTERVAL_MS = 1000;
