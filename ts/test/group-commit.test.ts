@@ -62,31 +62,4 @@ describe('GroupCommit', () => {
     release.shift()!();
     expect(await fine).toBe(80);
   });
-
-  it('starts flushes at least minIntervalMs apart, an idle one at once, and refuses a bad interval', async () => {
-    const { groups, release, flush } = recorder();
-    const commit = new GroupCommit(flush, { concurrency: 4, minIntervalMs: 1000 });
-    const first = commit.submit(1);
-    await turn();
-    // Nothing flushed before: the first group goes at once, though flushes are free.
-    expect(groups).toEqual([[1]]);
-    release.shift()!();
-    expect(await first).toBe(10);
-    const started = performance.now();
-    const later = [2, 3].map((x) => commit.submit(x));
-    await turn();
-    await turn();
-    expect(groups).toEqual([[1]]);
-    expect(commit.waiting).toBe(2);
-    const third = commit.submit(4);
-    await new Promise((r) => setTimeout(r, 1100));
-    // Everything that came within the interval went in one flush, no sooner than it allowed.
-    expect(groups).toEqual([[1], [2, 3, 4]]);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(950);
-    release.shift()!();
-    expect(await Promise.all([...later, third])).toEqual([20, 30, 40]);
-    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
-      expect(() => new GroupCommit(flush, { minIntervalMs: bad })).toThrow(/minIntervalMs must be a finite number >= 0/);
-    }
-  });
 });

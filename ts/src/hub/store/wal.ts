@@ -2,10 +2,9 @@
  * A write-ahead log with group commit: appends made while a write is in flight are written
  * together with one `writev` to a file opened with O_DSYNC (elsewhere: a `writev`, then an
  * `fdatasync`), and every append's promise resolves only after the data it carries is on
- * disk. A synced write costs the kernel far more than the bytes it carries (a loop of them on
- * the README's machine took 74 µs of CPU for 1 KB, 139 µs for 10 KB), so writes start at least
- * `minSyncIntervalMs` apart: under load each one carries more appends, and an append to an
- * idle log still goes at once. The log is a sequence of segment files; each frame is
+ * disk. A synced write costs the kernel far more CPU than copying the bytes it carries, so
+ * writes start at least `minSyncIntervalMs` apart: under load each one carries more appends,
+ * and an append to an idle log still goes at once. The log is a sequence of segment files; each frame is
  * `[u32 length][u32 crc32][payload]` (little endian), so a torn tail left by a crash is
  * recognised and cut off on open. A torn tail was never acknowledged: its append had not
  * resolved.
@@ -14,8 +13,6 @@ import { closeSync, constants, fsyncSync, openSync, readdirSync, readFileSync, f
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-
-import { checkCommitInterval } from './group-commit.js';
 
 const HEADER = 8;
 /** A frame larger than this is corruption, not data (batches are far smaller). */
@@ -98,7 +95,9 @@ export class WriteAheadLog {
     options: WalOptions,
   ) {
     this.maxSegmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
-    this.minSyncIntervalMs = checkCommitInterval('minSyncIntervalMs', options.minSyncIntervalMs ?? DEFAULT_MIN_SYNC_INTERVAL_MS);
+    const interval = options.minSyncIntervalMs ?? DEFAULT_MIN_SYNC_INTERVAL_MS;
+    if (!Number.isFinite(interval) || interval < 0) throw new RangeError(`minSyncIntervalMs must be a finite number >= 0, got ${interval}`);
+    this.minSyncIntervalMs = interval;
   }
 
   /**
