@@ -10,6 +10,7 @@ import pg from 'pg';
 import { fuseSync, generateFleet, type SensorRecord } from '../src/index.js';
 import { batchDigest } from '../src/hub/rounds.js';
 import { PostgresStore, reportManyParams, type PostgresStoreOptions } from '../src/hub/store/postgres.js';
+import { FUSED_ROUNDS_REMEMBERED } from '../src/hub/store/types.js';
 import { dropSchemas, freshSchema, HubClient, killHubProcesses, PG_URL, postgresAvailable, recordsOf, startHubProcess, tempDir } from './hub-helpers.js';
 
 const withPostgres = await postgresAvailable();
@@ -242,7 +243,7 @@ describe.skipIf(!withPostgres)('PostgreSQL store: one group of reports decided a
     expect(await store.summary('race')).toMatchObject({ batches: 1, observations: 2 });
   });
 
-  it('deletes and vacuums a fused round\'s working rows, so the tables do not grow by every round', async () => {
+  it('deletes and vacuums a fused round\'s working rows but its digests, kept for the latest rounds only', async () => {
     const warnings: string[] = [];
     const { store, schema } = await freshStore({ onWarning: (m) => warnings.push(m) });
     const monitor = await connection();
@@ -255,7 +256,7 @@ describe.skipIf(!withPostgres)('PostgreSQL store: one group of reports decided a
     const cleaned = async () => {
       const { rows } = await monitor.query<{ relname: string; vacuums: string; live: string }>(
         `SELECT s.relname, s.vacuum_count + s.autovacuum_count AS vacuums,
-            (SELECT count(*) FROM ${schema}.record_ids) + (SELECT count(*) FROM ${schema}.batches) + (SELECT count(*) FROM ${schema}.nodes) AS live
+            (SELECT count(*) FROM ${schema}.record_ids) + (SELECT count(*) FROM ${schema}.batches WHERE body <> '') + (SELECT count(*) FROM ${schema}.nodes) AS live
            FROM pg_stat_user_tables s WHERE s.schemaname = $1 AND s.relname IN ('record_ids', 'batches', 'nodes')`,
         [schema],
       );
@@ -266,8 +267,22 @@ describe.skipIf(!withPostgres)('PostgreSQL store: one group of reports decided a
     expect(await cleaned()).toBe(true);
     expect(warnings).toEqual([]);
     expect(await store.summary('big')).toMatchObject({ state: 'fused', nodes: 20, finalNodes: 20, batches: 20, observations: 200 });
-    // A late retry meets the fused round, its rows gone.
+    // A retry of an acknowledged batch is still a duplicate: the digests stay, the bodies go.
+    expect(await store.report('big', batchOf('n0', 1, recordsOf('n0', 10), true))).toMatchObject({ duplicate: true, state: 'fused' });
+    await expect(store.report('big', batchOf('n0', 1, recordsOf('n0', 9), true))).rejects.toMatchObject({ code: 'ERR_BATCH_CONFLICT' });
+    await expect(store.report('big', batchOf('n0', 2, recordsOf('n0', 1, 20)))).rejects.toMatchObject({ code: 'ERR_ROUND_CLOSED' });
+    const batchRows = async (round: string) => Number((await monitor.query(`SELECT count(*) AS n FROM ${schema}.batches WHERE round = $1`, [round])).rows[0].n);
+    expect(await batchRows('big')).toBe(20);
+    // Once FUSED_ROUNDS_REMEMBERED later rounds are fused, the round's digests go too.
+    for (let k = 0; k < FUSED_ROUNDS_REMEMBERED; k++) {
+      await store.announce(`later${k}`, 'n0', Date.now() + k + 1, 60_000);
+      await store.report(`later${k}`, batchOf('n0', 1, recordsOf('n0', 1), true));
+      await store.close(`later${k}`, 'final', Date.now() + k + 1);
+      await store.saveResult(`later${k}`, { json: '{"events":[]}', events: 0 }, 1);
+      expect(await batchRows('big')).toBe(k < FUSED_ROUNDS_REMEMBERED - 1 ? 20 : 0);
+    }
     await expect(store.report('big', batchOf('n0', 1, recordsOf('n0', 10), true))).rejects.toMatchObject({ code: 'ERR_ROUND_CLOSED' });
+    expect(await store.report('later0', batchOf('n0', 1, recordsOf('n0', 1), true))).toMatchObject({ duplicate: true });
   });
 
   it('looks batches up by primary key even when a vacuum has counted the tables empty', async () => {

@@ -6,7 +6,9 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type FusionResult, fuseSync, generateFleet, type SensorRecord } from '../src/index.js';
 import type { RunningHub } from '../src/hub/server.js';
 import { readBatchRecords } from '../src/fusion/batch-texts.js';
+import { batchDigest } from '../src/hub/rounds.js';
 import { EmbeddedStore } from '../src/hub/store/embedded.js';
+import { FUSED_ROUNDS_REMEMBERED } from '../src/hub/store/types.js';
 import { PostgresStore } from '../src/hub/store/postgres.js';
 import { dropSchemas, freshSchema, HubClient, PG_URL, postgresAvailable, recordsOf, tempDir, testHub } from './hub-helpers.js';
 
@@ -153,6 +155,17 @@ describe.each(stores)('hub round protocol on the $kind store', ({ store: kind, o
     const late = await c.report('d', 'b', 2, recordsOf('b', 1, 5), true);
     expect(late.status).toBe(409);
     expect(late.body.error.code).toBe('ERR_ROUND_CLOSED');
+    // A retry of a batch the hub acknowledged (its reply lost) is still that batch once the
+    // round is fused: a duplicate, not a refusal; with other content it is a conflict.
+    const retry = await c.report('d', 'b', 1, recordsOf('b', 1));
+    expect(retry.status).toBe(202);
+    expect(retry.body).toMatchObject({ duplicate: true, accepted: 0, state: 'fused' });
+    const retryFinal = await c.report('d', 'a', 1, recordsOf('a', 2), true);
+    expect(retryFinal.body).toMatchObject({ duplicate: true, state: 'fused' });
+    const changed = await c.report('d', 'b', 1, recordsOf('b', 1, 9));
+    expect(changed.status).toBe(409);
+    expect(changed.body.error.code).toBe('ERR_BATCH_CONFLICT');
+    expect((await c.result('d')).body.stats.records).toBe(3);
   });
 
   it('lets the admin close a round, once; nodes may not', async () => {
@@ -295,6 +308,31 @@ describe('embedded store durability', () => {
     expect(truncated).toEqual([11]);
     expect(await store.summary('t')).toMatchObject({ state: 'open', batches: 1, observations: 2 });
     await store.shutdown();
+  });
+
+  it('answers a retry into the latest fused rounds as a duplicate, and ERR_ROUND_CLOSED after a restart', async () => {
+    const dataDir = tempDir();
+    const store = await EmbeddedStore.open(dataDir);
+    const batch = (seq: number, records: SensorRecord[]) => {
+      const json = JSON.stringify({ node: 'a', seq, final: true, records });
+      return { node: 'a', seq, final: true, ids: records.map((r) => r.id), digest: batchDigest(json), json };
+    };
+    const rounds = Array.from({ length: FUSED_ROUNDS_REMEMBERED + 1 }, (_, k) => `f${k}`);
+    for (const round of rounds) {
+      await store.announce(round, 'a', Date.now(), 60_000);
+      await store.report(round, batch(1, recordsOf('a', 2)));
+      await store.close(round, 'final', Date.now());
+      await store.saveResult(round, { json: '{"events":[]}', events: 0 }, 1);
+    }
+    // f0 is one round too old; f1 is the oldest remembered.
+    await expect(store.report('f0', batch(1, recordsOf('a', 2)))).rejects.toMatchObject({ code: 'ERR_ROUND_CLOSED' });
+    expect(await store.report('f1', batch(1, recordsOf('a', 2)))).toEqual({ duplicate: true, state: 'fused', complete: false });
+    await expect(store.report('f1', batch(1, recordsOf('a', 3)))).rejects.toMatchObject({ code: 'ERR_BATCH_CONFLICT' });
+    await expect(store.report('f1', batch(2, recordsOf('a', 1, 5)))).rejects.toMatchObject({ code: 'ERR_ROUND_CLOSED' });
+    await store.shutdown();
+    const reopened = await EmbeddedStore.open(dataDir);
+    await expect(reopened.report('f1', batch(1, recordsOf('a', 2)))).rejects.toMatchObject({ code: 'ERR_ROUND_CLOSED' });
+    await reopened.shutdown();
   });
 
   it('deletes log segments once every round in them has its result file', async () => {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { FusionResult, SensorRecord } from '../../fusion/types.js';
 import { HubError } from '../errors.js';
 import { ByteArena } from './byte-arena.js';
-import type { Announced, Batch, BatchOutcome, CloseReason, RoundStore, RoundSummary, StoredResult } from './types.js';
+import { type Announced, type Batch, type BatchOutcome, type CloseReason, FUSED_ROUNDS_REMEMBERED, type RoundStore, type RoundSummary, type StoredResult } from './types.js';
 import { syncDir, WriteAheadLog } from './wal.js';
 
 type NodeProgress = {
@@ -99,6 +99,11 @@ export class EmbeddedStore implements RoundStore {
   /** Results as JSON text, the latest few. */
   private readonly results = new Map<string, string>();
   private readonly failures = new Map<string, string>();
+  /**
+   * The nodes' accepted seqs and digests of the latest fused rounds, oldest first: in memory, so
+   * a restarted hub answers a retry into a round fused before ERR_ROUND_CLOSED.
+   */
+  private readonly fusedSeqs = new Map<string, Map<string, NodeProgress>>();
   /** Live rounds per log segment. */
   private readonly segmentRounds = new Map<number, Set<string>>();
   private readonly roundsDir: string;
@@ -248,15 +253,12 @@ export class EmbeddedStore implements RoundStore {
     const round = this.live.get(id);
     if (!round) {
       const done = this.summaries.get(id);
-      if (done) throw new HubError('ERR_ROUND_CLOSED', `round "${id}" is ${done.state}; it takes no more batches`);
-      throw new HubError('ERR_ROUND_NOT_FOUND', `round "${id}" does not exist (announce opens it)`);
+      if (!done) throw new HubError('ERR_ROUND_NOT_FOUND', `round "${id}" does not exist (announce opens it)`);
+      if (this.isRetry(id, batch, this.fusedSeqs.get(id)?.get(batch.node))) return { duplicate: true, state: done.state, complete: false };
+      throw new HubError('ERR_ROUND_CLOSED', `round "${id}" is ${done.state}; it takes no more batches`);
     }
     const node = round.nodes.get(batch.node);
-    const seen = node?.seqs.get(batch.seq);
-    if (node && seen !== undefined) {
-      if (seen !== batch.digest) {
-        throw new HubError('ERR_BATCH_CONFLICT', `node "${batch.node}" already sent batch ${batch.seq} of round "${id}" with other content`);
-      }
+    if (this.isRetry(id, batch, node)) {
       await round.pending.get(`${batch.node}:${batch.seq}`);
       return { duplicate: true, state: round.summary.state, complete: this.isComplete(round) };
     }
@@ -282,6 +284,16 @@ export class EmbeddedStore implements RoundStore {
     // The text is in the arena now: what waits for the fsync keeps only what a rollback needs,
     // so the request's text and parsed body can go in the next young-generation collection.
     return this.untilDurable(round, node, durable, { node: batch.node, seq: batch.seq, final: batch.final, ids: batch.ids });
+  }
+
+  /** Whether `batch` is one `node` already sent (ERR_BATCH_CONFLICT if with other content). */
+  private isRetry(id: string, batch: Batch, node: NodeProgress | undefined): boolean {
+    const seen = node?.seqs.get(batch.seq);
+    if (seen === undefined) return false;
+    if (seen !== batch.digest) {
+      throw new HubError('ERR_BATCH_CONFLICT', `node "${batch.node}" already sent batch ${batch.seq} of round "${id}" with other content`);
+    }
+    return true;
   }
 
   private async untilDurable(round: LiveRound, node: NodeProgress, durable: Promise<void>, booked: Booked): Promise<BatchOutcome> {
@@ -428,6 +440,11 @@ export class EmbeddedStore implements RoundStore {
     const round = this.live.get(id);
     if (!round) return;
     this.live.delete(id);
+    this.fusedSeqs.set(id, round.nodes);
+    for (const old of this.fusedSeqs.keys()) {
+      if (this.fusedSeqs.size <= FUSED_ROUNDS_REMEMBERED) break;
+      this.fusedSeqs.delete(old);
+    }
     for (const segment of round.segments) {
       const rounds = this.segmentRounds.get(segment);
       rounds?.delete(id);

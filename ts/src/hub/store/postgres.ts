@@ -15,7 +15,7 @@ import pg from 'pg';
 import { inTransaction } from '../../pg/transaction.js';
 import { HubError, type HubErrorCode } from '../errors.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
-import type { Announced, Batch, BatchOutcome, CloseReason, RoundState, RoundStore, RoundSummary, StoredResult } from './types.js';
+import { type Announced, type Batch, type BatchOutcome, type CloseReason, FUSED_ROUNDS_REMEMBERED, type RoundState, type RoundStore, type RoundSummary, type StoredResult } from './types.js';
 
 export type PostgresStoreOptions = {
   /** Schema of the hub's tables and functions (default `fleetscale_hub`). */
@@ -244,9 +244,10 @@ BEGIN
         FROM unnest(p_round, p_node, p_seq, p_final, p_digest, v_final, v_max, v_batches, v_rows) WITH ORDINALITY
           AS i(round, node, seq, final, digest, final_seq, max_seq, batches, row_id, k)
         LEFT JOIN LATERAL (SELECT x.state FROM ${s}.rounds x WHERE x.round = i.round LIMIT 1) AS r ON true
-        -- An earlier copy of the batch: none can exist past the node's highest seq.
+        -- An earlier copy of the batch: none can exist past the node's highest seq (a fused
+        -- round has no node rows, but keeps its digests for a while).
         LEFT JOIN LATERAL (SELECT x.digest FROM ${s}.batches x
-          WHERE i.seq <= i.max_seq AND x.round = i.round AND x.node = i.node AND x.seq = i.seq LIMIT 1) AS b ON true
+          WHERE (i.seq <= i.max_seq OR i.row_id IS NULL) AND x.round = i.round AND x.node = i.node AND x.seq = i.seq LIMIT 1) AS b ON true
         LEFT JOIN taken d ON d.k = i.k;
       -- Accepted: their ids, their batches, their nodes' counts.
       -- A concurrent transaction (another hub) that took one of these ids since the check
@@ -504,11 +505,18 @@ export class PostgresStore implements RoundStore {
         [round, result.json, result.events, fusionMs, JSON.stringify(counts)],
       );
       // The observations live on in the result, and the counts in final_counts: the round's
-      // working rows can go (a late batch still meets the round's state: ERR_ROUND_CLOSED).
+      // working rows can go (a late batch still meets the round's state: ERR_ROUND_CLOSED),
+      // but for the batches' digests, which the latest fused rounds keep so that a retry of
+      // an acknowledged batch is still answered as a duplicate.
       if (updated.rowCount === 1) {
         await client.query(`DELETE FROM ${this.s}.record_ids WHERE round = $1`, [round]);
-        await client.query(`DELETE FROM ${this.s}.batches WHERE round = $1`, [round]);
+        await client.query(`UPDATE ${this.s}.batches SET body = '' WHERE round = $1`, [round]);
         await client.query(`DELETE FROM ${this.s}.nodes WHERE round = $1`, [round]);
+        await client.query(
+          `DELETE FROM ${this.s}.batches WHERE round IN (SELECT round FROM ${this.s}.rounds
+             WHERE state = 'fused' ORDER BY closed_at DESC, round OFFSET $1)`,
+          [FUSED_ROUNDS_REMEMBERED],
+        );
       }
       return updated.rowCount === 1;
     });

@@ -58,6 +58,14 @@ export type Announced = {
   opened: boolean;
 };
 
+/**
+ * How many of the latest fused rounds keep their batches' digests, so that a node retrying an
+ * acknowledged batch whose reply it lost is still answered as a duplicate (202) after the round
+ * was fused, not ERR_ROUND_CLOSED. Older rounds, and on the embedded store rounds fused before
+ * the hub restarted, answer ERR_ROUND_CLOSED.
+ */
+export const FUSED_ROUNDS_REMEMBERED = 16;
+
 export type BatchOutcome = {
   /** True when this (node, seq) had been accepted before with the same content. */
   duplicate: boolean;
