@@ -279,6 +279,7 @@ describe.skipIf(!withPostgres)('PostgreSQL store: one group of reports decided a
       await store.report(`later${k}`, batchOf('n0', 1, recordsOf('n0', 1), true));
       await store.close(`later${k}`, 'final', Date.now() + k + 1);
       await store.saveResult(`later${k}`, { json: '{"events":[]}', events: 0 }, 1);
+      await store.tidied();
       expect(await batchRows('big')).toBe(k < FUSED_ROUNDS_REMEMBERED - 1 ? 20 : 0);
     }
     await expect(store.report('big', batchOf('n0', 1, recordsOf('n0', 10), true))).rejects.toMatchObject({ code: 'ERR_ROUND_CLOSED' });
