@@ -31,7 +31,7 @@ export type PostgresStoreOptions = {
    * host several small groups in flight cost more than one large one.
    */
   groupCommit?: GroupCommitOptions;
-  /** Told when the store could not do its housekeeping (vacuuming a fused round's rows). */
+  /** Told when the store could not do its housekeeping (trimming, pruning and vacuuming fused rounds' rows). */
   onWarning?: (message: string) => void;
 };
 
@@ -360,11 +360,11 @@ export class PostgresStore implements RoundStore {
   private readonly reports: GroupCommit<PendingReport, ReportStatus>;
   private readonly announces: GroupCommit<PendingAnnounce, string>;
   private readonly warn: (message: string) => void;
-  /** The vacuum running now, and whether another round's rows were deleted since it began. */
   /** Fused rounds whose batch bodies the housekeeping has still to empty. */
   private readonly untrimmed: string[] = [];
-  private vacuuming: Promise<void> | undefined;
-  private vacuumAgain = false;
+  /** The housekeeping pass running now, and whether another round was fused since it began. */
+  private tidying: Promise<void> | undefined;
+  private tidyAgain = false;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -534,16 +534,16 @@ export class PostgresStore implements RoundStore {
    * loses its rows with the pruning, FUSED_ROUNDS_REMEMBERED rounds later.
    */
   private tidy(): void {
-    if (this.vacuuming) {
-      this.vacuumAgain = true;
+    if (this.tidying) {
+      this.tidyAgain = true;
       return;
     }
-    this.vacuuming = this.tidyOnce()
+    this.tidying = this.tidyOnce()
       .catch((e: Error) => this.warn(`postgres: could not tidy the fused rounds' rows: ${e.message}`))
       .finally(() => {
-        this.vacuuming = undefined;
-        if (this.vacuumAgain) {
-          this.vacuumAgain = false;
+        this.tidying = undefined;
+        if (this.tidyAgain) {
+          this.tidyAgain = false;
           this.tidy();
         }
       });
@@ -563,7 +563,7 @@ export class PostgresStore implements RoundStore {
 
   /** Resolves once the background housekeeping started so far is done. */
   async tidied(): Promise<void> {
-    while (this.vacuuming) await this.vacuuming;
+    while (this.tidying) await this.tidying;
   }
 
   private async liveCounts(round: string, client: pg.PoolClient | pg.Pool = this.pool) {
@@ -658,8 +658,8 @@ export class PostgresStore implements RoundStore {
   }
 
   async shutdown(): Promise<void> {
-    this.vacuumAgain = false;
-    await this.vacuuming;
+    this.tidyAgain = false;
+    await this.tidying;
     await this.pool.end();
   }
 
