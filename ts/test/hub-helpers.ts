@@ -1,6 +1,7 @@
 /** Shared helpers of the hub suites: a hub on a temp data directory and a small client. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -114,4 +115,17 @@ export function startHubProcess(args: string[]): Promise<{ child: ChildProcess; 
 /** SIGKILLs every hub process the helpers started. */
 export function killHubProcesses(): void {
   for (const child of children.splice(0)) child.kill('SIGKILL');
+}
+
+/** Two connected ends of a Unix socket in a temp dir: the report link as the hub has it. */
+export async function socketPair(): Promise<[Socket, Socket]> {
+  const server = createServer();
+  const path = join(tempDir('fleetscale-link-'), 'link.sock');
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+  const client = connect(path);
+  await new Promise<void>((resolve) => client.once('connect', resolve));
+  const other = await accepted;
+  server.close();
+  return [client, other];
 }

@@ -1,18 +1,21 @@
 /**
  * The batched link between hub workers and the process owning the store, over an in-process
  * channel that clones packets the way cluster IPC serialises them, and a worker's app over
- * it: codes survive the hop, a turn's calls travel in one packet, a lost peer fails its calls,
- * and a worker with too much waiting sheds load with 503.
+ * it and the report link: codes survive the hop, a turn's calls travel in one packet, a lost
+ * peer fails its calls, and a worker with too much waiting sheds load with 503.
  */
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 
 import { hubApp } from '../src/hub/app.js';
+import { ReportSender, serveReports } from '../src/hub/cluster/report-link.js';
 import { RoundClient } from '../src/hub/cluster/round-client.js';
 import { RpcPeer, type RpcChannel, type RpcHandlers, type RpcPacket } from '../src/hub/cluster/rpc.js';
 import { HubError } from '../src/hub/errors.js';
+import { batchDigest } from '../src/hub/rounds.js';
 import { nodeToken } from '../src/hub/tokens.js';
-import { recordsOf, SECRET } from './hub-helpers.js';
+import type { Batch, BatchOutcome } from '../src/hub/store/types.js';
+import { recordsOf, SECRET, socketPair } from './hub-helpers.js';
 
 /** Two connected ends; `sent` records every packet each end sent. */
 function link(handlersA: RpcHandlers = {}, handlersB: RpcHandlers = {}, opts: { deliver?: boolean } = {}) {
@@ -82,23 +85,27 @@ describe('RpcPeer', () => {
 });
 
 describe('a worker app over RoundClient', () => {
-  async function workerApp(handlers: RpcHandlers, maxInFlight?: number) {
+  type Accept = (round: string, batch: Batch) => Promise<BatchOutcome>;
+  async function workerApp(handlers: RpcHandlers, accept: Accept = async () => Promise.reject(new Error('no reports here')), maxInFlight?: number) {
     const { a } = link({}, handlers);
+    const [workerEnd, primaryEnd] = await socketPair();
+    serveReports(primaryEnd, accept);
     const app = Fastify({ logger: false });
-    await app.register(hubApp, { rounds: new RoundClient(a, 'embedded', maxInFlight), secret: SECRET, scrape: async () => 'scraped 1\n' });
+    await app.register(hubApp, { rounds: new RoundClient(a, new ReportSender(workerEnd), 'embedded', maxInFlight), secret: SECRET, scrape: async () => 'scraped 1\n' });
+    app.addHook('onClose', async () => {
+      workerEnd.destroy();
+      primaryEnd.destroy();
+    });
     return app;
   }
   const post = (app: Awaited<ReturnType<typeof workerApp>>, path: string, node: string, body: unknown) =>
     app.inject({ method: 'POST', url: path, headers: { authorization: `Bearer ${nodeToken(SECRET, node)}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
 
   it('sends a batch as its text, record ids and digest, and answers with the primary\'s outcome', async () => {
-    const reports: unknown[][] = [];
-    const app = await workerApp({
-      report: (...args: unknown[]) => {
-        reports.push(args);
-        return { duplicate: false, state: 'open', complete: false };
-      },
-      openRounds: () => 3,
+    const reports: Array<[string, Batch]> = [];
+    const app = await workerApp({ openRounds: () => 3 }, async (round, batch) => {
+      reports.push([round, batch]);
+      return { duplicate: false, state: 'open', complete: false };
     });
     const records = recordsOf('a', 2);
     const body = { node: 'a', seq: 1, records };
@@ -106,10 +113,12 @@ describe('a worker app over RoundClient', () => {
     expect(reply.statusCode).toBe(202);
     expect(reply.json()).toMatchObject({ round: 'r', node: 'a', seq: 1, accepted: 2, duplicate: false, state: 'open' });
     expect(reports).toHaveLength(1);
-    const [round, node, seq, final, ids, json, digest] = reports[0];
+    const [round, { node, seq, final, ids, json, digest }] = reports[0];
     expect([round, node, seq, final, ids]).toEqual(['r', 'a', 1, false, ['a-r0', 'a-r1']]);
-    expect(json).toBe(JSON.stringify(body));
-    expect(typeof digest).toBe('string');
+    // The text arrives as the UTF-8 bytes of the body as sent, with the digest of that text.
+    expect(Buffer.isBuffer(json)).toBe(true);
+    expect((json as Buffer).toString('utf8')).toBe(JSON.stringify(body));
+    expect(digest).toBe(batchDigest(JSON.stringify(body)));
     expect((await app.inject({ url: '/healthz' })).json()).toMatchObject({ store: 'embedded', openRounds: 3 });
     expect((await app.inject({ url: '/metrics' })).body).toBe('scraped 1\n');
     await app.close();
@@ -117,11 +126,9 @@ describe('a worker app over RoundClient', () => {
 
   it('answers the primary\'s rejection with its status and code, and its own checks before any call', async () => {
     let calls = 0;
-    const app = await workerApp({
-      report: () => {
-        calls++;
-        throw new HubError('ERR_NOT_ANNOUNCED', 'node "a" has not announced itself');
-      },
+    const app = await workerApp({}, async () => {
+      calls++;
+      throw new HubError('ERR_NOT_ANNOUNCED', 'node "a" has not announced itself');
     });
     const rejected = await post(app, '/v1/rounds/r/observations', 'a', { node: 'a', seq: 1, records: recordsOf('a', 1) });
     expect(rejected.statusCode).toBe(409);
@@ -146,16 +153,26 @@ describe('a worker app over RoundClient', () => {
           return held.then(() => ({ deadline: 1 }));
         },
       },
+      async () => {
+        if (++calls === 2) arrived();
+        return held.then(() => ({ duplicate: false, state: 'open' as const, complete: false }));
+      },
       2,
     );
-    const waiting = [post(app, '/v1/rounds/r/announce', 'a', { node: 'a' }), post(app, '/v1/rounds/r/announce', 'b', { node: 'b' })];
+    // One call on each link: the cap counts both.
+    const waiting = [post(app, '/v1/rounds/r/announce', 'a', { node: 'a' }), post(app, '/v1/rounds/r/observations', 'b', { node: 'b', seq: 1, records: recordsOf('b', 1) })];
     await bothArrived; // both calls wait on the primary now
-    const shed = await post(app, '/v1/rounds/r/announce', 'c', { node: 'c' });
-    expect(shed.statusCode).toBe(503);
-    expect(shed.headers['retry-after']).toBe('1');
-    expect(shed.json().error.code).toBe('ERR_OVERLOADED');
+    for (const [path, body] of [
+      ['/v1/rounds/r/announce', { node: 'c' }],
+      ['/v1/rounds/r/observations', { node: 'c', seq: 1, records: recordsOf('c', 1) }],
+    ] as const) {
+      const shed = await post(app, path, 'c', body);
+      expect(shed.statusCode).toBe(503);
+      expect(shed.headers['retry-after']).toBe('1');
+      expect(shed.json().error.code).toBe('ERR_OVERLOADED');
+    }
     release();
-    for (const reply of await Promise.all(waiting)) expect(reply.statusCode).toBe(200);
+    expect((await Promise.all(waiting)).map((reply) => reply.statusCode)).toEqual([200, 202]);
     await app.close();
   });
 });

@@ -15,10 +15,10 @@ describe('ByteArena', () => {
     expect(arena.bytes).toBe(texts.reduce((n, t) => n + Buffer.byteLength(t), 0));
     // A later text never overwrites an earlier one's bytes; bytes are copied in, not shared.
     const source = Buffer.from('copied bytes');
-    const copy = arena.copy(source);
+    const copy = arena.put(source);
     source.fill(0);
     expect(copy.toString('utf8')).toBe('copied bytes');
-    expect(arena.copy(Buffer.alloc(2 << 20, 7)).length).toBe(2 << 20);
+    expect(arena.put(Buffer.alloc(2 << 20, 7)).length).toBe(2 << 20);
     expect(views[2].toString('utf8')).toBe(texts[2]);
   });
 });

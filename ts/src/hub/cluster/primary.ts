@@ -1,13 +1,15 @@
 /**
  * The hub over several processes: N HTTP worker processes share the listening port (node's
  * cluster hands each new connection to a worker), and this process owns the store and the
- * one round engine. Every protocol call goes to it, so the log (or the PostgreSQL group
- * commit), the protocol's rules and each round's fusion stay in one place, while parsing,
- * validation, tokens and replies spread over the cores. A worker that dies is replaced;
+ * one round engine. Every protocol call goes to it (batches over a report link of their own,
+ * `report-link.ts`; the rest over cluster IPC), so the log (or the PostgreSQL group commit),
+ * the protocol's rules and each round's fusion stay in one place, while parsing, validation,
+ * tokens and replies spread over the cores. A worker that dies is replaced;
  * `/metrics` on any worker answers for the whole hub. (Hubs on several hosts share rounds
  * through PostgreSQL, each of them with workers or not.)
  */
 import cluster, { type Worker } from 'node:cluster';
+import type { Duplex } from 'node:stream';
 
 import { AggregatorRegistry } from 'prom-client';
 
@@ -18,6 +20,7 @@ import { HubMetrics } from '../metrics.js';
 import { RoundEngine } from '../rounds.js';
 import { TokenChecker } from '../tokens.js';
 import type { RoundStore } from '../store/types.js';
+import { REPORT_LINK_FD, serveReports } from './report-link.js';
 import { roundHandlers } from './round-client.js';
 import { isRpcPacket, RpcPeer, type RpcHandlers } from './rpc.js';
 
@@ -108,8 +111,13 @@ export async function startHubCluster(options: ClusterOptions): Promise<HubClust
   };
 
   const spawn = (): Promise<string> => {
-    cluster.setupPrimary({ exec: workerEntry(), serialization: 'advanced' });
+    // stdio: the parent's output, cluster's IPC channel, and a socket pair for the report link.
+    cluster.setupPrimary({ exec: workerEntry(), serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'] });
     const worker = cluster.fork();
+    const reportLink = worker.process.stdio[REPORT_LINK_FD] as Duplex;
+    serveReports(reportLink, (round, batch) => engine.accept(round, batch), (e) => {
+      if (!closing) options.warn(`the report link of worker ${worker.process.pid} broke: ${e.message}`);
+    });
     // A worker asks for its config once it listens to the channel (a message sent before then
     // would be lost), and says where it listens or why it could not.
     let listening!: (url: string) => void;
@@ -135,6 +143,7 @@ export async function startHubCluster(options: ClusterOptions): Promise<HubClust
     peers.set(worker, peer);
     const exited = new Promise<never>((_, reject) => {
       worker.once('exit', (code, signal) => {
+        reportLink.destroy();
         peers.delete(worker);
         peer.fail(new HubError('ERR_INTERNAL', `hub worker ${worker.process.pid} exited`));
         reject(new HubError('ERR_INTERNAL', `hub worker ${worker.process.pid} exited (${signal ?? code}) before it listened`));

@@ -27,12 +27,14 @@ export function isRpcPacket(message: unknown): message is RpcPacket {
   return typeof message === 'object' && message !== null && (message as RpcPacket).fleetscaleRpc === 1;
 }
 
-function toWire(error: unknown): WireError {
+/** An error as it crosses between processes: a HubError's code and message, anything else ERR_INTERNAL. */
+export function toWire(error: unknown): WireError {
   if (isHubError(error)) return { code: error.code, message: error.message };
   return { code: 'ERR_INTERNAL', message: error instanceof Error ? error.message : String(error) };
 }
 
-function fromWire(error: WireError): Error {
+/** An error that crossed between processes, back as a HubError with its code. */
+export function fromWire(error: WireError): Error {
   if (error.code in hubErrors) return new HubError(error.code as HubErrorCode, error.message);
   return new HubError('ERR_INTERNAL', error.message);
 }

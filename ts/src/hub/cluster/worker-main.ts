@@ -4,6 +4,7 @@
  * cluster ends a worker whose IPC channel closes).
  */
 import cluster from 'node:cluster';
+import { Socket } from 'node:net';
 
 import type { FastifyInstance } from 'fastify';
 
@@ -11,6 +12,7 @@ import { hubApp } from '../app.js';
 import { dashboardHtml } from '../dashboard.js';
 import { hubFastify } from '../server.js';
 import type { WorkerConfig } from './primary.js';
+import { REPORT_LINK_FD, ReportSender } from './report-link.js';
 import { RoundClient } from './round-client.js';
 import { isRpcPacket, RpcPeer } from './rpc.js';
 
@@ -22,13 +24,19 @@ async function start(config: WorkerConfig): Promise<string> {
   app = hubFastify(config.logger);
   await app.register(hubApp, {
     ...config,
-    rounds: new RoundClient(primary, config.storeKind),
+    rounds: new RoundClient(primary, reports, config.storeKind),
     scrape: () => primary.call<string>('metrics'),
     tokenOwner: (token) => primary.call<string | undefined>('tokenOwner', [token]),
     dashboardHtml: config.dashboard ? dashboardHtml() : undefined,
   });
   return app.listen({ host: config.host, port: config.port, backlog: 4096 });
 }
+
+// The worker lives as long as its IPC channel (cluster ends it with the channel), so the report
+// link alone does not hold it up.
+const reportLink = new Socket({ fd: REPORT_LINK_FD, readable: true, writable: true });
+reportLink.unref();
+const reports = new ReportSender(reportLink);
 
 const primary: RpcPeer = new RpcPeer(
   {

@@ -13,14 +13,10 @@ export class ByteArena {
   private used = 0;
   private total = 0;
 
-  /** Copies `text` in as UTF-8 and returns a view of its bytes (valid as long as the view). */
-  put(text: string): Buffer {
+  /** Copies `text` in (a string as UTF-8) and returns a view of its bytes (valid as long as the view). */
+  put(text: string | Uint8Array): Buffer {
+    if (typeof text !== 'string') return this.take(text.length, (chunk, at) => chunk.set(text, at));
     return this.take(Buffer.byteLength(text), (chunk, at, length) => chunk.write(text, at, length, 'utf8'));
-  }
-
-  /** Copies `bytes` in and returns a view of the copy. */
-  copy(bytes: Uint8Array): Buffer {
-    return this.take(bytes.length, (chunk, at) => chunk.set(bytes, at));
   }
 
   /** Room for `length` bytes (a new chunk when the current one is full), filled by `fill`. */

@@ -332,7 +332,7 @@ export class EmbeddedStore implements RoundStore {
     node.seqs.set(batch.seq, batch.digest);
     if (batch.final) node.finalSeq = batch.seq;
     for (const recordId of batch.ids) round.ids.add(recordId);
-    const text = bytes ? round.arena.copy(bytes) : round.arena.put(batch.json);
+    const text = round.arena.put(bytes ?? batch.json);
     round.batches.push({ node: batch.node, seq: batch.seq, text });
     round.summary.batches++;
     round.summary.observations += batch.ids.length;

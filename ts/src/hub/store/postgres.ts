@@ -333,11 +333,15 @@ export function reportManyParams(items: ReadonlyArray<{ round: string; batch: Ba
       owners.push(k + 1);
     }
     counts.push(batch.ids.length);
-    ends.push((end += Buffer.byteLength(batch.json, 'utf8')));
+    ends.push((end += typeof batch.json === 'string' ? Buffer.byteLength(batch.json, 'utf8') : batch.json.length));
   });
   // The texts written straight into one buffer.
   const bodies = Buffer.allocUnsafe(end);
-  items.forEach(({ batch }, k) => bodies.write(batch.json, k === 0 ? 0 : ends[k - 1], 'utf8'));
+  items.forEach(({ batch }, k) => {
+    const at = k === 0 ? 0 : ends[k - 1];
+    if (typeof batch.json === 'string') bodies.write(batch.json, at, 'utf8');
+    else bodies.set(batch.json, at);
+  });
   return [
     items.map((i) => i.round),
     items.map((i) => i.batch.node),

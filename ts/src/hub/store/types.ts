@@ -39,8 +39,11 @@ export type Batch = {
   ids: string[];
   /** Digest of the batch content: a retry with the same seq must carry the same digest. */
   digest: string;
-  /** JSON text with the batch's `records` (the request body as received), stored as is. */
-  json: string;
+  /**
+   * JSON text with the batch's `records` (the request body as received), stored as is: a
+   * string, or its UTF-8 bytes (as a hub worker's batch arrives over the report link).
+   */
+  json: string | Uint8Array;
 };
 
 /**
