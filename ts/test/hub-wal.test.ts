@@ -1,3 +1,6 @@
+import { closeSync, cpSync, openSync, readdirSync, statSync, writeSync } from 'node:fs';
+import { basename, join } from 'node:path';
+
 import { describe, expect, it, vi } from 'vitest';
 
 import { readBatchRecords } from '../src/fusion/batch-texts.js';
@@ -27,11 +30,73 @@ describe('WriteAheadLog', () => {
   it('frames the parts of an entry as one payload and recovers it whole', async () => {
     const dir = tempDir();
     const { wal } = await WriteAheadLog.open(dir);
-    await Promise.all([wal.append('{"k":"a"}'), wal.append('head', Buffer.from('\n'), Buffer.from('bytes é')), wal.append()]);
+    await Promise.all([wal.append('{"k":"a"}'), wal.append('head', Buffer.from('\n'), Buffer.from('bytes é'))]);
+    // A zero length is where the entries end: an empty entry is refused, not written.
+    await expect(wal.append()).rejects.toThrow(/at least one byte/);
+    await expect(wal.append('', Buffer.alloc(0))).rejects.toThrow(RangeError);
     await wal.close();
     const { wal: again, entries } = await WriteAheadLog.open(dir);
-    expect(entries.map((e) => e.payload.toString('utf8'))).toEqual(['{"k":"a"}', 'head\nbytes é', '']);
+    expect(entries.map((e) => e.payload.toString('utf8'))).toEqual(['{"k":"a"}', 'head\nbytes é']);
     await again.close();
+  });
+
+  it('writes into space zero-filled ahead; after a crash the zeros are cut, not taken for a tear; a clean close leaves only entries', async () => {
+    const dir = tempDir();
+    const { wal } = await WriteAheadLog.open(dir);
+    const texts = Array.from({ length: 50 }, (_, k) => `entry ${k} ${'é'.repeat(k)}`);
+    await Promise.all(texts.map((t) => wal.append(t)));
+    const bytes = texts.reduce((n, t) => n + 8 + Buffer.byteLength(t), 0);
+    const segment = join(dir, readdirSync(dir).sort().at(-1)!);
+    expect(statSync(segment).size).toBeGreaterThan(bytes);
+    // The log as a crash leaves it: the files copied while it is open.
+    const crashed = tempDir();
+    cpSync(dir, crashed, { recursive: true });
+    const torn: number[] = [];
+    const { wal: recovered, entries } = await WriteAheadLog.open(crashed, { onTruncate: (_s, _at, dropped) => torn.push(dropped) });
+    expect(entries.map((e) => e.payload.toString('utf8'))).toEqual(texts);
+    expect(torn).toEqual([]);
+    expect(statSync(join(crashed, basename(segment))).size).toBe(bytes);
+    // New entries follow in a segment of their own, and both come back in order.
+    await recovered.append('after the crash');
+    await recovered.close();
+    const reopened = await WriteAheadLog.open(crashed);
+    expect(reopened.entries.map((e) => e.payload.toString('utf8'))).toEqual([...texts, 'after the crash']);
+    await reopened.wal.close();
+    await wal.close();
+    expect(statSync(segment).size).toBe(bytes);
+  });
+
+  it('cuts a torn write that lands in the zero-filled space, and reports it', async () => {
+    const dir = tempDir();
+    const { wal } = await WriteAheadLog.open(dir);
+    await wal.append('whole');
+    const segment = join(dir, readdirSync(dir).sort().at(-1)!);
+    const crashed = tempDir();
+    cpSync(dir, crashed, { recursive: true });
+    await wal.close();
+    // A frame header promising 1000 bytes, then a few, then the zeros that were ahead of it.
+    const fd = openSync(join(crashed, basename(segment)), 'r+');
+    writeSync(fd, Buffer.from([0xe8, 0x03, 0, 0, 1, 2, 3, 4, 5, 6, 7]), 0, 11, 8 + 5);
+    closeSync(fd);
+    const torn: number[] = [];
+    const { wal: recovered, entries } = await WriteAheadLog.open(crashed, { onTruncate: (_s, at) => torn.push(at) });
+    expect(entries.map((e) => e.payload.toString('utf8'))).toEqual(['whole']);
+    expect(torn).toEqual([13]);
+    await recovered.close();
+  });
+
+  it('puts each group whole into one segment: small segments, and a group larger than a segment', async () => {
+    const dir = tempDir();
+    const { wal } = await WriteAheadLog.open(dir, { segmentBytes: 100, minSyncIntervalMs: 0 });
+    const texts = ['a'.repeat(30), 'b'.repeat(30), 'c'.repeat(30), 'big '.repeat(100), 'd'.repeat(10)];
+    const segments: number[] = [];
+    for (const text of texts) segments.push(await wal.append(text));
+    expect(segments).toEqual([...segments].sort((x, y) => x - y));
+    expect(new Set(segments).size).toBeGreaterThan(2);
+    await wal.close();
+    const reopened = await WriteAheadLog.open(dir);
+    expect(reopened.entries.map((e) => e.payload.toString('utf8'))).toEqual(texts);
+    await reopened.wal.close();
   });
 
   it('writes an idle log at once, and groups what arrives within the sync interval into one write', async () => {
