@@ -60,6 +60,7 @@ const pgRatio = (which) => closedLoop[which].batchesPerS / pgLoop[which].batches
 /** The embedded store's closed-loop rate over PostgreSQL's, said the way round it is. */
 const pgVersus = (which) => {
   const ratio = pgRatio(which);
+  if (dash(ratio) === '1.0' || dash(1 / ratio) === '1.0') return 'as fast';
   return ratio >= 1 ? `${dash(ratio)}× slower` : `${dash(1 / ratio)}× faster`;
 };
 const pgPaced = both('sustained, paced 5k/s', 'postgres');
