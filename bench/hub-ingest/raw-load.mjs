@@ -19,6 +19,7 @@ import net from 'node:net';
 import { runHttpLoad } from '../../dist/src/fleet/http-load.js';
 import { generateFleet } from '../../dist/src/fusion/generate.js';
 import { nodeToken } from '../../dist/src/hub/tokens.js';
+import { percentile } from '../lib.mjs';
 
 const CRLF2 = Buffer.from('\r\n\r\n');
 
@@ -47,10 +48,6 @@ function replyReader(onReply) {
     }
     pending = buf.length ? buf : null;
   };
-}
-
-function percentile(sorted, q) {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : 0;
 }
 
 /**

@@ -9,7 +9,7 @@ import { closeSync, constants, fsyncSync, mkdirSync, mkdtempSync, openSync, rmSy
 import os from 'node:os';
 import { join } from 'node:path';
 
-import { machine, median } from '../lib.mjs';
+import { machine, median, percentile } from '../lib.mjs';
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 1 : 3;
@@ -19,10 +19,6 @@ const SPACING_MS = 2;
 const ZERO_FILL_BYTES = 96 * 1024 * 1024;
 
 const dir = mkdtempSync(join(os.tmpdir(), 'fleetscale-bench-wal-'));
-
-function percentile(sorted, q) {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
 
 /** One run: synced writes of a group every SPACING_MS for SECONDS; their latencies in ms. */
 function run(mode) {

@@ -333,7 +333,7 @@ export function reportManyParams(items: ReadonlyArray<{ round: string; batch: Ba
       owners.push(k + 1);
     }
     counts.push(batch.ids.length);
-    ends.push((end += typeof batch.json === 'string' ? Buffer.byteLength(batch.json, 'utf8') : batch.json.length));
+    ends.push((end += Buffer.byteLength(batch.json)));
   });
   // The texts written straight into one buffer.
   const bodies = Buffer.allocUnsafe(end);
