@@ -35,9 +35,11 @@ const peerRows = peers.rows.map(
 const dash = (v, d = 1) => (v === undefined || v === null || Number.isNaN(v) ? '—' : v.toFixed(d));
 // Runs before the generator's own CPU was recorded have no such column.
 const hubLoadgenCpu = hub.rows.some((r) => r.loadgenCpuUsPerBatch !== undefined);
+const hubWindows = hub.rows.some((r) => r.windows !== undefined);
+const loadgenLateMs = Math.max(...hub.rows.filter((r) => r.loadgenLateMs !== undefined).map((r) => r.loadgenLateMs));
 const hubRows = hub.rows.map(
   (r) =>
-    `| ${r.id} | ${r.store} | ${n(r.nodes)} | ${dash(r.offeredPerS ?? undefined, 0)} | ${dash(r.allAcknowledgedMs)} | ${dash(r.batchesPerS, 0)} | ${dash(r.p50Ms)} | ${dash(r.p99Ms)}${r.p99RangeMs ? ` (${dash(r.p99RangeMs[0])}–${dash(r.p99RangeMs[1])})` : ''} | ${dash(r.closeToResultMs)} | ${dash(r.hubFusionMs)} | ${dash(r.mainCpuUsPerBatch, 0)} | ${dash(r.cpuUsPerBatch, 0)} |${hubLoadgenCpu ? ` ${dash(r.loadgenCpuUsPerBatch, 0)} |` : ''}`,
+    `| ${r.id} | ${r.store} | ${n(r.nodes)} | ${dash(r.offeredPerS ?? undefined, 0)} | ${dash(r.allAcknowledgedMs)} | ${dash(r.batchesPerS, 0)} | ${dash(r.p50Ms)} | ${dash(r.p99Ms)}${r.p99RangeMs ? ` (${dash(r.p99RangeMs[0])}–${dash(r.p99RangeMs[1])})` : ''} | ${dash(r.closeToResultMs)} | ${dash(r.hubFusionMs)} | ${dash(r.mainCpuUsPerBatch, 0)} | ${dash(r.cpuUsPerBatch, 0)} |${hubLoadgenCpu ? ` ${dash(r.loadgenCpuUsPerBatch, 0)} |` : ''}${hubWindows ? ` ${r.windows ? `${dash(r.slowWindows, 0)} of ${r.windows}` : '—'} |` : ''}`,
 );
 
 const hubRow = (id, store) => hub.rows.find((r) => r.id === id && r.store === store) ?? {};
@@ -158,10 +160,10 @@ real sockets with keep-alive, on the same 2 cores, measured ${hub.machine.date.s
   of all its threads and processes (the collector's threads, the file system's, the fusion
   thread with the previous round's fusion when it overlaps, worker processes). A main thread
   at 100 µs/batch is a whole core at 10,000 batches/s: what it has left is what absorbs a burst.
-  ${hubLoadgenCpu ? "**load generator µs/batch** is the generator's own CPU in the timed phase, taken from the same\n  2 cores. " : ''}This table's generator is ${hub.loadgen === 'native' ? 'the native one (`--loadgen native`: crates/http-load, one thread and one epoll)' : 'the JavaScript one; `npm run bench:hub -- --loadgen native` runs the sustained cases through the native one (crates/http-load, one thread and one epoll), which costs the machine less per batch'}.
+  ${hubLoadgenCpu ? "**load generator µs/batch** is the generator's own CPU in the timed phase, taken from the same\n  2 cores. " : ''}This table's generator is ${hub.loadgen === 'native' ? 'the native one (`--loadgen native`: crates/http-load, one thread and one epoll)' : 'the JavaScript one; `npm run bench:hub -- --loadgen native` runs the sustained cases through the native one (crates/http-load, one thread and one epoll), which costs the machine less per batch'}.${hubWindows ? `\n- **windows > 50 ms**: a sustained run cut into 100 ms windows by each batch's send time (scheduled, when paced), and how many of them had a reply slower than 50 ms (median over the runs): whether a p99 comes from one stall or from the whole run. The generator sent its batches at most ${dash(loadgenLateMs, 1)} ms after their scheduled times in any paced run, so the latencies are the hub's (and the machine's), not the client's.` : ''}
 
-| case | store | nodes | offered/s | all acked ms | batches/s | p50 ms | p99 ms | close→result ms | hub fusion ms | main µs/batch | cpu µs/batch |${hubLoadgenCpu ? ' load generator µs/batch |' : ''}
-|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|${hubLoadgenCpu ? '---:|' : ''}
+| case | store | nodes | offered/s | all acked ms | batches/s | p50 ms | p99 ms | close→result ms | hub fusion ms | main µs/batch | cpu µs/batch |${hubLoadgenCpu ? ' load generator µs/batch |' : ''}${hubWindows ? ' windows > 50 ms |' : ''}
+|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|${hubLoadgenCpu ? '---:|' : ''}${hubWindows ? '---:|' : ''}
 ${hubRows.join('\n')}
 
 Against the targets: ${hubTargets.join('; ')}.

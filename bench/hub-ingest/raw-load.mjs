@@ -158,7 +158,7 @@ export async function rawLoad({ hub, secret, round, nodes, batches, batchSize = 
 }
 
 /** The result of either engine; `loadgenCpuUsPerBatch` is the generator's own CPU in the timed phase. */
-function summary({ nodes, intervalMs, acked, replies, elapsedMs, sorted, failures, cpuUs }) {
+function summary({ nodes, intervalMs, acked, replies, elapsedMs, sorted, failures, cpuUs, timeline }) {
   return {
     nodes,
     batches: acked,
@@ -168,6 +168,8 @@ function summary({ nodes, intervalMs, acked, replies, elapsedMs, sorted, failure
     loadgenCpuUsPerBatch: acked && cpuUs !== null ? cpuUs / acked : NaN,
     errors: replies - acked,
     errorCodes: failures,
+    // Native engine only: per 100 ms of send time, replies and worst latency.
+    timeline,
   };
 }
 
@@ -175,5 +177,5 @@ function summary({ nodes, intervalMs, acked, replies, elapsedMs, sorted, failure
 async function nativeLoad({ hub, nodes, batches, intervalMs, announces, posts }) {
   const report = await runHttpLoad({ url: hub, connections: announces.map((warmUp, i) => ({ warmUp, timed: posts[i] })), intervalMs });
   // Warm-up failures count like the JavaScript engine's announce failures: in errorCodes only.
-  return summary({ nodes, intervalMs, acked: report.acked, replies: report.replies, elapsedMs: report.elapsedMs, sorted: report.latenciesMs, failures: report.failures, cpuUs: report.cpuUs });
+  return summary({ nodes, intervalMs, acked: report.acked, replies: report.replies, elapsedMs: report.elapsedMs, sorted: report.latenciesMs, failures: report.failures, cpuUs: report.cpuUs, timeline: report.timeline });
 }

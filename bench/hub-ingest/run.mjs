@@ -138,7 +138,21 @@ async function sustained(server, store, id, intervalMs, settled = false) {
     cpuUsPerBatch: median(runs.map((r) => r.allUs)),
     // The load generator's own CPU per batch in the timed phase (it shares the machine).
     loadgenCpuUsPerBatch: median(runs.map((r) => r.loadgenCpuUsPerBatch)),
+    // Where the tail is (native generator): of a run's 100 ms windows by send time, how many had
+    // a reply slower than 50 ms (median over the runs), and the most the generator itself sent
+    // a batch late in any run (its own delay, inside the latencies above).
+    ...(runs[0].timeline ? tailWindows(runs) : {}),
     runs: runs.length,
+  };
+}
+
+const SLOW_MS = 50;
+
+function tailWindows(runs) {
+  return {
+    windows: median(runs.map((r) => r.timeline.length)),
+    slowWindows: median(runs.map((r) => r.timeline.filter((w) => w.maxMs > SLOW_MS).length)),
+    loadgenLateMs: Math.max(...runs.flatMap((r) => r.timeline.map((w) => w.maxSendLateMs))),
   };
 }
 
@@ -239,4 +253,4 @@ const result = {
 mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('../results/hub-ingest.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 const f = (v, d = 1) => (v === undefined || Number.isNaN(v) ? '—' : v.toFixed(d));
-console.table(rows.map((r) => ({ case: r.id, store: r.store, nodes: r.nodes, 'offered/s': f(r.offeredPerS ?? undefined, 0), 'all acked ms': f(r.allAcknowledgedMs), 'batches/s': f(r.batchesPerS, 0), 'p50 ms': f(r.p50Ms), 'p99 ms': f(r.p99Ms), 'close→result ms': f(r.closeToResultMs), 'main µs/batch': f(r.mainCpuUsPerBatch), 'cpu µs/batch': f(r.cpuUsPerBatch), 'loadgen µs/batch': f(r.loadgenCpuUsPerBatch) })));
+console.table(rows.map((r) => ({ case: r.id, store: r.store, nodes: r.nodes, 'offered/s': f(r.offeredPerS ?? undefined, 0), 'all acked ms': f(r.allAcknowledgedMs), 'batches/s': f(r.batchesPerS, 0), 'p50 ms': f(r.p50Ms), 'p99 ms': f(r.p99Ms), 'close→result ms': f(r.closeToResultMs), 'main µs/batch': f(r.mainCpuUsPerBatch), 'cpu µs/batch': f(r.cpuUsPerBatch), 'loadgen µs/batch': f(r.loadgenCpuUsPerBatch), 'windows > 50 ms': r.windows ? `${r.slowWindows}/${r.windows}` : '' })));

@@ -42,6 +42,9 @@ describe('runHttpLoad', () => {
     expect(report.replies).toBe(9);
     expect(report.failures).toEqual({ ERR_TEST: 1 });
     expect(report.latenciesMs).toHaveLength(9);
+    // Paced 5 ms apart, the 9 replies were sent in the run's first 100 ms window.
+    expect(report.timeline).toEqual([{ startMs: 0, replies: 9, maxMs: report.latenciesMs.at(-1), maxSendLateMs: expect.any(Number) }]);
+    expect(report.timeline[0].maxSendLateMs).toBeGreaterThanOrEqual(0);
     expect(seen).toHaveLength(12);
     // A connection's requests arrive in order, warm-up first.
     const ofConnection1 = seen.filter((s) => / [wc]1/.test(s)).map((s) => s.split(' ')[1]);

@@ -59,6 +59,46 @@ pub struct LoadReport {
     /// CPU time this generator's thread spent in the timed phase (µs); none where the platform
     /// does not tell a thread's CPU time (Windows).
     pub cpu_us: Option<f64>,
+    /// The timed phase in windows of `TIMELINE_WINDOW_MS` by send time (scheduled, when paced):
+    /// where in a run its slow replies were sent, which a percentile over the run does not tell.
+    pub timeline: Vec<LatencyWindow>,
+}
+
+/// Width of a `LatencyWindow` (ms).
+pub const TIMELINE_WINDOW_MS: f64 = 100.0;
+
+/// The replies to the timed requests sent in one window of the run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LatencyWindow {
+    /// Start of the window, from the start of the timed phase (ms).
+    pub start_ms: f64,
+    /// Replies to requests sent in it.
+    pub replies: u64,
+    /// Their worst latency (ms).
+    pub max_ms: f64,
+    /// Paced: the most the generator itself sent one of them after its scheduled time (ms), a
+    /// delay of the client's (its thread not running, or busy) that the latency includes.
+    pub max_send_late_ms: f64,
+}
+
+/// Adds a reply to the timeline: sent `sent_ms` after the start (`late_ms` after its
+/// scheduled time), answered after `latency_ms`.
+fn add_to_timeline(timeline: &mut Vec<LatencyWindow>, sent_ms: f64, latency_ms: f64, late_ms: f64) {
+    let k = (sent_ms.max(0.0) / TIMELINE_WINDOW_MS) as usize;
+    while timeline.len() <= k {
+        let start_ms = timeline.len() as f64 * TIMELINE_WINDOW_MS;
+        timeline.push(LatencyWindow {
+            start_ms,
+            replies: 0,
+            max_ms: 0.0,
+            max_send_late_ms: 0.0,
+        });
+    }
+    let w = &mut timeline[k];
+    w.replies += 1;
+    w.max_ms = w.max_ms.max(latency_ms);
+    w.max_send_late_ms = w.max_send_late_ms.max(late_ms);
 }
 
 #[derive(Debug)]
@@ -199,6 +239,8 @@ struct Connection {
     k: usize,
     /// When the request in flight counts from.
     from: Instant,
+    /// How long after its scheduled time the generator sent it (ms; paced only).
+    late_ms: f64,
     /// A request written (or being written) and not answered yet.
     in_flight: bool,
     /// Answered all it had to send (or lost its connection).
@@ -231,6 +273,7 @@ pub fn run(plan: &LoadPlan) -> Result<LoadReport, LoadError> {
             unsent: 0,
             k: 0,
             from: Instant::now(),
+            late_ms: 0.0,
             in_flight: false,
             done: false,
         });
@@ -249,6 +292,7 @@ pub fn run(plan: &LoadPlan) -> Result<LoadReport, LoadError> {
     let mut waiting = plan.connections;
     let mut timed_start = None;
     let mut latencies = Vec::with_capacity(plan.connections * plan.timed);
+    let mut timeline = Vec::new();
     let mut acked = 0u64;
     let mut last_ack = Instant::now();
     let mut cpu_start = None;
@@ -303,10 +347,14 @@ pub fn run(plan: &LoadPlan) -> Result<LoadReport, LoadError> {
             }
             c.k += 1;
             c.in_flight = true;
-            c.from = if plan.interval_ms > 0.0 {
-                at.min(Instant::now())
+            let sent = Instant::now();
+            (c.from, c.late_ms) = if plan.interval_ms > 0.0 {
+                (
+                    at.min(sent),
+                    sent.saturating_duration_since(at).as_secs_f64() * 1000.0,
+                )
             } else {
-                Instant::now()
+                (sent, 0.0)
             };
             c.unsent = plan.request(i, c.k).len();
             push(plan, i, c)?;
@@ -368,7 +416,11 @@ pub fn run(plan: &LoadPlan) -> Result<LoadReport, LoadError> {
                     );
                 }
                 if c.k > 0 {
-                    latencies.push(now.duration_since(c.from).as_secs_f64() * 1000.0);
+                    let latency_ms = now.duration_since(c.from).as_secs_f64() * 1000.0;
+                    latencies.push(latency_ms);
+                    let start = timed_start.expect("timed requests follow the start");
+                    let sent_ms = c.from.saturating_duration_since(start).as_secs_f64() * 1000.0;
+                    add_to_timeline(&mut timeline, sent_ms, latency_ms, c.late_ms);
                     if ok {
                         acked += 1;
                         last_ack = now;
@@ -415,6 +467,7 @@ pub fn run(plan: &LoadPlan) -> Result<LoadReport, LoadError> {
         latencies_ms: latencies,
         failures,
         cpu_us,
+        timeline,
     })
 }
 
@@ -438,7 +491,32 @@ fn push(plan: &LoadPlan, i: usize, c: &mut Connection) -> Result<(), LoadError> 
 
 #[cfg(test)]
 mod tests {
-    use super::take_reply;
+    use super::{add_to_timeline, take_reply, LatencyWindow};
+
+    #[test]
+    fn the_timeline_keeps_each_windows_replies_and_worst_latency() {
+        let mut timeline = Vec::new();
+        add_to_timeline(&mut timeline, 250.0, 3.0, 0.5);
+        add_to_timeline(&mut timeline, 10.0, 7.5, 0.0);
+        add_to_timeline(&mut timeline, 99.9, 1.0, 2.0);
+        add_to_timeline(&mut timeline, 299.0, 40.0, 0.0);
+        // A reply sent a hair before the start (a paced send scheduled at it) is the first window's.
+        add_to_timeline(&mut timeline, -0.1, 2.0, 0.0);
+        let w = |start_ms, replies, max_ms, max_send_late_ms| LatencyWindow {
+            start_ms,
+            replies,
+            max_ms,
+            max_send_late_ms,
+        };
+        assert_eq!(
+            timeline,
+            vec![
+                w(0.0, 3, 7.5, 2.0),
+                w(100.0, 0, 0.0, 0.0),
+                w(200.0, 2, 40.0, 0.5)
+            ]
+        );
+    }
 
     #[test]
     fn a_reply_is_taken_only_once_it_is_complete() {

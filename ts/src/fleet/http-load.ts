@@ -52,6 +52,12 @@ export type HttpLoadReport = {
   failures: Record<string, number>;
   /** CPU the generator's thread spent in the timed phase (µs); null where the platform does not tell it (Windows). */
   cpuUs: number | null;
+  /**
+   * The timed phase in windows of 100 ms by send time (scheduled, when paced): how many
+   * replies each window's requests got and their worst latency, so a run's tail can be placed;
+   * and, paced, the most the generator sent one of them late (its own delay, in the latency).
+   */
+  timeline: Array<{ startMs: number; replies: number; maxMs: number; maxSendLateMs: number }>;
 };
 
 /** Runs the load; resolves once every request is answered (or the timeout passed). */
