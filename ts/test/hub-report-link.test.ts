@@ -14,6 +14,7 @@ import {
   encodeAnswer,
   encodeReport,
   FrameReader,
+  Outbox,
   ReportSender,
   serveReports,
   type ReportCall,
@@ -99,6 +100,66 @@ describe('report-link frames', () => {
     const reader = new FrameReader();
     expect(() => reader.push(Buffer.from([1, 0, 0, 0, 9]), () => {})).toThrow(/frame of 1 bytes/);
     expect(() => new FrameReader().push(Buffer.from([0xff, 0xff, 0xff, 0xff]), () => {})).toThrow(/frame of 4294967295 bytes/);
+  });
+});
+
+describe('Outbox', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A stand-in for the link: records each write's bytes. */
+  function recordingLink() {
+    const writes: Buffer[] = [];
+    return { writes, link: { destroyed: false, writable: true, write: (bytes: Buffer) => writes.push(Buffer.from(bytes)) } as unknown as Socket };
+  }
+
+  it('sends the frames of one turn in one write at the end of the turn', () => {
+    vi.useFakeTimers({ toFake: ['setImmediate', 'setTimeout', 'performance'] });
+    const { writes, link } = recordingLink();
+    const outbox = new Outbox(link);
+    outbox.add(Buffer.from('a'));
+    outbox.add(Buffer.from('b'));
+    expect(writes).toEqual([]);
+    vi.advanceTimersToNextTimer();
+    expect(writes.map(String)).toEqual(['ab']);
+    // With no gap, the next turn's frame leaves at the end of that turn.
+    outbox.add(Buffer.from('c'));
+    vi.advanceTimersToNextTimer();
+    expect(writes.map(String)).toEqual(['ab', 'c']);
+  });
+
+  it('with a gap, sends a frame to an idle link at the end of its turn and holds later ones until the gap has passed', () => {
+    vi.useFakeTimers({ toFake: ['setImmediate', 'setTimeout', 'performance'] });
+    const { writes, link } = recordingLink();
+    const outbox = new Outbox(link, 5);
+    outbox.add(Buffer.from('a'));
+    vi.advanceTimersToNextTimer();
+    expect(writes.map(String)).toEqual(['a']);
+    // Frames of the next turns wait for the gap, then leave together.
+    vi.advanceTimersByTime(1);
+    outbox.add(Buffer.from('b'));
+    vi.advanceTimersByTime(1);
+    outbox.add(Buffer.from('c'));
+    vi.advanceTimersByTime(2);
+    expect(writes.map(String)).toEqual(['a']);
+    vi.advanceTimersByTime(1);
+    expect(writes.map(String)).toEqual(['a', 'bc']);
+    // Past the gap, the link is idle again: a frame leaves at the end of its turn.
+    vi.advanceTimersByTime(10);
+    outbox.add(Buffer.from('d'));
+    vi.advanceTimersToNextTimer();
+    expect(writes.map(String)).toEqual(['a', 'bc', 'd']);
+  });
+
+  it('drops what it holds once the link is closed', () => {
+    vi.useFakeTimers({ toFake: ['setImmediate', 'setTimeout', 'performance'] });
+    const { writes, link } = recordingLink();
+    const outbox = new Outbox(link, 5);
+    outbox.add(Buffer.from('a'));
+    (link as { destroyed: boolean }).destroyed = true;
+    vi.advanceTimersByTime(10);
+    expect(writes).toEqual([]);
   });
 });
 

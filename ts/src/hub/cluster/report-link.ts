@@ -23,6 +23,9 @@ import { fromWire, toWire } from './rpc.js';
 /** The worker's file descriptor of its end of the link (its fifth stdio entry). */
 export const REPORT_LINK_FD = 4;
 
+/** The least time between two writes of a worker's reports (ms; see `Outbox`). */
+export const REPORT_WRITE_GAP_MS = 1;
+
 /** A frame larger than this is a broken stream, not a batch (bodies are limited far below). */
 const MAX_FRAME_BYTES = 1 << 30;
 const STATES: readonly RoundState[] = ['open', 'closed', 'fused', 'failed'];
@@ -80,31 +83,46 @@ export class FrameReader {
   }
 }
 
-/** Frames written in one event-loop turn, sent together in one write. */
-class Outbox {
+/**
+ * Frames sent together in one write: those of one event-loop turn, and with `minGapMs`, those
+ * of every turn until `minGapMs` after the previous write. A write to the link and its read on
+ * the other side are two system calls and a wake-up of the other process; paced load spreads
+ * batches over turns one or two at a time, so one write per turn was one per batch. A gap of
+ * a millisecond is nothing to a batch that waits for the log's next group write (2 ms apart by
+ * default) and takes the link's writes from thousands a second to at most a thousand. A frame
+ * added to an idle link still leaves at the end of its turn.
+ */
+export class Outbox {
   private frames: Buffer[] = [];
   private bytes = 0;
   private scheduled = false;
+  private lastWrite = -Infinity;
 
-  constructor(private readonly socket: Duplex) {}
+  constructor(
+    private readonly socket: Duplex,
+    private readonly minGapMs = 0,
+  ) {}
 
   add(frame: Buffer): void {
     this.frames.push(frame);
     this.bytes += frame.length;
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => this.flush());
+    const wait = this.lastWrite + this.minGapMs - performance.now();
+    if (wait < 1) setImmediate(this.flush);
+    else setTimeout(this.flush, wait);
   }
 
-  private flush(): void {
+  private readonly flush = (): void => {
     this.scheduled = false;
     const frames = this.frames;
     this.frames = [];
     const bytes = this.bytes;
     this.bytes = 0;
     if (this.socket.destroyed || !this.socket.writable) return;
+    this.lastWrite = performance.now();
     this.socket.write(frames.length === 1 ? frames[0] : Buffer.concat(frames, bytes));
-  }
+  };
 }
 
 /** A report as one frame. */
@@ -206,8 +224,9 @@ export class ReportSender {
   private readonly outbox: Outbox;
   private gone: Error | undefined;
 
-  constructor(socket: Duplex) {
-    this.outbox = new Outbox(socket);
+  /** `minGapMs`: the least time between two writes of reports (see `Outbox`; a hub worker's is `REPORT_WRITE_GAP_MS`). */
+  constructor(socket: Duplex, minGapMs = 0) {
+    this.outbox = new Outbox(socket, minGapMs);
     const reader = new FrameReader();
     socket.on('data', (chunk: Buffer) => {
       try {

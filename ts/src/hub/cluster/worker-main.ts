@@ -12,7 +12,7 @@ import { hubApp } from '../app.js';
 import { dashboardHtml } from '../dashboard.js';
 import { hubFastify } from '../server.js';
 import type { WorkerConfig } from './primary.js';
-import { REPORT_LINK_FD, ReportSender } from './report-link.js';
+import { REPORT_LINK_FD, REPORT_WRITE_GAP_MS, ReportSender } from './report-link.js';
 import { RoundClient } from './round-client.js';
 import { isRpcPacket, RpcPeer } from './rpc.js';
 
@@ -36,7 +36,7 @@ async function start(config: WorkerConfig): Promise<string> {
 // link alone does not hold it up.
 const reportLink = new Socket({ fd: REPORT_LINK_FD, readable: true, writable: true });
 reportLink.unref();
-const reports = new ReportSender(reportLink);
+const reports = new ReportSender(reportLink, REPORT_WRITE_GAP_MS);
 
 const primary: RpcPeer = new RpcPeer(
   {
