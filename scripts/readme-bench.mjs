@@ -146,7 +146,7 @@ real sockets with keep-alive, on the same 2 cores, measured ${hub.machine.date.s
   scheduled time, so falling behind shows.
   Each run is a round of 200,000 observations that closes as the run ends, so the next run
   overlaps that round's fusion in the hub; *no fusion in flight* waits for it before each run.
-  Each sustained figure is the median of 5 runs; the p99 column shows the runs' range in
+  Each sustained figure is the median of ${hub.sustainedRuns ?? 5} runs; the p99 column shows the runs' range in
   brackets, since on 2 shared cores a p99 can move by 2× from one run to the next.
   The fleet simulator's closed loop (undici, JSON both ways) is shown for comparison: it
   costs about as much per request as the hub, so on 2 shared cores it halves what the hub gets.
