@@ -17,6 +17,7 @@ const routerHttp = optional('bench/results/router-http.json');
 const autoscaleSim = optional('bench/results/autoscale-sim.json');
 const pgGroups = optional('bench/results/hub-pg-groups.json');
 const walWrites = optional('bench/results/hub-wal-writes.json');
+const fusionHandoff = optional('bench/results/hub-fusion-handoff.json');
 const f = (v, d = 1) => (v === null || v === undefined ? '—' : v.toFixed(d));
 const n = (v) => v.toLocaleString('en-US');
 const m = fusion.machine;
@@ -178,7 +179,7 @@ with 2000 connections each waiting for its answer, 10,000 batches/s means 2000 /
 200 ms per answer on average (Little's law). Paced at 10,000/s, the bare node:http floor in ${W}
 processes answers at p99 ${dash(floorPaced.p99Ms)} ms: what is left of 50 ms is the hub's. With headroom (paced at ${dash(halfPaced.offeredPerS, 0)}/s) the
 one-process hub answers at p50 ${dash(halfPaced.p50Ms)} ms, p99 ${dash(halfPaced.p99Ms)} ms.
-${walWritesSection()}${pgGroupsSection()}
+${walWritesSection()}${fusionHandoffSection()}${pgGroupsSection()}
 ### Claims model: \`npm run bench:claims-sim\` → \`bench/results/claims-sim.json\`
 
 The simulator's own speed is the median of 7 runs of \`simulateClaims\` (default costs, 4
@@ -218,6 +219,24 @@ ${walWrites.machine.date.slice(0, 10)}, ${walWrites.machine.cores} cores, Node $
 | file | writes | p50 ms | p99 ms | p99.9 ms | max ms |
 |---|---:|---:|---:|---:|---:|
 ${walWrites.rows.map((r) => `| ${r.mode} | ${n(r.writes)} | ${f(r.p50Ms, 3)} | ${f(r.p99Ms, 3)} | ${f(r.p999Ms, 3)} | ${f(r.maxMs, 2)} |`).join('\n')}
+`;
+}
+
+function fusionHandoffSection() {
+  if (!fusionHandoff) return '';
+  const r0 = fusionHandoff.rows[0];
+  return `
+### Handing a round to the fusion thread: \`npm run bench:fusion-handoff\` → \`bench/results/hub-fusion-handoff.json\`
+
+What a round's close costs the event loop that acknowledges batches, before the fusion thread
+does anything: the time \`postMessage\` takes on it for ${n(r0.batches)} batch texts (${f(r0.megabytes)} MB, 2000 nodes × 20
+batches of 5), sent one by one as before, or packed (\`ts/src/fusion/packed-texts.ts\`: each buffer
+once, the embedded store's shared arena chunks not copied at all). Median of ${r0.runs} runs each; measured
+${fusionHandoff.machine.date.slice(0, 10)}, ${fusionHandoff.machine.cores} cores, Node ${fusionHandoff.machine.node}.
+
+| texts | sent | median ms | min ms | max ms |
+|---|---|---:|---:|---:|
+${fusionHandoff.rows.map((r) => `| ${r.texts} | ${r.sent} | ${f(r.medianMs)} | ${f(r.minMs)} | ${f(r.maxMs)} |`).join('\n')}
 `;
 }
 

@@ -24,6 +24,15 @@ describe('ByteArena', () => {
     expect(arena.put(Buffer.alloc(2 << 20, 7)).length).toBe(2 << 20);
     expect(views[2].toString('utf8')).toBe(texts[2]);
   });
+
+  it('keeps its chunks in shared memory, so the fusion thread is handed them rather than a copy', () => {
+    const arena = new ByteArena();
+    const a = arena.put('first');
+    const b = arena.put('second');
+    expect(a.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(b.buffer).toBe(a.buffer);
+    expect(arena.put('z'.repeat(2 << 20)).buffer).toBeInstanceOf(SharedArrayBuffer);
+  });
 });
 
 describe('WriteAheadLog', () => {

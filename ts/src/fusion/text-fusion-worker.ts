@@ -4,8 +4,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 
-import { readBatchRecords, type BatchText } from './batch-texts.js';
+import { readBatchRecords } from './batch-texts.js';
 import { fuseSync } from './fuse.js';
+import { unpackTexts, type PackedTexts } from './packed-texts.js';
 import { lowerThreadPriority } from './thread-priority.js';
 import type { FusionConfig } from './types.js';
 
@@ -13,9 +14,9 @@ const config = (workerData as { config: FusionConfig }).config;
 const encoder = new TextEncoder();
 lowerThreadPriority();
 
-parentPort!.on('message', ({ id, texts }: { id: number; texts: BatchText[] }) => {
+parentPort!.on('message', ({ id, packed }: { id: number; packed: PackedTexts }) => {
   try {
-    const result = fuseSync(readBatchRecords(texts), config);
+    const result = fuseSync(readBatchRecords(unpackTexts(packed)), config);
     const json = JSON.stringify(result);
     // The bytes are moved, not copied: a store writes them without encoding the text again.
     const bytes = encoder.encode(json);

@@ -3,14 +3,15 @@
  * acknowledging the next one's batches; reading 200,000 observations from their texts,
  * preparing them and serialising the result took the hub's event loop for hundreds of
  * milliseconds, in the acknowledgement latency of everything in flight. Here that work (and its
- * garbage) belongs to another thread with its own heap; the event loop only copies the texts
- * over and receives the result's text.
+ * garbage) belongs to another thread with its own heap; the event loop only hands the texts
+ * over, packed (`packed-texts.ts`), and receives the result's text.
  */
 import { Worker } from 'node:worker_threads';
 
 import { builtEntry } from '../built-entry.js';
 import type { BatchText } from './batch-texts.js';
 import { fusionError, type FusionErrorCode } from './errors.js';
+import { packTexts } from './packed-texts.js';
 import type { FusionConfig } from './types.js';
 
 /** A fused result as JSON text (a `FusionResult`), the same text as UTF-8, and its number of events. */
@@ -44,7 +45,7 @@ export class TextFusion {
     return new Promise<FusedText>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage({ id, texts });
+      worker.postMessage({ id, packed: packTexts(texts) });
     });
   }
 
