@@ -152,6 +152,23 @@ describe('Outbox', () => {
     expect(writes.map(String)).toEqual(['a', 'bc', 'd']);
   });
 
+  it('with a gap of a millisecond (a hub worker\'s), holds a frame that comes within it after a write', () => {
+    vi.useFakeTimers({ toFake: ['setImmediate', 'setTimeout', 'performance'] });
+    const { writes, link } = recordingLink();
+    const outbox = new Outbox(link, 1);
+    outbox.add(Buffer.from('a'));
+    vi.advanceTimersToNextTimer();
+    expect(writes.map(String)).toEqual(['a']);
+    // Half a millisecond later: the write waits for the gap instead of leaving at the end of the turn.
+    vi.advanceTimersByTime(0.5);
+    outbox.add(Buffer.from('b'));
+    outbox.add(Buffer.from('c'));
+    vi.advanceTimersByTime(0);
+    expect(writes.map(String)).toEqual(['a']);
+    vi.advanceTimersByTime(1);
+    expect(writes.map(String)).toEqual(['a', 'bc']);
+  });
+
   it('drops what it holds once the link is closed', () => {
     vi.useFakeTimers({ toFake: ['setImmediate', 'setTimeout', 'performance'] });
     const { writes, link } = recordingLink();

@@ -108,9 +108,10 @@ export class Outbox {
     this.bytes += frame.length;
     if (this.scheduled) return;
     this.scheduled = true;
+    // Timers count whole milliseconds: a wait shorter than one waits one.
     const wait = this.lastWrite + this.minGapMs - performance.now();
-    if (wait < 1) setImmediate(this.flush);
-    else setTimeout(this.flush, wait);
+    if (wait > 0) setTimeout(this.flush, Math.ceil(wait));
+    else setImmediate(this.flush);
   }
 
   private readonly flush = (): void => {
