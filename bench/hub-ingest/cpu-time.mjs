@@ -35,3 +35,18 @@ export function cpuTime(pid) {
     return null;
   }
 }
+
+/**
+ * CPU time the hypervisor gave to others while this machine's vCPUs wanted it (steal, summed
+ * over the vCPUs, ms), or null off Linux: on a shared host a run that lost CPU this way was
+ * slowed by its neighbours, not by what it measures.
+ */
+export function stealTime() {
+  if (process.platform !== 'linux') return null;
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/);
+    return Number(fields[8]) * TICK_MS;
+  } catch {
+    return null;
+  }
+}

@@ -42,7 +42,7 @@ import pg from 'pg';
 
 import { runFleet } from '../../dist/src/fleet/simulator.js';
 import { machine, median } from '../lib.mjs';
-import { cpuTime } from './cpu-time.mjs';
+import { cpuTime, stealTime } from './cpu-time.mjs';
 import { rawLoad } from './raw-load.mjs';
 
 const args = process.argv.slice(2);
@@ -121,10 +121,12 @@ async function sustained(server, store, id, intervalMs, settled = false) {
     if (settled) await settle(url);
     lastRound = `s${roundNo++}x${Date.now().toString(36)}`;
     const before = cpuTime(server.child.pid);
+    const stealBefore = stealTime();
     const r = await rawLoad({ hub: url, secret: SECRET, round: lastRound, nodes: 2000, batches: BATCHES, intervalMs, engine: LOADGEN });
     const after = cpuTime(server.child.pid);
+    const stealMs = stealBefore === null ? null : stealTime() - stealBefore;
     if (r.errors) throw new Error(`sustained run with errors: ${JSON.stringify(r.errorCodes)}`);
-    runs.push({ ...r, mainUs: perBatch(before, after, r, 'mainMs'), allUs: perBatch(before, after, r, 'allMs') });
+    runs.push({ ...r, mainUs: perBatch(before, after, r, 'mainMs'), allUs: perBatch(before, after, r, 'allMs'), stealMs });
   }
   return {
     id,
@@ -146,6 +148,8 @@ async function sustained(server, store, id, intervalMs, settled = false) {
     // a reply slower than 50 ms (median over the runs), and the most the generator itself sent
     // a batch late in any run (its own delay, inside the latencies above).
     ...(runs[0].timeline ? tailWindows(runs) : {}),
+    // CPU the hypervisor took from the machine during each run (ms, all vCPUs), as measured.
+    stealMs: runs.map((r) => r.stealMs),
     runs: runs.length,
   };
 }
