@@ -146,7 +146,7 @@ async function sustained(server, store, id, intervalMs, settled = false) {
     loadgenCpuUsPerBatch: median(runs.map((r) => r.loadgenCpuUsPerBatch)),
     // Where the tail is (native generator): of a run's 100 ms windows by send time, how many had
     // a reply slower than 50 ms (median over the runs), and the most the generator itself sent
-    // a batch late in any run (its own delay, inside the latencies above).
+    // a batch later than it could go in any run (its own delay, inside the latencies above).
     ...(runs[0].timeline ? tailWindows(runs) : {}),
     // CPU the hypervisor took from the machine during each run (ms, all vCPUs), as measured.
     stealMs: runs.map((r) => r.stealMs),

@@ -21,6 +21,13 @@ beforeAll(async () => {
     req.on('end', () => {
       seen.push(`${req.url} ${body}`);
       const failed = req.url === '/fail';
+      if (req.url === '/slow') {
+        setTimeout(() => {
+          res.writeHead(202, { 'content-type': 'application/json', 'content-length': 2 });
+          res.end('{}');
+        }, 300);
+        return;
+      }
       const out = failed ? JSON.stringify({ error: { code: 'ERR_TEST', message: 'no' } }) : '{}';
       res.writeHead(failed ? 400 : 202, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
       res.end(out);
@@ -60,6 +67,16 @@ describe('runHttpLoad', () => {
     await expect(runHttpLoad({ url, connections: [{ warmUp: new Uint8Array(0), timed: [] }] })).rejects.toMatchObject({ code: 'ERR_LOAD_CONFIG' });
     await expect(runHttpLoad({ url, connections: one, intervalMs: -1 })).rejects.toMatchObject({ code: 'ERR_LOAD_CONFIG', message: expect.stringContaining('intervalMs') });
     await expect(runHttpLoad({ url, connections: one, timeoutMs: Number.NaN })).rejects.toMatchObject({ code: 'ERR_LOAD_CONFIG' });
+  });
+
+  it("counts a request waiting for its connection's previous reply as the server's delay, not the generator's lateness", async () => {
+    // Paced 5 ms apart, each reply 300 ms late: every request after the first goes about 295 ms
+    // after its scheduled time, because its connection was waiting, and it counts from then.
+    const connections = [{ warmUp: request('/warm', 'w'), timed: [1, 2, 3].map(() => request('/slow', 's')) }];
+    const report = await runHttpLoad({ url, connections, intervalMs: 5 });
+    expect(report.acked).toBe(3);
+    expect(report.latenciesMs.at(-1)).toBeGreaterThan(550);
+    expect(Math.max(...report.timeline.map((w) => w.maxSendLateMs))).toBeLessThan(250);
   });
 
   it('rejects with ERR_LOAD_FAILED when nothing listens', async () => {

@@ -77,8 +77,10 @@ pub struct LatencyWindow {
     pub replies: u64,
     /// Their worst latency (ms).
     pub max_ms: f64,
-    /// Paced: the most the generator itself sent one of them after its scheduled time (ms), a
-    /// delay of the client's (its thread not running, or busy) that the latency includes.
+    /// Paced: the most the generator itself sent one of them late (ms): after it could go, its
+    /// scheduled time or the reply to the connection's request before, whichever came later. A
+    /// delay of the client's (its thread not running, or busy) that the latency includes; a
+    /// request waiting for its connection's previous reply is the server's delay, not this.
     pub max_send_late_ms: f64,
 }
 
@@ -239,7 +241,9 @@ struct Connection {
     k: usize,
     /// When the request in flight counts from.
     from: Instant,
-    /// How long after its scheduled time the generator sent it (ms; paced only).
+    /// When the next request may go: its scheduled time, or the previous reply if later.
+    ready: Instant,
+    /// How long after `ready` the generator sent the request in flight (ms; paced only).
     late_ms: f64,
     /// A request written (or being written) and not answered yet.
     in_flight: bool,
@@ -273,6 +277,7 @@ pub fn run(plan: &LoadPlan) -> Result<LoadReport, LoadError> {
             unsent: 0,
             k: 0,
             from: Instant::now(),
+            ready: Instant::now(),
             late_ms: 0.0,
             in_flight: false,
             done: false,
@@ -311,11 +316,12 @@ pub fn run(plan: &LoadPlan) -> Result<LoadReport, LoadError> {
                     let start = Instant::now() + Duration::from_millis(20);
                     timed_start = Some(start);
                     cpu_start = thread_cpu_us();
-                    for (i, c) in conns.iter().enumerate() {
+                    for (i, c) in conns.iter_mut().enumerate() {
                         if c.done {
                             continue;
                         }
-                        due.push(Reverse((schedule(start, i, 0), i)));
+                        c.ready = schedule(start, i, 0);
+                        due.push(Reverse((c.ready, i)));
                         waiting += 1;
                     }
                     if waiting == 0 {
@@ -351,7 +357,7 @@ pub fn run(plan: &LoadPlan) -> Result<LoadReport, LoadError> {
             (c.from, c.late_ms) = if plan.interval_ms > 0.0 {
                 (
                     at.min(sent),
-                    sent.saturating_duration_since(at).as_secs_f64() * 1000.0,
+                    sent.saturating_duration_since(c.ready).as_secs_f64() * 1000.0,
                 )
             } else {
                 (sent, 0.0)
@@ -433,6 +439,7 @@ pub fn run(plan: &LoadPlan) -> Result<LoadReport, LoadError> {
                     } else {
                         now
                     };
+                    c.ready = at.max(now);
                     due.push(Reverse((at, i)));
                     waiting += 1;
                 } else if c.k == plan.timed {

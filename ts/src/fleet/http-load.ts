@@ -55,7 +55,8 @@ export type HttpLoadReport = {
   /**
    * The timed phase in windows of 100 ms by send time (scheduled, when paced): how many
    * replies each window's requests got and their worst latency, so a run's tail can be placed;
-   * and, paced, the most the generator sent one of them late (its own delay, in the latency).
+   * and, paced, the most the generator sent one of them late (after its scheduled time, or the
+   * reply before it on its connection, whichever came later): the client's own delay.
    */
   timeline: Array<{ startMs: number; replies: number; maxMs: number; maxSendLateMs: number }>;
 };
