@@ -14,47 +14,43 @@ import { Worker } from 'node:worker_threads';
 
 import { packTexts } from '../../dist/src/fusion/packed-texts.js';
 import { ByteArena } from '../../dist/src/hub/store/byte-arena.js';
-import { generateFleet } from '../../dist/src/fusion/generate.js';
 import { machine, median } from '../lib.mjs';
+import { fleetBatchBodies } from './raw-load.mjs';
 
 const RUNS = process.argv.includes('--quick') ? 3 : 9;
 const NODES = 2000;
 const BATCHES = 20;
 
-// The round's batches as the hub keeps them.
-const fleet = generateFleet({ nodes: NODES, obsPerNode: BATCHES * 5, seed: 7 });
-const byNode = new Map();
-for (const r of fleet.records) {
-  let list = byNode.get(r.node);
-  if (!list) byNode.set(r.node, (list = []));
-  list.push(r);
-}
-const jsons = [];
-for (let b = 0; b < BATCHES; b++) {
-  for (const [node, records] of byNode) jsons.push(JSON.stringify({ node, seq: b + 1, final: b === BATCHES - 1, records: records.slice(b * 5, b * 5 + 5) }));
+// The round's batches as the hub keeps them, node after node.
+const jsons = fleetBatchBodies({ nodes: NODES, batches: BATCHES }).flatMap(({ bodies }) => bodies);
+
+/** The texts as the embedded store keeps them: views of its arena's (shared) chunks. */
+function arenaViews() {
+  const arena = new ByteArena();
+  return jsons.map((json) => arena.put(json));
 }
 
-/** Views of 1 MiB chunks of plain memory: the arena before it used shared memory. */
-function plainChunkViews(texts) {
-  let chunk = Buffer.allocUnsafeSlow(1 << 20);
-  let used = 0;
-  return texts.map((text) => {
-    const length = Buffer.byteLength(text);
-    if (used + length > chunk.length) {
-      chunk = Buffer.allocUnsafeSlow(1 << 20);
-      used = 0;
-    }
-    chunk.write(text, used, length, 'utf8');
-    used += length;
-    return chunk.subarray(used - length, used);
+/** The same views over plain copies of the arena's chunks: the arena before it used shared memory. */
+function plainChunkViews() {
+  const copies = new Map();
+  return arenaViews().map((view) => {
+    let copy = copies.get(view.buffer);
+    if (!copy) copies.set(view.buffer, (copy = new Uint8Array(view.buffer).slice().buffer));
+    return new Uint8Array(copy, view.byteOffset, view.byteLength);
   });
 }
 
+/** The texts as PostgreSQL's rows give them: strings of their own, new each run. */
+const freshStrings = () => jsons.map((json) => `${json} `.slice(0, -1));
+
+const sentOneByOne = (texts) => ({ texts });
+const sentPacked = (texts) => ({ packed: packTexts(texts) });
+
 const cases = [
-  { texts: 'bytes (embedded store)', sent: 'one by one, plain chunks (before)', make: () => plainChunkViews(jsons), message: (texts) => ({ texts }) },
-  { texts: 'bytes (embedded store)', sent: 'packed, shared chunks (now)', make: () => { const arena = new ByteArena(); return jsons.map((j) => arena.put(j)); }, message: (texts) => ({ packed: packTexts(texts) }) },
-  { texts: 'strings (PostgreSQL store)', sent: 'one by one (before)', make: () => jsons.map((j) => `${j} `.slice(0, -1)), message: (texts) => ({ texts }) },
-  { texts: 'strings (PostgreSQL store)', sent: 'packed (now: all strings, so sent as they are)', make: () => jsons.map((j) => `${j} `.slice(0, -1)), message: (texts) => ({ packed: packTexts(texts) }) },
+  { texts: 'bytes (embedded store)', sent: 'one by one, plain chunks (before)', make: plainChunkViews, message: sentOneByOne },
+  { texts: 'bytes (embedded store)', sent: 'packed, shared chunks (now)', make: arenaViews, message: sentPacked },
+  { texts: 'strings (PostgreSQL store)', sent: 'one by one (before)', make: freshStrings, message: sentOneByOne },
+  { texts: 'strings (PostgreSQL store)', sent: 'packed (now: all strings, so sent as they are)', make: freshStrings, message: sentPacked },
 ];
 
 const thread = new Worker('require("node:worker_threads").parentPort.on("message", () => require("node:worker_threads").parentPort.postMessage(0));', { eval: true });

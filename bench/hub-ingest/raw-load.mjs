@@ -51,12 +51,10 @@ function replyReader(onReply) {
 }
 
 /**
- * Runs `nodes` nodes through one round: announce (untimed), then `batches` batches of
- * `batchSize` observations each (the last one final), closed loop or paced.
+ * A generated fleet's batches as the hub takes them: per node (in fleet order), the JSON bodies
+ * of its `batches` batches of `batchSize` observations, the last one final.
  */
-export async function rawLoad({ hub, secret, round, nodes, batches, batchSize = 5, intervalMs = 0, seed = 7, engine = 'js' }) {
-  const url = new URL(hub);
-  const host = url.host;
+export function fleetBatchBodies({ nodes, batches, batchSize = 5, seed = 7 }) {
   const fleet = generateFleet({ nodes, obsPerNode: batches * batchSize, seed });
   const byNode = new Map();
   for (const r of fleet.records) {
@@ -64,21 +62,29 @@ export async function rawLoad({ hub, secret, round, nodes, batches, batchSize = 
     if (!list) byNode.set(r.node, (list = []));
     list.push(r);
   }
-  const ids = [...byNode.keys()];
-  const tokens = ids.map((node) => nodeToken(secret, node));
-  const announces = ids.map((node, i) => request(host, `/v1/rounds/${round}/announce`, tokens[i], JSON.stringify({ node })));
-  const posts = ids.map((node, i) => {
-    const records = byNode.get(node);
-    return Array.from({ length: batches }, (_, b) =>
-      request(host, `/v1/rounds/${round}/observations`, tokens[i], JSON.stringify({ node, seq: b + 1, final: b === batches - 1, records: records.slice(b * batchSize, (b + 1) * batchSize) })),
-    );
-  });
+  return [...byNode].map(([node, records]) => ({
+    node,
+    bodies: Array.from({ length: batches }, (_, b) => JSON.stringify({ node, seq: b + 1, final: b === batches - 1, records: records.slice(b * batchSize, (b + 1) * batchSize) })),
+  }));
+}
+
+/**
+ * Runs `nodes` nodes through one round: announce (untimed), then `batches` batches of
+ * `batchSize` observations each (the last one final), closed loop or paced.
+ */
+export async function rawLoad({ hub, secret, round, nodes, batches, batchSize = 5, intervalMs = 0, seed = 7, engine = 'js' }) {
+  const url = new URL(hub);
+  const host = url.host;
+  const fleet = fleetBatchBodies({ nodes, batches, batchSize, seed });
+  const tokens = fleet.map(({ node }) => nodeToken(secret, node));
+  const announces = fleet.map(({ node }, i) => request(host, `/v1/rounds/${round}/announce`, tokens[i], JSON.stringify({ node })));
+  const posts = fleet.map(({ bodies }, i) => bodies.map((body) => request(host, `/v1/rounds/${round}/observations`, tokens[i], body)));
 
   if (engine === 'native') return nativeLoad({ hub, nodes, batches, intervalMs, announces, posts });
   if (engine !== 'js') throw new Error(`rawLoad: engine must be "js" or "native", got ${engine}`);
 
   const sockets = await Promise.all(
-    ids.map(
+    fleet.map(
       () =>
         new Promise((resolve, reject) => {
           const s = net.connect({ host: url.hostname, port: Number(url.port), noDelay: true }, () => resolve(s));
@@ -168,7 +174,7 @@ function summary({ nodes, intervalMs, acked, replies, elapsedMs, sorted, failure
     loadgenCpuUsPerBatch: acked && cpuUs !== null ? cpuUs / acked : NaN,
     errors: replies - acked,
     errorCodes: failures,
-    // Native engine only: per 100 ms of send time, replies and worst latency.
+    // Native engine only: per 100 ms of send time, replies, worst latency and the generator's lateness.
     timeline,
   };
 }

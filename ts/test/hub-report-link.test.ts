@@ -6,7 +6,7 @@
  */
 import type { Socket } from 'node:net';
 
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import {
   decodeAnswer,
@@ -104,77 +104,76 @@ describe('report-link frames', () => {
 });
 
 describe('Outbox', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setImmediate', 'setTimeout', 'performance'] });
+  });
   afterEach(() => {
     vi.useRealTimers();
   });
 
-  /** A stand-in for the link: records each write's bytes. */
-  function recordingLink() {
-    const writes: Buffer[] = [];
-    return { writes, link: { destroyed: false, writable: true, write: (bytes: Buffer) => writes.push(Buffer.from(bytes)) } as unknown as Socket };
+  /** An outbox with the gap `minGapMs` over a stand-in link that records each write's bytes. */
+  function recordingOutbox(minGapMs?: number) {
+    const writes: string[] = [];
+    const link = { destroyed: false, writable: true, write: (bytes: Buffer) => writes.push(String(bytes)) };
+    return { writes, link, outbox: new Outbox(link as unknown as Socket, minGapMs) };
+  }
+
+  /** `recordingOutbox` once a frame "a" to its idle link has left, at the end of its turn. */
+  function afterOneWrite(minGapMs: number) {
+    const recording = recordingOutbox(minGapMs);
+    recording.outbox.add(Buffer.from('a'));
+    vi.advanceTimersToNextTimer();
+    expect(recording.writes).toEqual(['a']);
+    return recording;
   }
 
   it('sends the frames of one turn in one write at the end of the turn', () => {
-    vi.useFakeTimers({ toFake: ['setImmediate', 'setTimeout', 'performance'] });
-    const { writes, link } = recordingLink();
-    const outbox = new Outbox(link);
+    const { writes, outbox } = recordingOutbox();
     outbox.add(Buffer.from('a'));
     outbox.add(Buffer.from('b'));
     expect(writes).toEqual([]);
     vi.advanceTimersToNextTimer();
-    expect(writes.map(String)).toEqual(['ab']);
+    expect(writes).toEqual(['ab']);
     // With no gap, the next turn's frame leaves at the end of that turn.
     outbox.add(Buffer.from('c'));
     vi.advanceTimersToNextTimer();
-    expect(writes.map(String)).toEqual(['ab', 'c']);
+    expect(writes).toEqual(['ab', 'c']);
   });
 
   it('with a gap, sends a frame to an idle link at the end of its turn and holds later ones until the gap has passed', () => {
-    vi.useFakeTimers({ toFake: ['setImmediate', 'setTimeout', 'performance'] });
-    const { writes, link } = recordingLink();
-    const outbox = new Outbox(link, 5);
-    outbox.add(Buffer.from('a'));
-    vi.advanceTimersToNextTimer();
-    expect(writes.map(String)).toEqual(['a']);
+    const { writes, outbox } = afterOneWrite(5);
     // Frames of the next turns wait for the gap, then leave together.
     vi.advanceTimersByTime(1);
     outbox.add(Buffer.from('b'));
     vi.advanceTimersByTime(1);
     outbox.add(Buffer.from('c'));
     vi.advanceTimersByTime(2);
-    expect(writes.map(String)).toEqual(['a']);
+    expect(writes).toEqual(['a']);
     vi.advanceTimersByTime(1);
-    expect(writes.map(String)).toEqual(['a', 'bc']);
+    expect(writes).toEqual(['a', 'bc']);
     // Past the gap, the link is idle again: a frame leaves at the end of its turn.
     vi.advanceTimersByTime(10);
     outbox.add(Buffer.from('d'));
     vi.advanceTimersToNextTimer();
-    expect(writes.map(String)).toEqual(['a', 'bc', 'd']);
+    expect(writes).toEqual(['a', 'bc', 'd']);
   });
 
-  it('with a gap of a millisecond (a hub worker\'s), holds a frame that comes within it after a write', () => {
-    vi.useFakeTimers({ toFake: ['setImmediate', 'setTimeout', 'performance'] });
-    const { writes, link } = recordingLink();
-    const outbox = new Outbox(link, 1);
-    outbox.add(Buffer.from('a'));
-    vi.advanceTimersToNextTimer();
-    expect(writes.map(String)).toEqual(['a']);
+  it("with a gap of a millisecond (a hub worker's), holds a frame that comes within it after a write", () => {
+    const { writes, outbox } = afterOneWrite(1);
     // Half a millisecond later: the write waits for the gap instead of leaving at the end of the turn.
     vi.advanceTimersByTime(0.5);
     outbox.add(Buffer.from('b'));
     outbox.add(Buffer.from('c'));
     vi.advanceTimersByTime(0);
-    expect(writes.map(String)).toEqual(['a']);
+    expect(writes).toEqual(['a']);
     vi.advanceTimersByTime(1);
-    expect(writes.map(String)).toEqual(['a', 'bc']);
+    expect(writes).toEqual(['a', 'bc']);
   });
 
   it('drops what it holds once the link is closed', () => {
-    vi.useFakeTimers({ toFake: ['setImmediate', 'setTimeout', 'performance'] });
-    const { writes, link } = recordingLink();
-    const outbox = new Outbox(link, 5);
+    const { writes, link, outbox } = recordingOutbox(5);
     outbox.add(Buffer.from('a'));
-    (link as { destroyed: boolean }).destroyed = true;
+    link.destroyed = true;
     vi.advanceTimersByTime(10);
     expect(writes).toEqual([]);
   });

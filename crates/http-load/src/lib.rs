@@ -84,8 +84,8 @@ pub struct LatencyWindow {
     pub max_send_late_ms: f64,
 }
 
-/// Adds a reply to the timeline: sent `sent_ms` after the start (`late_ms` after its
-/// scheduled time), answered after `latency_ms`.
+/// Adds a reply to the timeline: sent `sent_ms` after the start (`late_ms` after it could
+/// go), answered after `latency_ms`.
 fn add_to_timeline(timeline: &mut Vec<LatencyWindow>, sent_ms: f64, latency_ms: f64, late_ms: f64) {
     let k = (sent_ms.max(0.0) / TIMELINE_WINDOW_MS) as usize;
     while timeline.len() <= k {

@@ -5,7 +5,8 @@
  * every record id rebuilt as heap strings by the primary, which then encoded the text to UTF-8
  * again for its log. Here the worker writes the batch's text as UTF-8 once, the primary keeps
  * it as bytes (it never becomes a string there) and decodes only the short keys, and an answer
- * is a 12-byte frame. The frames of one event-loop turn leave in one write.
+ * is a 12-byte frame. The frames of one event-loop turn leave in one write, and a worker's
+ * reports at most once a millisecond (`Outbox`).
  *
  * A frame is `[u32 length of the rest][u32 call id][payload]`, little endian:
  * - worker → primary, a report: round, node (each u16 length + UTF-8), u32 seq, u8 final,
