@@ -2,12 +2,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 
-import { afterEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { readBatchRecords } from '../src/fusion/batch-texts.js';
+import { runTextQuery } from '../src/fusion/query-texts.js';
 import { TextFusion } from '../src/fusion/text-fusion.js';
 import { FUSION_NICE } from '../src/fusion/thread-priority.js';
 import { fuseSync, generateFleet, sensorPreset, type SensorRecord } from '../src/index.js';
+import { dropSchemas, freshSchema, PG_URL, postgresAvailable } from './pg-helpers.js';
 
 const threads: TextFusion[] = [];
 afterEach(async () => {
@@ -93,5 +96,66 @@ describe('TextFusion', () => {
     const t = thread();
     await t.close();
     await expect(t.fuse(['{"records":[]}'])).rejects.toThrow(/closed/);
+  });
+});
+
+const withPostgres = await postgresAvailable();
+
+describe.skipIf(!withPostgres)('TextFusion reading its texts from PostgreSQL', () => {
+  const schema = freshSchema();
+  const batches = texts(generateFleet({ nodes: 100, obsPerNode: 5, seed: 12 }).records).map((t) => (typeof t === 'string' ? t : Buffer.from(t).toString()));
+  beforeAll(async () => {
+    const client = new pg.Client(PG_URL);
+    await client.connect();
+    try {
+      await client.query(`CREATE SCHEMA ${schema}`);
+      await client.query(`CREATE TABLE ${schema}.texts (k integer PRIMARY KEY, body text NOT NULL)`);
+      // Stored in reverse: the query's order is the one fused.
+      await client.query(`INSERT INTO ${schema}.texts SELECT -k, body FROM unnest($1::text[]) WITH ORDINALITY AS t(body, k)`, [batches]);
+      await client.query(`INSERT INTO ${schema}.texts VALUES (1, '{"node":"a"}')`);
+    } finally {
+      await client.end();
+    }
+  });
+  afterAll(() => dropSchemas([schema]));
+  const query = (text: string, url = PG_URL) => ({ url, text, values: [0] });
+
+  it('fuses the texts a query returns to the result the same texts give', async () => {
+    const t = thread();
+    const fromQuery = await t.fuseQuery(query(`SELECT body FROM ${schema}.texts WHERE k < $1 ORDER BY k DESC`));
+    const fromTexts = await t.fuse(batches);
+    // The same events and counts (the timings differ).
+    expect(JSON.parse(fromQuery.json).events).toEqual(JSON.parse(fromTexts.json).events);
+    expect(JSON.parse(fromQuery.json).stats.records).toBe(500);
+    expect(fromQuery.events).toBe(fromTexts.events);
+    expect(fromQuery.events).toBeGreaterThan(0);
+  });
+
+  it('rejects a failed read with a plain error (a retry may succeed), bad texts with ERR_FUSION_INPUT, and goes on working', async () => {
+    const t = thread();
+    const missing = await t.fuseQuery(query(`SELECT body FROM ${schema}.nowhere WHERE $1 = 0`)).catch((e) => e);
+    expect(missing).toBeInstanceOf(Error);
+    expect(missing.message).toMatch(/^reading the batch texts from PostgreSQL: .*nowhere/);
+    expect(missing.code).toBeUndefined();
+    const unreachable = await t.fuseQuery(query('SELECT $1::text', 'postgres://postgres@127.0.0.1:1/test')).catch((e) => e);
+    expect(unreachable.message).toMatch(/^reading the batch texts from PostgreSQL/);
+    expect(unreachable.code).toBeUndefined();
+    await expect(t.fuseQuery(query(`SELECT body FROM ${schema}.texts WHERE k >= $1 ORDER BY k`))).rejects.toMatchObject({ code: 'ERR_FUSION_INPUT', message: 'batch 0 has no records array' });
+    expect((await t.fuseQuery(query(`SELECT body FROM ${schema}.texts WHERE k < $1 ORDER BY k DESC`))).events).toBeGreaterThan(0);
+  });
+
+  it('applies a query\'s settings to its read only, and leaves its connection as it was, also after a failure', async () => {
+    const client = new pg.Client(PG_URL);
+    await client.connect();
+    try {
+      const settings = { enable_sort: 'off', work_mem: '1234kB' };
+      expect(await runTextQuery(client, { url: PG_URL, text: `SELECT current_setting('enable_sort') || ' ' || current_setting('work_mem') || ' ' || $1`, values: ['x'], settings })).toEqual(['off 1234kB x']);
+      expect((await client.query('SHOW enable_sort')).rows[0].enable_sort).toBe('on');
+      await expect(runTextQuery(client, { url: PG_URL, text: 'SELECT 1/0', values: [], settings })).rejects.toThrow(/division by zero/);
+      // Rolled back (an aborted transaction would refuse this query), its settings with it.
+      expect((await client.query('SELECT current_setting($1) AS s', ['work_mem'])).rows[0].s).not.toBe('1234kB');
+    } finally {
+      await client.end();
+    }
   });
 });

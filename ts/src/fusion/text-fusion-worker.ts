@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { readBatchRecords } from './batch-texts.js';
 import { fuseSync } from './fuse.js';
 import { unpackTexts, type PackedTexts } from './packed-texts.js';
+import { readQueryTexts, type TextQuery } from './query-texts.js';
 import { lowerThreadPriority } from './thread-priority.js';
 import type { FusionConfig } from './types.js';
 
@@ -14,9 +15,13 @@ const config = (workerData as { config: FusionConfig }).config;
 const encoder = new TextEncoder();
 lowerThreadPriority();
 
-parentPort!.on('message', ({ id, packed }: { id: number; packed: PackedTexts }) => {
+/** A fusion's texts: packed by the caller, or a query this thread runs itself. */
+type Request = { id: number; packed: PackedTexts; query?: undefined } | { id: number; query: TextQuery; packed?: undefined };
+
+parentPort!.on('message', async ({ id, packed, query }: Request) => {
   try {
-    const result = fuseSync(readBatchRecords(unpackTexts(packed)), config);
+    const texts = query ? await readQueryTexts(query) : unpackTexts(packed);
+    const result = fuseSync(readBatchRecords(texts), config);
     const json = JSON.stringify(result);
     // The bytes are moved, not copied: a store writes them without encoding the text again.
     const bytes = encoder.encode(json);

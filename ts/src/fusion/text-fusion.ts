@@ -12,6 +12,7 @@ import { builtEntry } from '../built-entry.js';
 import type { BatchText } from './batch-texts.js';
 import { fusionError, type FusionErrorCode } from './errors.js';
 import { packTexts } from './packed-texts.js';
+import type { TextQuery } from './query-texts.js';
 import type { FusionConfig } from './types.js';
 
 /** A fused result as JSON text (a `FusionResult`), the same text as UTF-8, and its number of events. */
@@ -39,13 +40,26 @@ export class TextFusion {
 
   /** Fuses the records of `texts` (each a JSON object with a `records` array). */
   fuse(texts: readonly BatchText[]): Promise<FusedText> {
+    return this.request((id) => ({ id, packed: packTexts(texts) }));
+  }
+
+  /**
+   * Fuses the records of the texts `query` returns, read by the fusion thread over a
+   * connection of its own (see `query-texts.ts`). A failure to read them rejects with a plain
+   * error (not the round's fault); texts that are not batches, with ERR_FUSION_INPUT.
+   */
+  fuseQuery(query: TextQuery): Promise<FusedText> {
+    return this.request((id) => ({ id, query }));
+  }
+
+  private request(message: (id: number) => object): Promise<FusedText> {
     if (this.closed) return Promise.reject(new Error('the fusion thread is closed'));
     const worker = this.thread();
     const id = this.nextId++;
     return new Promise<FusedText>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage({ id, packed: packTexts(texts) });
+      worker.postMessage(message(id));
     });
   }
 

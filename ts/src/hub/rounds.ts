@@ -220,7 +220,8 @@ export class RoundEngine implements RoundService {
     if (!summary || summary.state !== 'closed') return;
     const started = performance.now();
     try {
-      const result = await this.fusionThread.fuse(await this.store.batchTexts(round));
+      const query = this.store.batchTextsQuery?.(round);
+      const result = query ? await this.fusionThread.fuseQuery(query) : await this.fusionThread.fuse(await this.store.batchTexts(round));
       const ms = performance.now() - started;
       this.metrics.fusionSeconds.observe(ms / 1000);
       this.metrics.rounds.inc({ event: 'fused' });

@@ -6,6 +6,7 @@
  * change is durable.
  */
 import type { BatchText } from '../../fusion/batch-texts.js';
+import type { TextQuery } from '../../fusion/query-texts.js';
 
 /** open → closed (no more batches) → fused (result stored) or failed (fusion threw). */
 export type RoundState = 'open' | 'closed' | 'fused' | 'failed';
@@ -98,6 +99,11 @@ export interface RoundStore {
    * with the batch's `records`, as it was received.
    */
   batchTexts(round: string): Promise<BatchText[]>;
+  /**
+   * The query that returns `batchTexts(round)`, where the store is a database the fusion
+   * thread can read from itself (PostgreSQL): the texts then never pass the event loop.
+   */
+  batchTextsQuery?(round: string): TextQuery;
   /** Stores a round's result; the first stored result wins. */
   saveResult(round: string, result: StoredResult, fusionMs: number): Promise<void>;
   /** Marks a round whose fusion failed. */
