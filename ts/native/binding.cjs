@@ -844,6 +844,7 @@ module.exports.claimPresetReport = nativeBinding.claimPresetReport
 module.exports.evaluateBlockingColumns = nativeBinding.evaluateBlockingColumns
 module.exports.evaluateLabels = nativeBinding.evaluateLabels
 module.exports.fitUslPoints = nativeBinding.fitUslPoints
+module.exports.fuseBatchTexts = nativeBinding.fuseBatchTexts
 module.exports.fuseColumns = nativeBinding.fuseColumns
 module.exports.fuseColumnsAsync = nativeBinding.fuseColumnsAsync
 module.exports.generateFleetColumns = nativeBinding.generateFleetColumns

@@ -40,6 +40,17 @@ export declare function evaluateLabels(predicted: Uint32Array, truth: Int32Array
 export declare function fitUslPoints(points: string): string
 
 /**
+ * Fuses batch texts (each a JSON object with a `records` array) read straight into columns,
+ * and writes the result's JSON text, the text `JSON.stringify(fuseSync(records))` gives but
+ * for the timings. Text `k` is `strings[k]` when `spans` is null; otherwise `spans` holds three
+ * numbers per text: the index of its chunk in `chunks`, its byte offset and its length there,
+ * or -1, its index in `strings` and 0. Returns null when the config or the texts hold
+ * anything the TypeScript reader would reject, or read in a way this one does not: the caller
+ * then reads them the TypeScript way, which names the problem (`fusion_core::texts`).
+ */
+export declare function fuseBatchTexts(config: string, chunks: Array<Uint8Array>, spans: Float64Array | undefined | null, strings: Array<string>): NativeFusedText | null
+
+/**
  * Fuses columnar records on the calling thread. `config` is a `FusionConfig` as JSON;
  * `method` is `"index"` (default) or `"pairwise"` (the legacy per-node-pair loop).
  */
@@ -111,6 +122,12 @@ export interface NativeFleet {
   lon: Float64Array
   /** True event per record, -1 for clutter. */
   truth: Int32Array
+}
+
+/** A fused result as JSON text (UTF-8) and its number of events. */
+export interface NativeFusedText {
+  json: Buffer
+  events: number
 }
 
 /**

@@ -19,8 +19,10 @@ pub mod geo;
 pub mod pairwise;
 pub mod preset;
 pub mod records;
+pub mod result_json;
 pub use seeded_rng as rng;
 pub mod scoring;
+pub mod texts;
 
 pub use config::FusionConfig;
 pub use error::{FusionError, FusionErrorKind};

@@ -6,6 +6,8 @@ use fusion_core::fuse::{candidate_pairs, fuse_validated, fuse_with, FusionOutput
 use fusion_core::generator::{generate, FleetSpec, CLASSES};
 use fusion_core::preset::{sensor, SensorOptions};
 use fusion_core::records::Records;
+use fusion_core::result_json::{write_result_json, RecordNames};
+use fusion_core::texts::read_batch_texts;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -195,6 +197,61 @@ pub fn sensor_preset_json(time_window_ms: f64, radius_m: f64, one_per_node: bool
         one_per_node,
     });
     serde_json::to_string(&config).unwrap_or_default()
+}
+
+/// A fused result as JSON text (UTF-8) and its number of events.
+#[napi(object)]
+pub struct NativeFusedText {
+    pub json: Buffer,
+    pub events: u32,
+}
+
+/// Fuses batch texts (each a JSON object with a `records` array) read straight into columns,
+/// and writes the result's JSON text, the text `JSON.stringify(fuseSync(records))` gives but
+/// for the timings. Text `k` is `strings[k]` when `spans` is null; otherwise `spans` holds three
+/// numbers per text: the index of its chunk in `chunks`, its byte offset and its length there,
+/// or -1, its index in `strings` and 0. Returns null when the config or the texts hold
+/// anything the TypeScript reader would reject, or read in a way this one does not: the caller
+/// then reads them the TypeScript way, which names the problem (`fusion_core::texts`).
+#[napi(catch_unwind)]
+pub fn fuse_batch_texts(
+    config: String,
+    chunks: Vec<Uint8Array>,
+    spans: Option<Float64Array>,
+    strings: Vec<String>,
+) -> Option<NativeFusedText> {
+    let compiled = compile(&config).ok()?;
+    let started = std::time::Instant::now();
+    let texts: Vec<&[u8]> = match &spans {
+        None => strings.iter().map(|s| s.as_bytes()).collect(),
+        Some(spans) => spans
+            .chunks_exact(3)
+            .map(|span| {
+                let (at, offset, length) = (span[0], span[1] as usize, span[2] as usize);
+                if at < 0.0 {
+                    strings.get(offset).map(|s| s.as_bytes())
+                } else {
+                    chunks
+                        .get(at as usize)?
+                        .get(offset..offset.checked_add(length)?)
+                }
+            })
+            .collect::<Option<_>>()?,
+    };
+    let read = read_batch_texts(&texts, &compiled)?;
+    let read_ms = started.elapsed().as_secs_f64() * 1e3;
+    let out = fuse_with(&read.records, &compiled, Method::Index).ok()?;
+    let names = RecordNames {
+        ids: &read.ids,
+        node: &read.records.node,
+        node_names: &read.node_names,
+    };
+    let class_column = compiled.class_field.map(|k| &read.records.columns[k]);
+    let json = write_result_json(&out, &names, class_column, &[("prepare", read_ms)]);
+    Some(NativeFusedText {
+        events: out.events.len() as u32,
+        json: json.into_bytes().into(),
+    })
 }
 
 /// Checks a `FusionConfig` JSON; throws `ERR_FUSION_CONFIG` naming the problem.

@@ -11,7 +11,8 @@ export type FusionInput = readonly SensorRecord[] | readonly GenericRecord[];
 
 type Prepared = { input: PreparedInput; configJson: string; prepareMs: number };
 
-function configJson(config: FusionConfig): string {
+/** `config` as JSON for the native layer, checked there; throws `ERR_FUSION_CONFIG`. */
+export function configJson(config: FusionConfig): string {
   if (config === null || typeof config !== 'object' || !Array.isArray(config.fields)) {
     throw fusionError('ERR_FUSION_CONFIG', 'config must be a FusionConfig object with a fields array');
   }
