@@ -18,6 +18,8 @@ const autoscaleSim = optional('bench/results/autoscale-sim.json');
 const pgGroups = optional('bench/results/hub-pg-groups.json');
 const walWrites = optional('bench/results/hub-wal-writes.json');
 const fusionHandoff = optional('bench/results/hub-fusion-handoff.json');
+const fusionTexts = optional('bench/results/hub-fusion-texts.json');
+const pgPostRound = optional('bench/results/hub-pg-post-round.json');
 const f = (v, d = 1) => (v === null || v === undefined ? '—' : v.toFixed(d));
 const n = (v) => v.toLocaleString('en-US');
 const m = fusion.machine;
@@ -180,7 +182,7 @@ with 2000 connections each waiting for its answer, 10,000 batches/s means 2000 /
 200 ms per answer on average (Little's law). Paced at 10,000/s, the bare node:http floor in ${W}
 processes answers at p99 ${dash(floorPaced.p99Ms)} ms: what is left of 50 ms is the hub's. With headroom (paced at ${dash(halfPaced.offeredPerS, 0)}/s) the
 one-process hub answers at p50 ${dash(halfPaced.p50Ms)} ms, p99 ${dash(halfPaced.p99Ms)} ms.
-${walWritesSection()}${fusionHandoffSection()}${pgGroupsSection()}
+${walWritesSection()}${fusionHandoffSection()}${fusionTextsSection()}${pgGroupsSection()}${pgPostRoundSection()}
 ### Claims model: \`npm run bench:claims-sim\` → \`bench/results/claims-sim.json\`
 
 The simulator's own speed is the median of 7 runs of \`simulateClaims\` (default costs, 4
@@ -238,6 +240,70 @@ ${fusionHandoff.machine.date.slice(0, 10)}, ${fusionHandoff.machine.cores} cores
 | texts | sent | median ms | min ms | max ms |
 |---|---|---:|---:|---:|
 ${fusionHandoff.rows.map((r) => `| ${r.texts} | ${r.sent} | ${f(r.medianMs)} | ${f(r.minMs)} | ${f(r.maxMs)} |`).join('\n')}
+
+Since then the hub no longer hands PostgreSQL's texts over at all: its fusion thread reads them
+itself (see \`bench:pg-post-round\` below).
+`;
+}
+
+function fusionTextsSection() {
+  if (!fusionTexts) return '';
+  const row = (observations, path) => fusionTexts.rows.find((r) => r.observations === observations && r.path === path);
+  const sizes = [...new Set(fusionTexts.rows.map((r) => r.observations))];
+  return `
+### Fusing a round's texts: \`npm run bench:fusion-texts\` → \`bench/results/hub-fusion-texts.json\`
+
+What the fusion thread spends on a closed round, from its batch texts (bytes in the embedded
+store's shared chunks) to the result's JSON text as bytes and as a string: the TypeScript path
+(parse each text into objects, build the columns, fuse, build the result's objects,
+\`JSON.stringify\`, encode) against the native one (texts read straight into columns, fused and
+written as JSON in Rust, then decoded). Both give the same events, checked on every run.
+Rounds of the hub benchmark's fleet: 2,000 nodes × 1 batch of 5 (S-20i's round) and × 20 batches
+(the sustained round). tinybench, ${sizes.map((size) => row(size, 'native path').samples).join(' and ')} iterations; measured
+${fusionTexts.machine.date.slice(0, 10)}, ${fusionTexts.machine.cores} cores, Node ${fusionTexts.machine.node}.
+
+| observations | path | median ms | min ms | max ms |
+|---:|---|---:|---:|---:|
+${fusionTexts.rows.map((r) => `| ${n(r.observations)} | ${r.path.replace(' path', '')} | ${f(r.medianMs)} | ${f(r.minMs)} | ${f(r.maxMs)} |`).join('\n')}
+
+About 230 ms of the large round is the fusion itself, the same on both paths. Of the native path's
+rest, reading the texts took 100–150 ms and writing the result 50–65 ms in a scratch run, against
+315 ms and 195 ms the TypeScript way (each step timed on its own; the native phases are the
+result's \`stats.timingsMs\`).
+`;
+}
+
+function pgPostRoundSection() {
+  if (!pgPostRound) return '';
+  const row = (variant, step) => pgPostRound.rows.find((r) => r.variant === variant && r.step === step);
+  const steps = [
+    ['read', 'read the texts'],
+    ['save', 'store the result'],
+    ['tidy', 'tidy the rows'],
+    ['all', 'all'],
+  ];
+  const cells = (variant, step) => {
+    const r = row(variant, step);
+    return `${f(r.wallMs, 0)} | ${f(r.dbCpuMs, 0)} | ${f(r.mainCpuMs, 0)}`;
+  };
+  return `
+### After a PostgreSQL round closes: \`npm run bench:pg-post-round\` → \`bench/results/hub-pg-post-round.json\`
+
+What a large round costs once it closes, on a hub that goes on acknowledging the next round's
+batches on the same cores: a round of ${n(pgPostRound.nodes)} nodes × ${pgPostRound.batchesPerNode} batches of 5 observations (${n(pgPostRound.observations)},
+the sustained benchmark's round) reported through the PostgreSQL store, closed, then read for
+the fusion, its result (${f(pgPostRound.resultBytes / 1e6)} MB of JSON) stored, and its rows tidied. *Before*: the statements
+the store ran until 2026-12-03 (texts sorted by their text keys and read on the event loop, the
+result compressed with pglz, the batches' bodies emptied in the background and their rows
+deleted 16 rounds later). *Now*: texts read along the primary key by a thread of their own (as
+the fusion thread reads them), the result compressed with lz4, a row of digests per node kept
+and the round's batches deleted with the result. Per step: wall time, CPU of the database's
+processes, and CPU of the calling process's main thread (the hub's event loop), median of ${row('after', 'all').runs}
+runs; measured ${pgPostRound.machine.date.slice(0, 10)}, ${pgPostRound.machine.cores} cores, Node ${pgPostRound.machine.node}.
+
+| step | before: wall ms | before: database CPU ms | before: event loop CPU ms | now: wall ms | now: database CPU ms | now: event loop CPU ms |
+|---|---:|---:|---:|---:|---:|---:|
+${steps.map(([step, label]) => `| ${label} | ${cells('before', step)} | ${cells('after', step)} |`).join('\n')}
 `;
 }
 
