@@ -58,3 +58,34 @@ describe('fusion failures', () => {
     expect(calls()).toBe(3);
   });
 });
+
+describe('a round fused here whose result the store has not stored yet', () => {
+  it('answers a retry of an acknowledged batch as a duplicate in a fused round, as the summary says', async () => {
+    const store = await EmbeddedStore.open(tempDir());
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const save = store.saveResult.bind(store);
+    store.saveResult = async (...args) => {
+      await held;
+      return save(...args);
+    };
+    const engine = new RoundEngine({ store, metrics: new HubMetrics(), sweepMs: 20 });
+    engines.push(engine);
+    await engine.start();
+    await engine.announce('r', 'a');
+    const batch = { node: 'a', seq: 1, final: true, records: recordsOf('a', 3) };
+    await engine.report('r', batch);
+    try {
+      // Fused and served from memory while the store still holds the round as closed.
+      expect(JSON.parse(await engine.resultJson('r', 5000)).stats.records).toBe(3);
+      expect((await store.summary('r'))?.state).toBe('closed');
+      expect((await engine.summary('r'))?.state).toBe('fused');
+      expect(await engine.report('r', batch)).toMatchObject({ duplicate: true, state: 'fused' });
+    } finally {
+      release();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await store.summary('r'))?.state).toBe('fused');
+    expect(await engine.report('r', batch)).toMatchObject({ duplicate: true, state: 'fused' });
+  });
+});

@@ -150,6 +150,9 @@ export class RoundEngine implements RoundService {
       void this.closeRound(round, 'final');
       return { ...outcome, state: 'closed' };
     }
+    // A round fused here whose result the store has still to commit is fused, as `summary`
+    // and the result route already say.
+    if (outcome.duplicate && outcome.state === 'closed' && this.fresh.has(round)) return { ...outcome, state: 'fused' };
     return outcome;
   }
 
