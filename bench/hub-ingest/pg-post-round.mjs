@@ -16,7 +16,7 @@
 //   npm run bench:pg-post-round -- --quick
 //
 // Writes bench/results/hub-pg-post-round.json and prints a table.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 
 import pg from 'pg';
@@ -27,6 +27,7 @@ import { TextFusion } from '../../dist/src/fusion/text-fusion.js';
 import { batchDigest } from '../../dist/src/hub/rounds.js';
 import { PostgresStore } from '../../dist/src/hub/store/postgres.js';
 import { machine, median } from '../lib.mjs';
+import { cpuTime } from './cpu-time.mjs';
 import { fleetBatchBodies } from './raw-load.mjs';
 
 const PG_URL = process.env.FLEETSCALE_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -51,15 +52,7 @@ async function closedRound() {
 }
 
 /** CPU of this process's main thread so far (ms; NaN off Linux). */
-function mainThreadCpuMs() {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return NaN;
-  }
-}
+const mainThreadCpuMs = () => cpuTime(process.pid)?.mainMs ?? NaN;
 
 /** Wall time, database CPU and main-thread CPU of `step` (ms). */
 async function measured(step) {

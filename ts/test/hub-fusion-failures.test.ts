@@ -65,10 +65,8 @@ describe('a round fused here whose result the store has not stored yet', () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     const save = store.saveResult.bind(store);
-    store.saveResult = async (...args) => {
-      await held;
-      return save(...args);
-    };
+    let saved: Promise<void> | undefined;
+    store.saveResult = (...args) => (saved = held.then(() => save(...args)));
     const engine = new RoundEngine({ store, metrics: new HubMetrics(), sweepMs: 20 });
     engines.push(engine);
     await engine.start();
@@ -84,7 +82,7 @@ describe('a round fused here whose result the store has not stored yet', () => {
     } finally {
       release();
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await saved;
     expect((await store.summary('r'))?.state).toBe('fused');
     expect(await engine.report('r', batch)).toMatchObject({ duplicate: true, state: 'fused' });
   });

@@ -27,15 +27,10 @@ pub fn js_string_cmp(a: &str, b: &str) -> Ordering {
 /// ones of two as close), laid out as ECMAScript's Number::toString lays them out (`ryu-js`);
 /// NaN and the infinities as `null`.
 pub fn write_js_number(out: &mut String, v: f64) {
-    if !v.is_finite() {
-        out.push_str("null");
-    } else if v == 0.0 {
-        out.push('0'); // -0 too
-    } else if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
-        // An integer below 2^53 is exact, and JS writes all its digits.
-        let _ = write!(out, "{}", v as i64);
-    } else {
+    if v.is_finite() {
         out.push_str(ryu_js::Buffer::new().format_finite(v));
+    } else {
+        out.push_str("null");
     }
 }
 

@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 
 use rustc_hash::{FxHashMap, FxHashSet};
-use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -81,29 +81,6 @@ impl<'de: 'a, 'a> Deserialize<'de> for RawObject<'a> {
             }
         }
         deserializer.deserialize_map(ObjectVisitor)
-    }
-}
-
-/// A JSON array's items as they are in the text.
-struct RawArray<'a>(Vec<&'a RawValue>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for RawArray<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ArrayVisitor;
-        impl<'de> Visitor<'de> for ArrayVisitor {
-            type Value = RawArray<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON array")
-            }
-            fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Self::Value, S::Error> {
-                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(8));
-                while let Some(item) = seq.next_element::<&'de RawValue>()? {
-                    items.push(item);
-                }
-                Ok(RawArray(items))
-            }
-        }
-        deserializer.deserialize_seq(ArrayVisitor)
     }
 }
 
@@ -327,7 +304,7 @@ impl<'a> Builder<'a> {
                 // JS: `[lat, lon]` from an array, `{ lat, lon }` from an object.
                 let (a, o) = match shape(value) {
                     Shape::Array => {
-                        let items = serde_json::from_str::<RawArray>(value.get()).ok()?.0;
+                        let items = serde_json::from_str::<Vec<&RawValue>>(value.get()).ok()?;
                         (*items.first()?, *items.get(1)?)
                     }
                     Shape::Object => {
@@ -407,15 +384,9 @@ pub fn read_batch_texts<'a>(texts: &[&'a [u8]], config: &Compiled) -> Option<Tex
     let mut batches = Vec::with_capacity(texts.len());
     let mut rows = 0;
     for text in texts {
+        // Invalid UTF-8, a BOM (which the TS reader's decoder drops) or anything but an object
+        // fails here or in the batch's read: not read.
         let text = std::str::from_utf8(text).ok()?;
-        // An object, not an array (which serde would also take for a struct); no BOM (which
-        // the TS reader's decoder drops).
-        if !text
-            .trim_start_matches([' ', '\t', '\n', '\r'])
-            .starts_with('{')
-        {
-            return None;
-        }
         let records = serde_json::from_str::<Batch>(text).ok()?.0?;
         rows += records.len();
         batches.push(records);
