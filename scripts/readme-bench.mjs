@@ -262,14 +262,14 @@ Rounds of the hub benchmark's fleet: 2,000 nodes × 1 batch of 5 (S-20i's round)
 (the sustained round). tinybench, ${sizes.map((size) => row(size, 'native path').samples).join(' and ')} iterations; measured
 ${fusionTexts.machine.date.slice(0, 10)}, ${fusionTexts.machine.cores} cores, Node ${fusionTexts.machine.node}.
 
-| observations | path | median ms | min ms | max ms |
-|---:|---|---:|---:|---:|
-${fusionTexts.rows.map((r) => `| ${n(r.observations)} | ${r.path.replace(' path', '')} | ${f(r.medianMs)} | ${f(r.minMs)} | ${f(r.maxMs)} |`).join('\n')}
+| observations | path | median ms | min ms | max ms | read ms | engine ms | write ms |
+|---:|---|---:|---:|---:|---:|---:|---:|
+${fusionTexts.rows.map((r) => `| ${n(r.observations)} | ${r.path.replace(' path', '')} | ${f(r.medianMs)} | ${f(r.minMs)} | ${f(r.maxMs)} | ${f(r.readMs)} | ${f(r.engineMs)} | ${f(r.writeMs)} |`).join('\n')}
 
-About 230 ms of the large round is the fusion itself, the same on both paths. Of the native path's
-rest, reading the texts took 100–150 ms and writing the result 50–65 ms in a scratch run, against
-315 ms and 195 ms the TypeScript way (each step timed on its own; the native phases are the
-result's \`stats.timingsMs\`).
+*read*: the texts into the engine's columns (the TypeScript path: parse into objects, then build
+the columns); *engine*: the fusion engine's own phases, the same work on both paths; *write*: the
+result's text as a string and as UTF-8 (the TypeScript path: build the result's objects,
+\`JSON.stringify\`, encode; the native one: write the JSON, decode it). Medians over the runs.
 `;
 }
 
