@@ -378,7 +378,11 @@ export function statements(s: string) {
     counts: `SELECT state, count(*)::int AS n FROM ${s}.jobs WHERE queue = $1 GROUP BY state`,
     results: `SELECT job_id, attempt, worker, result FROM ${s}.results WHERE queue = $1 ORDER BY job_id`,
     purge: `WITH gone AS (DELETE FROM ${s}.results WHERE queue = $1) DELETE FROM ${s}.jobs WHERE queue = $1`,
-    backlog: `SELECT EXISTS (SELECT 1 FROM ${s}.jobs WHERE queue = $1 AND state = 'pending' AND run_after <= now()) AS ready,
+    // \`ready\` reads the first ready job along the ready index, as a claim does. An EXISTS
+    // would be planned without the order: statistics taken while every job was pending make
+    // a sequential scan look as if it stopped at once, and on a drained queue it reads the
+    // whole table, on every idle worker's every look.
+    backlog: `SELECT (SELECT id FROM ${s}.jobs WHERE queue = $1 AND state = 'pending' AND run_after <= now() ORDER BY run_after, id LIMIT 1) IS NOT NULL AS ready,
       EXISTS (SELECT 1 FROM ${s}.jobs WHERE queue = $1 AND state = 'pending' AND run_after > now()) AS waiting,
       EXISTS (SELECT 1 FROM ${s}.jobs WHERE state = 'running' AND lease_until IS NOT NULL AND queue = $1) AS running`,
   };
