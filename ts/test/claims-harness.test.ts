@@ -9,22 +9,27 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { dropSchemas, freshSchema, PG_URL, postgresAvailable } from './pg-helpers.js';
+import { dropSchemas, freshSchema, PG_URL, postgresAvailable, withClient } from './pg-helpers.js';
 
 const withPostgres = await postgresAvailable();
 const cli = join(import.meta.dirname, '../../dist/src/cli/main.js');
 const schema = freshSchema();
 afterAll(() => (withPostgres ? dropSchemas([schema]) : undefined));
 
+/** Jobs of any queue still in the schema (the harness deletes a run's, and its warm-ups'). */
+const jobsLeft = (s: string) => withClient(async (c) => Number((await c.query(`SELECT count(*) AS n FROM ${s}.jobs`)).rows[0].n));
+
 const claims = (...args: string[]) => spawnSync(process.execPath, [cli, 'claims', ...args], { encoding: 'utf8', env: { ...process.env, FLEETSCALE_PG_URL: PG_URL } });
 
 describe.skipIf(!withPostgres)('fleetscale claims run', () => {
-  it.each(['optimistic-any', 'skip-locked', 'partitioned'])('%s: 3 worker processes complete every job once; --json adds up', (strategy) => {
-    const run = claims('run', '--workers', '3', '--batch', '20', '--strategy', strategy, '--jobs', '3000', '--work-ms', '0.01', '--flush-size', '50', '--flush-ms', '20', '--window-ms', '200', '--schema', schema, '--json');
+  it.each(['optimistic-any', 'skip-locked', 'partitioned'])('%s: 3 worker processes warm up, then complete every job once; --json adds up', async (strategy) => {
+    const run = claims('run', '--workers', '3', '--batch', '20', '--strategy', strategy, '--jobs', '3000', '--work-ms', '0.01', '--flush-size', '50', '--flush-ms', '20', '--window-ms', '200', '--warmup', '150', '--schema', schema, '--json');
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const report = JSON.parse(run.stdout);
-    expect(report).toMatchObject({ strategy, workers: 3, batchSize: 20, jobs: 3000, completed: 3000, failed: 0 });
+    // The warm-up's jobs ran off the clock, on queues of their own: none is counted, none is left.
+    expect(report).toMatchObject({ strategy, workers: 3, batchSize: 20, jobs: 3000, completed: 3000, failed: 0, warmupJobs: 150 });
+    expect(await jobsLeft(schema)).toBe(0);
     expect(report.elapsedMs).toBeGreaterThan(0);
     expect(report.throughput).toBeCloseTo((3000 / report.elapsedMs) * 1000, 6);
     expect(report.perWorker).toHaveLength(3);
@@ -49,9 +54,9 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
   });
 
   it('prints a human report by default', () => {
-    const run = claims('run', '--workers', '1', '--batch', '50', '--jobs', '500', '--schema', schema);
+    const run = claims('run', '--workers', '1', '--batch', '50', '--jobs', '500', '--warmup', '100', '--schema', schema);
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/skip-locked: 1 worker\(s\) × 4 consumers, batch 50/);
+    expect(run.stdout).toMatch(/skip-locked: 1 worker\(s\) × 4 consumers, batch 50, .*, 100 warm-up jobs per worker off the clock/);
     expect(run.stdout).toMatch(/500 of 500 jobs in [\d,]+ ms: [\d,]+ jobs\/s/);
     expect(run.stdout).toMatch(/window\s+claim batches\s+claim ms/);
     expect(run.stdout).toMatch(/cpu: workers [\d,]+ ms \([\d.]+ µs\/job\), database /);
@@ -59,7 +64,7 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
 
   it('sweep runs every cell of the grid and writes them as JSON', () => {
     const out = join(tmpdir(), `fleetscale-sweep-${process.pid}.json`);
-    const run = claims('sweep', '--workers', '1,2', '--strategy', 'skip-locked,partitioned', '--batch', '25', '--pool', '4', '--flush', '50/20', '--jobs', '600', '--work-ms', '0', '--repeats', '2', '--schema', schema, '--out', out);
+    const run = claims('sweep', '--workers', '1,2', '--strategy', 'skip-locked,partitioned', '--batch', '25', '--pool', '4', '--flush', '50/20', '--jobs', '600', '--work-ms', '0', '--warmup', '0', '--repeats', '2', '--schema', schema, '--out', out);
     expect(run.status, run.stderr).toBe(0);
     // Pass 1 in grid order; pass 2 shuffled: 8 runs in all.
     expect(run.stderr).toMatch(/\[4\/8\] partitioned B25 P4 F50\/20ms W2 /);
@@ -83,7 +88,7 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
 
   it('validate calibrates on one worker, predicts the held-out cells, measures them and plots them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleetscale-validate-'));
-    const run = claims('validate', '--workers', '2', '--strategy', 'skip-locked', '--batch', '20,50', '--pool', '4', '--flush', '50/20', '--jobs', '800', '--work-ms', '0', '--pick-workers', '2', '--schema', schema, '--out', join(dir, 'v.json'), '--svg', join(dir, 'v.svg'));
+    const run = claims('validate', '--workers', '2', '--strategy', 'skip-locked', '--batch', '20,50', '--pool', '4', '--flush', '50/20', '--jobs', '800', '--work-ms', '0', '--warmup', '50', '--pick-workers', '2', '--schema', schema, '--out', join(dir, 'v.json'), '--svg', join(dir, 'v.svg'));
     expect(run.status, run.stderr).toBe(0);
     const r = JSON.parse(readFileSync(join(dir, 'v.json'), 'utf8'));
     const svg = readFileSync(join(dir, 'v.svg'), 'utf8');
@@ -108,17 +113,25 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     expect(svg.match(/<polyline /g)).toHaveLength(2);
     expect(run.stdout).toMatch(/MAPE [\d.]+% \(target ≤ 10%: (met|MISSED)\)/);
     expect(run.stdout).toMatch(/model's pick for 2 workers: skip-locked B(20|50) /);
-    expect(r.model).toEqual({ cpuSliceMs: 0 });
+    // The dead-entry cost was measured on the server before the runs, and the model used it.
+    expect(r.model).toMatchObject({ cpuSliceMs: 0, deadEntryProbe: { entries: 20_000 } });
+    expect(r.model.deadEntryMs).toBe(r.model.deadEntryProbe.deadEntryMs);
+    expect(r.calibration.costs.dbDeadEntryMs).toBe(r.model.deadEntryMs);
+    expect(r.calibration.fit).not.toContain('dbDeadEntryMs');
+    expect(run.stdout).toMatch(/dead index entry: [\d.]+ ns each \(probe: 20,000 entries scanned in [\d.]+ ms, none in [\d.]+ ms\)/);
+    expect(r.workload.warmupJobs).toBe(50);
     expect(r.summary.noise).toMatchObject({ repeats: 1, medianSpread: 0, worstSpread: 0 });
   });
 
   it("validate --repeats keeps every cell's median run and reports the spread; --cpu-slice-ms reaches the model", () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleetscale-validate-'));
-    const run = claims('validate', '--workers', '2', '--strategy', 'optimistic-any', '--batch', '20', '--pool', '4', '--flush', '50/20', '--jobs', '600', '--work-ms', '0', '--pick-workers', '2', '--repeats', '3', '--cpu-slice-ms', '4', '--schema', schema, '--out', join(dir, 'v.json'));
+    const run = claims('validate', '--workers', '2', '--strategy', 'optimistic-any', '--batch', '20', '--pool', '4', '--flush', '50/20', '--jobs', '600', '--work-ms', '0', '--pick-workers', '2', '--repeats', '3', '--cpu-slice-ms', '4', '--dead-entry-ms', '0.00002', '--warmup', '0', '--schema', schema, '--out', join(dir, 'v.json'));
     expect(run.status, run.stderr).toBe(0);
     const r = JSON.parse(readFileSync(join(dir, 'v.json'), 'utf8'));
     rmSync(dir, { recursive: true });
-    expect(r.model).toEqual({ cpuSliceMs: 4 });
+    // A given dead-entry cost is used as given (no probe).
+    expect(r.model).toEqual({ cpuSliceMs: 4, deadEntryMs: 0.00002, deadEntryProbe: null });
+    expect(r.calibration.costs.dbDeadEntryMs).toBe(0.00002);
     const cells = [...r.calibration.cells, ...r.heldOut];
     expect(cells).toHaveLength(2);
     const spreads = [];
@@ -151,6 +164,9 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
       ['validate', '--batch', ''],
       ['validate', '--repeats', '0'],
       ['validate', '--cpu-slice-ms', '-1'],
+      ['validate', '--dead-entry-ms', '-0.1'],
+      ['run', '--warmup', '-5'],
+      ['sweep', '--warmup', '1.5'],
       ['sweep', '--repeats', '1.5'],
       ['probe', '--processes', '1'],
       ['probe', '--duration-ms', '5'],

@@ -27,15 +27,22 @@ export function freshSchema(): string {
   return `fs_test_${process.pid}_${Date.now().toString(36)}_${schemaCount++}`;
 }
 
-/** Drops test schemas. */
-export async function dropSchemas(schemas: string[]): Promise<void> {
-  if (schemas.length === 0) return;
+/** Runs `fn` on a client of its own, closed afterwards. */
+export async function withClient<T>(fn: (client: import('pg').Client) => Promise<T>): Promise<T> {
   const pg = (await import('pg')).default;
   const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();
   try {
-    for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+    return await fn(client);
   } finally {
     await client.end();
   }
+}
+
+/** Drops test schemas. */
+export async function dropSchemas(schemas: string[]): Promise<void> {
+  if (schemas.length === 0) return;
+  await withClient(async (client) => {
+    for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+  });
 }

@@ -142,10 +142,13 @@ fn config_of(base: &Value, patch: &Value, what: &str) -> Result<SimConfig> {
 }
 
 /// What a simulation of `config` predicts for the quantities calibration compares; a config
-/// with more than `max_jobs` jobs is simulated with `max_jobs` and its run time scaled.
+/// with more than `max_jobs` jobs is simulated with `max_jobs` and its run time scaled. The
+/// shorter run's queue has proportionally fewer dead entries at the same point of the run, so
+/// each is charged that much more.
 pub fn observe(config: &SimConfig, max_jobs: u64) -> Observed {
     let mut run = config.clone();
     run.jobs = config.jobs.min(max_jobs.max(1));
+    run.costs.db_dead_entry_ms *= config.jobs as f64 / run.jobs as f64;
     let report = engine::run(&run);
     observed(config, &run, &report)
 }

@@ -50,6 +50,12 @@ pub struct Costs {
     pub db_claim_row_ms: f64,
     /// Database CPU per locked row a skip-locked scan passes over.
     pub db_skip_row_ms: f64,
+    /// Database CPU per dead index entry a scan for pending jobs passes over: the entries of
+    /// jobs claimed since the table was last vacuumed, which every claim (and the backlog
+    /// probe) walks from the start of its queue or partition. It makes a claim's cost grow
+    /// through a run, and an empty claim at the end of one cost a scan of the whole queue.
+    /// `fleetscale claims validate` measures it (`probeDeadEntries`).
+    pub db_dead_entry_ms: f64,
     /// Database CPU per completion statement (mark done + store results).
     pub db_complete_ms: f64,
     /// Database CPU per job completed.
@@ -74,6 +80,7 @@ impl Default for Costs {
             db_claim_ms: 0.25,
             db_claim_row_ms: 0.02,
             db_skip_row_ms: 0.002,
+            db_dead_entry_ms: 0.0,
             db_complete_ms: 0.25,
             db_complete_row_ms: 0.04,
             db_query_ms: 0.08,
@@ -197,7 +204,7 @@ impl SimConfig {
 
 impl Costs {
     /// Every cost by its JSON name: the one list checks, calibration and reports go by.
-    pub fn fields_mut(&mut self) -> [(&'static str, &mut f64); 13] {
+    pub fn fields_mut(&mut self) -> [(&'static str, &mut f64); 14] {
         [
             ("workerStatementMs", &mut self.worker_statement_ms),
             ("workerRowMs", &mut self.worker_row_ms),
@@ -206,6 +213,7 @@ impl Costs {
             ("dbClaimMs", &mut self.db_claim_ms),
             ("dbClaimRowMs", &mut self.db_claim_row_ms),
             ("dbSkipRowMs", &mut self.db_skip_row_ms),
+            ("dbDeadEntryMs", &mut self.db_dead_entry_ms),
             ("dbCompleteMs", &mut self.db_complete_ms),
             ("dbCompleteRowMs", &mut self.db_complete_row_ms),
             ("dbQueryMs", &mut self.db_query_ms),
@@ -216,7 +224,7 @@ impl Costs {
     }
 
     /// The costs' values by JSON name.
-    pub fn fields(&self) -> [(&'static str, f64); 13] {
+    pub fn fields(&self) -> [(&'static str, f64); 14] {
         self.clone()
             .fields_mut()
             .map(|(name, value)| (name, *value))

@@ -23,7 +23,7 @@ use seeded_rng::Rng;
 use crate::config::{OptimisticSelect, SimConfig, Strategy};
 use crate::cpu::Cpu;
 use crate::report::{Counters, SimReport, Utilisation, Waits, Window};
-use crate::table::{Candidates, Run, Table};
+use crate::table::{Candidates, Outcome, Run, Table};
 use crate::wal::{Commit, Wal};
 
 #[derive(Debug, Clone, Copy)]
@@ -100,6 +100,7 @@ struct Op {
     conn: u32,
     rows: u64,
     skipped: u64,
+    dead: u64,
     /// Row-lock holders still to commit before this claim can go on.
     waits: u32,
     /// Claims waiting for this one to commit.
@@ -297,6 +298,7 @@ impl<'a> Engine<'a> {
         op.consumer = consumer;
         op.rows = rows;
         op.skipped = 0;
+        op.dead = 0;
         op.waits = 0;
         op.waiters.clear();
         op.taken.clear();
@@ -435,12 +437,21 @@ impl<'a> Engine<'a> {
         let outcome = match kind {
             OpKind::Select => {
                 let c = consumer.expect("a consumer selects");
-                self.consumers[c as usize].candidates = self.table.read_candidates(0, batch);
-                self.backend_cpu(op, cfg.costs.db_query_ms);
+                let candidates = self.table.read_candidates(0, batch);
+                let dead = candidates.dead as f64;
+                self.consumers[c as usize].candidates = candidates;
+                self.backend_cpu(
+                    op,
+                    cfg.costs.db_query_ms + dead * cfg.costs.db_dead_entry_ms,
+                );
                 return;
             }
             OpKind::Backlog => {
-                self.backend_cpu(op, cfg.costs.db_query_ms);
+                let dead = self.table.dead_before_ready() as f64;
+                self.backend_cpu(
+                    op,
+                    cfg.costs.db_query_ms + dead * cfg.costs.db_dead_entry_ms,
+                );
                 return;
             }
             OpKind::Complete => {
@@ -461,14 +472,25 @@ impl<'a> Engine<'a> {
                         self.table.skip_locked(op, lane, batch)
                     }
                     (_, Strategy::OptimisticAny) => {
-                        let candidates = match cfg.optimistic_select {
-                            OptimisticSelect::Subquery => self.table.read_candidates(0, batch),
+                        // A separate select paid for its scan; the update finds rows by id.
+                        let (candidates, dead) = match cfg.optimistic_select {
+                            OptimisticSelect::Subquery => {
+                                let read = self.table.read_candidates(0, batch);
+                                let dead = read.dead;
+                                (read, dead)
+                            }
                             OptimisticSelect::Separate => {
                                 let c = consumer.expect("a consumer claims");
-                                std::mem::take(&mut self.consumers[c as usize].candidates)
+                                (
+                                    std::mem::take(&mut self.consumers[c as usize].candidates),
+                                    0,
+                                )
                             }
                         };
-                        self.table.lock_candidates(op, &candidates)
+                        Outcome {
+                            dead,
+                            ..self.table.lock_candidates(op, &candidates)
+                        }
                     }
                 }
             }
@@ -476,6 +498,7 @@ impl<'a> Engine<'a> {
         let o = &mut self.ops[op as usize];
         o.rows = outcome.rows();
         o.skipped = outcome.skipped;
+        o.dead = outcome.dead;
         o.taken = outcome.taken;
         o.waits = outcome.holders.len() as u32;
         o.wait_from = self.now;
@@ -491,8 +514,10 @@ impl<'a> Engine<'a> {
     fn claim_cpu(&mut self, op: u32) {
         let c = &self.cfg.costs;
         let o = &self.ops[op as usize];
-        let ms =
-            c.db_claim_ms + o.rows as f64 * c.db_claim_row_ms + o.skipped as f64 * c.db_skip_row_ms;
+        let ms = c.db_claim_ms
+            + o.rows as f64 * c.db_claim_row_ms
+            + o.skipped as f64 * c.db_skip_row_ms
+            + o.dead as f64 * c.db_dead_entry_ms;
         self.backend_cpu(op, ms);
     }
 

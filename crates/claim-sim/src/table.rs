@@ -44,6 +44,8 @@ pub struct Outcome {
     pub holders: Vec<u32>,
     /// Locked rows a skip-locked scan passed over.
     pub skipped: u64,
+    /// Dead index entries (rows claimed and committed) the scan passed over first.
+    pub dead: u64,
 }
 
 impl Outcome {
@@ -56,6 +58,8 @@ impl Outcome {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Candidates {
     pub runs: Vec<Run>,
+    /// Dead index entries the read passed over first.
+    pub dead: u64,
 }
 
 #[derive(Debug)]
@@ -91,6 +95,32 @@ impl Table {
     /// Jobs a `state = 'pending'` query still sees: pending plus locked by uncommitted claims.
     pub fn ready(&self) -> bool {
         self.locked_rows > 0 || self.pending() > 0
+    }
+
+    /// Index entries a scan of the whole queue in id order (jobs spread round-robin over the
+    /// lanes) passes before the first row where `first` stops it in its lane: that row's id,
+    /// or every job when no lane has one.
+    fn dead_before(&self, first: impl Fn(&Lane) -> Option<u64>) -> u64 {
+        let n = self.lanes.len() as u64;
+        self.lanes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| first(l).map(|p| p * n + i as u64))
+            .min()
+            .unwrap_or_else(|| self.lanes.iter().map(|l| l.len).sum())
+    }
+
+    /// Dead index entries an `EXISTS (pending)` probe of the whole queue passes before it meets
+    /// a row its snapshot sees as pending (a locked row's pending version counts).
+    pub fn dead_before_ready(&self) -> u64 {
+        self.dead_before(|l| {
+            let locked = l.locked.keys().next().copied();
+            match (locked, l.head < l.len) {
+                (Some(s), _) => Some(s),
+                (None, true) => Some(l.head),
+                (None, false) => None,
+            }
+        })
     }
 
     /// Claims in flight holding rows (under optimistic-any, everyone else waits behind them).
@@ -129,8 +159,10 @@ impl Table {
     /// `FOR UPDATE SKIP LOCKED` on one lane: the first `batch` pending rows; the scan passes
     /// over the rows others hold.
     pub fn skip_locked(&mut self, op: u32, lane: u32, batch: u64) -> Outcome {
+        let l = &self.lanes[lane as usize];
         let mut out = Outcome {
-            skipped: self.lanes[lane as usize].locked_rows,
+            skipped: l.locked_rows,
+            dead: l.head - l.locked_rows,
             ..Outcome::default()
         };
         let rows = batch.min(self.lane_pending(lane));
@@ -158,6 +190,9 @@ impl Table {
         }
         let mut out = Outcome {
             skipped: self.locked_rows,
+            dead: self
+                .dead_before(|l| (l.head < l.len).then_some(l.head))
+                .saturating_sub(self.locked_rows),
             ..Outcome::default()
         };
         for (l, rows) in take.into_iter().enumerate() {
@@ -189,7 +224,10 @@ impl Table {
                 end: l.head + rows,
             });
         }
-        Candidates { runs }
+        Candidates {
+            runs,
+            dead: l.head - l.locked_rows,
+        }
     }
 
     /// `UPDATE … WHERE id = ANY(candidates) AND state = 'pending'`: locks what is still
@@ -243,6 +281,46 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scans_pass_the_entries_of_committed_claims_before_their_rows() {
+        let mut t = Table::new(100, 1);
+        let a = t.skip_locked(1, 0, 10);
+        assert_eq!((a.dead, a.skipped), (0, 0));
+        // Locked rows are skipped, not dead; once committed they are dead.
+        let b = t.skip_locked(2, 0, 10);
+        assert_eq!((b.dead, b.skipped), (0, 10));
+        assert_eq!(t.dead_before_ready(), 0);
+        t.release(&a.taken);
+        let c = t.skip_locked(3, 0, 10);
+        assert_eq!((c.dead, c.skipped), (10, 10));
+        // The backlog probe stops at the first row its snapshot sees pending: b's, still locked.
+        assert_eq!(t.dead_before_ready(), 10);
+        t.release(&b.taken);
+        t.release(&c.taken);
+        assert_eq!(t.dead_before_ready(), 30);
+        assert_eq!(t.read_candidates(0, 5).dead, 30);
+        let rest = t.skip_locked(4, 0, 100);
+        t.release(&rest.taken);
+        assert_eq!(
+            (t.skip_locked(5, 0, 10).dead, t.dead_before_ready()),
+            (100, 100)
+        );
+    }
+
+    #[test]
+    fn a_whole_queue_scan_of_partitions_passes_dead_entries_in_id_order() {
+        // 4 lanes of 10: job i is in lane i % 4 at position i / 4.
+        let mut t = Table::new(40, 4);
+        let own = t.skip_locked(1, 0, 10);
+        assert_eq!(own.dead, 0);
+        t.release(&own.taken);
+        // Lane 0 is done; the other lanes' first pending ids are 1, 2, 3: a steal passes job 0.
+        let steal = t.steal(2, 3);
+        assert_eq!((steal.dead, steal.rows()), (1, 3));
+        t.release(&steal.taken);
+        assert_eq!(t.dead_before_ready(), 5);
+    }
 
     #[test]
     fn optimistic_claimers_behind_a_holder_wait_and_come_back_empty() {

@@ -18,6 +18,7 @@ fn zero_costs() -> Costs {
         db_claim_ms: 0.0,
         db_claim_row_ms: 0.0,
         db_skip_row_ms: 0.0,
+        db_dead_entry_ms: 0.0,
         db_complete_ms: 0.0,
         db_complete_row_ms: 0.0,
         db_query_ms: 0.0,
@@ -127,6 +128,74 @@ fn one_consumer_with_fixed_costs_takes_exactly_the_sum_of_its_steps() {
         ),
         (101, 1, 100)
     );
+}
+
+#[test]
+fn each_scan_passes_the_dead_entries_of_every_job_claimed_before_it() {
+    // One consumer, only the dead-entry cost: claim k passes the k·B jobs claimed before it;
+    // the empty claim at the end and the backlog probe after it pass all of them.
+    let c = SimConfig {
+        jobs: 1000,
+        consumers: 1,
+        batch_size: 10,
+        flush_size: 10,
+        costs: Costs {
+            db_dead_entry_ms: 0.001,
+            ..zero_costs()
+        },
+        ..SimConfig::default()
+    };
+    let r = simulate(&c).unwrap();
+    let claims = 100.0;
+    let expected = 0.001 * (10.0 * claims * (claims - 1.0) / 2.0 + 1000.0 + 1000.0);
+    assert!(
+        (r.waits.db_cpu_ms - expected).abs() < 1e-6,
+        "{} vs {expected}",
+        r.waits.db_cpu_ms
+    );
+    // The cost grows with the queue: twice the jobs, about four times the dead entries passed.
+    let twice = simulate(&SimConfig { jobs: 2000, ..c }).unwrap();
+    let ratio = twice.waits.db_cpu_ms / r.waits.db_cpu_ms;
+    assert!((3.9..4.1).contains(&ratio), "{ratio}");
+}
+
+#[test]
+fn calibration_simulating_fewer_jobs_charges_each_dead_entry_more() {
+    use claim_sim::calibrate::observe;
+    let with = |dead: f64| SimConfig {
+        jobs: 20_000,
+        workers: 2,
+        batch_size: 20,
+        costs: Costs {
+            db_dead_entry_ms: dead,
+            cv: 0.0,
+            ..Costs::default()
+        },
+        ..SimConfig::default()
+    };
+    // What the dead entries add to the database CPU per job, simulated with `max_jobs` jobs.
+    let added = |max_jobs: u64| {
+        observe(&with(0.0002), max_jobs).db_cpu_ms_per_job.unwrap()
+            - observe(&with(0.0), max_jobs).db_cpu_ms_per_job.unwrap()
+    };
+    let (full, scaled) = (added(20_000), added(5_000));
+    assert!(full > 0.05, "{full}");
+    assert!((scaled / full - 1.0).abs() < 0.1, "{scaled} vs {full}");
+    // Without the correction a quarter of the jobs would pass a quarter of the dead entries.
+    let short = SimConfig {
+        jobs: 5_000,
+        ..with(0.0002)
+    };
+    let plain = simulate(&short).unwrap().waits.db_cpu_ms / 5_000.0
+        - simulate(&SimConfig {
+            jobs: 5_000,
+            ..with(0.0)
+        })
+        .unwrap()
+        .waits
+        .db_cpu_ms
+            / 5_000.0;
+    assert!(plain < 0.4 * full, "{plain} vs {full}");
 }
 
 #[test]

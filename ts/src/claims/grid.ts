@@ -6,10 +6,9 @@
 import { availableParallelism } from 'node:os';
 
 import { claimsError } from './errors.js';
-import { runClaims, type ClaimsRunOptions, type ClaimsRunReport } from './harness.js';
+import { HARNESS_IDLE_MS, runClaims, type ClaimsRunOptions, type ClaimsRunReport } from './harness.js';
 import type { ClaimStrategy } from './queue.js';
 import type { ClaimsMeasurement, SimulationConfig } from './model.js';
-import { DEFAULT_IDLE_MS } from './worker.js';
 import { seededRandom } from '../seeded-random.js';
 
 /** What varies between cells. */
@@ -29,6 +28,8 @@ export type Workload = {
   workMs: number;
   /** Consumers per worker. */
   concurrency: number;
+  /** Jobs each worker runs before the clock starts (default 0; see `ClaimsRunOptions`). */
+  warmupJobs?: number;
 };
 
 export type GridAxes = {
@@ -73,9 +74,9 @@ export function simulationOf(c: CellSettings, w: Workload, cores = availablePara
     flushSize: c.flushSize,
     flushMs: c.flushMs,
     workMs: w.workMs,
-    // The claims worker: after an empty claim it asks whether jobs are ready, claims again at
-    // once if so, else waits its idle time.
-    idleMs: DEFAULT_IDLE_MS,
+    // The harness's worker: after an empty claim it asks whether jobs are ready, claims again
+    // at once if so, else waits its idle time.
+    idleMs: HARNESS_IDLE_MS,
     emptyBackoffMs: 0,
     checkAfterEmpty: true,
     cores,
@@ -130,7 +131,7 @@ export async function runCells(
   for (let pass = 0; pass < repeats; pass++) {
     for (const i of passOrder(cells.length, pass)) {
       const settings = cells[i];
-      const report = await runClaims({ ...connection, ...settings, jobs: workload.jobs, workMs: workload.workMs, concurrency: workload.concurrency });
+      const report = await runClaims({ ...connection, ...settings, jobs: workload.jobs, workMs: workload.workMs, concurrency: workload.concurrency, warmupJobs: workload.warmupJobs });
       runs[i].push(report);
       onRun?.({ settings, report }, ++done, of);
     }

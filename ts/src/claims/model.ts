@@ -26,6 +26,9 @@ export type ClaimCosts = {
   dbClaimRowMs: number;
   /** Per locked row a skip-locked scan passes over. */
   dbSkipRowMs: number;
+  /** Per dead index entry a scan for pending jobs passes over (jobs claimed since the last
+   * vacuum; `probeDeadEntries` measures it). */
+  dbDeadEntryMs: number;
   dbCompleteMs: number;
   dbCompleteRowMs: number;
   /** Per read-only statement (backlog probe, a separate select of ids). */

@@ -11,6 +11,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { mape, median, relativeError, spearman } from './accuracy.js';
 import { claimsError, numberOption } from './errors.js';
 import { cellName, gridCells, measurementOf, runCells, seriesName, simulationOf, spreadOf, type CellRun, type CellSettings, type GridAxes, type Workload } from './grid.js';
+import { probeDeadEntries, type DeadEntryProbe } from './dead-entry-probe.js';
 import type { ClaimsRunOptions } from './harness.js';
 import { throughputPlot, type PlotSeries } from './plot.js';
 import { calibrateClaims, simulateClaimsAsync, type Bottleneck, type Calibration, type CalibrationRequest, type ClaimCosts } from './model.js';
@@ -46,6 +47,12 @@ export type ValidationOptions = Pick<ClaimsRunOptions, 'url' | 'schema'> & {
   cpuSliceMs?: number;
   /** Runs of every cell; each cell keeps its median run (default 1). */
   repeats?: number;
+  /**
+   * The model's cost of a dead index entry (ms). Default: measured on the server by
+   * `probeDeadEntries` before the runs. Not fitted: the single-worker cells all drain queues
+   * of one length, where it cannot be told apart from a claim's fixed cost.
+   */
+  deadEntryMs?: number;
   /** Told each step: a cell measured, the calibration done, predictions made. */
   onStep?: (step: ValidationStep) => void;
 };
@@ -75,7 +82,7 @@ export type ValidationReport = {
   machine: { cores: number; cpu: string; node: string; postgres: string | null };
   workload: Workload;
   axes: GridAxes;
-  model: { cpuSliceMs: number };
+  model: { cpuSliceMs: number; deadEntryMs: number; deadEntryProbe: DeadEntryProbe | null };
   startedAt: string;
   finishedAt: string;
   calibration: {
@@ -135,6 +142,8 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
   // Checked here, before the runs: the model would refuse it only after them.
   const cpuSliceMs = numberOption('cpuSliceMs', options.cpuSliceMs ?? 0, 0);
   const repeats = options.repeats ?? 1;
+  const deadEntryProbe = options.deadEntryMs === undefined ? await probeDeadEntries({ url: options.url, schema: options.schema }) : null;
+  const deadEntryMs = options.deadEntryMs === undefined ? deadEntryProbe!.deadEntryMs : numberOption('deadEntryMs', options.deadEntryMs, 0);
   const simulation = (c: CellSettings) => ({ ...simulationOf(c, workload, cores), cpuSliceMs });
   const connection = { url: options.url, schema: options.schema };
   const startedAt = new Date().toISOString();
@@ -148,6 +157,7 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
   const t0 = performance.now();
   const fit = options.fit ?? VALIDATION_FIT;
   const calibration: Calibration = await calibrateClaims({
+    base: { costs: { dbDeadEntryMs: deadEntryMs } },
     cells: singleRuns.map((r) => measurementOf(r.report, simulation(r.settings))),
     fit,
     maxJobs: 10_000,
@@ -225,7 +235,7 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
     machine: { cores, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, postgres: await postgresVersion(options.url) },
     workload,
     axes,
-    model: { cpuSliceMs },
+    model: { cpuSliceMs, deadEntryMs, deadEntryProbe },
     startedAt,
     finishedAt: new Date().toISOString(),
     calibration: {

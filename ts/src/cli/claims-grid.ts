@@ -3,13 +3,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 import { cellName, gridCells, runCells, type GridAxes, type OnRun, type Workload } from '../claims/grid.js';
+import { DEFAULT_WARMUP_JOBS } from '../claims/harness.js';
 import { CLAIM_STRATEGIES, type ClaimStrategy } from '../claims/queue.js';
 import { validateModel, validationPlot, type ValidationReport } from '../claims/validate.js';
 import { intItem, listOption, numberOption, parseArgs, UsageError, type ParsedArgs } from './args.js';
 
 export const DEFAULT_PG = 'postgres://postgres@127.0.0.1:5432/test';
 
-const GRID_OPTIONS = ['workers', 'strategy', 'batch', 'pool', 'flush', 'jobs', 'work-ms', 'concurrency', 'repeats', 'pg', 'schema', 'out'] as const;
+const GRID_OPTIONS = ['workers', 'strategy', 'batch', 'pool', 'flush', 'jobs', 'work-ms', 'concurrency', 'warmup', 'repeats', 'pg', 'schema', 'out'] as const;
 
 function strategyItem(item: string): ClaimStrategy {
   if (!CLAIM_STRATEGIES.includes(item as ClaimStrategy)) throw new UsageError(`--strategy items must be among ${CLAIM_STRATEGIES.join(', ')}, got ${item}`);
@@ -36,6 +37,7 @@ function gridArgs(args: ParsedArgs, defaults: GridAxes & Workload): { axes: Grid
       jobs: numberOption(args, 'jobs', defaults.jobs, { integer: true, min: 1 }),
       workMs: numberOption(args, 'work-ms', defaults.workMs, { min: 0 }),
       concurrency: numberOption(args, 'concurrency', defaults.concurrency, { integer: true, min: 1 }),
+      warmupJobs: numberOption(args, 'warmup', defaults.warmupJobs ?? 0, { integer: true, min: 0 }),
     },
     connection: {
       url: String(args.options.get('pg') ?? process.env.FLEETSCALE_PG_URL ?? DEFAULT_PG),
@@ -53,7 +55,7 @@ const fmt = (v: number | undefined, digits = 0) => (v === undefined ? '—' : v.
 const pct = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`;
 
 export const sweepUsage = `fleetscale claims sweep [--workers 1,2,4] [--strategy skip-locked,...] [--batch 10,100] [--pool 10]
-                [--flush 100/500] [--jobs 20000] [--work-ms 0.1] [--concurrency 4] [--repeats 1] [--pg URL] [--out FILE] [--json]
+                [--flush 100/500] [--jobs 20000] [--work-ms 0.1] [--concurrency 4] [--warmup ${DEFAULT_WARMUP_JOBS}] [--repeats 1] [--pg URL] [--out FILE] [--json]
   Runs every combination of the lists, one run at a time, and prints each run's throughput,
   claim and flush times and CPU per job. With --repeats N every cell runs N times (later passes
   in shuffled order) and keeps its median run. --out writes the JSON; --json prints it.`;
@@ -69,6 +71,7 @@ export async function sweepCommand(argv: string[]): Promise<void> {
     jobs: 20_000,
     workMs: 0.1,
     concurrency: 4,
+    warmupJobs: DEFAULT_WARMUP_JOBS,
   });
   const cells = gridCells(axes);
   const log = (s: string) => void process.stderr.write(`${s}\n`);
@@ -89,19 +92,23 @@ export async function sweepCommand(argv: string[]): Promise<void> {
 
 export const validateUsage = `fleetscale claims validate [--workers 2,4,8] [--strategy optimistic-any,skip-locked,partitioned]
                 [--batch 10,100] [--pool 2,10] [--flush 100/200,1000/1000] [--jobs 20000] [--work-ms 0.1]
-                [--pick-workers 3] [--repeats 1] [--cpu-slice-ms 0] [--out FILE.json] [--svg FILE.svg] [--pg URL] [--json]
+                [--warmup ${DEFAULT_WARMUP_JOBS}] [--pick-workers 3] [--repeats 1] [--cpu-slice-ms 0] [--dead-entry-ms X] [--out FILE.json] [--svg FILE.svg] [--pg URL] [--json]
   Calibrates the contention model on single-worker runs of every setting, predicts every
   held-out cell (the worker counts × the settings) before running it, runs them, and reports
   the error per cell, MAPE, the worst cell, the speedup error, Spearman's rho, and the model's
   pick of the fastest settings at --pick-workers workers with its measured speedup. --repeats N
   runs every cell N times and keeps its median (and reports how far repeats spread);
   --cpu-slice-ms models the host's scheduler in time slices instead of processor sharing
-  (\`fleetscale claims probe\` measures the slice).`;
+  (\`fleetscale claims probe\` measures the slice). What a dead index entry costs a claim is
+  measured on the server first, unless --dead-entry-ms gives it. Every worker of every run first
+  runs --warmup jobs of its own off the clock, so runs measure warm workers.`;
 
 export function printValidation(r: ValidationReport, out: NodeJS.WritableStream = process.stdout): void {
   const log = (s: string) => void out.write(`${s}\n`);
   const s = r.summary;
   log(`model vs ${r.machine.cores}-core host (${r.machine.cpu}), PostgreSQL ${r.machine.postgres ?? '?'}, ${r.workload.jobs.toLocaleString('en-US')} jobs × ${r.workload.workMs} ms`);
+  const probe = r.model.deadEntryProbe;
+  log(`dead index entry: ${(r.model.deadEntryMs * 1e6).toFixed(1)} ns each${probe ? ` (probe: ${probe.entries.toLocaleString('en-US')} entries scanned in ${probe.scanMs.toFixed(3)} ms, none in ${probe.emptyScanMs.toFixed(3)} ms)` : ' (given)'}`);
   log(`calibration: ${r.calibration.cells.length} single-worker cells, ${r.calibration.evaluations} simulations of each, ${(r.calibration.ms / 1000).toFixed(1)} s`);
   for (const c of r.calibration.cells) log(`  ${c.name.padEnd(46)} measured ${fmt(c.measured.throughput).padStart(7)}  fitted ${fmt(c.predicted).padStart(7)}  ${pct(c.error)}`);
   log(`held out: ${s.cells} cells (predicted before they ran)`);
@@ -120,7 +127,7 @@ export function printValidation(r: ValidationReport, out: NodeJS.WritableStream 
 }
 
 export async function validateCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, ['json'], [...GRID_OPTIONS, 'svg', 'pick-workers', 'cpu-slice-ms']);
+  const args = parseArgs(argv, ['json'], [...GRID_OPTIONS, 'svg', 'pick-workers', 'cpu-slice-ms', 'dead-entry-ms']);
   const { axes, workload, repeats, connection } = gridArgs(args, {
     workers: [2, 4, 8],
     strategies: CLAIM_STRATEGIES,
@@ -133,6 +140,7 @@ export async function validateCommand(argv: string[]): Promise<void> {
     jobs: 20_000,
     workMs: 0.1,
     concurrency: 4,
+    warmupJobs: DEFAULT_WARMUP_JOBS,
   });
   if (axes.workers.some((w) => w < 2)) throw new UsageError('--workers lists the held-out worker counts: 2 or more (calibration runs 1 worker of every setting)');
   const log = (s: string) => void process.stderr.write(`${s}\n`);
@@ -143,6 +151,7 @@ export async function validateCommand(argv: string[]): Promise<void> {
     pickWorkers: numberOption(args, 'pick-workers', 3, { integer: true, min: 2 }),
     repeats,
     cpuSliceMs: numberOption(args, 'cpu-slice-ms', 0, { min: 0 }),
+    deadEntryMs: args.options.has('dead-entry-ms') ? numberOption(args, 'dead-entry-ms', 0, { min: 0 }) : undefined,
     onStep: (step) => {
       if (step.kind === 'measured') log(`[${step.phase} ${step.done}/${step.of}] ${cellName(step.cell).padEnd(46)} ${fmt(step.throughput).padStart(7)} jobs/s`);
       else if (step.kind === 'calibrated') log(`calibrated: objective ${step.objective.toFixed(4)} after ${step.evaluations} evaluations (${(step.ms / 1000).toFixed(1)} s)`);

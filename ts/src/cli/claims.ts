@@ -1,5 +1,5 @@
 /** `fleetscale claims`: the PostgreSQL batch-claim queue's harness. */
-import { runClaims, type ClaimsRunReport } from '../claims/harness.js';
+import { DEFAULT_WARMUP_JOBS, runClaims, type ClaimsRunReport } from '../claims/harness.js';
 import { CLAIM_STRATEGIES, type ClaimStrategy } from '../claims/queue.js';
 import { probeSchedulerSlice } from '../claims/scheduler-probe.js';
 import { numberOption, parseArgs, UsageError } from './args.js';
@@ -8,11 +8,12 @@ import { ProgressBar } from './progress.js';
 
 const runUsage = `fleetscale claims run --workers W --batch B --strategy S --jobs N --work-ms X
                 [--concurrency 4] [--pool 10] [--flush-size 100] [--flush-ms 500] [--lease-ms 30000]
-                [--window-ms 10000] [--pg URL] [--schema fleetscale_claims] [--keep] [--json]
+                [--window-ms 10000] [--warmup ${DEFAULT_WARMUP_JOBS}] [--pg URL] [--schema fleetscale_claims] [--keep] [--json]
   Enqueues N jobs in PostgreSQL (--pg or FLEETSCALE_PG_URL), runs W worker processes with C
   consumers each claiming batches of B (strategy ${CLAIM_STRATEGIES.join(' | ')}), X ms of CPU per job,
   results flushed in transactions of --flush-size or every --flush-ms, and prints throughput and
-  the per-window claim / persist / work totals. --json prints one JSON object instead.`;
+  the per-window claim / persist / work totals. --warmup J has every worker run J jobs of its own
+  first, off the clock (warm code, connections and plans). --json prints one JSON object instead.`;
 
 const probeUsage = `fleetscale claims probe [--processes CORES+1] [--duration-ms 1500] [--json]
   Measures this host's scheduler time slice (the model's cpuSliceMs): forks one more busy
@@ -40,7 +41,7 @@ const ms = (x: number) => `${Math.round(x).toLocaleString('en-US')} ms`;
 export function printClaimsReport(r: ClaimsRunReport, out: NodeJS.WritableStream = process.stdout): void {
   const log = (s: string) => void out.write(`${s}\n`);
   const t = r.totals;
-  log(`${r.strategy}: ${r.workers} worker(s) × ${r.concurrency} consumers, batch ${r.batchSize}, pool ${r.poolSize}, flush ${r.flushSize} / ${r.flushMs} ms, work ${r.workMs} ms/job`);
+  log(`${r.strategy}: ${r.workers} worker(s) × ${r.concurrency} consumers, batch ${r.batchSize}, pool ${r.poolSize}, flush ${r.flushSize} / ${r.flushMs} ms, work ${r.workMs} ms/job${r.warmupJobs ? `, ${r.warmupJobs} warm-up jobs per worker off the clock` : ''}`);
   log(`  ${r.completed.toLocaleString('en-US')} of ${r.jobs.toLocaleString('en-US')} jobs in ${ms(r.elapsedMs)}: ${Math.round(r.throughput).toLocaleString('en-US')} jobs/s${r.failed ? `, ${r.failed} failed` : ''}`);
   log(
     `  claims ${t.claimBatches} (${t.partialBatches} partial, ${t.emptyClaims} empty), ${ms(t.claimMs)} in all, ${(t.claimMs / Math.max(1, t.claimBatches)).toFixed(2)} ms each; persist ${t.persistFlushes} flushes, ${ms(t.persistMs)}; work ${ms(t.workMs)}`,
@@ -62,7 +63,7 @@ export async function claimsCommand(argv: string[]): Promise<void> {
   if (sub === 'validate') return validateCommand(rest);
   if (sub === 'probe') return probeCommand(rest);
   if (sub !== 'run') throw new UsageError(sub === undefined ? 'name a subcommand: run, sweep, validate or probe' : `unknown subcommand "${sub}" (run, sweep, validate, probe)`);
-  const args = parseArgs(rest, ['json', 'keep'], ['workers', 'batch', 'strategy', 'jobs', 'work-ms', 'concurrency', 'pool', 'flush-size', 'flush-ms', 'lease-ms', 'window-ms', 'pg', 'schema']);
+  const args = parseArgs(rest, ['json', 'keep'], ['workers', 'batch', 'strategy', 'jobs', 'work-ms', 'concurrency', 'pool', 'flush-size', 'flush-ms', 'lease-ms', 'window-ms', 'warmup', 'pg', 'schema']);
   const strategy = String(args.options.get('strategy') ?? 'skip-locked');
   if (!CLAIM_STRATEGIES.includes(strategy as ClaimStrategy)) throw new UsageError(`--strategy must be one of ${CLAIM_STRATEGIES.join(', ')}, got ${strategy}`);
   const jobs = numberOption(args, 'jobs', 10_000, { integer: true, min: 1 });
@@ -81,6 +82,7 @@ export async function claimsCommand(argv: string[]): Promise<void> {
     flushMs: numberOption(args, 'flush-ms', 500, { integer: true, min: 0 }),
     leaseMs: numberOption(args, 'lease-ms', 30_000, { integer: true, min: 10 }),
     windowMs: numberOption(args, 'window-ms', 10_000, { integer: true, min: 1 }),
+    warmupJobs: numberOption(args, 'warmup', DEFAULT_WARMUP_JOBS, { integer: true, min: 0 }),
     keep: args.options.has('keep'),
     onProgress: (done, total) => bar.update(done, total),
   });

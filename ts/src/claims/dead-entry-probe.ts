@@ -1,0 +1,79 @@
+/**
+ * Measures what a dead index entry costs a claim (the model's `dbDeadEntryMs`). Every claim
+ * reads its queue's pending jobs from the start of the `jobs_ready` index, and every job
+ * claimed since the last vacuum has left an entry there whose row is no longer pending: the
+ * scan passes over all of them, so claims grow dearer through a run and an empty claim at its
+ * end walks the whole queue.
+ *
+ * The probe fills a queue of its own, marks every job done (one statement, as claims and
+ * completions would, leaving one dead entry per job), lets a first scan mark the entries dead,
+ * then times the claim's scan by the server's own clock (`EXPLAIN ANALYZE`, execution time)
+ * against the same scan of a queue with no entries. A property of this server, measured
+ * without any worker, so the model's validation can use it without looking at held-out runs.
+ */
+import { randomBytes } from 'node:crypto';
+
+import { median } from './accuracy.js';
+import { claimsError, intOption, isClaimsError } from './errors.js';
+import { ClaimQueue } from './queue.js';
+import { DEFAULT_SCHEMA } from './schema.js';
+
+export type DeadEntryProbeOptions = {
+  url: string;
+  schema?: string;
+  /** Dead entries to scan (default 20,000). */
+  entries?: number;
+  /** Timed scans of each kind (default 15). */
+  scans?: number;
+};
+
+export type DeadEntryProbe = {
+  /** Database CPU per dead entry passed (ms). */
+  deadEntryMs: number;
+  entries: number;
+  /** Median execution time of the scan over the dead entries, and of the scan of no entries (ms). */
+  scanMs: number;
+  emptyScanMs: number;
+  scans: number;
+};
+
+export async function probeDeadEntries(options: DeadEntryProbeOptions): Promise<DeadEntryProbe> {
+  const entries = intOption('entries', options.entries ?? 20_000, 100, 10_000_000);
+  const scans = intOption('scans', options.scans ?? 15, 1, 1000);
+  const queue = await ClaimQueue.open({ connectionString: options.url, schema: options.schema ?? DEFAULT_SCHEMA, poolSize: 1 });
+  const s = queue.schema;
+  // Names made here, of [a-z0-9-] only: safe to splice (EXPLAIN takes no bind parameters).
+  const name = `probe-dead-${randomBytes(4).toString('hex')}`;
+  const scan = (q: string) =>
+    `EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) SELECT id FROM ${s}.jobs WHERE queue = '${q}' AND state = 'pending' AND run_after <= now() ORDER BY run_after, id LIMIT 100 FOR UPDATE SKIP LOCKED`;
+  const timed = async (q: string): Promise<number> => {
+    const times: number[] = [];
+    for (let i = 0; i < scans; i++) {
+      const res = await queue.pool.query<{ 'QUERY PLAN': Array<{ 'Execution Time': number; Plan: { 'Actual Rows': number } }> }>(scan(q));
+      const [plan] = res.rows[0]['QUERY PLAN'];
+      if (plan.Plan['Actual Rows'] !== 0) throw claimsError('ERR_CLAIMS_UNAVAILABLE', `dead-entry probe: the scan of ${q} found pending jobs`);
+      times.push(plan['Execution Time']);
+    }
+    return median(times);
+  };
+  try {
+    await queue.enqueue(name, Array.from({ length: entries }, (_, i) => i));
+    await queue.vacuum();
+    await queue.pool.query(`UPDATE ${s}.jobs SET state = 'done', finished_at = now() WHERE queue = $1`, [name]);
+    // The first scans find the rows dead and mark their entries so (as a run's claims do).
+    await timed(name);
+    const scanMs = await timed(name);
+    const emptyScanMs = await timed(`${name}-none`);
+    return { deadEntryMs: Math.max(0, scanMs - emptyScanMs) / entries, entries, scanMs, emptyScanMs, scans };
+  } catch (e) {
+    if (isClaimsError(e)) throw e;
+    throw claimsError('ERR_CLAIMS_UNAVAILABLE', `dead-entry probe: ${(e as Error).message}`, e);
+  } finally {
+    try {
+      await queue.purge(name);
+      await queue.vacuum();
+    } finally {
+      await queue.close();
+    }
+  }
+}
