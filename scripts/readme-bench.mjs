@@ -329,6 +329,19 @@ ${sizes.map((size) => `| ${size} | ${announce(size)} | ${cell('set-wide', size, 
 `;
 }
 
+/** The run's warm-up and dead-entry cost, when it recorded them. */
+function warmupLine(v) {
+  const parts = [];
+  if (v.workload.warmupJobs) parts.push(` Every worker ran ${n(v.workload.warmupJobs)} jobs of its own before the clock started.`);
+  const probe = v.model?.deadEntryProbe;
+  if (v.model?.deadEntryMs !== undefined) {
+    parts.push(
+      ` A dead index entry cost ${(v.model.deadEntryMs * 1e6).toFixed(1)} ns${probe ? ` (measured before the runs: a claim's scan over ${n(probe.entries)} dead entries took ${probe.scanMs.toFixed(3)} ms, over none ${probe.emptyScanMs.toFixed(3)} ms)` : ' (given)'}.`,
+    );
+  }
+  return parts.join('');
+}
+
 function validationSection() {
   if (!validation) return '';
   const v = validation;
@@ -341,7 +354,7 @@ function validationSection() {
 The model was calibrated on ${v.calibration.cells.length} single-worker runs of the real queue (${n(v.workload.jobs)} jobs of ${v.workload.workMs} ms,
 ${v.workload.concurrency} consumers per worker; PostgreSQL ${v.machine.postgres} on the same ${v.machine.cores} cores), then
 predicted ${s.cells} held-out cells (${v.axes.workers.join(', ')} workers × every setting) before they ran; measured
-${v.startedAt.slice(0, 10)}. ${repeatsLine(v)} The model shared the cores by ${v.model?.cpuSliceMs ? `${v.model.cpuSliceMs} ms time slices` : 'processor sharing'}.
+${v.startedAt.slice(0, 10)}. ${repeatsLine(v)} The model shared the cores by ${v.model?.cpuSliceMs ? `${v.model.cpuSliceMs} ms time slices` : 'processor sharing'}.${warmupLine(v)}
 
 | measure | value | target | |
 |---|---:|---:|---|
