@@ -397,25 +397,31 @@ function repeatsLine(v) {
 function peersSection() {
   if (!claimPeers) return '';
   const c = claimPeers;
-  const w = c.workload;
-  const rows = Object.entries(c.summary).map(([name, s]) => {
-    const r = c.ratios[name];
-    return `| ${name}${c.versions[name] ? ` ${c.versions[name]}` : ''} | ${n(Math.round(s.throughput))} | ${f(s.p50Ms)} | ${f(s.p99Ms)} | ${r ? `${f(r.throughput, 2)}×` : '—'} | ${r ? `${f(r.p99, 2)}×` : '—'} |`;
-  });
-  return `
-### Claims queue vs graphile-worker and pg-boss: \`bash bench/claims-peers/setup.sh && node bench/claims-peers/run.mjs\` → \`bench/results/claims-peers.json\`
-
-The same workload through each, in turn, on PostgreSQL ${c.postgres} on the same machine: ${n(w.jobs)} jobs of ${w.workMs} ms of CPU,
-${w.workers} worker processes × ${w.concurrency} consumers, batches of ${w.batchSize} (graphile-worker: its local queue of ${w.batchSize} and
-batched completion; pg-boss: \`batchSize\` ${w.batchSize}); fleetscale ${w.strategy}, results flushed at ${w.flushSize} or ${w.flushMs} ms and stored
-(the peers store none). Jobs/s from the start signal to the last completion; latency from a job's claim to its
-completion, by the database's clock (graphile-worker: \`locked_at\` to its completion event, which fires as the
-write is queued, a little before it lands: that flatters it). Medians of ${c.repeats} runs.
+  // Files from before the bench ran several workloads hold one at the top level.
+  const workloads = c.workloads ?? [{ workload: c.workload, summary: c.summary, ratios: c.ratios }];
+  const tables = workloads.map(({ workload: w, summary, ratios }) => {
+    const rows = Object.entries(summary).map(([name, s]) => {
+      const r = ratios[name];
+      return `| ${name}${c.versions[name] ? ` ${c.versions[name]}` : ''} | ${n(Math.round(s.throughput))} | ${f(s.p50Ms)} | ${f(s.p99Ms)} | ${r ? `${f(r.throughput, 2)}×` : '—'} | ${r ? `${f(r.p99, 2)}×` : '—'} |`;
+    });
+    return `**${w.name ?? `${w.workMs} ms jobs, batches of ${w.batchSize}`}**: ${n(w.jobs)} jobs of ${w.workMs} ms of CPU, ${w.workers} worker processes × ${w.concurrency} consumers, batches of ${w.batchSize}
+(graphile-worker: its local queue of ${w.batchSize} and batched completion; pg-boss: \`batchSize\` ${w.batchSize}); fleetscale ${w.strategy},
+results flushed at ${w.flushSize} or ${w.flushMs} ms and stored (the peers store none).
 
 | system | jobs/s | p50 ms | p99 ms | fleetscale's jobs/s ÷ | its p99 ÷ fleetscale's |
 |---|---:|---:|---:|---:|---:|
 ${rows.join('\n')}
 `;
+  });
+  return `
+### Claims queue vs graphile-worker and pg-boss: \`bash bench/claims-peers/setup.sh && node bench/claims-peers/run.mjs\` → \`bench/results/claims-peers.json\`
+
+The same workloads through each, in turn, on PostgreSQL ${c.postgres} on the same machine, workers started cold for all
+three. Jobs/s from the start signal to the last completion; latency from a job's claim to its completion, by the
+database's clock (graphile-worker: \`locked_at\` to its completion event, which fires as the write is queued, a little
+before it lands: that flatters it). Medians of ${c.repeats} runs.
+
+${tables.join('\n')}`;
 }
 
 function routerSection() {
