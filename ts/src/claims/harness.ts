@@ -77,7 +77,7 @@ export type WorkerTask = {
 export const HARNESS_IDLE_MS = 5;
 
 /** Warm-up jobs per worker the CLI's runs take by default (`--warmup`). */
-export const DEFAULT_WARMUP_JOBS = 2000;
+export const DEFAULT_WARMUP_JOBS = 10_000;
 
 export type WorkerMessage =
   | { type: 'ready' }
