@@ -397,9 +397,7 @@ function repeatsLine(v) {
 function peersSection() {
   if (!claimPeers) return '';
   const c = claimPeers;
-  // Files from before the bench ran several workloads hold one at the top level.
-  const workloads = c.workloads ?? [{ workload: c.workload, summary: c.summary, ratios: c.ratios }];
-  const tables = workloads.map(({ workload: w, summary, ratios }) => {
+  const tables = c.workloads.map(({ workload: w, summary, ratios }) => {
     const rows = Object.entries(summary).map(([name, s]) => {
       const r = ratios[name];
       return `| ${name}${c.versions[name] ? ` ${c.versions[name]}` : ''} | ${n(Math.round(s.throughput))} | ${f(s.p50Ms)} | ${f(s.p99Ms)} | ${r ? `${f(r.throughput, 2)}×` : '—'} | ${r ? `${f(r.p99, 2)}×` : '—'} |`;

@@ -472,20 +472,17 @@ impl<'a> Engine<'a> {
                         self.table.skip_locked(op, lane, batch)
                     }
                     (_, Strategy::OptimisticAny) => {
-                        // A separate select paid for its scan; the update finds rows by id.
-                        let (candidates, dead) = match cfg.optimistic_select {
-                            OptimisticSelect::Subquery => {
-                                let read = self.table.read_candidates(0, batch);
-                                let dead = read.dead;
-                                (read, dead)
-                            }
+                        let candidates = match cfg.optimistic_select {
+                            OptimisticSelect::Subquery => self.table.read_candidates(0, batch),
                             OptimisticSelect::Separate => {
                                 let c = consumer.expect("a consumer claims");
-                                (
-                                    std::mem::take(&mut self.consumers[c as usize].candidates),
-                                    0,
-                                )
+                                std::mem::take(&mut self.consumers[c as usize].candidates)
                             }
+                        };
+                        // A separate select paid for its scan; the update finds rows by id.
+                        let dead = match cfg.optimistic_select {
+                            OptimisticSelect::Subquery => candidates.dead,
+                            OptimisticSelect::Separate => 0,
                         };
                         Outcome {
                             dead,

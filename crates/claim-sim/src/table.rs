@@ -35,6 +35,13 @@ struct Lane {
     locked_rows: u64,
 }
 
+impl Lane {
+    /// Rows claimed and committed: the dead index entries a scan of the lane passes first.
+    fn dead(&self) -> u64 {
+        self.head - self.locked_rows
+    }
+}
+
 /// What a claimer gets from one lock attempt.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Outcome {
@@ -162,7 +169,7 @@ impl Table {
         let l = &self.lanes[lane as usize];
         let mut out = Outcome {
             skipped: l.locked_rows,
-            dead: l.head - l.locked_rows,
+            dead: l.dead(),
             ..Outcome::default()
         };
         let rows = batch.min(self.lane_pending(lane));
@@ -226,7 +233,7 @@ impl Table {
         }
         Candidates {
             runs,
-            dead: l.head - l.locked_rows,
+            dead: l.dead(),
         }
     }
 

@@ -60,8 +60,8 @@ export async function probeDeadEntries(options: DeadEntryProbeOptions): Promise<
     await queue.enqueue(name, Array.from({ length: entries }, (_, i) => i));
     await queue.vacuum();
     await queue.pool.query(`UPDATE ${s}.jobs SET state = 'done', finished_at = now() WHERE queue = $1`, [name]);
-    // The first scans find the rows dead and mark their entries so (as a run's claims do).
-    await timed(name);
+    // The first scan finds the rows dead and marks their entries so (as a run's claims do).
+    await queue.pool.query(scan(name));
     const scanMs = await timed(name);
     const emptyScanMs = await timed(`${name}-none`);
     return { deadEntryMs: Math.max(0, scanMs - emptyScanMs) / entries, entries, scanMs, emptyScanMs, scans };

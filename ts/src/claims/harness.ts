@@ -64,8 +64,6 @@ export type WorkerTask = {
   leaseMs: number;
   workMs: number;
   windowMs: number;
-  /** Wait after an empty claim while others still run jobs (ms). */
-  idleMs: number;
   workers: number;
   warmupJobs: number;
 };
@@ -137,7 +135,6 @@ export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunRep
     leaseMs: intOption('leaseMs', options.leaseMs ?? 30_000, 10),
     workMs: numberOption('workMs', options.workMs, 0, 60_000),
     windowMs: intOption('windowMs', options.windowMs ?? 10_000, 1),
-    idleMs: HARNESS_IDLE_MS,
     workers,
     warmupJobs: intOption('warmupJobs', options.warmupJobs ?? 0, 0, 10_000_000),
   };

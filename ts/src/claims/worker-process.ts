@@ -1,12 +1,13 @@
 /**
  * One worker process of the claims harness (forked by `runClaims`): connects, warms up on a
- * queue of its own when asked, says it is ready, waits for the start signal with the run's shared clock origin, drains the queue, and
- * sends its report back over IPC. It keeps its connections until the harness releases it,
- * so the database's CPU is read while every backend of the run still exists.
+ * queue of its own when asked, says it is ready, waits for the start signal with the run's
+ * shared clock origin, drains the queue, and sends its report back over IPC. It keeps its
+ * connections until the harness releases it, so the database's CPU is read while every
+ * backend of the run still exists.
  */
 import pg from 'pg';
 
-import type { WorkerMessage, WorkerTask } from './harness.js';
+import { HARNESS_IDLE_MS, type WorkerMessage, type WorkerTask } from './harness.js';
 import { ClaimQueue } from './queue.js';
 import { PerfWindows } from './windows.js';
 import { ClaimWorker, spin } from './worker.js';
@@ -60,7 +61,7 @@ function workerOn(queue: ClaimQueue, task: WorkerTask, queueName: string, window
     flushSize: task.flushSize,
     flushMs: task.flushMs,
     leaseMs: task.leaseMs,
-    idleMs: task.idleMs,
+    idleMs: HARNESS_IDLE_MS,
     untilEmpty: true,
     windows,
     handler: (job) => {
