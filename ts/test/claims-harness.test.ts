@@ -116,7 +116,8 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     // The dead-entry cost was measured on the server before the runs, and the model used it.
     expect(r.model).toMatchObject({ cpuSliceMs: 0, deadEntryProbe: { entries: 20_000 } });
     expect(r.model.deadEntryMs).toBe(r.model.deadEntryProbe.deadEntryMs);
-    expect(r.calibration.costs.dbDeadEntryMs).toBe(r.model.deadEntryMs);
+    // Through the native side's JSON: serde_json's fast float parser may land one ulp off.
+    expect(r.calibration.costs.dbDeadEntryMs / r.model.deadEntryMs).toBeCloseTo(1, 12);
     expect(r.calibration.fit).not.toContain('dbDeadEntryMs');
     expect(run.stdout).toMatch(/dead index entry: [\d.]+ ns each \(probe: 20,000 entries scanned in [\d.]+ ms, none in [\d.]+ ms\)/);
     expect(r.workload.warmupJobs).toBe(50);
