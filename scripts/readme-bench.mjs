@@ -329,6 +329,14 @@ ${sizes.map((size) => `| ${size} | ${announce(size)} | ${cell('set-wide', size, 
 `;
 }
 
+/** How the model's CPU ran: in the host's probed or a given time slice, or by processor sharing. */
+function cpuLine(v) {
+  const slice = v.model?.cpuSliceMs;
+  if (!slice) return 'processor sharing';
+  const probe = v.model.sliceProbe;
+  return `${slice.toFixed(2)} ms time slices${probe ? ` (the host's scheduler slice, measured before the runs: the median of ${n(probe.runs)} runs of ${probe.processes} busy processes on ${probe.cores} cores)` : ''}`;
+}
+
 /** The run's warm-up and dead-entry cost, when it recorded them. */
 function warmupLine(v) {
   const parts = [];
@@ -354,7 +362,7 @@ function validationSection() {
 The model was calibrated on ${v.calibration.cells.length} single-worker runs of the real queue (${n(v.workload.jobs)} jobs of ${v.workload.workMs} ms,
 ${v.workload.concurrency} consumers per worker; PostgreSQL ${v.machine.postgres} on the same ${v.machine.cores} cores), then
 predicted ${s.cells} held-out cells (${v.axes.workers.join(', ')} workers × every setting) before they ran; measured
-${v.startedAt.slice(0, 10)}. ${repeatsLine(v)} The model shared the cores by ${v.model?.cpuSliceMs ? `${v.model.cpuSliceMs} ms time slices` : 'processor sharing'}.${warmupLine(v)}
+${v.startedAt.slice(0, 10)}. ${repeatsLine(v)} The model shared the cores by ${cpuLine(v)}.${warmupLine(v)}
 
 | measure | value | target | |
 |---|---:|---:|---|

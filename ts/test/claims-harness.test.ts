@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
@@ -113,8 +113,14 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     expect(svg.match(/<polyline /g)).toHaveLength(2);
     expect(run.stdout).toMatch(/MAPE [\d.]+% \(target ≤ 10%: (met|MISSED)\)/);
     expect(run.stdout).toMatch(/model's pick for 2 workers: skip-locked B(20|50) /);
+    // The scheduler's slice was measured before the runs, and the model ran its CPU in it.
+    expect(r.model.sliceProbe).toMatchObject({ cores: availableParallelism(), processes: availableParallelism() + 1 });
+    expect(r.model.sliceProbe.runs).toBeGreaterThan(0);
+    expect(r.model.cpuSliceMs).toBe(r.model.sliceProbe.sliceMs);
+    expect(r.model.cpuSliceMs).toBeGreaterThan(0.5);
+    expect(run.stdout).toMatch(new RegExp(`CPU: time slices of ${r.model.cpuSliceMs.toFixed(2)} ms \\(probe: median of \\d+ runs of \\d+ busy processes`));
     // The dead-entry cost was measured on the server before the runs, and the model used it.
-    expect(r.model).toMatchObject({ cpuSliceMs: 0, deadEntryProbe: { entries: 20_000 } });
+    expect(r.model).toMatchObject({ deadEntryProbe: { entries: 20_000 } });
     expect(r.model.deadEntryMs).toBe(r.model.deadEntryProbe.deadEntryMs);
     // Through the native side's JSON: serde_json's fast float parser may land one ulp off.
     expect(r.calibration.costs.dbDeadEntryMs / r.model.deadEntryMs).toBeCloseTo(1, 12);
@@ -130,8 +136,9 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     expect(run.status, run.stderr).toBe(0);
     const r = JSON.parse(readFileSync(join(dir, 'v.json'), 'utf8'));
     rmSync(dir, { recursive: true });
-    // A given dead-entry cost is used as given (no probe).
-    expect(r.model).toEqual({ cpuSliceMs: 4, deadEntryMs: 0.00002, deadEntryProbe: null });
+    // A given slice and dead-entry cost are used as given (no probes).
+    expect(r.model).toEqual({ cpuSliceMs: 4, sliceProbe: null, deadEntryMs: 0.00002, deadEntryProbe: null });
+    expect(run.stdout).toMatch(/CPU: time slices of 4\.00 ms \(given\)/);
     expect(r.calibration.costs.dbDeadEntryMs).toBe(0.00002);
     const cells = [...r.calibration.cells, ...r.heldOut];
     expect(cells).toHaveLength(2);

@@ -12,6 +12,7 @@ import { mape, median, relativeError, spearman } from './accuracy.js';
 import { claimsError, numberOption } from './errors.js';
 import { cellName, gridCells, measurementOf, runCells, seriesName, simulationOf, spreadOf, type CellRun, type CellSettings, type GridAxes, type Workload } from './grid.js';
 import { probeDeadEntries, type DeadEntryProbe } from './dead-entry-probe.js';
+import { probeSchedulerSlice, type SliceProbeReport } from './scheduler-probe.js';
 import type { ClaimsRunOptions } from './harness.js';
 import { throughputPlot, type PlotSeries } from './plot.js';
 import { calibrateClaims, simulateClaimsAsync, type Bottleneck, type Calibration, type CalibrationRequest, type ClaimCosts } from './model.js';
@@ -43,7 +44,10 @@ export type ValidationOptions = Pick<ClaimsRunOptions, 'url' | 'schema'> & {
   maxEvaluations?: number;
   /** Host cores the model shares between workers and database (default: this host's). */
   cores?: number;
-  /** The model's CPU time slice (ms; default 0: processor sharing). See `SimulationConfig`. */
+  /**
+   * The model's CPU time slice (ms; 0: processor sharing). Default: this host's scheduler slice,
+   * measured by `probeSchedulerSlice` before the runs. See `SimulationConfig`.
+   */
   cpuSliceMs?: number;
   /** Runs of every cell; each cell keeps its median run (default 1). */
   repeats?: number;
@@ -82,7 +86,7 @@ export type ValidationReport = {
   machine: { cores: number; cpu: string; node: string; postgres: string | null };
   workload: Workload;
   axes: GridAxes;
-  model: { cpuSliceMs: number; deadEntryMs: number; deadEntryProbe: DeadEntryProbe | null };
+  model: { cpuSliceMs: number; sliceProbe: SliceProbeReport | null; deadEntryMs: number; deadEntryProbe: DeadEntryProbe | null };
   startedAt: string;
   finishedAt: string;
   calibration: {
@@ -140,8 +144,11 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
   if (!Number.isInteger(pickWorkers) || pickWorkers < 2) throw claimsError('ERR_CLAIMS_CONFIG', `pickWorkers must be an integer of 2 or more, got ${pickWorkers}`);
   const cores = options.cores ?? availableParallelism();
   // Checked here, before the runs: the model would refuse it only after them.
-  const cpuSliceMs = numberOption('cpuSliceMs', options.cpuSliceMs ?? 0, 0);
+  if (options.cpuSliceMs !== undefined) numberOption('cpuSliceMs', options.cpuSliceMs, 0);
   const repeats = options.repeats ?? 1;
+  // Probed before any run, on an idle host: the probe's busy processes must be all that runs.
+  const sliceProbe = options.cpuSliceMs === undefined ? await probeSchedulerSlice() : null;
+  const cpuSliceMs = options.cpuSliceMs ?? sliceProbe!.sliceMs;
   const deadEntryProbe = options.deadEntryMs === undefined ? await probeDeadEntries({ url: options.url, schema: options.schema }) : null;
   const deadEntryMs = options.deadEntryMs === undefined ? deadEntryProbe!.deadEntryMs : numberOption('deadEntryMs', options.deadEntryMs, 0);
   const simulation = (c: CellSettings) => ({ ...simulationOf(c, workload, cores), cpuSliceMs });
@@ -235,7 +242,7 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
     machine: { cores, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, postgres: await postgresVersion(options.url) },
     workload,
     axes,
-    model: { cpuSliceMs, deadEntryMs, deadEntryProbe },
+    model: { cpuSliceMs, sliceProbe, deadEntryMs, deadEntryProbe },
     startedAt,
     finishedAt: new Date().toISOString(),
     calibration: {

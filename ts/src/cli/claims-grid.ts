@@ -92,21 +92,23 @@ export async function sweepCommand(argv: string[]): Promise<void> {
 
 export const validateUsage = `fleetscale claims validate [--workers 2,4,8] [--strategy optimistic-any,skip-locked,partitioned]
                 [--batch 10,100] [--pool 2,10] [--flush 100/200,1000/1000] [--jobs 20000] [--work-ms 0.1]
-                [--warmup ${DEFAULT_WARMUP_JOBS}] [--pick-workers 3] [--repeats 1] [--cpu-slice-ms 0] [--dead-entry-ms X] [--out FILE.json] [--svg FILE.svg] [--pg URL] [--json]
+                [--warmup ${DEFAULT_WARMUP_JOBS}] [--pick-workers 3] [--repeats 1] [--cpu-slice-ms X] [--dead-entry-ms X] [--out FILE.json] [--svg FILE.svg] [--pg URL] [--json]
   Calibrates the contention model on single-worker runs of every setting, predicts every
   held-out cell (the worker counts × the settings) before running it, runs them, and reports
   the error per cell, MAPE, the worst cell, the speedup error, Spearman's rho, and the model's
   pick of the fastest settings at --pick-workers workers with its measured speedup. --repeats N
-  runs every cell N times and keeps its median (and reports how far repeats spread);
-  --cpu-slice-ms models the host's scheduler in time slices instead of processor sharing
-  (\`fleetscale claims probe\` measures the slice). What a dead index entry costs a claim is
-  measured on the server first, unless --dead-entry-ms gives it. Every worker of every run first
+  runs every cell N times and keeps its median (and reports how far repeats spread). Before the
+  runs it measures the host's scheduler slice (as \`fleetscale claims probe\` does), which the
+  model's CPU runs in, unless --cpu-slice-ms gives it (0: processor sharing), and what a dead
+  index entry costs a claim on the server, unless --dead-entry-ms gives it. Every worker of every run first
   runs --warmup jobs of its own off the clock, so runs measure warm workers.`;
 
 export function printValidation(r: ValidationReport, out: NodeJS.WritableStream = process.stdout): void {
   const log = (s: string) => void out.write(`${s}\n`);
   const s = r.summary;
   log(`model vs ${r.machine.cores}-core host (${r.machine.cpu}), PostgreSQL ${r.machine.postgres ?? '?'}, ${r.workload.jobs.toLocaleString('en-US')} jobs × ${r.workload.workMs} ms`);
+  const slice = r.model.sliceProbe;
+  log(`CPU: ${r.model.cpuSliceMs > 0 ? `time slices of ${r.model.cpuSliceMs.toFixed(2)} ms` : 'processor sharing'}${slice ? ` (probe: median of ${slice.runs} runs of ${slice.processes} busy processes on ${slice.cores} cores)` : ' (given)'}`);
   const probe = r.model.deadEntryProbe;
   log(`dead index entry: ${(r.model.deadEntryMs * 1e6).toFixed(1)} ns each${probe ? ` (probe: ${probe.entries.toLocaleString('en-US')} entries scanned in ${probe.scanMs.toFixed(3)} ms, none in ${probe.emptyScanMs.toFixed(3)} ms)` : ' (given)'}`);
   log(`calibration: ${r.calibration.cells.length} single-worker cells, ${r.calibration.evaluations} simulations of each, ${(r.calibration.ms / 1000).toFixed(1)} s`);
@@ -150,7 +152,7 @@ export async function validateCommand(argv: string[]): Promise<void> {
     workload,
     pickWorkers: numberOption(args, 'pick-workers', 3, { integer: true, min: 2 }),
     repeats,
-    cpuSliceMs: numberOption(args, 'cpu-slice-ms', 0, { min: 0 }),
+    cpuSliceMs: args.options.has('cpu-slice-ms') ? numberOption(args, 'cpu-slice-ms', 0, { min: 0 }) : undefined,
     deadEntryMs: args.options.has('dead-entry-ms') ? numberOption(args, 'dead-entry-ms', 0, { min: 0 }) : undefined,
     onStep: (step) => {
       if (step.kind === 'measured') log(`[${step.phase} ${step.done}/${step.of}] ${cellName(step.cell).padEnd(46)} ${fmt(step.throughput).padStart(7)} jobs/s`);
