@@ -347,6 +347,14 @@ function warmupLine(v) {
       ` A dead index entry cost ${(v.model.deadEntryMs * 1e6).toFixed(1)} ns${probe ? ` (measured before the runs: a claim's scan over ${n(probe.entries)} dead entries took ${probe.scanMs.toFixed(3)} ms, over none ${probe.emptyScanMs.toFixed(3)} ms)` : ' (given)'}.`,
     );
   }
+  const growth = v.model?.cpuGrowth;
+  if (growth?.length) {
+    const g = v.model.growthProbe;
+    const last = growth[growth.length - 1];
+    parts.push(
+      ` Statement CPU grew to ×${last.worker.toFixed(2)} on the workers and ×${last.db.toFixed(2)} on the database at ${last.workers} workers${g ? ` (measured before the runs: statement round trips of ${g.rows} rows on ${g.connections} connections per worker, median of ${g.rounds} rounds; ${growth.map((p) => `${p.workers}: ×${p.worker.toFixed(2)} / ×${p.db.toFixed(2)}`).join(', ')})` : ' (given)'}.`,
+    );
+  }
   return parts.join('');
 }
 

@@ -37,6 +37,7 @@ export type { SimulationConfig, SimulationReport, ClaimCosts, Bottleneck, UslFit
 export { gridCells, runCells, simulationOf, measurementOf, spreadOf } from './claims/grid.js';
 export type { CellSettings, GridAxes, Workload, CellRun, OnRun } from './claims/grid.js';
 export { probeSchedulerSlice } from './claims/scheduler-probe.js';
+export { probeStatementCpu, type StatementCpuProbeOptions, type StatementCpuProbeReport, type StatementCpuPoint, type CpuGrowthPoint } from './claims/statement-cpu-probe.js';
 export { probeDeadEntries, type DeadEntryProbe, type DeadEntryProbeOptions } from './claims/dead-entry-probe.js';
 export type { SliceProbeOptions, SliceProbeReport } from './claims/scheduler-probe.js';
 export { validateModel, validationPlot, VALIDATION_TARGETS } from './claims/validate.js';

@@ -119,6 +119,13 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     expect(r.model.cpuSliceMs).toBe(r.model.sliceProbe.sliceMs);
     expect(r.model.cpuSliceMs).toBeGreaterThan(0.5);
     expect(run.stdout).toMatch(new RegExp(`CPU: time slices of ${r.model.cpuSliceMs.toFixed(2)} ms \\(probe: median of \\d+ runs of \\d+ busy processes`));
+    // So was statement CPU's growth, at 1 worker and the held-out count, with the workload's
+    // consumers as connections and the smallest batch as rows; the model used the probe's curve.
+    expect(r.model.growthProbe).toMatchObject({ connections: 4, rows: 20 });
+    expect(r.model.growthProbe.points.map((p: { workers: number }) => p.workers)).toEqual([1, 2]);
+    expect(r.model.cpuGrowth).toEqual(r.model.growthProbe.growth);
+    expect(r.model.cpuGrowth[0]).toEqual({ workers: 1, worker: 1, db: 1 });
+    expect(run.stdout).toMatch(/statement CPU growth: 1 workers ×1\.00 worker, ×1\.00 database; 2 workers ×[\d.]+ worker, ×[\d.]+ database \(probe: median of 3 rounds of 2000 ms\)/);
     // The dead-entry cost was measured on the server before the runs, and the model used it.
     expect(r.model).toMatchObject({ deadEntryProbe: { entries: 20_000 } });
     expect(r.model.deadEntryMs).toBe(r.model.deadEntryProbe.deadEntryMs);
@@ -132,12 +139,23 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
 
   it("validate --repeats keeps every cell's median run and reports the spread; --cpu-slice-ms reaches the model", () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleetscale-validate-'));
-    const run = claims('validate', '--workers', '2', '--strategy', 'optimistic-any', '--batch', '20', '--pool', '4', '--flush', '50/20', '--jobs', '600', '--work-ms', '0', '--pick-workers', '2', '--repeats', '3', '--cpu-slice-ms', '4', '--dead-entry-ms', '0.00002', '--warmup', '0', '--schema', schema, '--out', join(dir, 'v.json'));
+    const run = claims('validate', '--workers', '2', '--strategy', 'optimistic-any', '--batch', '20', '--pool', '4', '--flush', '50/20', '--jobs', '600', '--work-ms', '0', '--pick-workers', '2', '--repeats', '3', '--cpu-slice-ms', '4', '--dead-entry-ms', '0.00002', '--cpu-growth', '1:1:1,2:1.25:1.1', '--warmup', '0', '--schema', schema, '--out', join(dir, 'v.json'));
     expect(run.status, run.stderr).toBe(0);
     const r = JSON.parse(readFileSync(join(dir, 'v.json'), 'utf8'));
     rmSync(dir, { recursive: true });
-    // A given slice and dead-entry cost are used as given (no probes).
-    expect(r.model).toEqual({ cpuSliceMs: 4, sliceProbe: null, deadEntryMs: 0.00002, deadEntryProbe: null });
+    // A given slice, dead-entry cost and growth are used as given (no probes).
+    expect(r.model).toEqual({
+      cpuSliceMs: 4,
+      sliceProbe: null,
+      deadEntryMs: 0.00002,
+      deadEntryProbe: null,
+      cpuGrowth: [
+        { workers: 1, worker: 1, db: 1 },
+        { workers: 2, worker: 1.25, db: 1.1 },
+      ],
+      growthProbe: null,
+    });
+    expect(run.stdout).toMatch(/statement CPU growth: 1 workers ×1\.00 worker, ×1\.00 database; 2 workers ×1\.25 worker, ×1\.10 database \(given\)/);
     expect(run.stdout).toMatch(/CPU: time slices of 4\.00 ms \(given\)/);
     expect(r.calibration.costs.dbDeadEntryMs).toBe(0.00002);
     const cells = [...r.calibration.cells, ...r.heldOut];
@@ -173,6 +191,13 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
       ['validate', '--repeats', '0'],
       ['validate', '--cpu-slice-ms', '-1'],
       ['validate', '--dead-entry-ms', '-0.1'],
+      ['validate', '--cpu-growth', '2:1.1'],
+      ['validate', '--cpu-growth', '0:1:1'],
+      ['validate', '--cpu-growth', '2:-1:1'],
+      ['validate', '--cpu-growth', '2:x:1'],
+      ['probe', '--statements', '--workers', '0'],
+      ['probe', '--statements', '--rounds', '0'],
+      ['probe', '--statements', '--duration-ms', '10'],
       ['run', '--warmup', '-5'],
       ['sweep', '--warmup', '1.5'],
       ['sweep', '--repeats', '1.5'],
@@ -186,6 +211,14 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     const down = claims('run', '--jobs', '10', '--pg', 'postgres://postgres@127.0.0.1:1/test');
     expect(down.status).toBe(1);
     expect(down.stderr).toMatch(/ERR_CLAIMS_UNAVAILABLE/);
+    const probeDown = claims('probe', '--statements', '--workers', '2', '--pg', 'postgres://postgres@127.0.0.1:1/test');
+    expect(probeDown.status).toBe(1);
+    expect(probeDown.stderr).toMatch(/ERR_CLAIMS_UNAVAILABLE.*statement-CPU probe: .*ECONNREFUSED/s);
+    // A growth curve the model refuses is refused before any run: nothing is measured.
+    const backwards = claims('validate', '--workers', '2', '--cpu-growth', '4:1:1,2:1:1', '--schema', schema);
+    expect(backwards.status).toBe(1);
+    expect(backwards.stderr).toMatch(/ERR_CLAIMS_CONFIG.*increasing order/);
+    expect(backwards.stderr).not.toMatch(/\[calibration/);
   });
 });
 
@@ -204,5 +237,31 @@ describe('fleetscale claims probe', () => {
     const human = claims('probe', '--duration-ms', '300', '--processes', String(r.cores + 2));
     expect(human.status, human.stderr).toBe(0);
     expect(human.stdout).toMatch(new RegExp(`^scheduler slice [\\d.]+ ms \\(median of \\d+ runs of ${r.cores + 2} busy processes on ${r.cores} cores`));
+  });
+});
+
+describe.skipIf(!withPostgres)('fleetscale claims probe --statements', () => {
+  it("measures statement CPU at each worker count and its growth over one worker's", () => {
+    const run = claims('probe', '--statements', '--workers', '3,2', '--connections', '2', '--rows', '5', '--duration-ms', '150', '--rounds', '2', '--warmup', '20', '--json');
+    expect(run.status, run.stderr).toBe(0);
+    const r = JSON.parse(run.stdout);
+    expect(r).toMatchObject({ connections: 2, rows: 5, durationMs: 150, rounds: 2 });
+    // One worker is always measured (growth is relative to it), and counts come out sorted.
+    expect(r.points.map((p: { workers: number }) => p.workers)).toEqual([1, 2, 3]);
+    for (const p of r.points) {
+      expect(p.statementsPerS).toBeGreaterThan(0);
+      expect(p.workerUs).toBeGreaterThan(0);
+      expect(p.dbUs).toBeGreaterThanOrEqual(0); // the database is on this host: /proc shows it
+    }
+    expect(r.growth[0]).toEqual({ workers: 1, worker: 1, db: 1 });
+    for (const [i, g] of r.growth.entries()) {
+      expect(g.worker).toBeCloseTo(r.points[i].workerUs / r.points[0].workerUs, 12);
+      if (r.points[0].dbUs > 0) expect(g.db).toBeCloseTo(r.points[i].dbUs / r.points[0].dbUs, 12);
+    }
+    const human = claims('probe', '--statements', '--workers', '2', '--duration-ms', '100', '--rounds', '1', '--warmup', '10');
+    expect(human.status, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/^statement CPU on \d+ cores: 4 connections per worker, 10 rows per statement, median of 1 rounds of 100 ms\n/);
+    expect(human.stdout).toMatch(/\n\s+2\s+[\d,]+\s+[\d.]+\s+[\d.—]+\s+[\d.]+\s+[\d.]+\n/);
+    expect(human.stdout).toMatch(/model it with cpuGrowth: \[\{"workers":1,"worker":1,"db":1\},\{"workers":2,/);
   });
 });

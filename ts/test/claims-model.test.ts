@@ -63,6 +63,22 @@ describe('simulateClaims', () => {
     expect(codeOf(() => simulateClaims([1, 2] as never))).toBe('ERR_CLAIMS_CONFIG');
     expect(codeOf(() => simulateClaims({ jobs: 10n } as never))).toBe('ERR_CLAIMS_CONFIG');
     await expect(simulateClaimsAsync({ batchSize: 0 })).rejects.toMatchObject({ code: 'ERR_CLAIMS_CONFIG', message: expect.stringContaining('batchSize') });
+    expect(codeOf(() => simulateClaims({ cpuGrowth: [{ workers: 0, worker: 1, db: 1 }] }))).toBe('ERR_CLAIMS_CONFIG');
+    expect(codeOf(() => simulateClaims({ cpuGrowth: [{ workers: 2, worker: 1, db: 1 }, { workers: 2, worker: 1.2, db: 1 }] }))).toBe('ERR_CLAIMS_CONFIG');
+  });
+
+  it('grows statement CPU with the worker count along a given curve, and not at all for one worker', () => {
+    const cpuGrowth = [
+      { workers: 1, worker: 1, db: 1 },
+      { workers: 8, worker: 1.5, db: 1.3 },
+    ];
+    const at = (workers: number, growth?: typeof cpuGrowth) => simulateClaims({ jobs: 5000, workers, batchSize: 10, workMs: 0.1, cores: 2, cpuGrowth: growth });
+    expect(at(1, cpuGrowth)).toEqual(at(1));
+    const [plain, grown] = [at(8), at(8, cpuGrowth)];
+    // Every statement dearer on both sides: more CPU per job, so fewer jobs/s on 2 busy cores.
+    expect(grown.waits.workerCpuMs).toBeGreaterThan(plain.waits.workerCpuMs);
+    expect(grown.waits.dbCpuMs).toBeGreaterThan(plain.waits.dbCpuMs);
+    expect(grown.throughput).toBeLessThan(plain.throughput);
   });
 });
 

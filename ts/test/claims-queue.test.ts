@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CLAIM_STRATEGIES, ClaimQueue, statements, type ClaimStrategy } from '../src/claims/queue.js';
 import { probeDeadEntries } from '../src/claims/dead-entry-probe.js';
+import { probeStatementCpu } from '../src/claims/statement-cpu-probe.js';
 import { ClaimWorker } from '../src/claims/worker.js';
 import { PerfWindows } from '../src/claims/windows.js';
 import { dropSchemas, freshSchema, PG_URL, postgresAvailable } from './pg-helpers.js';
@@ -335,6 +336,21 @@ describe.skipIf(!withPostgres)('claims queue on PostgreSQL', () => {
     await expect(probeDeadEntries({ url: PG_URL, schema, entries: 5 })).rejects.toMatchObject({ code: 'ERR_CLAIMS_CONFIG' });
     await expect(probeDeadEntries({ url: PG_URL, schema, scans: 0 })).rejects.toMatchObject({ code: 'ERR_CLAIMS_CONFIG' });
     await expect(probeDeadEntries({ url: 'postgres://postgres@127.0.0.1:1/test', schema })).rejects.toMatchObject({ code: 'ERR_CLAIMS_UNAVAILABLE' });
+  });
+
+  it('probeStatementCpu refuses bad options with ERR_CLAIMS_CONFIG before it forks anything', async () => {
+    for (const [options, says] of [
+      [{ workers: [] }, 'workers must list'],
+      [{ workers: [2, 0] }, 'workers[1]'],
+      [{ workers: [1.5] }, 'workers[0]'],
+      [{ connections: 0 }, 'connections'],
+      [{ rows: 0 }, 'rows'],
+      [{ durationMs: 10 }, 'durationMs'],
+      [{ warmupStatements: -1 }, 'warmupStatements'],
+      [{ rounds: 0 }, 'rounds'],
+    ] as const) {
+      await expect(probeStatementCpu({ url: PG_URL, ...options }), says).rejects.toMatchObject({ code: 'ERR_CLAIMS_CONFIG', message: expect.stringContaining(says) });
+    }
   });
 
   it('completion, failure and extension look the given ids up by primary key, even when statistics say nothing runs', async () => {

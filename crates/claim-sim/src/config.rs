@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_range, Result, SimError};
+use crate::growth::{self, GrowthPoint};
 
 /// How a claimer picks its batch (the same three as the claims queue).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,6 +128,10 @@ pub struct SimConfig {
     /// runnable process progresses at once at `cores / runnable`). Linux preempts at its
     /// scheduler tick (4 ms at 250 Hz); `fleetscale claims probe` measures it.
     pub cpu_slice_ms: f64,
+    /// How the CPU cost of handling statements grows with the number of worker processes
+    /// (points by worker count; empty: it does not). `probeStatementCpu` measures it; see
+    /// `growth`.
+    pub cpu_growth: Vec<GrowthPoint>,
     /// Start-up before the first claim (process start, connecting), added to the elapsed time.
     pub setup_ms: f64,
     /// Width of the perf windows (ms).
@@ -153,6 +158,7 @@ impl Default for SimConfig {
             check_after_empty: true,
             cores: 2.0,
             cpu_slice_ms: 0.0,
+            cpu_growth: Vec::new(),
             setup_ms: 0.0,
             window_ms: 10_000.0,
             seed: 1,
@@ -198,7 +204,13 @@ impl SimConfig {
         check_range("cpuSliceMs", self.cpu_slice_ms, 0.0, 3.6e6)?;
         check_range("setupMs", self.setup_ms, 0.0, 3.6e6)?;
         check_range("windowMs", self.window_ms, 1.0, 8.64e7)?;
+        growth::validate(&self.cpu_growth)?;
         self.costs.validate()
+    }
+
+    /// The costs the simulation runs with: `costs` grown to `workers` processes.
+    pub fn costs_at_scale(&self) -> Costs {
+        growth::grown(&self.costs, &self.cpu_growth, self.workers)
     }
 }
 

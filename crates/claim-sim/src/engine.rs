@@ -167,7 +167,15 @@ struct Engine<'a> {
 
 /// Runs one simulation (the config is assumed valid; see `SimConfig::validate`).
 pub fn run(cfg: &SimConfig) -> SimReport {
-    Engine::new(cfg).run()
+    if cfg.cpu_growth.is_empty() {
+        return Engine::new(cfg).run();
+    }
+    let at_scale = SimConfig {
+        costs: cfg.costs_at_scale(),
+        cpu_growth: Vec::new(),
+        ..cfg.clone()
+    };
+    Engine::new(&at_scale).run()
 }
 
 impl<'a> Engine<'a> {

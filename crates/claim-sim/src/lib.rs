@@ -15,6 +15,7 @@ pub mod config;
 mod cpu;
 mod engine;
 pub mod error;
+pub mod growth;
 mod minimize;
 pub mod preset;
 pub mod queueing;
@@ -26,6 +27,7 @@ mod wal;
 pub use calibrate::{calibrate, Calibration, CalibrationRequest, Measurement};
 pub use config::{Costs, OptimisticSelect, SimConfig, Strategy};
 pub use error::{Result, SimError};
+pub use growth::GrowthPoint;
 pub use report::{Counters, SimReport, Utilisation, Waits, Window};
 pub use usl::{fit_usl, UslFit, UslPoint};
 

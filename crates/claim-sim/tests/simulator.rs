@@ -392,6 +392,18 @@ fn invalid_configs_are_refused_with_a_stable_code() {
         (r#"{"batchSize": 2.5}"#, "invalid simulation config"),
         (r#"{"cores": 0}"#, "cores"),
         (r#"{"cpuSliceMs": -4}"#, "cpuSliceMs"),
+        (
+            r#"{"cpuGrowth": [{"workers": 4, "worker": 1, "db": 1}, {"workers": 2, "worker": 1, "db": 1}]}"#,
+            "increasing order",
+        ),
+        (
+            r#"{"cpuGrowth": [{"workers": 1, "worker": 0, "db": 1}]}"#,
+            "cpuGrowth[0].worker",
+        ),
+        (
+            r#"{"cpuGrowth": [{"workers": 1, "wrker": 1, "db": 1}]}"#,
+            "unknown field",
+        ),
         (r#"{"costs": {"commitMs": -1}}"#, "costs.commitMs"),
         (r#"{"costs": {"cv": 9}}"#, "costs.cv"),
         (r#"{"flushMs": "soon"}"#, "invalid simulation config"),
@@ -407,4 +419,49 @@ fn invalid_configs_are_refused_with_a_stable_code() {
         ..SimConfig::default()
     };
     assert!(simulate(&bad).unwrap_err().message.contains("idleMs"));
+}
+
+#[test]
+fn cpu_growth_runs_the_costs_grown_to_the_worker_count() {
+    let growth = r#"[{"workers": 1, "worker": 1, "db": 1}, {"workers": 2, "worker": 1.3, "db": 1.1}, {"workers": 8, "worker": 1.9, "db": 1.7}]"#;
+    for workers in [1u32, 2, 4, 8, 12] {
+        let base =
+            format!(r#"{{"jobs": 3000, "workers": {workers}, "batchSize": 10, "workMs": 0.1}}"#);
+        let plain = config(&base);
+        let grown = config(&format!(
+            r#"{{"jobs": 3000, "workers": {workers}, "batchSize": 10, "workMs": 0.1, "cpuGrowth": {growth}}}"#
+        ));
+        // The same run as one given the grown costs outright.
+        let by_hand = SimConfig {
+            costs: grown.costs_at_scale(),
+            ..plain.clone()
+        };
+        assert_eq!(simulate(&grown).unwrap(), simulate(&by_hand).unwrap());
+        let (w, d) = match workers {
+            1 => (1.0, 1.0),
+            2 => (1.3, 1.1),
+            4 => (1.5, 1.3),
+            _ => (1.9, 1.7),
+        };
+        let c = grown.costs_at_scale();
+        assert!((c.worker_statement_ms / plain.costs.worker_statement_ms - w).abs() < 1e-12);
+        assert!((c.db_claim_ms / plain.costs.db_claim_ms - d).abs() < 1e-12);
+        assert_eq!(c.commit_ms, plain.costs.commit_ms);
+        let (a, b) = (simulate(&plain).unwrap(), simulate(&grown).unwrap());
+        if workers == 1 {
+            assert_eq!(a, b);
+        } else {
+            // Dearer statements: more CPU per job, and no more throughput.
+            assert!(
+                b.waits.worker_cpu_ms > a.waits.worker_cpu_ms
+                    && b.waits.db_cpu_ms > a.waits.db_cpu_ms
+            );
+            assert!(
+                b.throughput <= a.throughput * 1.001,
+                "{workers}: {} vs {}",
+                b.throughput,
+                a.throughput
+            );
+        }
+    }
 }

@@ -64,6 +64,12 @@ export type SimulationConfig = {
   cores?: number;
   /** The host scheduler's time slice (ms; 0: processor sharing). `probeSchedulerSlice` measures it. */
   cpuSliceMs?: number;
+  /**
+   * How the CPU cost of handling statements grows with the worker count: points by worker
+   * count, each with factors on the worker's and the database's CPU costs (linear between
+   * points, the nearest point's outside; default none). `probeStatementCpu` measures it.
+   */
+  cpuGrowth?: Array<{ workers: number; worker: number; db: number }>;
   setupMs?: number;
   windowMs?: number;
   seed?: number;

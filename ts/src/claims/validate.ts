@@ -13,9 +13,10 @@ import { claimsError, numberOption } from './errors.js';
 import { cellName, gridCells, measurementOf, runCells, seriesName, simulationOf, spreadOf, type CellRun, type CellSettings, type GridAxes, type Workload } from './grid.js';
 import { probeDeadEntries, type DeadEntryProbe } from './dead-entry-probe.js';
 import { probeSchedulerSlice, type SliceProbeReport } from './scheduler-probe.js';
+import { probeStatementCpu, type CpuGrowthPoint, type StatementCpuProbeReport } from './statement-cpu-probe.js';
 import type { ClaimsRunOptions } from './harness.js';
 import { throughputPlot, type PlotSeries } from './plot.js';
-import { calibrateClaims, simulateClaimsAsync, type Bottleneck, type Calibration, type CalibrationRequest, type ClaimCosts } from './model.js';
+import { calibrateClaims, simulateClaims, simulateClaimsAsync, type Bottleneck, type Calibration, type CalibrationRequest, type ClaimCosts } from './model.js';
 
 /** The costs calibration fits by default (the rest keep the model's defaults). */
 export const VALIDATION_FIT: NonNullable<CalibrationRequest['fit']> = [
@@ -57,6 +58,13 @@ export type ValidationOptions = Pick<ClaimsRunOptions, 'url' | 'schema'> & {
    * of one length, where it cannot be told apart from a claim's fixed cost.
    */
   deadEntryMs?: number;
+  /**
+   * How statement CPU grows with the worker count (the model's `cpuGrowth`; `[]`: it does
+   * not). Default: measured by `probeStatementCpu` before the runs, at 1 worker, every held-out
+   * count and the pick's, with the workload's consumers as connections and the smallest batch
+   * as rows. Not fitted: calibration sees one worker only.
+   */
+  cpuGrowth?: readonly CpuGrowthPoint[];
   /** Told each step: a cell measured, the calibration done, predictions made. */
   onStep?: (step: ValidationStep) => void;
 };
@@ -86,7 +94,14 @@ export type ValidationReport = {
   machine: { cores: number; cpu: string; node: string; postgres: string | null };
   workload: Workload;
   axes: GridAxes;
-  model: { cpuSliceMs: number; sliceProbe: SliceProbeReport | null; deadEntryMs: number; deadEntryProbe: DeadEntryProbe | null };
+  model: {
+    cpuSliceMs: number;
+    sliceProbe: SliceProbeReport | null;
+    deadEntryMs: number;
+    deadEntryProbe: DeadEntryProbe | null;
+    cpuGrowth: CpuGrowthPoint[];
+    growthProbe: StatementCpuProbeReport | null;
+  };
   startedAt: string;
   finishedAt: string;
   calibration: {
@@ -145,13 +160,20 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
   const cores = options.cores ?? availableParallelism();
   // Checked here, before the runs: the model would refuse it only after them.
   if (options.cpuSliceMs !== undefined) numberOption('cpuSliceMs', options.cpuSliceMs, 0);
+  // The model's own checks of a given growth curve (a one-job simulation), before the runs.
+  if (options.cpuGrowth !== undefined) simulateClaims({ jobs: 1, cpuGrowth: [...options.cpuGrowth] });
   const repeats = options.repeats ?? 1;
   // Probed before any run, on an idle host: the probe's busy processes must be all that runs.
   const sliceProbe = options.cpuSliceMs === undefined ? await probeSchedulerSlice() : null;
   const cpuSliceMs = options.cpuSliceMs ?? sliceProbe!.sliceMs;
   const deadEntryProbe = options.deadEntryMs === undefined ? await probeDeadEntries({ url: options.url, schema: options.schema }) : null;
   const deadEntryMs = options.deadEntryMs === undefined ? deadEntryProbe!.deadEntryMs : numberOption('deadEntryMs', options.deadEntryMs, 0);
-  const simulation = (c: CellSettings) => ({ ...simulationOf(c, workload, cores), cpuSliceMs });
+  const growthProbe =
+    options.cpuGrowth === undefined
+      ? await probeStatementCpu({ url: options.url, workers: [1, ...axes.workers, pickWorkers], connections: workload.concurrency, rows: Math.min(...axes.batchSizes) })
+      : null;
+  const cpuGrowth = options.cpuGrowth === undefined ? growthProbe!.growth : [...options.cpuGrowth];
+  const simulation = (c: CellSettings) => ({ ...simulationOf(c, workload, cores), cpuSliceMs, cpuGrowth });
   const connection = { url: options.url, schema: options.schema };
   const startedAt = new Date().toISOString();
   const step = options.onStep ?? (() => {});
@@ -242,7 +264,7 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
     machine: { cores, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, postgres: await postgresVersion(options.url) },
     workload,
     axes,
-    model: { cpuSliceMs, sliceProbe, deadEntryMs, deadEntryProbe },
+    model: { cpuSliceMs, sliceProbe, deadEntryMs, deadEntryProbe, cpuGrowth, growthProbe },
     startedAt,
     finishedAt: new Date().toISOString(),
     calibration: {

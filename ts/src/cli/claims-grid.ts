@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { cellName, gridCells, runCells, type GridAxes, type OnRun, type Workload } from '../claims/grid.js';
 import { DEFAULT_WARMUP_JOBS } from '../claims/harness.js';
 import { CLAIM_STRATEGIES, type ClaimStrategy } from '../claims/queue.js';
+import type { CpuGrowthPoint } from '../claims/statement-cpu-probe.js';
 import { validateModel, validationPlot, type ValidationReport } from '../claims/validate.js';
 import { intItem, listOption, numberOption, parseArgs, UsageError, type ParsedArgs } from './args.js';
 
@@ -92,15 +93,17 @@ export async function sweepCommand(argv: string[]): Promise<void> {
 
 export const validateUsage = `fleetscale claims validate [--workers 2,4,8] [--strategy optimistic-any,skip-locked,partitioned]
                 [--batch 10,100] [--pool 2,10] [--flush 100/200,1000/1000] [--jobs 20000] [--work-ms 0.1]
-                [--warmup ${DEFAULT_WARMUP_JOBS}] [--pick-workers 3] [--repeats 1] [--cpu-slice-ms X] [--dead-entry-ms X] [--out FILE.json] [--svg FILE.svg] [--pg URL] [--json]
+                [--warmup ${DEFAULT_WARMUP_JOBS}] [--pick-workers 3] [--repeats 1] [--cpu-slice-ms X] [--dead-entry-ms X] [--cpu-growth W:F:F,...|off] [--out FILE.json] [--svg FILE.svg] [--pg URL] [--json]
   Calibrates the contention model on single-worker runs of every setting, predicts every
   held-out cell (the worker counts × the settings) before running it, runs them, and reports
   the error per cell, MAPE, the worst cell, the speedup error, Spearman's rho, and the model's
   pick of the fastest settings at --pick-workers workers with its measured speedup. --repeats N
   runs every cell N times and keeps its median (and reports how far repeats spread). Before the
   runs it measures the host's scheduler slice (as \`fleetscale claims probe\` does), which the
-  model's CPU runs in, unless --cpu-slice-ms gives it (0: processor sharing), and what a dead
-  index entry costs a claim on the server, unless --dead-entry-ms gives it. Every worker of every run first
+  model's CPU runs in, unless --cpu-slice-ms gives it (0: processor sharing); what a dead
+  index entry costs a claim on the server, unless --dead-entry-ms gives it; and how statement
+  CPU grows with the worker count (as \`fleetscale claims probe --statements\` does), unless
+  --cpu-growth gives it as workers:worker-factor:db-factor points (off: no growth). Every worker of every run first
   runs --warmup jobs of its own off the clock, so runs measure warm workers.`;
 
 export function printValidation(r: ValidationReport, out: NodeJS.WritableStream = process.stdout): void {
@@ -109,6 +112,10 @@ export function printValidation(r: ValidationReport, out: NodeJS.WritableStream 
   log(`model vs ${r.machine.cores}-core host (${r.machine.cpu}), PostgreSQL ${r.machine.postgres ?? '?'}, ${r.workload.jobs.toLocaleString('en-US')} jobs × ${r.workload.workMs} ms`);
   const slice = r.model.sliceProbe;
   log(`CPU: ${r.model.cpuSliceMs > 0 ? `time slices of ${r.model.cpuSliceMs.toFixed(2)} ms` : 'processor sharing'}${slice ? ` (probe: median of ${slice.runs} runs of ${slice.processes} busy processes on ${slice.cores} cores)` : ' (given)'}`);
+  const growth = r.model.cpuGrowth ?? [];
+  log(
+    `statement CPU growth: ${growth.length === 0 ? 'none' : growth.map((g) => `${g.workers} workers ×${g.worker.toFixed(2)} worker, ×${g.db.toFixed(2)} database`).join('; ')}${r.model.growthProbe ? ` (probe: median of ${r.model.growthProbe.rounds} rounds of ${r.model.growthProbe.durationMs} ms)` : ' (given)'}`,
+  );
   const probe = r.model.deadEntryProbe;
   log(`dead index entry: ${(r.model.deadEntryMs * 1e6).toFixed(1)} ns each${probe ? ` (probe: ${probe.entries.toLocaleString('en-US')} entries scanned in ${probe.scanMs.toFixed(3)} ms, none in ${probe.emptyScanMs.toFixed(3)} ms)` : ' (given)'}`);
   log(`calibration: ${r.calibration.cells.length} single-worker cells, ${r.calibration.evaluations} simulations of each, ${(r.calibration.ms / 1000).toFixed(1)} s`);
@@ -129,7 +136,7 @@ export function printValidation(r: ValidationReport, out: NodeJS.WritableStream 
 }
 
 export async function validateCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, ['json'], [...GRID_OPTIONS, 'svg', 'pick-workers', 'cpu-slice-ms', 'dead-entry-ms']);
+  const args = parseArgs(argv, ['json'], [...GRID_OPTIONS, 'svg', 'pick-workers', 'cpu-slice-ms', 'dead-entry-ms', 'cpu-growth']);
   const { axes, workload, repeats, connection } = gridArgs(args, {
     workers: [2, 4, 8],
     strategies: CLAIM_STRATEGIES,
@@ -154,6 +161,7 @@ export async function validateCommand(argv: string[]): Promise<void> {
     repeats,
     cpuSliceMs: args.options.has('cpu-slice-ms') ? numberOption(args, 'cpu-slice-ms', 0, { min: 0 }) : undefined,
     deadEntryMs: args.options.has('dead-entry-ms') ? numberOption(args, 'dead-entry-ms', 0, { min: 0 }) : undefined,
+    cpuGrowth: args.options.has('cpu-growth') ? growthOption(args) : undefined,
     onStep: (step) => {
       if (step.kind === 'measured') log(`[${step.phase} ${step.done}/${step.of}] ${cellName(step.cell).padEnd(46)} ${fmt(step.throughput).padStart(7)} jobs/s`);
       else if (step.kind === 'calibrated') log(`calibrated: objective ${step.objective.toFixed(4)} after ${step.evaluations} evaluations (${(step.ms / 1000).toFixed(1)} s)`);
@@ -165,4 +173,17 @@ export async function validateCommand(argv: string[]): Promise<void> {
   if (args.options.has('svg')) writeOut(String(args.options.get('svg')), validationPlot(report));
   if (args.options.has('json')) process.stdout.write(json);
   else printValidation(report);
+}
+
+/** `--cpu-growth off` or `workers:worker-factor:db-factor,…` (the model's `cpuGrowth`). */
+function growthOption(args: ParsedArgs): CpuGrowthPoint[] {
+  if (args.options.get('cpu-growth') === 'off') return [];
+  return listOption(args, 'cpu-growth', [], (item) => {
+    const parts = item.split(':').map(Number);
+    const [workers, worker, db] = parts;
+    if (parts.length !== 3 || !Number.isInteger(workers) || workers < 1 || !(worker > 0) || !(db > 0) || !Number.isFinite(worker) || !Number.isFinite(db)) {
+      throw new UsageError(`--cpu-growth items are workers:worker-factor:db-factor (an integer >= 1 and two positive numbers), or the list is "off"; got ${item}`);
+    }
+    return { workers, worker, db };
+  });
 }

@@ -2,7 +2,8 @@
 import { DEFAULT_WARMUP_JOBS, runClaims, type ClaimsRunReport } from '../claims/harness.js';
 import { CLAIM_STRATEGIES, type ClaimStrategy } from '../claims/queue.js';
 import { probeSchedulerSlice } from '../claims/scheduler-probe.js';
-import { numberOption, parseArgs, UsageError } from './args.js';
+import { probeStatementCpu } from '../claims/statement-cpu-probe.js';
+import { intItem, listOption, numberOption, parseArgs, UsageError } from './args.js';
 import { DEFAULT_PG, sweepCommand, sweepUsage, validateCommand, validateUsage } from './claims-grid.js';
 import { ProgressBar } from './progress.js';
 
@@ -17,11 +18,17 @@ const runUsage = `fleetscale claims run --workers W --batch B --strategy S --job
 
 const probeUsage = `fleetscale claims probe [--processes CORES+1] [--duration-ms 1500] [--json]
   Measures this host's scheduler time slice (the model's cpuSliceMs): forks one more busy
-  process than there are cores and times how long each runs before it is switched out.`;
+  process than there are cores and times how long each runs before it is switched out.
+fleetscale claims probe --statements [--workers 1,2,4,8] [--connections 4] [--rows 10] [--duration-ms 2000]
+                [--rounds 3] [--warmup 2000] [--pg URL] [--json]
+  Measures how the CPU a statement costs (worker and database) grows with the number of worker
+  processes (the model's cpuGrowth): each count of processes runs round trips on all its
+  connections at once, warm, in --rounds rounds; growth is over the single worker's cost.`;
 
 export const claimsUsage = [runUsage, sweepUsage, validateUsage, probeUsage].join('\n');
 
 async function probeCommand(argv: string[]): Promise<void> {
+  if (argv.includes('--statements')) return statementProbeCommand(argv);
   const args = parseArgs(argv, ['json'], ['processes', 'duration-ms']);
   const report = await probeSchedulerSlice({
     processes: args.options.has('processes') ? numberOption(args, 'processes', 0, { integer: true, min: 2 }) : undefined,
@@ -34,6 +41,27 @@ async function probeCommand(argv: string[]): Promise<void> {
   );
 }
 
+async function statementProbeCommand(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, ['json', 'statements'], ['workers', 'connections', 'rows', 'duration-ms', 'rounds', 'warmup', 'pg']);
+  const report = await probeStatementCpu({
+    url: String(args.options.get('pg') ?? process.env.FLEETSCALE_PG_URL ?? DEFAULT_PG),
+    workers: listOption(args, 'workers', [1, 2, 4, 8], intItem('workers', 1)),
+    connections: numberOption(args, 'connections', 4, { integer: true, min: 1 }),
+    rows: numberOption(args, 'rows', 10, { integer: true, min: 1 }),
+    durationMs: numberOption(args, 'duration-ms', 2000, { min: 50 }),
+    rounds: numberOption(args, 'rounds', 3, { integer: true, min: 1 }),
+    warmupStatements: numberOption(args, 'warmup', 2000, { integer: true, min: 0 }),
+  });
+  if (args.options.has('json')) return void process.stdout.write(`${JSON.stringify(report)}\n`);
+  const log = (line: string) => void process.stdout.write(`${line}\n`);
+  log(`statement CPU on ${report.cores} cores: ${report.connections} connections per worker, ${report.rows} rows per statement, median of ${report.rounds} rounds of ${report.durationMs} ms`);
+  log(`  workers  statements/s  worker µs/stmt  db µs/stmt  growth: worker    db`);
+  report.points.forEach((p, i) => {
+    const g = report.growth[i];
+    log(`  ${String(p.workers).padStart(7)}  ${Math.round(p.statementsPerS).toLocaleString('en-US').padStart(12)}  ${p.workerUs.toFixed(1).padStart(14)}  ${(p.dbUs === null ? '—' : p.dbUs.toFixed(1)).padStart(10)}  ${g.worker.toFixed(2).padStart(14)}  ${g.db.toFixed(2).padStart(4)}`);
+  });
+  log(`  model it with cpuGrowth: ${JSON.stringify(report.growth.map((g) => ({ workers: g.workers, worker: +g.worker.toFixed(3), db: +g.db.toFixed(3) })))}`);
+}
 
 const ms = (x: number) => `${Math.round(x).toLocaleString('en-US')} ms`;
 
