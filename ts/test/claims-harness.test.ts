@@ -253,15 +253,23 @@ describe.skipIf(!withPostgres)('fleetscale claims probe --statements', () => {
       expect(p.workerUs).toBeGreaterThan(0);
       expect(p.dbUs).toBeGreaterThanOrEqual(0); // the database is on this host: /proc shows it
     }
+    expect(r.ratios[0]).toEqual({ workers: 1, worker: 1, db: 1 });
     expect(r.growth[0]).toEqual({ workers: 1, worker: 1, db: 1 });
-    for (const [i, g] of r.growth.entries()) {
-      expect(g.worker).toBeCloseTo(r.points[i].workerUs / r.points[0].workerUs, 12);
-      if (r.points[0].dbUs > 0) expect(g.db).toBeCloseTo(r.points[i].dbUs / r.points[0].dbUs, 12);
+    for (const [i, p] of r.points.entries()) {
+      expect(r.ratios[i].worker).toBeCloseTo(p.workerUs / r.points[0].workerUs, 12);
+      if (r.points[0].dbUs > 0) expect(r.ratios[i].db).toBeCloseTo(p.dbUs / r.points[0].dbUs, 12);
+      // The model's growth is the line fitted through one worker's 1, never falling.
+      expect(r.growth[i].worker).toBeCloseTo(1 + r.slope.worker * (p.workers - 1), 12);
+      expect(r.growth[i].db).toBeCloseTo(1 + r.slope.db * (p.workers - 1), 12);
     }
+    expect(r.slope.worker).toBeGreaterThanOrEqual(0);
+    expect(r.slope.db).toBeGreaterThanOrEqual(0);
     const human = claims('probe', '--statements', '--workers', '2', '--duration-ms', '100', '--rounds', '1', '--warmup', '10');
     expect(human.status, human.stderr).toBe(0);
     expect(human.stdout).toMatch(/^statement CPU on \d+ cores: 4 connections per worker, 10 rows per statement, median of 1 rounds of 100 ms\n/);
-    expect(human.stdout).toMatch(/\n\s+2\s+[\d,]+\s+[\d.]+\s+[\d.—]+\s+[\d.]+\s+[\d.]+\n/);
+    // workers, statements/s, worker and database µs per statement, their ratios, the fitted line.
+    expect(human.stdout).toMatch(/\n\s+2\s+[\d,]+\s+[\d.]+\s+[\d.—]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\n/);
+    expect(human.stdout).toMatch(/growth per worker beyond the first \(least-squares line through 1 worker's 1\): worker \+[\d.]+, database \+[\d.]+\n/);
     expect(human.stdout).toMatch(/model it with cpuGrowth: \[\{"workers":1,"worker":1,"db":1\},\{"workers":2,/);
   });
 });

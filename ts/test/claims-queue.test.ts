@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CLAIM_STRATEGIES, ClaimQueue, statements, type ClaimStrategy } from '../src/claims/queue.js';
 import { probeDeadEntries } from '../src/claims/dead-entry-probe.js';
-import { probeStatementCpu } from '../src/claims/statement-cpu-probe.js';
+import { growthSlope, probeStatementCpu } from '../src/claims/statement-cpu-probe.js';
 import { ClaimWorker } from '../src/claims/worker.js';
 import { PerfWindows } from '../src/claims/windows.js';
 import { dropSchemas, freshSchema, PG_URL, postgresAvailable } from './pg-helpers.js';
@@ -336,6 +336,23 @@ describe.skipIf(!withPostgres)('claims queue on PostgreSQL', () => {
     await expect(probeDeadEntries({ url: PG_URL, schema, entries: 5 })).rejects.toMatchObject({ code: 'ERR_CLAIMS_CONFIG' });
     await expect(probeDeadEntries({ url: PG_URL, schema, scans: 0 })).rejects.toMatchObject({ code: 'ERR_CLAIMS_CONFIG' });
     await expect(probeDeadEntries({ url: 'postgres://postgres@127.0.0.1:1/test', schema })).rejects.toMatchObject({ code: 'ERR_CLAIMS_UNAVAILABLE' });
+  });
+
+  it("growthSlope fits the least-squares line through one worker's 1, and never a falling one", () => {
+    // Exactly on a line: its slope.
+    expect(growthSlope([1, 2, 4, 8].map((workers) => ({ workers, ratio: 1 + 0.1 * (workers - 1) })))).toBeCloseTo(0.1, 12);
+    // Noisy ratios: Σ(N−1)(r−1) / Σ(N−1)² = (1·−0.03 + 2·0.26 + 3·0.39 + 7·0.73) / 63.
+    const noisy = [
+      { workers: 1, ratio: 1 },
+      { workers: 2, ratio: 0.97 },
+      { workers: 3, ratio: 1.26 },
+      { workers: 4, ratio: 1.39 },
+      { workers: 8, ratio: 1.73 },
+    ];
+    expect(growthSlope(noisy)).toBeCloseTo(6.77 / 63, 12);
+    // Cheaper with more workers is noise, not a model: no growth.
+    expect(growthSlope([{ workers: 2, ratio: 0.9 }, { workers: 4, ratio: 0.95 }])).toBe(0);
+    expect(growthSlope([{ workers: 1, ratio: 1 }])).toBe(0);
   });
 
   it('probeStatementCpu refuses bad options with ERR_CLAIMS_CONFIG before it forks anything', async () => {

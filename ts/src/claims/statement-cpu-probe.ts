@@ -10,8 +10,12 @@
  * N, the first N processes run statement round trips on all their connections at once for
  * `durationMs`: each statement returns `rows` rows with a JSON payload, as a claim does. The
  * workers report their own CPU time; the database's is read from `/proc`. Counts are visited
- * in alternating order over `rounds` rounds, and each keeps the median of its rounds. The
- * growth at N is the CPU per statement at N over that at 1, for the workers and the database.
+ * in alternating order over `rounds` rounds, and each keeps the median of its rounds.
+ *
+ * The ratio of CPU per statement at N to that at 1 is noisy on a shared host: one count's can
+ * land below 1, another's far above its neighbours. The growth the model takes is therefore
+ * the least-squares line through (1, 1) over every count's ratio, `1 + slope × (N − 1)`, with a
+ * slope of at least 0, for the workers and the database apart.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -55,10 +59,25 @@ export type StatementCpuProbeReport = {
   durationMs: number;
   rounds: number;
   points: StatementCpuPoint[];
-  /** Each point's CPU per statement over the single worker's: the model's `cpuGrowth`. The
-   * database's factor is 1 where its CPU cannot be read (it runs on another host). */
+  /** Each point's CPU per statement over the single worker's, as measured. */
+  ratios: CpuGrowthPoint[];
+  /** Growth per worker beyond the first: the slope of the line fitted to `ratios`. */
+  slope: { worker: number; db: number };
+  /** The fitted line at each count: the model's `cpuGrowth`. The database's factor is 1 where
+   * its CPU cannot be read (it runs on another host). */
   growth: CpuGrowthPoint[];
 };
+
+/** The slope of the least-squares line through (1, 1) over `(workers, ratio)` points, at least 0. */
+export function growthSlope(points: ReadonlyArray<{ workers: number; ratio: number }>): number {
+  let num = 0;
+  let den = 0;
+  for (const { workers, ratio } of points) {
+    num += (workers - 1) * (ratio - 1);
+    den += (workers - 1) ** 2;
+  }
+  return den > 0 ? Math.max(0, num / den) : 0;
+}
 
 /** Parent → probe process. */
 export type ProbeCommand = { kind: 'warm'; statements: number } | { kind: 'run'; ms: number } | { kind: 'end' };
@@ -153,10 +172,15 @@ export async function probeStatementCpu(options: StatementCpuProbeOptions): Prom
     };
   });
   const [one] = points;
-  const growth = points.map((p) => ({
+  const ratios = points.map((p) => ({
     workers: p.workers,
     worker: p.workerUs / one.workerUs,
     db: p.dbUs !== null && one.dbUs !== null && one.dbUs > 0 ? p.dbUs / one.dbUs : 1,
   }));
-  return { cores: availableParallelism(), connections, rows, durationMs, rounds, points, growth };
+  const slope = {
+    worker: growthSlope(ratios.map((r) => ({ workers: r.workers, ratio: r.worker }))),
+    db: growthSlope(ratios.map((r) => ({ workers: r.workers, ratio: r.db }))),
+  };
+  const growth = counts.map((workers) => ({ workers, worker: 1 + slope.worker * (workers - 1), db: 1 + slope.db * (workers - 1) }));
+  return { cores: availableParallelism(), connections, rows, durationMs, rounds, points, ratios, slope, growth };
 }

@@ -166,13 +166,14 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
   // Probed before any run, on an idle host: the probe's busy processes must be all that runs.
   const sliceProbe = options.cpuSliceMs === undefined ? await probeSchedulerSlice() : null;
   const cpuSliceMs = options.cpuSliceMs ?? sliceProbe!.sliceMs;
-  const deadEntryProbe = options.deadEntryMs === undefined ? await probeDeadEntries({ url: options.url, schema: options.schema }) : null;
-  const deadEntryMs = options.deadEntryMs === undefined ? deadEntryProbe!.deadEntryMs : numberOption('deadEntryMs', options.deadEntryMs, 0);
+  // Before the dead-entry probe, whose writes and vacuum leave the server busy for a while.
   const growthProbe =
     options.cpuGrowth === undefined
       ? await probeStatementCpu({ url: options.url, workers: [1, ...axes.workers, pickWorkers], connections: workload.concurrency, rows: Math.min(...axes.batchSizes) })
       : null;
   const cpuGrowth = options.cpuGrowth === undefined ? growthProbe!.growth : [...options.cpuGrowth];
+  const deadEntryProbe = options.deadEntryMs === undefined ? await probeDeadEntries({ url: options.url, schema: options.schema }) : null;
+  const deadEntryMs = options.deadEntryMs === undefined ? deadEntryProbe!.deadEntryMs : numberOption('deadEntryMs', options.deadEntryMs, 0);
   const simulation = (c: CellSettings) => ({ ...simulationOf(c, workload, cores), cpuSliceMs, cpuGrowth });
   const connection = { url: options.url, schema: options.schema };
   const startedAt = new Date().toISOString();

@@ -55,11 +55,14 @@ async function statementProbeCommand(argv: string[]): Promise<void> {
   if (args.options.has('json')) return void process.stdout.write(`${JSON.stringify(report)}\n`);
   const log = (line: string) => void process.stdout.write(`${line}\n`);
   log(`statement CPU on ${report.cores} cores: ${report.connections} connections per worker, ${report.rows} rows per statement, median of ${report.rounds} rounds of ${report.durationMs} ms`);
-  log(`  workers  statements/s  worker µs/stmt  db µs/stmt  growth: worker    db`);
+  log(`  workers  statements/s  worker µs/stmt  db µs/stmt  ratio: worker    db  fitted: worker    db`);
   report.points.forEach((p, i) => {
-    const g = report.growth[i];
-    log(`  ${String(p.workers).padStart(7)}  ${Math.round(p.statementsPerS).toLocaleString('en-US').padStart(12)}  ${p.workerUs.toFixed(1).padStart(14)}  ${(p.dbUs === null ? '—' : p.dbUs.toFixed(1)).padStart(10)}  ${g.worker.toFixed(2).padStart(14)}  ${g.db.toFixed(2).padStart(4)}`);
+    const [r, g] = [report.ratios[i], report.growth[i]];
+    log(
+      `  ${String(p.workers).padStart(7)}  ${Math.round(p.statementsPerS).toLocaleString('en-US').padStart(12)}  ${p.workerUs.toFixed(1).padStart(14)}  ${(p.dbUs === null ? '—' : p.dbUs.toFixed(1)).padStart(10)}  ${r.worker.toFixed(2).padStart(13)}  ${r.db.toFixed(2).padStart(4)}  ${g.worker.toFixed(2).padStart(14)}  ${g.db.toFixed(2).padStart(4)}`,
+    );
   });
+  log(`  growth per worker beyond the first (least-squares line through 1 worker's 1): worker +${report.slope.worker.toFixed(3)}, database +${report.slope.db.toFixed(3)}`);
   log(`  model it with cpuGrowth: ${JSON.stringify(report.growth.map((g) => ({ workers: g.workers, worker: +g.worker.toFixed(3), db: +g.db.toFixed(3) })))}`);
 }
 
