@@ -95,6 +95,12 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     rmSync(dir, { recursive: true });
     expect(r.calibration.cells.map((c: { name: string }) => c.name)).toEqual(['skip-locked B20 P4 F50/20ms W1', 'skip-locked B50 P4 F50/20ms W1']);
     expect(r.heldOut.map((c: { name: string }) => c.name)).toEqual(['skip-locked B20 P4 F50/20ms W2', 'skip-locked B50 P4 F50/20ms W2']);
+    // Every cell keeps what calibration compared, so its report can be refitted later.
+    for (const c of [...r.calibration.cells, ...r.heldOut]) {
+      expect(Object.keys(c.measured).sort()).toEqual(['claimMs', 'claimsPerJob', 'dbCpuMsPerJob', 'elapsedMs', 'persistMs', 'throughput', 'workerCpuMsPerJob']);
+      // At least one claim for every batch of jobs.
+      expect(c.measured.claimsPerJob).toBeGreaterThanOrEqual(1 / c.settings.batchSize);
+    }
     for (const c of r.heldOut) {
       expect(c.measured.throughput).toBeGreaterThan(0);
       expect(c.predicted.throughput).toBeGreaterThan(0);

@@ -74,7 +74,8 @@ export type ValidationStep =
   | { kind: 'calibrated'; objective: number; evaluations: number; ms: number }
   | { kind: 'predicted'; cells: number };
 
-type Measured = { throughput: number; claimMs?: number; persistMs?: number; workerCpuMsPerJob?: number; dbCpuMsPerJob?: number; elapsedMs: number };
+/** What a cell's median run measured: every quantity calibration compares, and its elapsed time. */
+type Measured = { throughput: number; claimMs?: number; persistMs?: number; claimsPerJob?: number; workerCpuMsPerJob?: number; dbCpuMsPerJob?: number; elapsedMs: number };
 
 export type ValidatedCell = {
   name: string;
@@ -142,6 +143,7 @@ function measuredOf(run: CellRun): Measured {
     throughput: m.throughput,
     claimMs: m.claimMs,
     persistMs: m.persistMs,
+    claimsPerJob: m.claimsPerJob,
     workerCpuMsPerJob: m.workerCpuMsPerJob,
     dbCpuMsPerJob: m.dbCpuMsPerJob,
     elapsedMs: run.report.elapsedMs,
