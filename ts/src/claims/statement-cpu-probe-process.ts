@@ -7,32 +7,30 @@
  */
 import pg from 'pg';
 
+import { Inbox, processCpuMs, sendToParent } from './ipc.js';
 import type { ProbeCommand, ProbeReply } from './statement-cpu-probe.js';
 
 const [url, connectionsArg, rowsArg] = process.argv.slice(2);
 const rows = Number(rowsArg);
 const query = { name: 'fleetscale-statement-cpu-probe', text: `SELECT g AS id, jsonb_build_object('n', g, 'at', now()) AS payload FROM generate_series(1, $1::int) g`, values: [rows] };
-
-const send = (reply: ProbeReply) => new Promise<void>((resolve) => process.send!(reply, () => resolve()));
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
+// A parent that goes away ends the probe as an 'end' would.
+const commands = new Inbox<ProbeCommand>(process, 'disconnect', () => ({ kind: 'end' }));
+const send = (reply: ProbeReply) => sendToParent(reply);
 
 async function main(): Promise<void> {
   const clients = Array.from({ length: Number(connectionsArg) }, () => new pg.Client({ connectionString: url }));
   try {
     await Promise.all(clients.map((c) => c.connect()));
     await send({ kind: 'ready' });
-    for await (const command of commands()) {
-      if (command.kind === 'end') break;
+    for (let command = await commands.next(); command.kind !== 'end'; command = await commands.next()) {
       if (command.kind === 'warm') {
+        const { statements } = command;
         await Promise.all(clients.map(async (c) => {
-          for (let i = 0; i < command.statements; i++) await c.query(query);
+          for (let i = 0; i < statements; i++) await c.query(query);
         }));
         await send({ kind: 'warmed' });
       } else {
-        const cpu0 = cpuMs();
+        const cpu0 = processCpuMs();
         const end = performance.now() + command.ms;
         let statements = 0;
         await Promise.all(clients.map(async (c) => {
@@ -41,29 +39,11 @@ async function main(): Promise<void> {
             statements++;
           }
         }));
-        await send({ kind: 'ran', statements, cpuMs: cpuMs() - cpu0 });
+        await send({ kind: 'ran', statements, cpuMs: processCpuMs() - cpu0 });
       }
     }
   } finally {
     await Promise.all(clients.map((c) => c.end().catch(() => {})));
-  }
-}
-
-/** The parent's commands, one at a time. */
-async function* commands(): AsyncGenerator<ProbeCommand> {
-  const queue: ProbeCommand[] = [];
-  let wake: (() => void) | undefined;
-  process.on('message', (m) => {
-    queue.push(m as ProbeCommand);
-    wake?.();
-  });
-  process.once('disconnect', () => {
-    queue.push({ kind: 'end' });
-    wake?.();
-  });
-  for (;;) {
-    while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-    yield queue.shift()!;
   }
 }
 

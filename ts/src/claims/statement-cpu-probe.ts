@@ -23,6 +23,7 @@ import { availableParallelism } from 'node:os';
 import { median } from './accuracy.js';
 import { claimsError, intOption, numberOption } from './errors.js';
 import { postgresCpuMs } from './host-cpu.js';
+import { Inbox } from './ipc.js';
 
 export type StatementCpuProbeOptions = {
   url: string;
@@ -88,36 +89,23 @@ const probeEntry = new URL('./statement-cpu-probe-process.js', import.meta.url);
 
 /** A forked probe process and its replies, one at a time. */
 class ProbeProcess {
-  private readonly replies: ProbeReply[] = [];
-  private waiting: ((r: ProbeReply) => void) | undefined;
   private readonly child: ChildProcess;
+  private readonly replies: Inbox<ProbeReply>;
   readonly exited: Promise<number | null>;
 
   constructor(url: string, connections: number, rows: number) {
     this.child = fork(probeEntry, [url, String(connections), String(rows)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     let stderr = '';
     this.child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-    this.child.on('message', (m) => this.deliver(m as ProbeReply));
-    this.exited = new Promise((resolve) => {
-      this.child.once('exit', (code) => {
-        this.deliver({ kind: 'error', message: `probe process exited with ${code}${stderr ? `: ${stderr.trim()}` : ''}` });
-        resolve(code);
-      });
-    });
-  }
-
-  private deliver(reply: ProbeReply): void {
-    const waiting = this.waiting;
-    this.waiting = undefined;
-    if (waiting) waiting(reply);
-    else this.replies.push(reply);
+    this.replies = new Inbox<ProbeReply>(this.child, 'exit', (code) => ({ kind: 'error', message: `probe process exited with ${code}${stderr ? `: ${stderr.trim()}` : ''}` }));
+    this.exited = new Promise((resolve) => this.child.once('exit', resolve));
   }
 
   /** Sends `command` (if any) and waits for the reply of `kind`. */
   async ask<K extends ProbeReply['kind']>(kind: K, command?: ProbeCommand): Promise<Extract<ProbeReply, { kind: K }>> {
     // A process that died has sent its error (or its exit was delivered as one): read that.
     if (command && this.child.connected) this.child.send(command);
-    const reply = this.replies.shift() ?? (await new Promise<ProbeReply>((resolve) => (this.waiting = resolve)));
+    const reply = await this.replies.next();
     if (reply.kind === kind) return reply as Extract<ProbeReply, { kind: K }>;
     throw claimsError('ERR_CLAIMS_UNAVAILABLE', `statement-CPU probe: ${reply.kind === 'error' ? reply.message : `expected ${kind}, got ${reply.kind}`}`);
   }

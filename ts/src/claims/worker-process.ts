@@ -8,11 +8,12 @@
 import pg from 'pg';
 
 import { HARNESS_IDLE_MS, type WorkerMessage, type WorkerTask } from './harness.js';
+import { processCpuMs, sendToParent } from './ipc.js';
 import { ClaimQueue } from './queue.js';
 import { PerfWindows } from './windows.js';
 import { ClaimWorker, spin } from './worker.js';
 
-const send = (message: WorkerMessage) => new Promise<void>((resolve) => process.send!(message, () => resolve()));
+const send = (message: WorkerMessage) => sendToParent(message);
 
 async function main(task: WorkerTask): Promise<void> {
   // Idle connections are never closed during the run: a backend that exits takes its CPU time
@@ -30,7 +31,7 @@ async function main(task: WorkerTask): Promise<void> {
     const go = new Promise<number>((resolve) => process.on('message', (m: { type?: string; start?: number }) => m.type === 'go' && resolve(m.start!)));
     await send({ type: 'ready' });
     const start = await go;
-    const cpu0 = process.cpuUsage();
+    const cpu0 = processCpuMs();
     let lastSent = 0;
     const report = await workerOn(queue, task, task.queueName, new PerfWindows(start, task.windowMs), (completed) => {
       const now = performance.now();
@@ -39,9 +40,9 @@ async function main(task: WorkerTask): Promise<void> {
         process.send!({ type: 'progress', completed } satisfies WorkerMessage);
       }
     }).run();
-    const cpu = process.cpuUsage(cpu0);
+    const cpuMs = processCpuMs() - cpu0;
     await send({ type: 'progress', completed: report.completed });
-    await send({ type: 'done', report, cpuMs: (cpu.user + cpu.system) / 1000 });
+    await send({ type: 'done', report, cpuMs });
     await released;
   } finally {
     await pool.end();

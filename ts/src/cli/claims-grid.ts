@@ -112,7 +112,7 @@ export function printValidation(r: ValidationReport, out: NodeJS.WritableStream 
   log(`model vs ${r.machine.cores}-core host (${r.machine.cpu}), PostgreSQL ${r.machine.postgres ?? '?'}, ${r.workload.jobs.toLocaleString('en-US')} jobs × ${r.workload.workMs} ms`);
   const slice = r.model.sliceProbe;
   log(`CPU: ${r.model.cpuSliceMs > 0 ? `time slices of ${r.model.cpuSliceMs.toFixed(2)} ms` : 'processor sharing'}${slice ? ` (probe: median of ${slice.runs} runs of ${slice.processes} busy processes on ${slice.cores} cores)` : ' (given)'}`);
-  const growth = r.model.cpuGrowth ?? [];
+  const growth = r.model.cpuGrowth;
   log(
     `statement CPU growth: ${growth.length === 0 ? 'none' : growth.map((g) => `${g.workers} workers ×${g.worker.toFixed(2)} worker, ×${g.db.toFixed(2)} database`).join('; ')}${r.model.growthProbe ? ` (probe: median of ${r.model.growthProbe.rounds} rounds of ${r.model.growthProbe.durationMs} ms)` : ' (given)'}`,
   );
