@@ -3,7 +3,7 @@
  * and the reports add up (the built CLI, as operators run it).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -92,7 +92,25 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     expect(run.status, run.stderr).toBe(0);
     const r = JSON.parse(readFileSync(join(dir, 'v.json'), 'utf8'));
     const svg = readFileSync(join(dir, 'v.svg'), 'utf8');
+    // Replayed by this build, the report reproduces itself from its own measurements; nothing runs.
+    const replay = claims('validate', '--replay', join(dir, 'v.json'), '--json');
+    const replayedHuman = claims('validate', '--replay', join(dir, 'v.json'), '--cpu-slice-ms', '0');
     rmSync(dir, { recursive: true });
+    expect(replay.status, replay.stderr).toBe(0);
+    const again = JSON.parse(replay.stdout);
+    expect(again.replay.source).toBe(join(dir, 'v.json'));
+    expect(r.replay).toBeNull();
+    expect(again.calibration.costs).toEqual(r.calibration.costs);
+    expect(again.heldOut).toEqual(r.heldOut);
+    expect(again.summary).toEqual(r.summary);
+    expect(again.pick).toEqual(r.pick);
+    expect(again.model).toEqual(r.model);
+    expect(replay.stderr).not.toMatch(/\[(calibration|held-out)/);
+    expect(replay.stderr).toMatch(/predicted 2 held-out cells\n/);
+    expect(replayedHuman.status, replayedHuman.stderr).toBe(0);
+    expect(replayedHuman.stdout).toMatch(/^replay of .*v\.json: calibration and predictions redone on runs measured \S+ to \S+; nothing ran\n/);
+    expect(replayedHuman.stdout).toMatch(/CPU: processor sharing \(given\)/);
+    expect(replayedHuman.stdout).toMatch(/held out: 2 cells \(predicted from the single-worker cells alone\)/);
     expect(r.calibration.cells.map((c: { name: string }) => c.name)).toEqual(['skip-locked B20 P4 F50/20ms W1', 'skip-locked B50 P4 F50/20ms W1']);
     expect(r.heldOut.map((c: { name: string }) => c.name)).toEqual(['skip-locked B20 P4 F50/20ms W2', 'skip-locked B50 P4 F50/20ms W2']);
     // Every cell keeps what calibration compared, so its report can be refitted later.
@@ -225,6 +243,29 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     expect(backwards.status).toBe(1);
     expect(backwards.stderr).toMatch(/ERR_CLAIMS_CONFIG.*increasing order/);
     expect(backwards.stderr).not.toMatch(/\[calibration/);
+  });
+});
+
+describe('fleetscale claims validate --replay', () => {
+  it('refuses grid options beside it, and a file it cannot read or that is not a report, with coded errors', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetscale-replay-'));
+    writeFileSync(join(dir, 'broken.json'), '{"heldOut": [');
+    writeFileSync(join(dir, 'other.json'), '{"jobs": 10}');
+    const runs = {
+      clash: claims('validate', '--replay', join(dir, 'other.json'), '--workers', '2'),
+      missing: claims('validate', '--replay', join(dir, 'missing.json')),
+      broken: claims('validate', '--replay', join(dir, 'broken.json')),
+      other: claims('validate', '--replay', join(dir, 'other.json')),
+    };
+    rmSync(dir, { recursive: true });
+    expect(runs.clash.status).toBe(2);
+    expect(runs.clash.stderr).toMatch(/^fleetscale claims: --replay takes the grid, the workload and the runs from its file; --workers cannot go with it/);
+    expect(runs.missing.status).toBe(1);
+    expect(runs.missing.stderr).toMatch(/ERR_CLAIMS_INPUT: cannot read the report to replay: ENOENT/);
+    expect(runs.broken.status).toBe(1);
+    expect(runs.broken.stderr).toMatch(/ERR_CLAIMS_INPUT: .*broken\.json is not JSON/);
+    expect(runs.other.status).toBe(1);
+    expect(runs.other.stderr).toMatch(/ERR_CLAIMS_INPUT: not a validation report \(fleetscale claims validate --out\): machine must be an object/);
   });
 });
 

@@ -4,7 +4,7 @@ import { checkInteger, checkNumber } from '../option-checks.js';
 export type ClaimsErrorCode =
   /** An option is missing, of the wrong type or out of range. */
   | 'ERR_CLAIMS_CONFIG'
-  /** Enqueued or completed data the queue cannot take (not JSON, unknown job). */
+  /** Data the queue or the model cannot take (not JSON, an unknown job, a saved report that is not one). */
   | 'ERR_CLAIMS_INPUT'
   /** The database failed or could not be reached. */
   | 'ERR_CLAIMS_UNAVAILABLE';

@@ -155,7 +155,7 @@ export function passOrder(n: number, pass: number): number[] {
 }
 
 /** How far apart a cell's repeats landed: (max − min) / median throughput (0 for one run). */
-export function spreadOf(run: CellRun): number {
+export function spreadOf(run: { throughputs: readonly number[]; report: { throughput: number } }): number {
   const t = run.throughputs;
   return t.length < 2 ? 0 : (Math.max(...t) - Math.min(...t)) / run.report.throughput;
 }

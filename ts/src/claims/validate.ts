@@ -5,18 +5,23 @@
  * worker, and Spearman's ρ between the predicted and measured ordering of the cells. It also
  * lets the model pick, in advance, the settings it expects to run fastest with `pickWorkers`
  * workers, and measures that pick's speedup over one worker.
+ *
+ * `replayValidation` redoes the calibration and the predictions of a saved report on its own
+ * measurements, so that a change to the model (or to a setting such as the time slice) can be
+ * checked against runs already made, reproducibly, without running anything.
  */
 import { availableParallelism, cpus } from 'node:os';
 
 import { mape, median, relativeError, spearman } from './accuracy.js';
 import { claimsError, numberOption } from './errors.js';
 import { cellName, gridCells, measurementOf, runCells, seriesName, simulationOf, spreadOf, type CellRun, type CellSettings, type GridAxes, type Workload } from './grid.js';
+import { CLAIM_STRATEGIES } from './queue.js';
 import { probeDeadEntries, type DeadEntryProbe } from './dead-entry-probe.js';
 import { probeSchedulerSlice, type SliceProbeReport } from './scheduler-probe.js';
 import { probeStatementCpu, type CpuGrowthPoint, type StatementCpuProbeReport } from './statement-cpu-probe.js';
 import type { ClaimsRunOptions } from './harness.js';
 import { throughputPlot, type PlotSeries } from './plot.js';
-import { calibrateClaims, simulateClaims, simulateClaimsAsync, type Bottleneck, type Calibration, type CalibrationRequest, type ClaimCosts } from './model.js';
+import { calibrateClaims, simulateClaims, simulateClaimsAsync, type Bottleneck, type Calibration, type CalibrationRequest, type ClaimCosts, type SimulationReport } from './model.js';
 
 /** The costs calibration fits by default (the rest keep the model's defaults). */
 export const VALIDATION_FIT: NonNullable<CalibrationRequest['fit']> = [
@@ -34,6 +39,9 @@ export const VALIDATION_FIT: NonNullable<CalibrationRequest['fit']> = [
 
 /** What the issue asks of the model on held-out cells. */
 export const VALIDATION_TARGETS = { mape: 0.1, worst: 0.25, spearman: 0.9, speedupError: 0.1 } as const;
+
+/** Simulations calibration may run per cost it fits, unless told otherwise. */
+const DEFAULT_MAX_EVALUATIONS = 600;
 
 export type ValidationOptions = Pick<ClaimsRunOptions, 'url' | 'schema'> & {
   workload: Workload;
@@ -75,7 +83,10 @@ export type ValidationStep =
   | { kind: 'predicted'; cells: number };
 
 /** What a cell's median run measured: every quantity calibration compares, and its elapsed time. */
-type Measured = { throughput: number; claimMs?: number; persistMs?: number; claimsPerJob?: number; workerCpuMsPerJob?: number; dbCpuMsPerJob?: number; elapsedMs: number };
+export type Measured = { throughput: number; claimMs?: number; persistMs?: number; claimsPerJob?: number; workerCpuMsPerJob?: number; dbCpuMsPerJob?: number; elapsedMs: number };
+
+/** A cell as a report keeps it: its settings, its median run's measurement, every repeat's throughput. */
+type MeasuredCell = { settings: CellSettings; measured: Measured; throughputs: number[] };
 
 export type ValidatedCell = {
   name: string;
@@ -93,6 +104,12 @@ export type ValidatedCell = {
 
 export type ValidationReport = {
   machine: { cores: number; cpu: string; node: string; postgres: string | null };
+  /**
+   * Set when this report replays a saved one (`replayValidation`): calibration and predictions
+   * were redone on that report's measurements (`startedAt`/`finishedAt` are still when they were
+   * measured); nothing ran. `null` for a report of runs.
+   */
+  replay: { at: string; source: string | null } | null;
   workload: Workload;
   axes: GridAxes;
   model: {
@@ -108,6 +125,7 @@ export type ValidationReport = {
   calibration: {
     costs: ClaimCosts;
     fit: string[];
+    maxEvaluations: number;
     objective: number;
     evaluations: number;
     ms: number;
@@ -133,7 +151,8 @@ export type ValidationReport = {
     workers: number;
     settings: Omit<CellSettings, 'workers'>;
     predicted: { one: number; many: number; speedup: number; bottleneck: Bottleneck };
-    measured: { one: number; many: number; speedup: number };
+    /** `null` only in a replay whose model picks settings the saved runs never measured at `workers`. */
+    measured: { one: number; many: number; speedup: number } | null;
   };
 };
 
@@ -150,7 +169,155 @@ function measuredOf(run: CellRun): Measured {
   };
 }
 
+const measuredCellOf = (run: CellRun): MeasuredCell => ({ settings: run.settings, measured: measuredOf(run), throughputs: run.throughputs });
+
 const sameSettings = (a: Omit<CellSettings, 'workers'>, b: Omit<CellSettings, 'workers'>) => seriesName(a) === seriesName(b);
+
+type ModelSettings = ValidationReport['model'];
+
+/** What the model says before any held-out cell is measured. */
+type Predictions = {
+  calibration: Calibration;
+  calibrationMs: number;
+  fit: NonNullable<CalibrationRequest['fit']>;
+  maxEvaluations: number;
+  single: readonly MeasuredCell[];
+  singlePredicted: SimulationReport[];
+  heldOut: readonly CellSettings[];
+  heldOutPredicted: SimulationReport[];
+  /** The single-worker settings the model expects to run fastest with `pickWorkers`, and that prediction. */
+  picked: CellSettings;
+  pickPredicted: SimulationReport;
+  pickWorkers: number;
+};
+
+type PredictionRequest = {
+  /** The single-worker cells, measured: all calibration sees. */
+  single: readonly MeasuredCell[];
+  heldOut: readonly CellSettings[];
+  workload: Workload;
+  cores: number;
+  model: Pick<ModelSettings, 'cpuSliceMs' | 'cpuGrowth' | 'deadEntryMs'>;
+  pickWorkers: number;
+  fit: NonNullable<CalibrationRequest['fit']>;
+  maxEvaluations: number;
+  step: (step: ValidationStep) => void;
+};
+
+/** Calibrates on the single-worker cells, then predicts every held-out cell and makes the pick. */
+async function calibrateAndPredict(r: PredictionRequest): Promise<Predictions> {
+  const { cpuSliceMs, cpuGrowth, deadEntryMs } = r.model;
+  const simulation = (c: CellSettings) => ({ ...simulationOf(c, r.workload, r.cores), cpuSliceMs, cpuGrowth: [...cpuGrowth] });
+  const t0 = performance.now();
+  const calibration = await calibrateClaims({
+    base: { costs: { dbDeadEntryMs: deadEntryMs } },
+    cells: r.single.map(({ settings, measured: { elapsedMs: _e, ...m } }) => ({ config: simulation(settings), ...m })),
+    fit: r.fit,
+    maxJobs: 10_000,
+    maxEvaluations: r.maxEvaluations,
+  });
+  const calibrationMs = performance.now() - t0;
+  r.step({ kind: 'calibrated', objective: calibration.objective, evaluations: calibration.evaluations, ms: calibrationMs });
+  const costs = calibration.config.costs;
+  const predict = (c: CellSettings) => simulateClaimsAsync({ ...simulation(c), costs });
+  const heldOutPredicted = await Promise.all(r.heldOut.map(predict));
+  const singlePredicted = await Promise.all(r.single.map((c) => predict(c.settings)));
+  const manyPredicted = await Promise.all(r.single.map((c) => predict({ ...c.settings, workers: r.pickWorkers })));
+  let best = 0;
+  for (let i = 1; i < manyPredicted.length; i++) if (manyPredicted[i].throughput > manyPredicted[best].throughput) best = i;
+  r.step({ kind: 'predicted', cells: r.heldOut.length });
+  return {
+    calibration,
+    calibrationMs,
+    fit: r.fit,
+    maxEvaluations: r.maxEvaluations,
+    single: r.single,
+    singlePredicted,
+    heldOut: r.heldOut,
+    heldOutPredicted,
+    picked: r.single[best].settings,
+    pickPredicted: manyPredicted[best],
+    pickWorkers: r.pickWorkers,
+  };
+}
+
+type ReportFrame = Pick<ValidationReport, 'machine' | 'replay' | 'workload' | 'axes' | 'model' | 'startedAt' | 'finishedAt'>;
+
+/** The report: the held-out cells' measurements (in the order of `p.heldOut`) against the predictions. */
+function reportOf(frame: ReportFrame, p: Predictions, heldOutMeasured: readonly MeasuredCell[], pickMany: number | null, repeats: number): ValidationReport {
+  const oneWorker = (settings: Omit<CellSettings, 'workers'>) => {
+    const i = p.single.findIndex((s) => sameSettings(s.settings, settings));
+    return { measured: p.single[i].measured.throughput, predicted: p.singlePredicted[i].throughput };
+  };
+  const cells: ValidatedCell[] = heldOutMeasured.map((m, i) => {
+    const predicted = p.heldOutPredicted[i];
+    const one = oneWorker(m.settings);
+    const speedupMeasured = m.measured.throughput / one.measured;
+    const speedupPredicted = predicted.throughput / one.predicted;
+    return {
+      name: cellName(m.settings),
+      series: seriesName(m.settings),
+      settings: m.settings,
+      measured: m.measured,
+      throughputs: m.throughputs,
+      predicted: { throughput: predicted.throughput, bottleneck: predicted.bottleneck },
+      error: relativeError(predicted.throughput, m.measured.throughput),
+      speedup: { measured: speedupMeasured, predicted: speedupPredicted, error: speedupPredicted - speedupMeasured },
+    };
+  });
+  const worst = cells.reduce((a, b) => (Math.abs(b.error) > Math.abs(a.error) ? b : a));
+  const worstSpeedup = cells.reduce((a, b) => (Math.abs(b.speedup.error) > Math.abs(a.speedup.error) ? b : a));
+  const mapeAll = mape(cells.map((c) => ({ predicted: c.predicted.throughput, measured: c.measured.throughput })));
+  const rho = cells.length >= 2 ? spearman(cells.map((c) => c.predicted.throughput), cells.map((c) => c.measured.throughput)) : Number.NaN;
+  const speedupMean = cells.reduce((s, c) => s + Math.abs(c.speedup.error), 0) / cells.length;
+  const measuredCells = [...p.single, ...heldOutMeasured];
+  const spreads = measuredCells.map((c) => spreadOf({ throughputs: c.throughputs, report: c.measured }));
+  const worstSpread = spreads.indexOf(Math.max(...spreads));
+  const summary = {
+    cells: cells.length,
+    mape: mapeAll,
+    worst: { name: worst.name, error: worst.error },
+    spearman: rho,
+    speedupError: { mean: speedupMean, worst: Math.abs(worstSpeedup.speedup.error), worstName: worstSpeedup.name },
+    targets: VALIDATION_TARGETS,
+    met: {
+      mape: mapeAll <= VALIDATION_TARGETS.mape,
+      worst: Math.abs(worst.error) <= VALIDATION_TARGETS.worst,
+      spearman: rho >= VALIDATION_TARGETS.spearman,
+      speedupError: speedupMean <= VALIDATION_TARGETS.speedupError,
+    },
+    noise: { repeats, medianSpread: median(spreads), worstSpread: spreads[worstSpread], worstName: cellName(measuredCells[worstSpread].settings) },
+  };
+  const pickOne = oneWorker(p.picked);
+  const { workers: _w, ...pickSettings } = p.picked;
+  return {
+    ...frame,
+    calibration: {
+      costs: p.calibration.config.costs,
+      fit: [...p.fit],
+      maxEvaluations: p.maxEvaluations,
+      objective: p.calibration.objective,
+      evaluations: p.calibration.evaluations,
+      ms: p.calibrationMs,
+      cells: p.single.map((c, i) => ({
+        name: cellName(c.settings),
+        settings: c.settings,
+        measured: c.measured,
+        throughputs: c.throughputs,
+        predicted: p.singlePredicted[i].throughput,
+        error: relativeError(p.singlePredicted[i].throughput, c.measured.throughput),
+      })),
+    },
+    heldOut: cells,
+    summary,
+    pick: {
+      workers: p.pickWorkers,
+      settings: pickSettings,
+      predicted: { one: pickOne.predicted, many: p.pickPredicted.throughput, speedup: p.pickPredicted.throughput / pickOne.predicted, bottleneck: p.pickPredicted.bottleneck },
+      measured: pickMany === null ? null : { one: pickOne.measured, many: pickMany, speedup: pickMany / pickOne.measured },
+    },
+  };
+}
 
 export async function validateModel(options: ValidationOptions): Promise<ValidationReport> {
   const { axes, workload } = options;
@@ -176,7 +343,7 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
   const cpuGrowth = options.cpuGrowth === undefined ? growthProbe!.growth : [...options.cpuGrowth];
   const deadEntryProbe = options.deadEntryMs === undefined ? await probeDeadEntries({ url: options.url, schema: options.schema }) : null;
   const deadEntryMs = options.deadEntryMs === undefined ? deadEntryProbe!.deadEntryMs : numberOption('deadEntryMs', options.deadEntryMs, 0);
-  const simulation = (c: CellSettings) => ({ ...simulationOf(c, workload, cores), cpuSliceMs, cpuGrowth });
+  const model: ModelSettings = { cpuSliceMs, sliceProbe, deadEntryMs, deadEntryProbe, cpuGrowth, growthProbe };
   const connection = { url: options.url, schema: options.schema };
   const startedAt = new Date().toISOString();
   const step = options.onStep ?? (() => {});
@@ -184,115 +351,212 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
     runCells(cells, workload, connection, (run, done, of) => step({ kind: 'measured', phase, cell: run.settings, throughput: run.report.throughput, done, of }), repeats);
 
   // 1. Single-worker runs of every setting: all calibration sees.
-  const single = gridCells({ ...axes, workers: [1] });
-  const singleRuns = await measure('calibration', single);
-  const t0 = performance.now();
-  const fit = options.fit ?? VALIDATION_FIT;
-  const calibration: Calibration = await calibrateClaims({
-    base: { costs: { dbDeadEntryMs: deadEntryMs } },
-    cells: singleRuns.map((r) => measurementOf(r.report, simulation(r.settings))),
-    fit,
-    maxJobs: 10_000,
-    maxEvaluations: options.maxEvaluations ?? 600,
+  const singleRuns = await measure('calibration', gridCells({ ...axes, workers: [1] }));
+  // 2. Calibration, then every prediction, all before any held-out cell runs.
+  const predictions = await calibrateAndPredict({
+    single: singleRuns.map(measuredCellOf),
+    heldOut: gridCells(axes),
+    workload,
+    cores,
+    model,
+    pickWorkers,
+    fit: options.fit ?? VALIDATION_FIT,
+    maxEvaluations: options.maxEvaluations ?? DEFAULT_MAX_EVALUATIONS,
+    step,
   });
-  const calibrationMs = performance.now() - t0;
-  step({ kind: 'calibrated', objective: calibration.objective, evaluations: calibration.evaluations, ms: calibrationMs });
-  const costs = calibration.config.costs;
-  const predict = (c: CellSettings) => simulateClaimsAsync({ ...simulation(c), costs });
-
-  // 2. Predictions, all made before any held-out cell runs.
-  const heldOut = gridCells(axes);
-  const predictions = await Promise.all(heldOut.map(predict));
-  const singlePredictions = await Promise.all(single.map(predict));
-  const manyPredictions = await Promise.all(single.map((s) => predict({ ...s, workers: pickWorkers })));
-  let best = 0;
-  for (let i = 1; i < single.length; i++) if (manyPredictions[i].throughput > manyPredictions[best].throughput) best = i;
-  const picked = single[best];
-  step({ kind: 'predicted', cells: heldOut.length });
-
   // 3. The held-out runs (and the pick's, if the grid does not hold it).
-  const heldOutRuns = await measure('held-out', heldOut);
+  const heldOutRuns = await measure('held-out', predictions.heldOut);
+  const picked = predictions.picked;
   let pickRun = heldOutRuns.find((r) => r.settings.workers === pickWorkers && sameSettings(r.settings, picked));
   if (!pickRun) {
     [pickRun] = await measure('pick', [{ ...picked, workers: pickWorkers }]);
   }
-
-  const oneWorker = (settings: CellSettings) => {
-    const i = single.findIndex((s) => sameSettings(s, settings));
-    return { measured: singleRuns[i].report.throughput, predicted: singlePredictions[i].throughput };
-  };
-  const cells: ValidatedCell[] = heldOutRuns.map((run, i) => {
-    const measured = measuredOf(run);
-    const predicted = predictions[i];
-    const one = oneWorker(run.settings);
-    const speedupMeasured = measured.throughput / one.measured;
-    const speedupPredicted = predicted.throughput / one.predicted;
-    return {
-      name: cellName(run.settings),
-      series: seriesName(run.settings),
-      settings: run.settings,
-      measured,
-      throughputs: run.throughputs,
-      predicted: { throughput: predicted.throughput, bottleneck: predicted.bottleneck },
-      error: relativeError(predicted.throughput, measured.throughput),
-      speedup: { measured: speedupMeasured, predicted: speedupPredicted, error: speedupPredicted - speedupMeasured },
-    };
-  });
-  const worst = cells.reduce((a, b) => (Math.abs(b.error) > Math.abs(a.error) ? b : a));
-  const worstSpeedup = cells.reduce((a, b) => (Math.abs(b.speedup.error) > Math.abs(a.speedup.error) ? b : a));
-  const mapeAll = mape(cells.map((c) => ({ predicted: c.predicted.throughput, measured: c.measured.throughput })));
-  const rho = cells.length >= 2 ? spearman(cells.map((c) => c.predicted.throughput), cells.map((c) => c.measured.throughput)) : Number.NaN;
-  const speedupMean = cells.reduce((s, c) => s + Math.abs(c.speedup.error), 0) / cells.length;
-  const measuredRuns = [...singleRuns, ...heldOutRuns];
-  const spreads = measuredRuns.map(spreadOf);
-  const worstSpread = spreads.indexOf(Math.max(...spreads));
-  const summary = {
-    cells: cells.length,
-    mape: mapeAll,
-    worst: { name: worst.name, error: worst.error },
-    spearman: rho,
-    speedupError: { mean: speedupMean, worst: Math.abs(worstSpeedup.speedup.error), worstName: worstSpeedup.name },
-    targets: VALIDATION_TARGETS,
-    met: {
-      mape: mapeAll <= VALIDATION_TARGETS.mape,
-      worst: Math.abs(worst.error) <= VALIDATION_TARGETS.worst,
-      spearman: rho >= VALIDATION_TARGETS.spearman,
-      speedupError: speedupMean <= VALIDATION_TARGETS.speedupError,
-    },
-    noise: { repeats, medianSpread: median(spreads), worstSpread: spreads[worstSpread], worstName: cellName(measuredRuns[worstSpread].settings) },
-  };
-  const pickOne = oneWorker(picked);
-  const { workers: _w, ...pickSettings } = picked;
-  return {
+  const frame: ReportFrame = {
     machine: { cores, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, postgres: await postgresVersion(options.url) },
+    replay: null,
     workload,
     axes,
-    model: { cpuSliceMs, sliceProbe, deadEntryMs, deadEntryProbe, cpuGrowth, growthProbe },
+    model,
     startedAt,
     finishedAt: new Date().toISOString(),
-    calibration: {
-      costs,
-      fit: [...fit],
-      objective: calibration.objective,
-      evaluations: calibration.evaluations,
-      ms: calibrationMs,
-      cells: singleRuns.map((run, i) => ({
-        name: cellName(run.settings),
-        settings: run.settings,
-        measured: measuredOf(run),
-        throughputs: run.throughputs,
-        predicted: singlePredictions[i].throughput,
-        error: relativeError(singlePredictions[i].throughput, run.report.throughput),
-      })),
+  };
+  return reportOf(frame, predictions, heldOutRuns.map(measuredCellOf), pickRun.report.throughput, repeats);
+}
+
+export type ReplayOptions = Pick<ValidationOptions, 'fit' | 'maxEvaluations' | 'cpuSliceMs' | 'deadEntryMs' | 'cpuGrowth' | 'onStep'> & {
+  /** Host cores the model shares (default: the saved report's machine's). */
+  cores?: number;
+  /** Where the saved report came from (a file name), for the new report's `replay.source`. */
+  source?: string;
+};
+
+/**
+ * Redoes a saved report's calibration and predictions on its own measurements: the same
+ * single-worker cells calibrate the model, every held-out cell is predicted from that alone and
+ * compared with what was measured. The model's settings (time slice, dead-entry cost, growth
+ * curve; the fitted costs and evaluation budget) are the saved report's unless given, so
+ * replaying a report with this build's model reproduces it. Nothing runs against a database.
+ *
+ * The pick is made again; if the model now picks settings the saved runs did not measure at the
+ * pick's worker count, the new report's `pick.measured` is `null`.
+ */
+export async function replayValidation(saved: unknown, options: ReplayOptions = {}): Promise<ValidationReport> {
+  const r = savedReport(saved);
+  const cores = options.cores === undefined ? r.machine.cores : numberOption('cores', options.cores, 1);
+  if (options.cpuGrowth !== undefined) simulateClaims({ jobs: 1, cpuGrowth: [...options.cpuGrowth] });
+  const cpuSliceMs = options.cpuSliceMs === undefined ? r.model.cpuSliceMs : numberOption('cpuSliceMs', options.cpuSliceMs, 0);
+  const deadEntryMs = options.deadEntryMs === undefined ? r.model.deadEntryMs : numberOption('deadEntryMs', options.deadEntryMs, 0);
+  const cpuGrowth = options.cpuGrowth === undefined ? r.model.cpuGrowth : [...options.cpuGrowth];
+  if (cpuSliceMs === undefined) throw claimsError('ERR_CLAIMS_INPUT', 'the saved report does not say which time slice its model used (model.cpuSliceMs): give cpuSliceMs');
+  if (deadEntryMs === undefined) throw claimsError('ERR_CLAIMS_INPUT', 'the saved report does not say what its model took a dead index entry to cost (model.deadEntryMs): give deadEntryMs');
+  // A given value replaces the saved probe's.
+  const model: ModelSettings = {
+    cpuSliceMs,
+    sliceProbe: options.cpuSliceMs === undefined ? r.model.sliceProbe : null,
+    deadEntryMs,
+    deadEntryProbe: options.deadEntryMs === undefined ? r.model.deadEntryProbe : null,
+    cpuGrowth,
+    growthProbe: options.cpuGrowth === undefined ? r.model.growthProbe : null,
+  };
+  const predictions = await calibrateAndPredict({
+    single: r.single,
+    heldOut: r.heldOut.map((c) => c.settings),
+    workload: r.workload,
+    cores,
+    model,
+    pickWorkers: r.pickWorkers,
+    fit: options.fit ?? r.fit ?? VALIDATION_FIT,
+    maxEvaluations: options.maxEvaluations ?? r.maxEvaluations ?? DEFAULT_MAX_EVALUATIONS,
+    step: options.onStep ?? (() => {}),
+  });
+  // The pick's measurement, if the saved runs made one at the pick's settings.
+  const picked = predictions.picked;
+  const pickMany = sameSettings(picked, r.pickSettings)
+    ? r.pickMany
+    : (r.heldOut.find((c) => c.settings.workers === r.pickWorkers && sameSettings(c.settings, picked))?.measured.throughput ?? null);
+  const frame: ReportFrame = {
+    machine: { ...r.machine, cores },
+    replay: { at: new Date().toISOString(), source: options.source ?? null },
+    workload: r.workload,
+    axes: r.axes,
+    model,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+  };
+  return reportOf(frame, predictions, r.heldOut, pickMany, r.repeats);
+}
+
+/** What a replay reads from a saved report, checked. */
+type SavedReport = {
+  machine: ValidationReport['machine'];
+  workload: Workload;
+  axes: GridAxes;
+  model: Omit<ModelSettings, 'cpuSliceMs' | 'deadEntryMs'> & { cpuSliceMs?: number; deadEntryMs?: number };
+  startedAt: string;
+  finishedAt: string;
+  fit?: NonNullable<CalibrationRequest['fit']>;
+  maxEvaluations?: number;
+  single: MeasuredCell[];
+  heldOut: MeasuredCell[];
+  repeats: number;
+  pickWorkers: number;
+  pickSettings: Omit<CellSettings, 'workers'>;
+  pickMany: number | null;
+};
+
+type Json = Record<string, unknown>;
+
+function savedReport(value: unknown): SavedReport {
+  const bad = (what: string): never => {
+    throw claimsError('ERR_CLAIMS_INPUT', `not a validation report (fleetscale claims validate --out): ${what}`);
+  };
+  const object = (v: unknown, where: string): Json => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : bad(`${where} must be an object`));
+  const num = (v: unknown, where: string, min: number, integer = false): number =>
+    typeof v === 'number' && Number.isFinite(v) && v >= min && (!integer || Number.isInteger(v)) ? v : bad(`${where} must be ${integer ? 'an integer' : 'a number'} of ${min} or more, got ${JSON.stringify(v)}`);
+  const positive = (v: unknown, where: string): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : bad(`${where} must be a positive number, got ${JSON.stringify(v)}`));
+  const optionalPositive = (v: unknown, where: string) => (v === undefined ? undefined : positive(v, where));
+  const list = (v: unknown, where: string): unknown[] => (Array.isArray(v) && v.length > 0 ? v : bad(`${where} must be a non-empty array`));
+  const settingsOf = (v: unknown, where: string): CellSettings => {
+    const s = object(v, where);
+    const strategy = s.strategy;
+    if (!CLAIM_STRATEGIES.includes(strategy as CellSettings['strategy'])) bad(`${where}.strategy must be one of ${CLAIM_STRATEGIES.join(', ')}, got ${JSON.stringify(strategy)}`);
+    return {
+      workers: num(s.workers, `${where}.workers`, 1, true),
+      strategy: strategy as CellSettings['strategy'],
+      batchSize: num(s.batchSize, `${where}.batchSize`, 1, true),
+      poolSize: num(s.poolSize, `${where}.poolSize`, 1, true),
+      flushSize: num(s.flushSize, `${where}.flushSize`, 1, true),
+      flushMs: num(s.flushMs, `${where}.flushMs`, 0),
+    };
+  };
+  const cellOf = (v: unknown, where: string): MeasuredCell => {
+    const c = object(v, where);
+    const m = object(c.measured, `${where}.measured`);
+    const measured: Measured = {
+      throughput: positive(m.throughput, `${where}.measured.throughput`),
+      claimMs: optionalPositive(m.claimMs, `${where}.measured.claimMs`),
+      persistMs: optionalPositive(m.persistMs, `${where}.measured.persistMs`),
+      claimsPerJob: optionalPositive(m.claimsPerJob, `${where}.measured.claimsPerJob`),
+      workerCpuMsPerJob: optionalPositive(m.workerCpuMsPerJob, `${where}.measured.workerCpuMsPerJob`),
+      dbCpuMsPerJob: optionalPositive(m.dbCpuMsPerJob, `${where}.measured.dbCpuMsPerJob`),
+      elapsedMs: num(m.elapsedMs, `${where}.measured.elapsedMs`, 0),
+    };
+    const throughputs = c.throughputs === undefined ? [measured.throughput] : list(c.throughputs, `${where}.throughputs`).map((t, i) => positive(t, `${where}.throughputs[${i}]`));
+    return { settings: settingsOf(c.settings, `${where}.settings`), measured, throughputs };
+  };
+  const root = object(value, 'the report');
+  const machine = object(root.machine, 'machine');
+  const workload = object(root.workload, 'workload');
+  const model = object(root.model ?? {}, 'model');
+  const calibration = object(root.calibration, 'calibration');
+  const pick = object(root.pick, 'pick');
+  const single = list(calibration.cells, 'calibration.cells').map((c, i) => cellOf(c, `calibration.cells[${i}]`));
+  const heldOut = list(root.heldOut, 'heldOut').map((c, i) => cellOf(c, `heldOut[${i}]`));
+  for (const [i, c] of single.entries()) {
+    if (c.settings.workers !== 1) bad(`calibration.cells[${i}] ran ${c.settings.workers} workers; calibration cells run 1`);
+  }
+  for (const [i, c] of heldOut.entries()) {
+    if (c.settings.workers < 2) bad(`heldOut[${i}] ran ${c.settings.workers} worker; held-out cells run 2 or more`);
+    if (!single.some((s) => sameSettings(s.settings, c.settings))) bad(`heldOut[${i}] (${cellName(c.settings)}) has no single-worker cell of its settings to compare with`);
+  }
+  const pickSettings = settingsOf({ ...object(pick.settings, 'pick.settings'), workers: 1 }, 'pick.settings');
+  const { workers: _w, ...pickSeries } = pickSettings;
+  const pickMeasured = pick.measured === null || pick.measured === undefined ? null : object(pick.measured, 'pick.measured');
+  const growth = model.cpuGrowth === undefined ? [] : Array.isArray(model.cpuGrowth) ? model.cpuGrowth : bad('model.cpuGrowth must be an array');
+  const repeats = Math.max(...[...single, ...heldOut].map((c) => c.throughputs.length));
+  return {
+    machine: {
+      cores: num(machine.cores, 'machine.cores', 1),
+      cpu: String(machine.cpu ?? 'unknown'),
+      node: String(machine.node ?? 'unknown'),
+      postgres: typeof machine.postgres === 'string' ? machine.postgres : null,
     },
-    heldOut: cells,
-    summary,
-    pick: {
-      workers: pickWorkers,
-      settings: pickSettings,
-      predicted: { one: pickOne.predicted, many: manyPredictions[best].throughput, speedup: manyPredictions[best].throughput / pickOne.predicted, bottleneck: manyPredictions[best].bottleneck },
-      measured: { one: pickOne.measured, many: pickRun.report.throughput, speedup: pickRun.report.throughput / pickOne.measured },
+    workload: {
+      jobs: num(workload.jobs, 'workload.jobs', 1, true),
+      workMs: num(workload.workMs, 'workload.workMs', 0),
+      concurrency: num(workload.concurrency, 'workload.concurrency', 1, true),
+      warmupJobs: workload.warmupJobs === undefined ? undefined : num(workload.warmupJobs, 'workload.warmupJobs', 0, true),
     },
+    axes: object(root.axes, 'axes') as unknown as GridAxes,
+    model: {
+      cpuSliceMs: model.cpuSliceMs === undefined ? undefined : num(model.cpuSliceMs, 'model.cpuSliceMs', 0),
+      sliceProbe: (model.sliceProbe ?? null) as ModelSettings['sliceProbe'],
+      deadEntryMs: model.deadEntryMs === undefined ? undefined : num(model.deadEntryMs, 'model.deadEntryMs', 0),
+      deadEntryProbe: (model.deadEntryProbe ?? null) as ModelSettings['deadEntryProbe'],
+      // Reports from before the model had growth: none. The model checks the points themselves.
+      cpuGrowth: growth as CpuGrowthPoint[],
+      growthProbe: (model.growthProbe ?? null) as ModelSettings['growthProbe'],
+    },
+    startedAt: String(root.startedAt ?? ''),
+    finishedAt: String(root.finishedAt ?? ''),
+    fit: Array.isArray(calibration.fit) ? (calibration.fit as NonNullable<CalibrationRequest['fit']>) : undefined,
+    maxEvaluations: calibration.maxEvaluations === undefined ? undefined : num(calibration.maxEvaluations, 'calibration.maxEvaluations', 1, true),
+    single,
+    heldOut,
+    repeats,
+    pickWorkers: num(pick.workers, 'pick.workers', 2, true),
+    pickSettings: pickSeries,
+    pickMany: pickMeasured === null ? null : positive(pickMeasured.many, 'pick.measured.many'),
   };
 }
 

@@ -1,12 +1,13 @@
 /** `fleetscale claims sweep` and `fleetscale claims validate`: grids of harness runs. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 import { cellName, gridCells, runCells, type GridAxes, type OnRun, type Workload } from '../claims/grid.js';
 import { DEFAULT_WARMUP_JOBS } from '../claims/harness.js';
 import { CLAIM_STRATEGIES, type ClaimStrategy } from '../claims/queue.js';
 import type { CpuGrowthPoint } from '../claims/statement-cpu-probe.js';
-import { validateModel, validationPlot, type ValidationReport } from '../claims/validate.js';
+import { claimsError } from '../claims/errors.js';
+import { replayValidation, validateModel, validationPlot, type ValidationReport, type ValidationStep } from '../claims/validate.js';
 import { intItem, listOption, numberOption, parseArgs, UsageError, type ParsedArgs } from './args.js';
 
 export const DEFAULT_PG = 'postgres://postgres@127.0.0.1:5432/test';
@@ -104,11 +105,17 @@ export const validateUsage = `fleetscale claims validate [--workers 2,4,8] [--st
   index entry costs a claim on the server, unless --dead-entry-ms gives it; and how statement
   CPU grows with the worker count (as \`fleetscale claims probe --statements\` does), unless
   --cpu-growth gives it as workers:worker-factor:db-factor points (off: no growth). Every worker of every run first
-  runs --warmup jobs of its own off the clock, so runs measure warm workers.`;
+  runs --warmup jobs of its own off the clock, so runs measure warm workers.
+fleetscale claims validate --replay FILE.json [--cpu-slice-ms X] [--dead-entry-ms X] [--cpu-growth W:F:F,...|off] [--out FILE.json] [--svg FILE.svg] [--json]
+  Redoes a saved report's calibration and predictions on its own measurements with this build's
+  model, and reports as above; nothing runs against a database. The model's settings are the
+  report's unless given, so a replay reproduces the report it reads; give one to see what it
+  changes. The grid and the workload come from the file.`;
 
 export function printValidation(r: ValidationReport, out: NodeJS.WritableStream = process.stdout): void {
   const log = (s: string) => void out.write(`${s}\n`);
   const s = r.summary;
+  if (r.replay) log(`replay${r.replay.source ? ` of ${r.replay.source}` : ''}: calibration and predictions redone on runs measured ${r.startedAt} to ${r.finishedAt}; nothing ran`);
   log(`model vs ${r.machine.cores}-core host (${r.machine.cpu}), PostgreSQL ${r.machine.postgres ?? '?'}, ${r.workload.jobs.toLocaleString('en-US')} jobs × ${r.workload.workMs} ms`);
   const slice = r.model.sliceProbe;
   log(`CPU: ${r.model.cpuSliceMs > 0 ? `time slices of ${r.model.cpuSliceMs.toFixed(2)} ms` : 'processor sharing'}${slice ? ` (probe: median of ${slice.runs} runs of ${slice.processes} busy processes on ${slice.cores} cores)` : ' (given)'}`);
@@ -120,7 +127,7 @@ export function printValidation(r: ValidationReport, out: NodeJS.WritableStream 
   log(`dead index entry: ${(r.model.deadEntryMs * 1e6).toFixed(1)} ns each${probe ? ` (probe: ${probe.entries.toLocaleString('en-US')} entries scanned in ${probe.scanMs.toFixed(3)} ms, none in ${probe.emptyScanMs.toFixed(3)} ms)` : ' (given)'}`);
   log(`calibration: ${r.calibration.cells.length} single-worker cells, ${r.calibration.evaluations} simulations of each, ${(r.calibration.ms / 1000).toFixed(1)} s`);
   for (const c of r.calibration.cells) log(`  ${c.name.padEnd(46)} measured ${fmt(c.measured.throughput).padStart(7)}  fitted ${fmt(c.predicted).padStart(7)}  ${pct(c.error)}`);
-  log(`held out: ${s.cells} cells (predicted before they ran)`);
+  log(`held out: ${s.cells} cells (${r.replay ? 'predicted from the single-worker cells alone' : 'predicted before they ran'})`);
   for (const c of r.heldOut) {
     log(`  ${c.name.padEnd(46)} measured ${fmt(c.measured.throughput).padStart(7)}  predicted ${fmt(c.predicted.throughput).padStart(7)}  ${pct(c.error).padStart(7)}  speedup ${c.speedup.measured.toFixed(2)} vs ${c.speedup.predicted.toFixed(2)}  ${c.predicted.bottleneck}`);
   }
@@ -130,49 +137,70 @@ export function printValidation(r: ValidationReport, out: NodeJS.WritableStream 
   const n = s.noise;
   if (n.repeats > 1) log(`measurement noise: ${n.repeats} runs per cell, spread (max − min) / median ${(n.medianSpread * 100).toFixed(1)}% at the median cell, ${(n.worstSpread * 100).toFixed(1)}% at worst (${n.worstName})`);
   const p = r.pick;
+  const measured = p.measured ? `measured ${fmt(p.measured.one)} → ${fmt(p.measured.many)} (${p.measured.speedup.toFixed(2)}×)` : `not measured at ${p.workers} workers in the replayed runs`;
   log(
-    `model's pick for ${p.workers} workers: ${p.settings.strategy} B${p.settings.batchSize} P${p.settings.poolSize} F${p.settings.flushSize}/${p.settings.flushMs}ms: predicted ${fmt(p.predicted.one)} → ${fmt(p.predicted.many)} jobs/s (${p.predicted.speedup.toFixed(2)}×, ${p.predicted.bottleneck}); measured ${fmt(p.measured.one)} → ${fmt(p.measured.many)} (${p.measured.speedup.toFixed(2)}×)`,
+    `model's pick for ${p.workers} workers: ${p.settings.strategy} B${p.settings.batchSize} P${p.settings.poolSize} F${p.settings.flushSize}/${p.settings.flushMs}ms: predicted ${fmt(p.predicted.one)} → ${fmt(p.predicted.many)} jobs/s (${p.predicted.speedup.toFixed(2)}×, ${p.predicted.bottleneck}); ${measured}`,
   );
 }
 
 export async function validateCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, ['json'], [...GRID_OPTIONS, 'svg', 'pick-workers', 'cpu-slice-ms', 'dead-entry-ms', 'cpu-growth']);
-  const { axes, workload, repeats, connection } = gridArgs(args, {
-    workers: [2, 4, 8],
-    strategies: CLAIM_STRATEGIES,
-    batchSizes: [10, 100],
-    poolSizes: [2, 10],
-    flushes: [
-      { size: 100, ms: 200 },
-      { size: 1000, ms: 1000 },
-    ],
-    jobs: 20_000,
-    workMs: 0.1,
-    concurrency: 4,
-    warmupJobs: DEFAULT_WARMUP_JOBS,
-  });
-  if (axes.workers.some((w) => w < 2)) throw new UsageError('--workers lists the held-out worker counts: 2 or more (calibration runs 1 worker of every setting)');
-  const log = (s: string) => void process.stderr.write(`${s}\n`);
-  const report = await validateModel({
-    ...connection,
-    axes,
-    workload,
-    pickWorkers: numberOption(args, 'pick-workers', 3, { integer: true, min: 2 }),
-    repeats,
+  const args = parseArgs(argv, ['json'], [...GRID_OPTIONS, 'svg', 'pick-workers', 'cpu-slice-ms', 'dead-entry-ms', 'cpu-growth', 'replay']);
+  const model = {
     cpuSliceMs: args.options.has('cpu-slice-ms') ? numberOption(args, 'cpu-slice-ms', 0, { min: 0 }) : undefined,
     deadEntryMs: args.options.has('dead-entry-ms') ? numberOption(args, 'dead-entry-ms', 0, { min: 0 }) : undefined,
     cpuGrowth: args.options.has('cpu-growth') ? growthOption(args) : undefined,
-    onStep: (step) => {
-      if (step.kind === 'measured') log(`[${step.phase} ${step.done}/${step.of}] ${cellName(step.cell).padEnd(46)} ${fmt(step.throughput).padStart(7)} jobs/s`);
-      else if (step.kind === 'calibrated') log(`calibrated: objective ${step.objective.toFixed(4)} after ${step.evaluations} evaluations (${(step.ms / 1000).toFixed(1)} s)`);
-      else log(`predicted ${step.cells} held-out cells; running them`);
-    },
-  });
+  };
+  const log = (s: string) => void process.stderr.write(`${s}\n`);
+  const replay = args.options.get('replay');
+  const onStep = (step: ValidationStep) => {
+    if (step.kind === 'measured') log(`[${step.phase} ${step.done}/${step.of}] ${cellName(step.cell).padEnd(46)} ${fmt(step.throughput).padStart(7)} jobs/s`);
+    else if (step.kind === 'calibrated') log(`calibrated: objective ${step.objective.toFixed(4)} after ${step.evaluations} evaluations (${(step.ms / 1000).toFixed(1)} s)`);
+    else log(`predicted ${step.cells} held-out cells${replay === undefined ? '; running them' : ''}`);
+  };
+  let report: ValidationReport;
+  if (replay !== undefined) {
+    // The file holds the grid, the workload and the runs: options that would set them clash.
+    const clash = [...GRID_OPTIONS, 'pick-workers'].find((o) => o !== 'out' && args.options.has(o));
+    if (clash) throw new UsageError(`--replay takes the grid, the workload and the runs from its file; --${clash} cannot go with it`);
+    report = await replayValidation(readReport(String(replay)), { ...model, source: String(replay), onStep });
+  } else {
+    const { axes, workload, repeats, connection } = gridArgs(args, {
+      workers: [2, 4, 8],
+      strategies: CLAIM_STRATEGIES,
+      batchSizes: [10, 100],
+      poolSizes: [2, 10],
+      flushes: [
+        { size: 100, ms: 200 },
+        { size: 1000, ms: 1000 },
+      ],
+      jobs: 20_000,
+      workMs: 0.1,
+      concurrency: 4,
+      warmupJobs: DEFAULT_WARMUP_JOBS,
+    });
+    if (axes.workers.some((w) => w < 2)) throw new UsageError('--workers lists the held-out worker counts: 2 or more (calibration runs 1 worker of every setting)');
+    report = await validateModel({ ...connection, ...model, axes, workload, pickWorkers: numberOption(args, 'pick-workers', 3, { integer: true, min: 2 }), repeats, onStep });
+  }
   const json = `${JSON.stringify(report, null, 1)}\n`;
   if (args.options.has('out')) writeOut(String(args.options.get('out')), json);
   if (args.options.has('svg')) writeOut(String(args.options.get('svg')), validationPlot(report));
   if (args.options.has('json')) process.stdout.write(json);
   else printValidation(report);
+}
+
+/** A saved report, read and parsed (its shape is `replayValidation`'s to check). */
+function readReport(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw claimsError('ERR_CLAIMS_INPUT', `cannot read the report to replay: ${(e as Error).message}`, e);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw claimsError('ERR_CLAIMS_INPUT', `${file} is not JSON: ${(e as Error).message}`, e);
+  }
 }
 
 /** `--cpu-growth off` or `workers:worker-factor:db-factor,…` (the model's `cpuGrowth`). */

@@ -1,0 +1,161 @@
+/**
+ * `replayValidation`: a saved validation report's calibration and predictions redone on its own
+ * measurements. The saved report here is made of simulations with known costs (runs of the
+ * model standing in for runs of PostgreSQL), so calibration has a right answer to find.
+ */
+import { describe, expect, it } from 'vitest';
+
+import { isClaimsError, replayValidation, simulateClaims, simulationOf, type CellSettings } from '../src/index.js';
+
+const workload = { jobs: 2000, workMs: 0.05, concurrency: 4, warmupJobs: 0 };
+const series = [
+  { strategy: 'skip-locked', batchSize: 20, poolSize: 4, flushSize: 50, flushMs: 20 },
+  { strategy: 'skip-locked', batchSize: 50, poolSize: 4, flushSize: 50, flushMs: 20 },
+] as const;
+const trueCosts = { workerStatementMs: 0.05, workerJobMs: 0.01, dbClaimMs: 0.3, dbCompleteMs: 0.4, commitMs: 0.2 };
+
+/** What a run of `settings` would measure, had the host been the model with `trueCosts`. */
+function measuredCell(settings: CellSettings, seed: number) {
+  const runs = [0, 1, 2].map((k) => simulateClaims({ ...simulationOf(settings, workload, 2), cpuSliceMs: 0, seed: seed * 10 + k, costs: trueCosts }));
+  const median = [...runs].sort((a, b) => a.throughput - b.throughput)[1];
+  const t = median.totals;
+  return {
+    name: `${settings.strategy} W${settings.workers}`,
+    settings,
+    measured: {
+      throughput: median.throughput,
+      claimMs: t.claimMs / t.claimBatches,
+      persistMs: t.persistMs / t.persistFlushes,
+      claimsPerJob: t.claimBatches / median.completed,
+      workerCpuMsPerJob: median.waits.workerCpuMs / median.completed,
+      dbCpuMsPerJob: median.waits.dbCpuMs / median.completed,
+      elapsedMs: median.elapsedMs,
+    },
+    throughputs: runs.map((r) => r.throughput),
+  };
+}
+
+/** A saved report as `fleetscale claims validate --out` writes it (the parts a replay reads). */
+function savedReport(pick: { workers: number; batchSize: number }) {
+  const single = series.map((s, i) => measuredCell({ ...s, workers: 1 }, i + 1));
+  const heldOut = series.map((s, i) => measuredCell({ ...s, workers: 2 }, i + 11));
+  const pickSeries = series.find((s) => s.batchSize === pick.batchSize)!;
+  const pickOne = single.find((c) => c.settings.batchSize === pick.batchSize)!.measured.throughput;
+  const pickMany = measuredCell({ ...pickSeries, workers: pick.workers }, 21).measured.throughput;
+  return {
+    machine: { cores: 2, cpu: 'model', node: process.version, postgres: null },
+    workload,
+    axes: { workers: [2], strategies: ['skip-locked'], batchSizes: [20, 50], poolSizes: [4], flushes: [{ size: 50, ms: 20 }] },
+    model: { cpuSliceMs: 0, sliceProbe: null, deadEntryMs: 0, deadEntryProbe: null, cpuGrowth: [], growthProbe: null },
+    startedAt: '2026-12-01T10:00:00.000Z',
+    finishedAt: '2026-12-01T10:05:00.000Z',
+    calibration: { fit: ['workerJobMs', 'dbClaimMs', 'dbCompleteMs'], maxEvaluations: 40, cells: single },
+    heldOut,
+    pick: { workers: pick.workers, settings: pickSeries, measured: { one: pickOne, many: pickMany, speedup: pickMany / pickOne } },
+  };
+}
+
+async function codeOf(f: () => Promise<unknown>): Promise<string | undefined> {
+  try {
+    await f();
+  } catch (e) {
+    expect(isClaimsError(e), String(e)).toBe(true);
+    return (e as { code: string }).code;
+  }
+  return undefined;
+}
+
+describe('replayValidation', () => {
+  it('calibrates on the saved single-worker cells, predicts the held-out ones, and a replay of it reproduces it', async () => {
+    const saved = savedReport({ workers: 2, batchSize: 20 });
+    const steps: string[] = [];
+    const r = await replayValidation(saved, { source: 'saved.json', onStep: (s) => steps.push(s.kind) });
+    expect(steps).toEqual(['calibrated', 'predicted']);
+    expect(r.replay).toMatchObject({ source: 'saved.json' });
+    expect(Date.parse(r.replay!.at)).toBeGreaterThan(Date.parse(saved.finishedAt));
+    // When the runs were measured, not when they were replayed.
+    expect([r.startedAt, r.finishedAt]).toEqual([saved.startedAt, saved.finishedAt]);
+    expect(r.calibration).toMatchObject({ fit: ['workerJobMs', 'dbClaimMs', 'dbCompleteMs'], maxEvaluations: 40 });
+    expect(r.calibration.evaluations).toBeLessThanOrEqual(40);
+    expect(r.heldOut.map((c) => c.name)).toEqual(['skip-locked B20 P4 F50/20ms W2', 'skip-locked B50 P4 F50/20ms W2']);
+    for (const [i, c] of r.heldOut.entries()) {
+      expect(c.measured).toEqual(saved.heldOut[i].measured);
+      expect(c.error).toBeCloseTo(c.predicted.throughput / c.measured.throughput - 1, 12);
+      expect(c.speedup.measured).toBeCloseTo(c.measured.throughput / saved.calibration.cells[i].measured.throughput, 12);
+    }
+    // The "host" is the model itself: calibration finds costs that predict it closely.
+    expect(r.summary.mape).toBeLessThan(0.1);
+    expect(r.summary.noise.repeats).toBe(3);
+    // The pick is made again; its measurement is the saved one when the settings agree, else
+    // the held-out cell of its settings at the pick's worker count.
+    expect(r.pick.workers).toBe(2);
+    const pickedCell = r.heldOut.find((c) => c.settings.batchSize === r.pick.settings.batchSize)!;
+    expect(r.pick.measured!.many).toBe(r.pick.settings.batchSize === 20 ? saved.pick.measured.many : pickedCell.measured.throughput);
+
+    // Replaying the replay (through JSON, as from a file) gives the same calibration and predictions.
+    const again = await replayValidation(JSON.parse(JSON.stringify(r)) as unknown);
+    expect(again.calibration.costs).toEqual(r.calibration.costs);
+    expect(again.heldOut).toEqual(r.heldOut);
+    expect(again.summary).toEqual(r.summary);
+    expect(again.pick).toEqual(r.pick);
+    expect(again.replay!.source).toBeNull();
+  });
+
+  it("uses a given slice, growth curve or dead-entry cost instead of the report's, and says so", async () => {
+    const saved = savedReport({ workers: 2, batchSize: 50 });
+    const base = await replayValidation(saved);
+    const sliced = await replayValidation(saved, { cpuSliceMs: 4 });
+    expect(sliced.model).toMatchObject({ cpuSliceMs: 4, sliceProbe: null, deadEntryMs: 0, cpuGrowth: [] });
+    expect(sliced.heldOut.map((c) => c.predicted.throughput)).not.toEqual(base.heldOut.map((c) => c.predicted.throughput));
+    const growth = [
+      { workers: 1, worker: 1, db: 1 },
+      { workers: 2, worker: 1.5, db: 1.5 },
+    ];
+    const grown = await replayValidation(saved, { cpuGrowth: growth });
+    expect(grown.model.cpuGrowth).toEqual(growth);
+    // Growth costs nothing at one worker, so calibration is the same; at two it slows the model.
+    expect(grown.calibration.costs).toEqual(base.calibration.costs);
+    for (const [i, c] of grown.heldOut.entries()) expect(c.predicted.throughput).toBeLessThan(base.heldOut[i].predicted.throughput);
+    const dead = await replayValidation(saved, { deadEntryMs: 0.001 });
+    expect(dead.calibration.costs.dbDeadEntryMs).toBe(0.001);
+  });
+
+  it("leaves the pick's measurement out when the saved runs never measured the model's pick", async () => {
+    // The held-out cells run 2 workers, the pick 3: only the saved pick's settings were measured at 3.
+    const replays = await Promise.all([20, 50].map((batchSize) => replayValidation(savedReport({ workers: 3, batchSize }))));
+    const picked = replays[0].pick.settings.batchSize;
+    expect(replays[1].pick.settings.batchSize).toBe(picked);
+    const [measured, unmeasured] = picked === 20 ? replays : [replays[1], replays[0]];
+    expect(measured.pick.measured).not.toBeNull();
+    expect(unmeasured.pick.measured).toBeNull();
+  });
+
+  it('refuses what is not a validation report, naming what is wrong, and bad settings with a coded error', async () => {
+    const saved = savedReport({ workers: 2, batchSize: 20 });
+    const broken: Array<[unknown, RegExp]> = [
+      [null, /the report must be an object/],
+      [[], /the report must be an object/],
+      [{ ...saved, heldOut: [] }, /heldOut must be a non-empty array/],
+      [{ ...saved, heldOut: [{ ...saved.heldOut[0], settings: { ...saved.heldOut[0].settings, batchSize: 30 } }] }, /heldOut\[0\] \(skip-locked B30 P4 F50\/20ms W2\) has no single-worker cell/],
+      [{ ...saved, heldOut: [{ ...saved.heldOut[0], settings: { ...saved.heldOut[0].settings, strategy: 'random' } }] }, /heldOut\[0\]\.settings\.strategy must be one of/],
+      [{ ...saved, heldOut: [{ ...saved.heldOut[0], measured: { ...saved.heldOut[0].measured, throughput: -1 } }] }, /heldOut\[0\]\.measured\.throughput must be a positive number/],
+      [{ ...saved, heldOut: [{ ...saved.heldOut[0], settings: { ...saved.heldOut[0].settings, workers: 1 } }] }, /heldOut\[0\] ran 1 worker/],
+      [{ ...saved, calibration: { ...saved.calibration, cells: [saved.heldOut[0]] } }, /calibration\.cells\[0\] ran 2 workers/],
+      [{ ...saved, workload: { ...saved.workload, jobs: 0 } }, /workload\.jobs must be an integer of 1 or more/],
+      [{ ...saved, pick: { ...saved.pick, workers: 1 } }, /pick\.workers must be an integer of 2 or more/],
+      [{ ...saved, model: { ...saved.model, cpuSliceMs: undefined } }, /which time slice its model used/],
+      [{ ...saved, model: { ...saved.model, deadEntryMs: undefined } }, /what its model took a dead index entry to cost/],
+    ];
+    for (const [report, message] of broken) {
+      await expect(replayValidation(report)).rejects.toThrow(message);
+      expect(await codeOf(() => replayValidation(report))).toBe('ERR_CLAIMS_INPUT');
+    }
+    // A report from before the model had a slice replays once one is given.
+    const older = await replayValidation({ ...saved, model: { deadEntryMs: 0 } }, { cpuSliceMs: 0 });
+    expect(older.model).toMatchObject({ cpuSliceMs: 0, cpuGrowth: [], growthProbe: null });
+    // Bad settings are the caller's mistake, refused before any calibration.
+    expect(await codeOf(() => replayValidation(saved, { cpuSliceMs: -1 }))).toBe('ERR_CLAIMS_CONFIG');
+    expect(await codeOf(() => replayValidation(saved, { cores: 0 }))).toBe('ERR_CLAIMS_CONFIG');
+    expect(await codeOf(() => replayValidation(saved, { cpuGrowth: [{ workers: 4, worker: 1, db: 1 }, { workers: 2, worker: 1, db: 1 }] }))).toBe('ERR_CLAIMS_CONFIG');
+  });
+});
