@@ -188,7 +188,8 @@ ${walWritesSection()}${fusionHandoffSection()}${fusionTextsSection()}${pgGroupsS
 The simulator's own speed is the median of 7 runs of \`simulateClaims\` (default costs, 4
 consumers per worker, batches of 10; measured ${sim.machine.date.slice(0, 10)}). Optimistic-any with 64 workers
 thrashes: every claimer re-claims behind the one holding the head rows. That run is timed once,
-and it misses the 1 s target.
+and it misses the 1 s target (9.5 s on 2026-11-22, before its claimers queued behind each
+other's commits, which takes a fifth of the events).
 
 | case | median ms | events | simulated jobs/s | bottleneck |
 |---|---:|---:|---:|---|

@@ -1,12 +1,66 @@
-//! `cargo run --release -p claim-sim --example phase3 [-- --calibrate]`: the team's case: the
-//! preset against what they measured, then the model's predictions for their proposals. With
-//! `--calibrate`, first re-fits the preset's costs from the measurements.
+//! `cargo run --release -p claim-sim --example phase3 [-- --grid] [--calibrate]`: the team's
+//! case: the preset against what they measured, then the model's predictions for their
+//! proposals. `--grid` first searches the grid the preset's costs were picked from; `--calibrate`
+//! re-fits them with `calibrate` from the measurements.
 
 use claim_sim::preset::{
     seed_phase3, seed_phase3_calibration, seed_phase3_report, SEED_PHASE3_MEASURED,
 };
 
+/// The four elapsed times' worst error (the start-up centred) and claims per 10 s (1 worker,
+/// 50K runs) at one point of the grid.
+fn grid_point(commit_ms: f64, backoff_ms: f64, complete_row_ms: f64) -> (f64, f64, f64) {
+    let runs: Vec<(f64, f64, f64)> = SEED_PHASE3_MEASURED
+        .iter()
+        .map(|&(workers, jobs, seconds)| {
+            let mut c = seed_phase3(workers, jobs).expect("valid");
+            c.setup_ms = 0.0;
+            c.empty_backoff_ms = backoff_ms;
+            c.costs.commit_ms = commit_ms;
+            c.costs.db_complete_row_ms = complete_row_ms;
+            let r = claim_sim::simulate(&c).expect("valid");
+            let per10s = r.totals.claim_batches as f64 / r.run_ms * 10_000.0;
+            (r.elapsed_ms / 1000.0, seconds, per10s)
+        })
+        .collect();
+    let mut best = (f64::INFINITY, 0.0);
+    for step in 0..=40 {
+        let setup = f64::from(step) * 0.05;
+        let worst = runs
+            .iter()
+            .map(|&(run, seconds, _)| ((run + setup) / seconds - 1.0).abs())
+            .fold(0.0, f64::max);
+        if worst < best.0 {
+            best = (worst, setup);
+        }
+    }
+    (best.0, best.1, runs[1].2)
+}
+
 fn main() {
+    if std::env::args().any(|a| a == "--grid") {
+        println!("commitMs  emptyBackoffMs  dbCompleteRowMs  setupMs  worst error  claims/10s");
+        let mut points = Vec::new();
+        for commit_ms in [6.0, 6.5, 7.0, 7.25, 7.5, 7.75, 8.0, 8.5] {
+            for backoff_ms in [450.0, 500.0, 550.0, 600.0, 650.0, 700.0, 800.0] {
+                for complete_row_ms in [0.0081, 0.03, 0.05, 0.0996] {
+                    let (worst, setup, per10s) = grid_point(commit_ms, backoff_ms, complete_row_ms);
+                    if (per10s / 1000.0 - 1.0).abs() < 0.15 {
+                        points.push((worst, commit_ms, backoff_ms, complete_row_ms, setup, per10s));
+                    }
+                }
+            }
+        }
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for (worst, commit_ms, backoff_ms, row_ms, setup, per10s) in points.into_iter().take(5) {
+            println!(
+                "{commit_ms:>8.2}  {backoff_ms:>14.0}  {row_ms:>15.4}  {:>7.0}  {:>10.1}%  {per10s:>10.0}",
+                setup * 1000.0,
+                worst * 100.0
+            );
+        }
+        println!();
+    }
     if std::env::args().any(|a| a == "--calibrate") {
         let cal = claim_sim::calibrate(&seed_phase3_calibration()).expect("valid request");
         println!(

@@ -101,6 +101,8 @@ struct Op {
     rows: u64,
     skipped: u64,
     dead: u64,
+    /// Rows it locks to re-check and skip (optimistic-any; see `Outcome::rechecked`).
+    rechecked: u64,
     /// Row-lock holders still to commit before this claim can go on.
     waits: u32,
     /// Claims waiting for this one to commit.
@@ -307,6 +309,7 @@ impl<'a> Engine<'a> {
         op.rows = rows;
         op.skipped = 0;
         op.dead = 0;
+        op.rechecked = 0;
         op.waits = 0;
         op.waiters.clear();
         op.taken.clear();
@@ -504,6 +507,7 @@ impl<'a> Engine<'a> {
         o.rows = outcome.rows();
         o.skipped = outcome.skipped;
         o.dead = outcome.dead;
+        o.rechecked = outcome.rechecked;
         o.taken = outcome.taken;
         o.waits = outcome.holders.len() as u32;
         o.wait_from = self.now;
@@ -519,8 +523,9 @@ impl<'a> Engine<'a> {
     fn claim_cpu(&mut self, op: u32) {
         let c = &self.cfg.costs;
         let o = &self.ops[op as usize];
+        // A re-checked row is found, locked (a WAL record) and tested, as a claimed one is.
         let ms = c.db_claim_ms
-            + o.rows as f64 * c.db_claim_row_ms
+            + (o.rows + o.rechecked) as f64 * c.db_claim_row_ms
             + o.skipped as f64 * c.db_skip_row_ms
             + o.dead as f64 * c.db_dead_entry_ms;
         self.backend_cpu(op, ms);
@@ -538,7 +543,7 @@ impl<'a> Engine<'a> {
         let writes = {
             let o = &mut self.ops[op as usize];
             o.cpu_done = self.now;
-            o.rows > 0
+            (o.rows > 0 || o.rechecked > 0)
                 && matches!(
                     o.kind,
                     Some(OpKind::Claim | OpKind::Steal | OpKind::Complete)
@@ -572,13 +577,24 @@ impl<'a> Engine<'a> {
             self.holders_tick();
             self.table.release(&self.ops[op as usize].taken);
         }
+        // The first claim waiting goes on: it re-checks the rows this one held and locks their
+        // newest versions. The others re-check the same rows, so each waits for the commit of
+        // the one before it (optimistic-any's waiters form a chain, not a herd).
         let waiters = std::mem::take(&mut self.ops[op as usize].waiters);
-        for &w in &waiters {
-            let o = &mut self.ops[w as usize];
+        if let Some((&next, rest)) = waiters.split_first() {
+            for &w in rest {
+                if self.ops[next as usize].waiters.contains(&w) {
+                    // Already waiting for `next` (for rows it took): that wait covers this one.
+                    self.ops[w as usize].waits -= 1;
+                } else {
+                    self.ops[next as usize].waiters.push(w);
+                }
+            }
+            let o = &mut self.ops[next as usize];
             o.waits -= 1;
             if o.waits == 0 {
                 self.waits.lock_wait_ms += self.now - o.wait_from;
-                self.claim_cpu(w);
+                self.claim_cpu(next);
             }
         }
         self.ops[op as usize].waiters = waiters;

@@ -53,6 +53,12 @@ pub struct Outcome {
     pub skipped: u64,
     /// Dead index entries (rows claimed and committed) the scan passed over first.
     pub dead: u64,
+    /// Under optimistic-any, the candidate rows it did not take (held by other claims, or
+    /// claimed and committed since it read them). PostgreSQL's update finds each one updated,
+    /// locks its newest version and re-checks it (EvalPlanQual), and keeps that lock to its
+    /// commit: a claim that takes nothing still writes and commits, and those re-checking the
+    /// same rows after it wait for that commit.
+    pub rechecked: u64,
 }
 
 impl Outcome {
@@ -266,6 +272,8 @@ impl Table {
                 self.lock(op, run.lane, rows, &mut out);
             }
         }
+        let read: u64 = candidates.runs.iter().map(Run::len).sum();
+        out.rechecked = read - out.rows();
         self.count_holder(&out);
         out
     }
@@ -341,6 +349,8 @@ mod tests {
         assert_eq!(b, a);
         let got_b = t.lock_candidates(2, &b);
         assert_eq!((got_b.rows(), got_b.holders.clone()), (0, vec![1]));
+        // B will re-check all ten once A commits.
+        assert_eq!((got_a.rechecked, got_b.rechecked), (0, 10));
         t.release(&got_a.taken);
         // C reads after A committed: the next ten.
         let c = t.read_candidates(0, 10);
@@ -365,13 +375,19 @@ mod tests {
         t.release(&got_a.taken);
         // B's ids were claimed and committed meanwhile: skipped, no wait, nothing taken.
         let got_b = t.lock_candidates(2, &b);
-        assert_eq!((got_b.rows(), got_b.holders.len()), (0, 0));
+        assert_eq!(
+            (got_b.rows(), got_b.holders.len(), got_b.rechecked),
+            (0, 0, 10)
+        );
         // A partial overlap: D read 10 while E holds 4 of them (E read a batch of 4).
         let d = t.read_candidates(0, 10);
         let e = t.read_candidates(0, 4);
         let got_e = t.lock_candidates(3, &e);
         let got_d = t.lock_candidates(4, &d);
-        assert_eq!((got_d.rows(), got_d.holders.clone()), (6, vec![3]));
+        assert_eq!(
+            (got_d.rows(), got_d.holders.clone(), got_d.rechecked),
+            (6, vec![3], 4)
+        );
         assert_eq!(
             got_d.taken,
             vec![Run {
