@@ -338,7 +338,7 @@ function cpuLine(v) {
   return `${slice.toFixed(2)} ms time slices${probe ? ` (the host's scheduler slice, measured before the runs: the median of ${n(probe.runs)} runs of ${probe.processes} busy processes on ${probe.cores} cores)` : ''}`;
 }
 
-/** The run's warm-up and dead-entry cost, when it recorded them. */
+/** The run's warm-up and the costs it measured before the runs, when it recorded them. */
 function warmupLine(v) {
   const parts = [];
   if (v.workload.warmupJobs) parts.push(` Every worker ran ${n(v.workload.warmupJobs)} jobs of its own before the clock started.`);
@@ -346,6 +346,12 @@ function warmupLine(v) {
   if (v.model?.deadEntryMs !== undefined) {
     parts.push(
       ` A dead index entry cost ${(v.model.deadEntryMs * 1e6).toFixed(1)} ns${probe ? ` (measured before the runs: a claim's scan over ${n(probe.entries)} dead entries took ${probe.scanMs.toFixed(3)} ms, over none ${probe.emptyScanMs.toFixed(3)} ms)` : ' (given)'}.`,
+    );
+  }
+  const skip = v.model?.skipRowProbe;
+  if (typeof v.model?.skipRowMs === 'number') {
+    parts.push(
+      ` A row another claim held cost a skip-locked scan ${(v.model.skipRowMs * 1e6).toFixed(0)} ns to pass${skip ? ` (measured before the runs: the scan past ${n(skip.rows)} held rows took ${skip.scanMs.toFixed(3)} ms, past none ${skip.freeScanMs.toFixed(3)} ms)` : ' (given)'}.`,
     );
   }
   const growth = v.model?.cpuGrowth;

@@ -157,13 +157,19 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     expect(r.calibration.costs.dbDeadEntryMs / r.model.deadEntryMs).toBeCloseTo(1, 12);
     expect(r.calibration.fit).not.toContain('dbDeadEntryMs');
     expect(run.stdout).toMatch(/dead index entry: [\d.]+ ns each \(probe: 20,000 entries scanned in [\d.]+ ms, none in [\d.]+ ms\)/);
+    // So was what a held row costs a skip-locked scan; given to the model, not fitted.
+    expect(r.model.skipRowProbe).toMatchObject({ rows: 2000 });
+    expect(r.model.skipRowMs).toBe(r.model.skipRowProbe.skipRowMs);
+    expect(r.calibration.costs.dbSkipRowMs / r.model.skipRowMs).toBeCloseTo(1, 12);
+    expect(r.calibration.fit).not.toContain('dbSkipRowMs');
+    expect(run.stdout).toMatch(/row held by another claim, passed by a skip-locked scan: \d+ ns each \(probe: past 2,000 held rows in [\d.]+ ms, none in [\d.]+ ms\)/);
     expect(r.workload.warmupJobs).toBe(50);
     expect(r.summary.noise).toMatchObject({ repeats: 1, medianSpread: 0, worstSpread: 0 });
   });
 
   it("validate --repeats keeps every cell's median run and reports the spread; --cpu-slice-ms reaches the model", () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleetscale-validate-'));
-    const run = claims('validate', '--workers', '2', '--strategy', 'optimistic-any', '--batch', '20', '--pool', '4', '--flush', '50/20', '--jobs', '600', '--work-ms', '0', '--pick-workers', '2', '--repeats', '3', '--cpu-slice-ms', '4', '--dead-entry-ms', '0.00002', '--cpu-growth', '1:1:1,2:1.25:1.1', '--warmup', '0', '--schema', schema, '--out', join(dir, 'v.json'));
+    const run = claims('validate', '--workers', '2', '--strategy', 'optimistic-any', '--batch', '20', '--pool', '4', '--flush', '50/20', '--jobs', '600', '--work-ms', '0', '--pick-workers', '2', '--repeats', '3', '--cpu-slice-ms', '4', '--dead-entry-ms', '0.00002', '--skip-row-ms', '0.0006', '--cpu-growth', '1:1:1,2:1.25:1.1', '--warmup', '0', '--schema', schema, '--out', join(dir, 'v.json'));
     expect(run.status, run.stderr).toBe(0);
     const r = JSON.parse(readFileSync(join(dir, 'v.json'), 'utf8'));
     rmSync(dir, { recursive: true });
@@ -173,6 +179,8 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
       sliceProbe: null,
       deadEntryMs: 0.00002,
       deadEntryProbe: null,
+      skipRowMs: 0.0006,
+      skipRowProbe: null,
       cpuGrowth: [
         { workers: 1, worker: 1, db: 1 },
         { workers: 2, worker: 1.25, db: 1.1 },
@@ -182,6 +190,8 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     expect(run.stdout).toMatch(/statement CPU growth: 1 workers ×1\.00 worker, ×1\.00 database; 2 workers ×1\.25 worker, ×1\.10 database \(given\)/);
     expect(run.stdout).toMatch(/CPU: time slices of 4\.00 ms \(given\)/);
     expect(r.calibration.costs.dbDeadEntryMs).toBe(0.00002);
+    expect(r.calibration.costs.dbSkipRowMs).toBe(0.0006);
+    expect(run.stdout).toMatch(/row held by another claim, passed by a skip-locked scan: 600 ns each \(given\)/);
     const cells = [...r.calibration.cells, ...r.heldOut];
     expect(cells).toHaveLength(2);
     const spreads = [];
@@ -215,6 +225,7 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
       ['validate', '--repeats', '0'],
       ['validate', '--cpu-slice-ms', '-1'],
       ['validate', '--dead-entry-ms', '-0.1'],
+      ['validate', '--skip-row-ms', 'x'],
       ['validate', '--cpu-growth', '2:1.1'],
       ['validate', '--cpu-growth', '0:1:1'],
       ['validate', '--cpu-growth', '2:-1:1'],

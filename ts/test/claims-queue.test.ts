@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CLAIM_STRATEGIES, ClaimQueue, statements, type ClaimStrategy } from '../src/claims/queue.js';
 import { probeDeadEntries } from '../src/claims/dead-entry-probe.js';
+import { probeSkippedRows } from '../src/claims/skip-row-probe.js';
 import { growthSlope, probeStatementCpu } from '../src/claims/statement-cpu-probe.js';
 import { ClaimWorker } from '../src/claims/worker.js';
 import { PerfWindows } from '../src/claims/windows.js';
@@ -355,6 +356,20 @@ describe.skipIf(!withPostgres)('claims queue on PostgreSQL', () => {
     await expect(probeDeadEntries({ url: PG_URL, schema, entries: 5 })).rejects.toMatchObject({ code: 'ERR_CLAIMS_CONFIG' });
     await expect(probeDeadEntries({ url: PG_URL, schema, scans: 0 })).rejects.toMatchObject({ code: 'ERR_CLAIMS_CONFIG' });
     await expect(probeDeadEntries({ url: 'postgres://postgres@127.0.0.1:1/test', schema })).rejects.toMatchObject({ code: 'ERR_CLAIMS_UNAVAILABLE' });
+  });
+
+  it('probeSkippedRows times a skip-locked scan past rows another claim holds against one past none, and leaves nothing behind', async () => {
+    const probe = await probeSkippedRows({ url: PG_URL, schema, rows: 2000, scans: 5 });
+    expect(probe).toMatchObject({ rows: 2000, scans: 5 });
+    // Trying 2,000 held rows' locks is more work than trying none, whatever the machine's speed.
+    expect(probe.scanMs).toBeGreaterThan(probe.freeScanMs);
+    expect(probe.skipRowMs).toBeCloseTo((probe.scanMs - probe.freeScanMs) / 2000, 12);
+    const left = await queue.pool.query(`SELECT count(*)::int AS n FROM ${schema}.jobs WHERE queue LIKE 'probe-skip-%'`);
+    // (Purging them would wait for its holding transaction, had it not ended.)
+    expect(left.rows[0].n).toBe(0);
+    await expect(probeSkippedRows({ url: PG_URL, schema, rows: 5 })).rejects.toMatchObject({ code: 'ERR_CLAIMS_CONFIG' });
+    await expect(probeSkippedRows({ url: PG_URL, schema, scans: 0 })).rejects.toMatchObject({ code: 'ERR_CLAIMS_CONFIG' });
+    await expect(probeSkippedRows({ url: 'postgres://postgres@127.0.0.1:1/test', schema })).rejects.toMatchObject({ code: 'ERR_CLAIMS_UNAVAILABLE' });
   });
 
   it("growthSlope fits the least-squares line through one worker's 1, and never a falling one", () => {

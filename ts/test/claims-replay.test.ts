@@ -82,6 +82,10 @@ describe('replayValidation', () => {
       expect(c.measured).toEqual(saved.heldOut[i].measured);
       expect(c.error).toBeCloseTo(c.predicted.throughput / c.measured.throughput - 1, 12);
       expect(c.speedup.measured).toBeCloseTo(c.measured.throughput / saved.calibration.cells[i].measured.throughput, 12);
+      // Beside throughput, what the model expects of the other measured quantities.
+      expect(c.predicted.claimsPerJob).toBeGreaterThanOrEqual(1 / c.settings.batchSize);
+      expect(c.predicted.workerCpuMsPerJob).toBeGreaterThan(workload.workMs);
+      expect(c.predicted.dbCpuMsPerJob).toBeGreaterThan(0);
     }
     // The "host" is the model itself: calibration finds costs that predict it closely.
     expect(r.summary.mape).toBeLessThan(0.1);
@@ -118,6 +122,14 @@ describe('replayValidation', () => {
     for (const [i, c] of grown.heldOut.entries()) expect(c.predicted.throughput).toBeLessThan(base.heldOut[i].predicted.throughput);
     const dead = await replayValidation(saved, { deadEntryMs: 0.001 });
     expect(dead.calibration.costs.dbDeadEntryMs).toBe(0.001);
+    // A report from before the skip-row probe fitted that cost; given, it is fixed instead.
+    expect(base.model.skipRowMs).toBeNull();
+    const fitted = { ...saved, calibration: { ...saved.calibration, fit: [...saved.calibration.fit, 'dbSkipRowMs'] } };
+    expect((await replayValidation(fitted)).calibration.fit).toContain('dbSkipRowMs');
+    const skip = await replayValidation(fitted, { skipRowMs: 0.0005 });
+    expect(skip.model).toMatchObject({ skipRowMs: 0.0005, skipRowProbe: null });
+    expect(skip.calibration.costs.dbSkipRowMs).toBe(0.0005);
+    expect(skip.calibration.fit).not.toContain('dbSkipRowMs');
   });
 
   it("leaves the pick's measurement out when the saved runs never measured the model's pick", async () => {
@@ -156,6 +168,7 @@ describe('replayValidation', () => {
     // Bad settings are the caller's mistake, refused before any calibration.
     expect(await codeOf(() => replayValidation(saved, { cpuSliceMs: -1 }))).toBe('ERR_CLAIMS_CONFIG');
     expect(await codeOf(() => replayValidation(saved, { cores: 0 }))).toBe('ERR_CLAIMS_CONFIG');
+    expect(await codeOf(() => replayValidation(saved, { skipRowMs: -1 }))).toBe('ERR_CLAIMS_CONFIG');
     expect(await codeOf(() => replayValidation(saved, { cpuGrowth: [{ workers: 4, worker: 1, db: 1 }, { workers: 2, worker: 1, db: 1 }] }))).toBe('ERR_CLAIMS_CONFIG');
   });
 });

@@ -13,9 +13,9 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import { median } from './accuracy.js';
 import { claimsError, intOption, isClaimsError } from './errors.js';
 import { ClaimQueue } from './queue.js';
+import { claimScanSql, timedScan } from './scan-timing.js';
 import { DEFAULT_SCHEMA } from './schema.js';
 
 export type DeadEntryProbeOptions = {
@@ -44,18 +44,8 @@ export async function probeDeadEntries(options: DeadEntryProbeOptions): Promise<
   const s = queue.schema;
   // Names made here, of [a-z0-9-] only: safe to splice (EXPLAIN takes no bind parameters).
   const name = `probe-dead-${randomBytes(4).toString('hex')}`;
-  const scan = (q: string) =>
-    `EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) SELECT id FROM ${s}.jobs WHERE queue = '${q}' AND state = 'pending' AND run_after <= now() ORDER BY run_after, id LIMIT 100 FOR UPDATE SKIP LOCKED`;
-  const timed = async (q: string): Promise<number> => {
-    const times: number[] = [];
-    for (let i = 0; i < scans; i++) {
-      const res = await queue.pool.query<{ 'QUERY PLAN': Array<{ 'Execution Time': number; Plan: { 'Actual Rows': number } }> }>(scan(q));
-      const [plan] = res.rows[0]['QUERY PLAN'];
-      if (plan.Plan['Actual Rows'] !== 0) throw claimsError('ERR_CLAIMS_UNAVAILABLE', `dead-entry probe: the scan of ${q} found pending jobs`);
-      times.push(plan['Execution Time']);
-    }
-    return median(times);
-  };
+  const scan = (q: string) => claimScanSql(s, q, 100);
+  const timed = (q: string) => timedScan(queue.pool, scan(q), scans, 0, 'dead-entry');
   try {
     await queue.enqueue(name, Array.from({ length: entries }, (_, i) => i));
     await queue.vacuum();

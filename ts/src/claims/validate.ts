@@ -18,6 +18,7 @@ import { cellName, gridCells, measurementOf, runCells, seriesName, simulationOf,
 import { CLAIM_STRATEGIES } from './queue.js';
 import { probeDeadEntries, type DeadEntryProbe } from './dead-entry-probe.js';
 import { probeSchedulerSlice, type SliceProbeReport } from './scheduler-probe.js';
+import { probeSkippedRows, type SkipRowProbe } from './skip-row-probe.js';
 import { probeStatementCpu, type CpuGrowthPoint, type StatementCpuProbeReport } from './statement-cpu-probe.js';
 import type { ClaimsRunOptions } from './harness.js';
 import { throughputPlot, type PlotSeries } from './plot.js';
@@ -31,7 +32,6 @@ export const VALIDATION_FIT: NonNullable<CalibrationRequest['fit']> = [
   'workerResultMs',
   'dbClaimMs',
   'dbClaimRowMs',
-  'dbSkipRowMs',
   'dbCompleteMs',
   'dbCompleteRowMs',
   'commitMs',
@@ -67,6 +67,12 @@ export type ValidationOptions = Pick<ClaimsRunOptions, 'url' | 'schema'> & {
    */
   deadEntryMs?: number;
   /**
+   * The model's cost of a row held by another claim that a skip-locked scan passes (ms).
+   * Default: measured on the server by `probeSkippedRows` before the runs. Not fitted: one
+   * worker's claims hold too few rows at once to tell it apart from a claim's fixed cost.
+   */
+  skipRowMs?: number;
+  /**
    * How statement CPU grows with the worker count (the model's `cpuGrowth`; `[]`: it does
    * not). Default: measured by `probeStatementCpu` before the runs, at 1 worker, every held-out
    * count and the pick's, with the workload's consumers as connections and the smallest batch
@@ -95,7 +101,8 @@ export type ValidatedCell = {
   measured: Measured;
   /** Every repeat's throughput; `measured` is the median run's. */
   throughputs: number[];
-  predicted: { throughput: number; bottleneck: Bottleneck };
+  /** The model's throughput and bottleneck, and what it expects of the quantities measured beside throughput. */
+  predicted: { throughput: number; bottleneck: Bottleneck; claimsPerJob: number; workerCpuMsPerJob: number; dbCpuMsPerJob: number };
   /** predicted / measured − 1. */
   error: number;
   /** Throughput over the same settings with one worker, measured and predicted. */
@@ -117,6 +124,9 @@ export type ValidationReport = {
     sliceProbe: SliceProbeReport | null;
     deadEntryMs: number;
     deadEntryProbe: DeadEntryProbe | null;
+    /** `null` in reports from before the probe, whose calibration fitted it (`dbSkipRowMs`). */
+    skipRowMs: number | null;
+    skipRowProbe: SkipRowProbe | null;
     cpuGrowth: CpuGrowthPoint[];
     growthProbe: StatementCpuProbeReport | null;
   };
@@ -197,7 +207,7 @@ type PredictionRequest = {
   heldOut: readonly CellSettings[];
   workload: Workload;
   cores: number;
-  model: Pick<ModelSettings, 'cpuSliceMs' | 'cpuGrowth' | 'deadEntryMs'>;
+  model: Pick<ModelSettings, 'cpuSliceMs' | 'cpuGrowth' | 'deadEntryMs' | 'skipRowMs'>;
   pickWorkers: number;
   fit: NonNullable<CalibrationRequest['fit']>;
   maxEvaluations: number;
@@ -206,13 +216,15 @@ type PredictionRequest = {
 
 /** Calibrates on the single-worker cells, then predicts every held-out cell and makes the pick. */
 async function calibrateAndPredict(r: PredictionRequest): Promise<Predictions> {
-  const { cpuSliceMs, cpuGrowth, deadEntryMs } = r.model;
+  const { cpuSliceMs, cpuGrowth, deadEntryMs, skipRowMs } = r.model;
+  // A measured skip cost is given, not fitted.
+  const fit = skipRowMs === null ? r.fit : r.fit.filter((name) => name !== 'dbSkipRowMs');
   const simulation = (c: CellSettings) => ({ ...simulationOf(c, r.workload, r.cores), cpuSliceMs, cpuGrowth: [...cpuGrowth] });
   const t0 = performance.now();
   const calibration = await calibrateClaims({
-    base: { costs: { dbDeadEntryMs: deadEntryMs } },
+    base: { costs: { dbDeadEntryMs: deadEntryMs, ...(skipRowMs === null ? {} : { dbSkipRowMs: skipRowMs }) } },
     cells: r.single.map(({ settings, measured: { elapsedMs: _e, ...m } }) => ({ config: simulation(settings), ...m })),
-    fit: r.fit,
+    fit,
     maxJobs: 10_000,
     maxEvaluations: r.maxEvaluations,
   });
@@ -229,7 +241,7 @@ async function calibrateAndPredict(r: PredictionRequest): Promise<Predictions> {
   return {
     calibration,
     calibrationMs,
-    fit: r.fit,
+    fit,
     maxEvaluations: r.maxEvaluations,
     single: r.single,
     singlePredicted,
@@ -260,7 +272,13 @@ function reportOf(frame: ReportFrame, p: Predictions, heldOutMeasured: readonly 
       settings: m.settings,
       measured: m.measured,
       throughputs: m.throughputs,
-      predicted: { throughput: predicted.throughput, bottleneck: predicted.bottleneck },
+      predicted: {
+        throughput: predicted.throughput,
+        bottleneck: predicted.bottleneck,
+        claimsPerJob: predicted.totals.claimBatches / predicted.completed,
+        workerCpuMsPerJob: predicted.waits.workerCpuMs / predicted.completed,
+        dbCpuMsPerJob: predicted.waits.dbCpuMs / predicted.completed,
+      },
       error: relativeError(predicted.throughput, m.measured.throughput),
       speedup: { measured: speedupMeasured, predicted: speedupPredicted, error: speedupPredicted - speedupMeasured },
     };
@@ -329,6 +347,7 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
   const cores = options.cores ?? availableParallelism();
   // Checked here, before the runs: the model would refuse it only after them.
   if (options.cpuSliceMs !== undefined) numberOption('cpuSliceMs', options.cpuSliceMs, 0);
+  if (options.skipRowMs !== undefined) numberOption('skipRowMs', options.skipRowMs, 0);
   // The model's own checks of a given growth curve (a one-job simulation), before the runs.
   if (options.cpuGrowth !== undefined) simulateClaims({ jobs: 1, cpuGrowth: [...options.cpuGrowth] });
   const repeats = options.repeats ?? 1;
@@ -343,7 +362,9 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
   const cpuGrowth = options.cpuGrowth === undefined ? growthProbe!.growth : [...options.cpuGrowth];
   const deadEntryProbe = options.deadEntryMs === undefined ? await probeDeadEntries({ url: options.url, schema: options.schema }) : null;
   const deadEntryMs = options.deadEntryMs === undefined ? deadEntryProbe!.deadEntryMs : numberOption('deadEntryMs', options.deadEntryMs, 0);
-  const model: ModelSettings = { cpuSliceMs, sliceProbe, deadEntryMs, deadEntryProbe, cpuGrowth, growthProbe };
+  const skipRowProbe = options.skipRowMs === undefined ? await probeSkippedRows({ url: options.url, schema: options.schema }) : null;
+  const skipRowMs = options.skipRowMs === undefined ? skipRowProbe!.skipRowMs : numberOption('skipRowMs', options.skipRowMs, 0);
+  const model: ModelSettings = { cpuSliceMs, sliceProbe, deadEntryMs, deadEntryProbe, skipRowMs, skipRowProbe, cpuGrowth, growthProbe };
   const connection = { url: options.url, schema: options.schema };
   const startedAt = new Date().toISOString();
   const step = options.onStep ?? (() => {});
@@ -383,7 +404,7 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
   return reportOf(frame, predictions, heldOutRuns.map(measuredCellOf), pickRun.report.throughput, repeats);
 }
 
-export type ReplayOptions = Pick<ValidationOptions, 'fit' | 'maxEvaluations' | 'cpuSliceMs' | 'deadEntryMs' | 'cpuGrowth' | 'onStep'> & {
+export type ReplayOptions = Pick<ValidationOptions, 'fit' | 'maxEvaluations' | 'cpuSliceMs' | 'deadEntryMs' | 'skipRowMs' | 'cpuGrowth' | 'onStep'> & {
   /** Host cores the model shares (default: the saved report's machine's). */
   cores?: number;
   /** Where the saved report came from (a file name), for the new report's `replay.source`. */
@@ -406,6 +427,7 @@ export async function replayValidation(saved: unknown, options: ReplayOptions = 
   if (options.cpuGrowth !== undefined) simulateClaims({ jobs: 1, cpuGrowth: [...options.cpuGrowth] });
   const cpuSliceMs = options.cpuSliceMs === undefined ? r.model.cpuSliceMs : numberOption('cpuSliceMs', options.cpuSliceMs, 0);
   const deadEntryMs = options.deadEntryMs === undefined ? r.model.deadEntryMs : numberOption('deadEntryMs', options.deadEntryMs, 0);
+  const skipRowMs = options.skipRowMs === undefined ? r.model.skipRowMs : numberOption('skipRowMs', options.skipRowMs, 0);
   const cpuGrowth = options.cpuGrowth === undefined ? r.model.cpuGrowth : [...options.cpuGrowth];
   if (cpuSliceMs === undefined) throw claimsError('ERR_CLAIMS_INPUT', 'the saved report does not say which time slice its model used (model.cpuSliceMs): give cpuSliceMs');
   if (deadEntryMs === undefined) throw claimsError('ERR_CLAIMS_INPUT', 'the saved report does not say what its model took a dead index entry to cost (model.deadEntryMs): give deadEntryMs');
@@ -415,6 +437,8 @@ export async function replayValidation(saved: unknown, options: ReplayOptions = 
     sliceProbe: options.cpuSliceMs === undefined ? r.model.sliceProbe : null,
     deadEntryMs,
     deadEntryProbe: options.deadEntryMs === undefined ? r.model.deadEntryProbe : null,
+    skipRowMs,
+    skipRowProbe: options.skipRowMs === undefined ? r.model.skipRowProbe : null,
     cpuGrowth,
     growthProbe: options.cpuGrowth === undefined ? r.model.growthProbe : null,
   };
@@ -543,6 +567,9 @@ function savedReport(value: unknown): SavedReport {
       sliceProbe: (model.sliceProbe ?? null) as ModelSettings['sliceProbe'],
       deadEntryMs: model.deadEntryMs === undefined ? undefined : num(model.deadEntryMs, 'model.deadEntryMs', 0),
       deadEntryProbe: (model.deadEntryProbe ?? null) as ModelSettings['deadEntryProbe'],
+      // Reports from before the probe fitted it (their calibration.fit names dbSkipRowMs).
+      skipRowMs: model.skipRowMs === undefined || model.skipRowMs === null ? null : num(model.skipRowMs, 'model.skipRowMs', 0),
+      skipRowProbe: (model.skipRowProbe ?? null) as ModelSettings['skipRowProbe'],
       // Reports from before the model had growth: none. The model checks the points themselves.
       cpuGrowth: growth as CpuGrowthPoint[],
       growthProbe: (model.growthProbe ?? null) as ModelSettings['growthProbe'],

@@ -94,7 +94,7 @@ export async function sweepCommand(argv: string[]): Promise<void> {
 
 export const validateUsage = `fleetscale claims validate [--workers 2,4,8] [--strategy optimistic-any,skip-locked,partitioned]
                 [--batch 10,100] [--pool 2,10] [--flush 100/200,1000/1000] [--jobs 20000] [--work-ms 0.1]
-                [--warmup ${DEFAULT_WARMUP_JOBS}] [--pick-workers 3] [--repeats 1] [--cpu-slice-ms X] [--dead-entry-ms X] [--cpu-growth W:F:F,...|off] [--out FILE.json] [--svg FILE.svg] [--pg URL] [--json]
+                [--warmup ${DEFAULT_WARMUP_JOBS}] [--pick-workers 3] [--repeats 1] [--cpu-slice-ms X] [--dead-entry-ms X] [--skip-row-ms X] [--cpu-growth W:F:F,...|off] [--out FILE.json] [--svg FILE.svg] [--pg URL] [--json]
   Calibrates the contention model on single-worker runs of every setting, predicts every
   held-out cell (the worker counts × the settings) before running it, runs them, and reports
   the error per cell, MAPE, the worst cell, the speedup error, Spearman's rho, and the model's
@@ -102,11 +102,12 @@ export const validateUsage = `fleetscale claims validate [--workers 2,4,8] [--st
   runs every cell N times and keeps its median (and reports how far repeats spread). Before the
   runs it measures the host's scheduler slice (as \`fleetscale claims probe\` does), which the
   model's CPU runs in, unless --cpu-slice-ms gives it (0: processor sharing); what a dead
-  index entry costs a claim on the server, unless --dead-entry-ms gives it; and how statement
+  index entry costs a claim on the server, unless --dead-entry-ms gives it; what a row another
+  claim holds costs a skip-locked scan that passes it, unless --skip-row-ms gives it; and how statement
   CPU grows with the worker count (as \`fleetscale claims probe --statements\` does), unless
   --cpu-growth gives it as workers:worker-factor:db-factor points (off: no growth). Every worker of every run first
   runs --warmup jobs of its own off the clock, so runs measure warm workers.
-fleetscale claims validate --replay FILE.json [--cpu-slice-ms X] [--dead-entry-ms X] [--cpu-growth W:F:F,...|off] [--out FILE.json] [--svg FILE.svg] [--json]
+fleetscale claims validate --replay FILE.json [--cpu-slice-ms X] [--dead-entry-ms X] [--skip-row-ms X] [--cpu-growth W:F:F,...|off] [--out FILE.json] [--svg FILE.svg] [--json]
   Redoes a saved report's calibration and predictions on its own measurements with this build's
   model, and reports as above; nothing runs against a database. The model's settings are the
   report's unless given, so a replay reproduces the report it reads; give one to see what it
@@ -125,6 +126,12 @@ export function printValidation(r: ValidationReport, out: NodeJS.WritableStream 
   );
   const probe = r.model.deadEntryProbe;
   log(`dead index entry: ${(r.model.deadEntryMs * 1e6).toFixed(1)} ns each${probe ? ` (probe: ${probe.entries.toLocaleString('en-US')} entries scanned in ${probe.scanMs.toFixed(3)} ms, none in ${probe.emptyScanMs.toFixed(3)} ms)` : ' (given)'}`);
+  const skip = r.model.skipRowProbe;
+  log(
+    r.model.skipRowMs === null
+      ? 'row held by another claim, passed by a skip-locked scan: fitted by calibration'
+      : `row held by another claim, passed by a skip-locked scan: ${(r.model.skipRowMs * 1e6).toFixed(0)} ns each${skip ? ` (probe: past ${skip.rows.toLocaleString('en-US')} held rows in ${skip.scanMs.toFixed(3)} ms, none in ${skip.freeScanMs.toFixed(3)} ms)` : ' (given)'}`,
+  );
   log(`calibration: ${r.calibration.cells.length} single-worker cells, ${r.calibration.evaluations} simulations of each, ${(r.calibration.ms / 1000).toFixed(1)} s`);
   for (const c of r.calibration.cells) log(`  ${c.name.padEnd(46)} measured ${fmt(c.measured.throughput).padStart(7)}  fitted ${fmt(c.predicted).padStart(7)}  ${pct(c.error)}`);
   log(`held out: ${s.cells} cells (${r.replay ? 'predicted from the single-worker cells alone' : 'predicted before they ran'})`);
@@ -144,10 +151,11 @@ export function printValidation(r: ValidationReport, out: NodeJS.WritableStream 
 }
 
 export async function validateCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, ['json'], [...GRID_OPTIONS, 'svg', 'pick-workers', 'cpu-slice-ms', 'dead-entry-ms', 'cpu-growth', 'replay']);
+  const args = parseArgs(argv, ['json'], [...GRID_OPTIONS, 'svg', 'pick-workers', 'cpu-slice-ms', 'dead-entry-ms', 'skip-row-ms', 'cpu-growth', 'replay']);
   const model = {
     cpuSliceMs: args.options.has('cpu-slice-ms') ? numberOption(args, 'cpu-slice-ms', 0, { min: 0 }) : undefined,
     deadEntryMs: args.options.has('dead-entry-ms') ? numberOption(args, 'dead-entry-ms', 0, { min: 0 }) : undefined,
+    skipRowMs: args.options.has('skip-row-ms') ? numberOption(args, 'skip-row-ms', 0, { min: 0 }) : undefined,
     cpuGrowth: args.options.has('cpu-growth') ? growthOption(args) : undefined,
   };
   const log = (s: string) => void process.stderr.write(`${s}\n`);
