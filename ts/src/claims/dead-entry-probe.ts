@@ -11,12 +11,8 @@
  * against the same scan of a queue with no entries. A property of this server, measured
  * without any worker, so the model's validation can use it without looking at held-out runs.
  */
-import { randomBytes } from 'node:crypto';
-
-import { claimsError, intOption, isClaimsError } from './errors.js';
-import { ClaimQueue } from './queue.js';
-import { claimScanSql, timedScan } from './scan-timing.js';
-import { DEFAULT_SCHEMA } from './schema.js';
+import { intOption } from './errors.js';
+import { claimScanSql, timedScan, withProbeQueue } from './server-probe.js';
 
 export type DeadEntryProbeOptions = {
   url: string;
@@ -40,30 +36,16 @@ export type DeadEntryProbe = {
 export async function probeDeadEntries(options: DeadEntryProbeOptions): Promise<DeadEntryProbe> {
   const entries = intOption('entries', options.entries ?? 20_000, 100, 10_000_000);
   const scans = intOption('scans', options.scans ?? 15, 1, 1000);
-  const queue = await ClaimQueue.open({ connectionString: options.url, schema: options.schema ?? DEFAULT_SCHEMA, poolSize: 1 });
-  const s = queue.schema;
-  // Names made here, of [a-z0-9-] only: safe to splice (EXPLAIN takes no bind parameters).
-  const name = `probe-dead-${randomBytes(4).toString('hex')}`;
-  const scan = (q: string) => claimScanSql(s, q, 100);
-  const timed = (q: string) => timedScan(queue.pool, scan(q), scans, 0, 'dead-entry');
-  try {
+  return withProbeQueue({ ...options, connections: 1 }, 'dead', 'dead-entry', async (queue, name) => {
+    const s = queue.schema;
+    const timed = async (q: string) => (await timedScan(queue.pool, claimScanSql(s, q, 100), scans, 0, 'dead-entry')).ms;
     await queue.enqueue(name, Array.from({ length: entries }, (_, i) => i));
     await queue.vacuum();
     await queue.pool.query(`UPDATE ${s}.jobs SET state = 'done', finished_at = now() WHERE queue = $1`, [name]);
     // The first scan finds the rows dead and marks their entries so (as a run's claims do).
-    await queue.pool.query(scan(name));
+    await queue.pool.query(claimScanSql(s, name, 100));
     const scanMs = await timed(name);
     const emptyScanMs = await timed(`${name}-none`);
     return { deadEntryMs: Math.max(0, scanMs - emptyScanMs) / entries, entries, scanMs, emptyScanMs, scans };
-  } catch (e) {
-    if (isClaimsError(e)) throw e;
-    throw claimsError('ERR_CLAIMS_UNAVAILABLE', `dead-entry probe: ${(e as Error).message}`, e);
-  } finally {
-    try {
-      await queue.purge(name);
-      await queue.vacuum();
-    } finally {
-      await queue.close();
-    }
-  }
+  });
 }

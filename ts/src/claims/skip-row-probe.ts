@@ -11,14 +11,8 @@
  * same scan again, by the server's own clock. A property of this server, measured without any
  * worker, so the model's validation can use it without looking at held-out runs.
  */
-import { randomBytes } from 'node:crypto';
-
-import type pg from 'pg';
-
-import { claimsError, intOption, isClaimsError } from './errors.js';
-import { ClaimQueue } from './queue.js';
-import { claimScanSql, timedScan } from './scan-timing.js';
-import { DEFAULT_SCHEMA } from './schema.js';
+import { claimsError, intOption } from './errors.js';
+import { claimScanSql, timedScan, withProbeQueue } from './server-probe.js';
 
 export type SkipRowProbeOptions = {
   url: string;
@@ -33,6 +27,8 @@ export type SkipRowProbe = {
   /** Database CPU per held row a skip-locked scan passes (ms). */
   skipRowMs: number;
   rows: number;
+  /** Held rows the timed scan passed over, by its plan (the probe checks it is `rows`). */
+  passedRows: number;
   /** Median execution time of the scan past the held rows, and with none held (ms). */
   scanMs: number;
   freeScanMs: number;
@@ -45,36 +41,27 @@ const TAKE = 100;
 export async function probeSkippedRows(options: SkipRowProbeOptions): Promise<SkipRowProbe> {
   const rows = intOption('rows', options.rows ?? 2000, 100, 1_000_000);
   const scans = intOption('scans', options.scans ?? 15, 1, 1000);
-  const queue = await ClaimQueue.open({ connectionString: options.url, schema: options.schema ?? DEFAULT_SCHEMA, poolSize: 2 });
-  const s = queue.schema;
-  // A name made here, of [a-z0-9-] only: safe to splice (EXPLAIN takes no bind parameters).
-  const name = `probe-skip-${randomBytes(4).toString('hex')}`;
-  const timed = () => timedScan(queue.pool, claimScanSql(s, name, TAKE), scans, TAKE, 'skipped-row');
-  let holder: pg.PoolClient | undefined;
-  try {
+  return withProbeQueue({ ...options, connections: 2 }, 'skip', 'skipped-row', async (queue, name) => {
+    const s = queue.schema;
+    const timed = () => timedScan(queue.pool, claimScanSql(s, name, TAKE), scans, TAKE, 'skipped-row');
     await queue.enqueue(name, Array.from({ length: rows + TAKE }, (_, i) => i));
     await queue.vacuum();
     // Warm, then with nothing held.
     await queue.pool.query(claimScanSql(s, name, TAKE));
-    const freeScanMs = await timed();
-    holder = await queue.pool.connect();
-    await holder.query('BEGIN');
-    await holder.query(`UPDATE ${s}.jobs SET state = 'running' WHERE id IN (SELECT id FROM ${s}.jobs WHERE queue = $1 ORDER BY run_after, id LIMIT $2)`, [name, rows]);
-    const scanMs = await timed();
-    return { skipRowMs: Math.max(0, scanMs - freeScanMs) / rows, rows, scanMs, freeScanMs, scans };
-  } catch (e) {
-    if (isClaimsError(e)) throw e;
-    throw claimsError('ERR_CLAIMS_UNAVAILABLE', `skipped-row probe: ${(e as Error).message}`, e);
-  } finally {
+    const free = await timed();
+    const holder = await queue.pool.connect();
     try {
-      if (holder) {
-        await holder.query('ROLLBACK').catch(() => {});
-        holder.release();
+      await holder.query('BEGIN');
+      await holder.query(`UPDATE ${s}.jobs SET state = 'running' WHERE id IN (SELECT id FROM ${s}.jobs WHERE queue = $1 ORDER BY run_after, id LIMIT $2)`, [name, rows]);
+      const held = await timed();
+      const passedRows = held.scanned - TAKE;
+      if (passedRows !== rows || free.scanned !== TAKE) {
+        throw claimsError('ERR_CLAIMS_UNAVAILABLE', `skipped-row probe: the scan passed ${passedRows} held rows where ${rows} were held (and ${free.scanned - TAKE} with none held)`);
       }
-      await queue.purge(name);
-      await queue.vacuum();
+      return { skipRowMs: Math.max(0, held.ms - free.ms) / rows, rows, passedRows, scanMs: held.ms, freeScanMs: free.ms, scans };
     } finally {
-      await queue.close();
+      await holder.query('ROLLBACK').catch(() => {});
+      holder.release();
     }
-  }
+  });
 }

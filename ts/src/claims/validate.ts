@@ -167,16 +167,8 @@ export type ValidationReport = {
 };
 
 function measuredOf(run: CellRun): Measured {
-  const m = measurementOf(run.report, {});
-  return {
-    throughput: m.throughput,
-    claimMs: m.claimMs,
-    persistMs: m.persistMs,
-    claimsPerJob: m.claimsPerJob,
-    workerCpuMsPerJob: m.workerCpuMsPerJob,
-    dbCpuMsPerJob: m.dbCpuMsPerJob,
-    elapsedMs: run.report.elapsedMs,
-  };
+  const { config: _config, ...measured } = measurementOf(run.report, {});
+  return { ...measured, elapsedMs: run.report.elapsedMs };
 }
 
 const measuredCellOf = (run: CellRun): MeasuredCell => ({ settings: run.settings, measured: measuredOf(run), throughputs: run.throughputs });
@@ -337,6 +329,22 @@ function reportOf(frame: ReportFrame, p: Predictions, heldOutMeasured: readonly 
   };
 }
 
+/**
+ * The model settings the caller gave (undefined: not given, so probed or taken from a saved
+ * report), checked before anything runs: a growth curve by the model itself (a one-job
+ * simulation), which would otherwise refuse it only after the runs.
+ */
+function givenModelSettings(o: Pick<ValidationOptions, 'cpuSliceMs' | 'deadEntryMs' | 'skipRowMs' | 'cpuGrowth'>) {
+  const cost = (name: string, v: number | undefined) => (v === undefined ? undefined : numberOption(name, v, 0));
+  if (o.cpuGrowth !== undefined) simulateClaims({ jobs: 1, cpuGrowth: [...o.cpuGrowth] });
+  return {
+    cpuSliceMs: cost('cpuSliceMs', o.cpuSliceMs),
+    deadEntryMs: cost('deadEntryMs', o.deadEntryMs),
+    skipRowMs: cost('skipRowMs', o.skipRowMs),
+    cpuGrowth: o.cpuGrowth === undefined ? undefined : [...o.cpuGrowth],
+  };
+}
+
 export async function validateModel(options: ValidationOptions): Promise<ValidationReport> {
   const { axes, workload } = options;
   if (axes.workers.length === 0 || axes.workers.some((w) => !Number.isInteger(w) || w < 2)) {
@@ -345,25 +353,21 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
   const pickWorkers = options.pickWorkers ?? 3;
   if (!Number.isInteger(pickWorkers) || pickWorkers < 2) throw claimsError('ERR_CLAIMS_CONFIG', `pickWorkers must be an integer of 2 or more, got ${pickWorkers}`);
   const cores = options.cores ?? availableParallelism();
-  // Checked here, before the runs: the model would refuse it only after them.
-  if (options.cpuSliceMs !== undefined) numberOption('cpuSliceMs', options.cpuSliceMs, 0);
-  if (options.skipRowMs !== undefined) numberOption('skipRowMs', options.skipRowMs, 0);
-  // The model's own checks of a given growth curve (a one-job simulation), before the runs.
-  if (options.cpuGrowth !== undefined) simulateClaims({ jobs: 1, cpuGrowth: [...options.cpuGrowth] });
+  const given = givenModelSettings(options);
   const repeats = options.repeats ?? 1;
   // Probed before any run, on an idle host: the probe's busy processes must be all that runs.
-  const sliceProbe = options.cpuSliceMs === undefined ? await probeSchedulerSlice() : null;
-  const cpuSliceMs = options.cpuSliceMs ?? sliceProbe!.sliceMs;
+  const sliceProbe = given.cpuSliceMs === undefined ? await probeSchedulerSlice() : null;
+  const cpuSliceMs = given.cpuSliceMs ?? sliceProbe!.sliceMs;
   // Before the dead-entry probe, whose writes and vacuum leave the server busy for a while.
   const growthProbe =
-    options.cpuGrowth === undefined
+    given.cpuGrowth === undefined
       ? await probeStatementCpu({ url: options.url, workers: [1, ...axes.workers, pickWorkers], connections: workload.concurrency, rows: Math.min(...axes.batchSizes) })
       : null;
-  const cpuGrowth = options.cpuGrowth === undefined ? growthProbe!.growth : [...options.cpuGrowth];
-  const deadEntryProbe = options.deadEntryMs === undefined ? await probeDeadEntries({ url: options.url, schema: options.schema }) : null;
-  const deadEntryMs = options.deadEntryMs === undefined ? deadEntryProbe!.deadEntryMs : numberOption('deadEntryMs', options.deadEntryMs, 0);
-  const skipRowProbe = options.skipRowMs === undefined ? await probeSkippedRows({ url: options.url, schema: options.schema }) : null;
-  const skipRowMs = options.skipRowMs === undefined ? skipRowProbe!.skipRowMs : numberOption('skipRowMs', options.skipRowMs, 0);
+  const cpuGrowth = given.cpuGrowth ?? growthProbe!.growth;
+  const deadEntryProbe = given.deadEntryMs === undefined ? await probeDeadEntries({ url: options.url, schema: options.schema }) : null;
+  const deadEntryMs = given.deadEntryMs ?? deadEntryProbe!.deadEntryMs;
+  const skipRowProbe = given.skipRowMs === undefined ? await probeSkippedRows({ url: options.url, schema: options.schema }) : null;
+  const skipRowMs = given.skipRowMs ?? skipRowProbe!.skipRowMs;
   const model: ModelSettings = { cpuSliceMs, sliceProbe, deadEntryMs, deadEntryProbe, skipRowMs, skipRowProbe, cpuGrowth, growthProbe };
   const connection = { url: options.url, schema: options.schema };
   const startedAt = new Date().toISOString();
@@ -424,11 +428,11 @@ export type ReplayOptions = Pick<ValidationOptions, 'fit' | 'maxEvaluations' | '
 export async function replayValidation(saved: unknown, options: ReplayOptions = {}): Promise<ValidationReport> {
   const r = savedReport(saved);
   const cores = options.cores === undefined ? r.machine.cores : numberOption('cores', options.cores, 1);
-  if (options.cpuGrowth !== undefined) simulateClaims({ jobs: 1, cpuGrowth: [...options.cpuGrowth] });
-  const cpuSliceMs = options.cpuSliceMs === undefined ? r.model.cpuSliceMs : numberOption('cpuSliceMs', options.cpuSliceMs, 0);
-  const deadEntryMs = options.deadEntryMs === undefined ? r.model.deadEntryMs : numberOption('deadEntryMs', options.deadEntryMs, 0);
-  const skipRowMs = options.skipRowMs === undefined ? r.model.skipRowMs : numberOption('skipRowMs', options.skipRowMs, 0);
-  const cpuGrowth = options.cpuGrowth === undefined ? r.model.cpuGrowth : [...options.cpuGrowth];
+  const given = givenModelSettings(options);
+  const cpuSliceMs = given.cpuSliceMs ?? r.model.cpuSliceMs;
+  const deadEntryMs = given.deadEntryMs ?? r.model.deadEntryMs;
+  const skipRowMs = given.skipRowMs ?? r.model.skipRowMs;
+  const cpuGrowth = given.cpuGrowth ?? r.model.cpuGrowth;
   if (cpuSliceMs === undefined) throw claimsError('ERR_CLAIMS_INPUT', 'the saved report does not say which time slice its model used (model.cpuSliceMs): give cpuSliceMs');
   if (deadEntryMs === undefined) throw claimsError('ERR_CLAIMS_INPUT', 'the saved report does not say what its model took a dead index entry to cost (model.deadEntryMs): give deadEntryMs');
   // A given value replaces the saved probe's.
