@@ -165,6 +165,9 @@ struct Engine<'a> {
     backing_off: u32,
     handled: u64,
     flushed: Vec<u32>,
+    /// Per op: the `stamp` at which it was last seen waiting for a given claim (`db_done`).
+    waiting_on: Vec<u64>,
+    stamp: u64,
 }
 
 /// Runs one simulation (the config is assumed valid; see `SimConfig::validate`).
@@ -228,6 +231,8 @@ impl<'a> Engine<'a> {
             backing_off: 0,
             handled: 0,
             flushed: Vec::new(),
+            waiting_on: Vec::new(),
+            stamp: 0,
         }
     }
 
@@ -299,6 +304,7 @@ impl<'a> Engine<'a> {
             Some(id) => id,
             None => {
                 self.ops.push(Op::default());
+                self.waiting_on.push(0);
                 (self.ops.len() - 1) as u32
             }
         };
@@ -582,11 +588,18 @@ impl<'a> Engine<'a> {
         // the one before it (optimistic-any's waiters form a chain, not a herd).
         let waiters = std::mem::take(&mut self.ops[op as usize].waiters);
         if let Some((&next, rest)) = waiters.split_first() {
+            // Mark who already waits for `next`: one pass, not a search per waiter (a herd of
+            // 256 claimers behind one holder made this quadratic).
+            self.stamp += 1;
+            for &w in &self.ops[next as usize].waiters {
+                self.waiting_on[w as usize] = self.stamp;
+            }
             for &w in rest {
-                if self.ops[next as usize].waiters.contains(&w) {
+                if self.waiting_on[w as usize] == self.stamp {
                     // Already waiting for `next` (for rows it took): that wait covers this one.
                     self.ops[w as usize].waits -= 1;
                 } else {
+                    self.waiting_on[w as usize] = self.stamp;
                     self.ops[next as usize].waiters.push(w);
                 }
             }

@@ -82,7 +82,10 @@ impl Rng {
                 continue;
             }
             let u = 1.0 - self.unit();
-            if u.ln() < 0.5 * x * x + d - d * v + d * v.ln() {
+            // The squeeze: a bound inside the acceptance region that saves both logarithms
+            // for about 98% of draws; it accepts only what the full test below accepts.
+            let x2 = x * x;
+            if u < 1.0 - 0.0331 * x2 * x2 || u.ln() < 0.5 * x2 + d - d * v + d * v.ln() {
                 return d * v;
             }
         }
