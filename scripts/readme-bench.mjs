@@ -377,7 +377,7 @@ function validationSection() {
 The model was calibrated on ${v.calibration.cells.length} single-worker runs of the real queue (${n(v.workload.jobs)} jobs of ${v.workload.workMs} ms,
 ${v.workload.concurrency} consumers per worker; PostgreSQL ${v.machine.postgres} on the same ${v.machine.cores} cores), then
 predicted ${s.cells} held-out cells (${v.axes.workers.join(', ')} workers × every setting) before they ran; measured
-${v.startedAt.slice(0, 10)}. ${repeatsLine(v)} The model shared the cores by ${cpuLine(v)}.${warmupLine(v)}
+${v.startedAt.slice(0, 10)}. ${repeatsLine(v)} The model shared the cores by ${cpuLine(v)}.${warmupLine(v)}${fitLine(v)}
 
 | measure | value | target | |
 |---|---:|---:|---|
@@ -409,6 +409,16 @@ ${v.axes.strategies
 
 ![measured vs predicted throughput over workers](bench/results/claims-validate.svg)
 `;
+}
+
+/** How the one-worker fit matches each measured quantity (reports from before it have none). */
+function fitLine(v) {
+  const e = v.calibration.meanErrors;
+  if (!e) return '';
+  const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+  const names = { throughput: 'throughput', claimMs: 'claim latency', persistMs: 'flush latency', claimsPerJob: 'claims per job', workerCpuMsPerJob: 'worker CPU per job', dbCpuMsPerJob: 'database CPU per job' };
+  const parts = Object.entries(names).filter(([q]) => e[q] !== null && e[q] !== undefined).map(([q, name]) => `${name} ${pct(e[q])}`);
+  return ` The fitted model against the single-worker runs, mean predicted ÷ measured − 1: ${parts.join(', ')}.`;
 }
 
 function repeatsLine(v) {

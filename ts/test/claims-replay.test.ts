@@ -105,6 +105,33 @@ describe('replayValidation', () => {
     expect(again.replay!.source).toBeNull();
   });
 
+  it('says how the fit matches each quantity measured, not just throughput', async () => {
+    const saved = savedReport({ workers: 2, batchSize: 20 });
+    // No cell measured database CPU (a database on another host): that quantity has no error.
+    const noDb = { ...saved, calibration: { ...saved.calibration, cells: saved.calibration.cells.map((c) => ({ ...c, measured: { ...c.measured, dbCpuMsPerJob: undefined } })) } };
+    const r = await replayValidation(noDb);
+    const cells = r.calibration.cells;
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const errors = r.calibration.meanErrors!;
+    expect(errors.throughput).toBeCloseTo(mean(cells.map((c) => c.error)), 12);
+    for (const q of ['claimMs', 'persistMs', 'claimsPerJob', 'workerCpuMsPerJob'] as const) {
+      expect(errors[q]).toBeCloseTo(mean(cells.map((c) => c.modelled![q] / c.measured[q]! - 1)), 12);
+      // The "host" is the model itself: the fit matches every quantity it measured.
+      expect(Math.abs(errors[q]!), q).toBeLessThan(0.1);
+    }
+    expect(errors.dbCpuMsPerJob).toBeNull();
+    // The fitted model's quantities are those of a simulation of the cell's full run.
+    const one = simulateClaims({ ...simulationOf(cells[0].settings, workload, 2), cpuSliceMs: 0, costs: r.calibration.costs });
+    expect(cells[0].modelled).toEqual({
+      claimMs: one.totals.claimMs / one.totals.claimBatches,
+      persistMs: one.totals.persistMs / one.totals.persistFlushes,
+      claimsPerJob: one.totals.claimBatches / one.completed,
+      workerCpuMsPerJob: one.waits.workerCpuMs / one.completed,
+      dbCpuMsPerJob: one.waits.dbCpuMs / one.completed,
+    });
+    expect(cells[0].predicted).toBe(one.throughput);
+  });
+
   it("uses a given slice, growth curve or dead-entry cost instead of the report's, and says so", async () => {
     const saved = savedReport({ workers: 2, batchSize: 50 });
     const base = await replayValidation(saved);

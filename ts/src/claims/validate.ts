@@ -94,6 +94,35 @@ export type Measured = { throughput: number; claimMs?: number; persistMs?: numbe
 /** A cell as a report keeps it: its settings, its median run's measurement, every repeat's throughput. */
 type MeasuredCell = { settings: CellSettings; measured: Measured; throughputs: number[] };
 
+/** The quantities besides throughput that a run measures and calibration compares. */
+export const FIT_QUANTITIES = ['claimMs', 'persistMs', 'claimsPerJob', 'workerCpuMsPerJob', 'dbCpuMsPerJob'] as const;
+export type FitQuantity = 'throughput' | (typeof FIT_QUANTITIES)[number];
+export type ModelledQuantities = Record<(typeof FIT_QUANTITIES)[number], number>;
+
+/** What a simulation says of the quantities a run measures besides throughput. */
+function modelledOf(r: SimulationReport): ModelledQuantities {
+  const t = r.totals;
+  return {
+    claimMs: t.claimMs / t.claimBatches,
+    persistMs: t.persistMs / t.persistFlushes,
+    claimsPerJob: t.claimBatches / r.completed,
+    workerCpuMsPerJob: r.waits.workerCpuMs / r.completed,
+    dbCpuMsPerJob: r.waits.dbCpuMs / r.completed,
+  };
+}
+
+/** Mean predicted ÷ measured − 1 per quantity over the cells that measured it. */
+function meanErrorsOf(cells: ReadonlyArray<{ measured: Measured; predicted: number; modelled: ModelledQuantities }>): Record<FitQuantity, number | null> {
+  const mean = (pairs: Array<[number, number | undefined]>) => {
+    const errors = pairs.filter((p): p is [number, number] => p[1] !== undefined && p[1] > 0).map(([p, m]) => relativeError(p, m));
+    return errors.length === 0 ? null : errors.reduce((a, b) => a + b, 0) / errors.length;
+  };
+  return {
+    throughput: mean(cells.map((c) => [c.predicted, c.measured.throughput])),
+    ...(Object.fromEntries(FIT_QUANTITIES.map((q) => [q, mean(cells.map((c) => [c.modelled[q], c.measured[q]]))])) as Record<(typeof FIT_QUANTITIES)[number], number | null>),
+  };
+}
+
 export type ValidatedCell = {
   name: string;
   series: string;
@@ -139,7 +168,23 @@ export type ValidationReport = {
     objective: number;
     evaluations: number;
     ms: number;
-    cells: Array<{ name: string; settings: CellSettings; measured: Measured; throughputs: number[]; predicted: number; error: number }>;
+    cells: Array<{
+      name: string;
+      settings: CellSettings;
+      measured: Measured;
+      throughputs: number[];
+      /** The fitted model's throughput. */
+      predicted: number;
+      error: number;
+      /** What the fitted model makes of the other quantities measured (absent in reports from before it). */
+      modelled?: ModelledQuantities;
+    }>;
+    /**
+     * How the fit matches each measured quantity: the mean of predicted ÷ measured − 1 over the
+     * cells that measured it (`null` where none did). A fit that matches throughput only by
+     * getting another quantity wrong shows here (absent in reports from before it).
+     */
+    meanErrors?: Record<FitQuantity, number | null>;
   };
   heldOut: ValidatedCell[];
   summary: {
@@ -258,19 +303,14 @@ function reportOf(frame: ReportFrame, p: Predictions, heldOutMeasured: readonly 
     const one = oneWorker(m.settings);
     const speedupMeasured = m.measured.throughput / one.measured;
     const speedupPredicted = predicted.throughput / one.predicted;
+    const { claimsPerJob, workerCpuMsPerJob, dbCpuMsPerJob } = modelledOf(predicted);
     return {
       name: cellName(m.settings),
       series: seriesName(m.settings),
       settings: m.settings,
       measured: m.measured,
       throughputs: m.throughputs,
-      predicted: {
-        throughput: predicted.throughput,
-        bottleneck: predicted.bottleneck,
-        claimsPerJob: predicted.totals.claimBatches / predicted.completed,
-        workerCpuMsPerJob: predicted.waits.workerCpuMs / predicted.completed,
-        dbCpuMsPerJob: predicted.waits.dbCpuMs / predicted.completed,
-      },
+      predicted: { throughput: predicted.throughput, bottleneck: predicted.bottleneck, claimsPerJob, workerCpuMsPerJob, dbCpuMsPerJob },
       error: relativeError(predicted.throughput, m.measured.throughput),
       speedup: { measured: speedupMeasured, predicted: speedupPredicted, error: speedupPredicted - speedupMeasured },
     };
@@ -298,6 +338,15 @@ function reportOf(frame: ReportFrame, p: Predictions, heldOutMeasured: readonly 
     },
     noise: { repeats, medianSpread: median(spreads), worstSpread: spreads[worstSpread], worstName: cellName(measuredCells[worstSpread].settings) },
   };
+  const calibrationCells = p.single.map((c, i) => ({
+    name: cellName(c.settings),
+    settings: c.settings,
+    measured: c.measured,
+    throughputs: c.throughputs,
+    predicted: p.singlePredicted[i].throughput,
+    error: relativeError(p.singlePredicted[i].throughput, c.measured.throughput),
+    modelled: modelledOf(p.singlePredicted[i]),
+  }));
   const pickOne = oneWorker(p.picked);
   const { workers: _w, ...pickSettings } = p.picked;
   return {
@@ -309,14 +358,8 @@ function reportOf(frame: ReportFrame, p: Predictions, heldOutMeasured: readonly 
       objective: p.calibration.objective,
       evaluations: p.calibration.evaluations,
       ms: p.calibrationMs,
-      cells: p.single.map((c, i) => ({
-        name: cellName(c.settings),
-        settings: c.settings,
-        measured: c.measured,
-        throughputs: c.throughputs,
-        predicted: p.singlePredicted[i].throughput,
-        error: relativeError(p.singlePredicted[i].throughput, c.measured.throughput),
-      })),
+      cells: calibrationCells,
+      meanErrors: meanErrorsOf(calibrationCells),
     },
     heldOut: cells,
     summary,

@@ -134,6 +134,11 @@ export function printValidation(r: ValidationReport, out: NodeJS.WritableStream 
   );
   log(`calibration: ${r.calibration.cells.length} single-worker cells, ${r.calibration.evaluations} simulations of each, ${(r.calibration.ms / 1000).toFixed(1)} s`);
   for (const c of r.calibration.cells) log(`  ${c.name.padEnd(46)} measured ${fmt(c.measured.throughput).padStart(7)}  fitted ${fmt(c.predicted).padStart(7)}  ${pct(c.error)}`);
+  const fitErrors = r.calibration.meanErrors;
+  if (fitErrors) {
+    const quantities = Object.entries(fitErrors).filter((e): e is [string, number] => e[1] !== null);
+    log(`  the fit, mean predicted ÷ measured − 1: ${quantities.map(([q, e]) => `${q} ${pct(e)}`).join(', ')}`);
+  }
   log(`held out: ${s.cells} cells (${r.replay ? 'predicted from the single-worker cells alone' : 'predicted before they ran'})`);
   for (const c of r.heldOut) {
     log(`  ${c.name.padEnd(46)} measured ${fmt(c.measured.throughput).padStart(7)}  predicted ${fmt(c.predicted.throughput).padStart(7)}  ${pct(c.error).padStart(7)}  speedup ${c.speedup.measured.toFixed(2)} vs ${c.speedup.predicted.toFixed(2)}  ${c.predicted.bottleneck}`);
