@@ -46,6 +46,18 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     expect(report.cpu.workerMsPerJob).toBeCloseTo(report.cpu.workerMs / 3000, 9);
     expect(report.perWorker.reduce((a: number, w: { cpuMs: number }) => a + w.cpuMs, 0)).toBeCloseTo(report.cpu.workerMs, 6);
     if (/@(127\.0\.0\.1|localhost)[:/]/.test(PG_URL)) expect(report.cpu.databaseMs).toBeGreaterThan(0);
+    // The whole host over the run: every core's time is busy, stolen or idle (give or take the
+    // 10 ms tick of each core and the reads of /proc at either end), and the workers' CPU is
+    // part of the busy time.
+    const host = report.cpu.host;
+    const coreMs = availableParallelism() * report.elapsedMs;
+    const slack = 0.25 * coreMs + 30 * availableParallelism();
+    expect(Math.abs(host.busyMs + host.stealMs + host.idleMs - coreMs)).toBeLessThan(slack);
+    expect(host.busyMs).toBeGreaterThan(0.5 * report.cpu.workerMs);
+    expect(host.softirqMs).toBeGreaterThanOrEqual(0);
+    expect(host.softirqMs).toBeLessThanOrEqual(host.busyMs);
+    expect(host.stealMsPerJob).toBeCloseTo(host.stealMs / 3000, 9);
+    expect(host.otherMsPerJob).toBeGreaterThanOrEqual(0);
     // Claim-to-complete latency of every job, from the jobs table.
     expect(report.latencyMs.p50).toBeGreaterThanOrEqual(0);
     expect(report.latencyMs.p99).toBeGreaterThanOrEqual(report.latencyMs.p50);
@@ -117,9 +129,13 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     for (const c of [...r.calibration.cells, ...r.heldOut]) {
       // The database's CPU is read from /proc in 10 ms ticks: a run this small may spend less
       // than one, and then it is left out rather than kept as 0.
-      const expected = ['claimMs', 'claimsPerJob', 'elapsedMs', 'persistMs', 'throughput', 'workerCpuMsPerJob'];
+      const expected = ['claimMs', 'claimsPerJob', 'elapsedMs', 'host', 'persistMs', 'throughput', 'workerCpuMsPerJob'];
       if (c.measured.dbCpuMsPerJob !== undefined) expected.push('dbCpuMsPerJob');
       expect(Object.keys(c.measured).sort()).toEqual(expected.sort());
+      // What else the host's cores did, per job (a replay keeps it: heldOut is compared above).
+      expect(c.measured.host.stealMs).toBeGreaterThanOrEqual(0);
+      expect(c.measured.host.idleMs).toBeGreaterThanOrEqual(0);
+      if (c.measured.host.otherMs !== null) expect(c.measured.host.otherMs).toBeGreaterThanOrEqual(0);
       if (c.measured.dbCpuMsPerJob !== undefined) expect(c.measured.dbCpuMsPerJob).toBeGreaterThan(0);
       // At least one claim for every batch of jobs.
       expect(c.measured.claimsPerJob).toBeGreaterThanOrEqual(1 / c.settings.batchSize);

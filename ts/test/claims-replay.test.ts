@@ -30,6 +30,7 @@ function measuredCell(settings: CellSettings, seed: number) {
       workerCpuMsPerJob: median.waits.workerCpuMs / median.completed,
       dbCpuMsPerJob: median.waits.dbCpuMs / median.completed,
       elapsedMs: median.elapsedMs,
+      host: { stealMs: 0.001 * seed, idleMs: 0.002, otherMs: seed % 2 === 0 ? null : 0.003 },
     },
     throughputs: runs.map((r) => r.throughput),
   };
@@ -184,6 +185,7 @@ describe('replayValidation', () => {
       [{ ...saved, pick: { ...saved.pick, workers: 1 } }, /pick\.workers must be an integer of 2 or more/],
       [{ ...saved, model: { ...saved.model, cpuSliceMs: undefined } }, /which time slice its model used/],
       [{ ...saved, model: { ...saved.model, deadEntryMs: undefined } }, /what its model took a dead index entry to cost/],
+      [{ ...saved, heldOut: [{ ...saved.heldOut[0], measured: { ...saved.heldOut[0].measured, host: { stealMs: -1, idleMs: 0, otherMs: null } } }] }, /heldOut\[0\]\.measured\.host\.stealMs/],
     ];
     for (const [report, message] of broken) {
       await expect(replayValidation(report)).rejects.toThrow(message);

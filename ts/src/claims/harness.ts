@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 
 import { claimsError, intOption, numberOption } from './errors.js';
 import { checkStrategy, ClaimQueue, type ClaimStrategy } from './queue.js';
-import { postgresCpuMs } from './host-cpu.js';
+import { hostCpuSpent, hostCpuTimes, postgresCpuMs, type HostCpuTimes } from './host-cpu.js';
 import { DEFAULT_SCHEMA } from './schema.js';
 import { PerfWindows, type PerfWindow, type PhaseTotals } from './windows.js';
 import type { WorkerReport } from './worker.js';
@@ -114,7 +114,19 @@ export type ClaimsRunReport = {
    * on this host or `/proc` cannot tell; it includes any other load on that server). The
    * per-job figures calibrate the contention model.
    */
-  cpu: { workerMs: number; databaseMs: number | null; workerMsPerJob: number; databaseMsPerJob: number | null };
+  cpu: {
+    workerMs: number;
+    databaseMs: number | null;
+    workerMsPerJob: number;
+    databaseMsPerJob: number | null;
+    /**
+     * The whole host over the same span (all cores, ms; `null` where `/proc/stat` cannot tell):
+     * busy time (every process, and kernel work such as loopback networking that no process
+     * is charged for), steal (cores the hypervisor gave to others) and idle. `otherMsPerJob` is
+     * busy time that was neither the workers' nor the database's, per job.
+     */
+    host: (HostCpuTimes & { otherMsPerJob: number | null; stealMsPerJob: number }) | null;
+  };
 };
 
 const workerEntry = new URL('./worker-process.js', import.meta.url);
@@ -182,10 +194,12 @@ export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunRep
     const start = Date.now();
     const t0 = performance.now();
     const dbCpu0 = postgresCpuMs();
+    const host0 = hostCpuTimes();
     for (const child of children) child.send({ type: 'go', start });
     const reports = await Promise.all(done);
     const elapsedMs = performance.now() - t0;
     const dbCpu1 = postgresCpuMs();
+    const host1 = hostCpuTimes();
     // Read before the workers close their connections (an exited backend's CPU leaves the sum).
     for (const child of children) child.send({ type: 'release' });
     const databaseMs = dbCpu0 === undefined || dbCpu1 === undefined ? null : Math.max(0, dbCpu1 - dbCpu0);
@@ -194,6 +208,11 @@ export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunRep
     const windows = PerfWindows.merge(reports.map((r) => r.windows));
     const totals = PerfWindows.totals(windows);
     const completed = reports.reduce((a, r) => a + r.completed, 0);
+    const perJob = (ms: number) => (completed > 0 ? ms / completed : 0);
+    const hostSpent = host0 && host1 ? hostCpuSpent(host0, host1) : undefined;
+    const host = hostSpent
+      ? { ...hostSpent, otherMsPerJob: databaseMs === null ? null : perJob(Math.max(0, hostSpent.busyMs - workerMs - databaseMs)), stealMsPerJob: perJob(hostSpent.stealMs) }
+      : null;
     return {
       strategy: task.strategy,
       workers,
@@ -217,8 +236,9 @@ export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunRep
       cpu: {
         workerMs,
         databaseMs,
-        workerMsPerJob: completed > 0 ? workerMs / completed : 0,
-        databaseMsPerJob: databaseMs === null ? null : completed > 0 ? databaseMs / completed : 0,
+        workerMsPerJob: perJob(workerMs),
+        databaseMsPerJob: databaseMs === null ? null : perJob(databaseMs),
+        host,
       },
     };
   } finally {

@@ -1,8 +1,10 @@
 /**
- * CPU time of the PostgreSQL server's processes on this host, read from `/proc` (Linux), so a
- * claims run can say what each job cost the database as well as the workers: the measurement
- * the contention model is calibrated with. `undefined` where `/proc` cannot tell (another OS,
- * or no `postgres` process here because the database is elsewhere).
+ * CPU time of the PostgreSQL server's processes on this host, and of the host as a whole, read
+ * from `/proc` (Linux), so a claims run can say what each job cost the database as well as the
+ * workers (the measurement the contention model is calibrated with), and what the host spent
+ * besides: kernel work outside any process (softirq: loopback networking), other processes,
+ * and time the hypervisor gave the cores to someone else (steal). `undefined` where `/proc`
+ * cannot tell (another OS, or no `postgres` process here because the database is elsewhere).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -35,4 +37,38 @@ export function postgresCpuMs(): number | undefined {
     found = true;
   }
   return found ? (ticks * 1000) / TICKS_PER_S : undefined;
+}
+
+/** The host's CPU time since boot (ms, summed over its cores), by kind, from `/proc/stat`. */
+export type HostCpuTimes = {
+  /** user, nice, system, irq and softirq: every core's busy time. */
+  busyMs: number;
+  /** Of `busyMs`, kernel work outside any process's account (network receive, timers). */
+  softirqMs: number;
+  /** Time the hypervisor ran something else on a core this host had work for. */
+  stealMs: number;
+  /** idle and iowait. */
+  idleMs: number;
+};
+
+/** The host's CPU times, or undefined where `/proc/stat` cannot tell. */
+export function hostCpuTimes(): HostCpuTimes | undefined {
+  let line: string;
+  try {
+    line = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0];
+  } catch {
+    return undefined;
+  }
+  // "cpu  user nice system idle iowait irq softirq steal guest guest_nice" (ticks).
+  const [label, ...fields] = line.trim().split(/\s+/);
+  const t = fields.map(Number);
+  if (label !== 'cpu' || t.length < 8 || t.some((x) => !Number.isFinite(x))) return undefined;
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = t;
+  const ms = (ticks: number) => (ticks * 1000) / TICKS_PER_S;
+  return { busyMs: ms(user + nice + system + irq + softirq), softirqMs: ms(softirq), stealMs: ms(steal), idleMs: ms(idle + iowait) };
+}
+
+/** `b − a`, kind by kind. */
+export function hostCpuSpent(a: HostCpuTimes, b: HostCpuTimes): HostCpuTimes {
+  return { busyMs: b.busyMs - a.busyMs, softirqMs: b.softirqMs - a.softirqMs, stealMs: b.stealMs - a.stealMs, idleMs: b.idleMs - a.idleMs };
 }

@@ -22,7 +22,7 @@ import { probeSkippedRows, type SkipRowProbe } from './skip-row-probe.js';
 import { probeStatementCpu, type CpuGrowthPoint, type StatementCpuProbeReport } from './statement-cpu-probe.js';
 import type { ClaimsRunOptions } from './harness.js';
 import { throughputPlot, type PlotSeries } from './plot.js';
-import { calibrateClaims, simulateClaims, simulateClaimsAsync, type Bottleneck, type Calibration, type CalibrationRequest, type ClaimCosts, type SimulationReport } from './model.js';
+import { calibrateClaims, simulateClaims, simulateClaimsAsync, type Bottleneck, type Calibration, type CalibrationRequest, type ClaimCosts, type ClaimsMeasurement, type SimulationReport } from './model.js';
 
 /** The costs calibration fits by default (the rest keep the model's defaults). */
 export const VALIDATION_FIT: NonNullable<CalibrationRequest['fit']> = [
@@ -89,7 +89,17 @@ export type ValidationStep =
   | { kind: 'predicted'; cells: number };
 
 /** What a cell's median run measured: every quantity calibration compares, and its elapsed time. */
-export type Measured = { throughput: number; claimMs?: number; persistMs?: number; claimsPerJob?: number; workerCpuMsPerJob?: number; dbCpuMsPerJob?: number; elapsedMs: number };
+export type Measured = Omit<ClaimsMeasurement, 'config'> & {
+  elapsedMs: number;
+  /**
+   * What else the host's cores did over the run, per job (ms): stolen by the hypervisor, idle,
+   * and busy with neither the workers nor the database. Not calibrated on; it says how much
+   * of the cores the workers and the database really had (absent in reports from before it).
+   */
+  host?: HostTimePerJob;
+};
+
+export type HostTimePerJob = { stealMs: number; idleMs: number; otherMs: number | null };
 
 /** A cell as a report keeps it: its settings, its median run's measurement, every repeat's throughput. */
 type MeasuredCell = { settings: CellSettings; measured: Measured; throughputs: number[] };
@@ -213,7 +223,10 @@ export type ValidationReport = {
 
 function measuredOf(run: CellRun): Measured {
   const { config: _config, ...measured } = measurementOf(run.report, {});
-  return { ...measured, elapsedMs: run.report.elapsedMs };
+  const h = run.report.cpu.host;
+  const completed = run.report.completed;
+  const host = h && completed > 0 ? { stealMs: h.stealMsPerJob, idleMs: h.idleMs / completed, otherMs: h.otherMsPerJob } : undefined;
+  return { ...measured, elapsedMs: run.report.elapsedMs, ...(host ? { host } : {}) };
 }
 
 const measuredCellOf = (run: CellRun): MeasuredCell => ({ settings: run.settings, measured: measuredOf(run), throughputs: run.throughputs });
@@ -260,7 +273,7 @@ async function calibrateAndPredict(r: PredictionRequest): Promise<Predictions> {
   const t0 = performance.now();
   const calibration = await calibrateClaims({
     base: { costs: { dbDeadEntryMs: deadEntryMs, ...(skipRowMs === null ? {} : { dbSkipRowMs: skipRowMs }) } },
-    cells: r.single.map(({ settings, measured: { elapsedMs: _e, ...m } }) => ({ config: simulation(settings), ...m })),
+    cells: r.single.map(({ settings, measured: { elapsedMs: _e, host: _h, ...m } }) => ({ config: simulation(settings), ...m })),
     fit,
     maxJobs: 10_000,
     maxEvaluations: r.maxEvaluations,
@@ -572,6 +585,14 @@ function savedReport(value: unknown): SavedReport {
       dbCpuMsPerJob: optionalPositive(m.dbCpuMsPerJob, `${where}.measured.dbCpuMsPerJob`),
       elapsedMs: num(m.elapsedMs, `${where}.measured.elapsedMs`, 0),
     };
+    if (m.host !== undefined) {
+      const h = object(m.host, `${where}.measured.host`);
+      measured.host = {
+        stealMs: num(h.stealMs, `${where}.measured.host.stealMs`, 0),
+        idleMs: num(h.idleMs, `${where}.measured.host.idleMs`, 0),
+        otherMs: h.otherMs === null ? null : num(h.otherMs, `${where}.measured.host.otherMs`, 0),
+      };
+    }
     const throughputs = c.throughputs === undefined ? [measured.throughput] : list(c.throughputs, `${where}.throughputs`).map((t, i) => positive(t, `${where}.throughputs[${i}]`));
     return { settings: settingsOf(c.settings, `${where}.settings`), measured, throughputs };
   };
