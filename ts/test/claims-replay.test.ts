@@ -148,6 +148,12 @@ describe('replayValidation', () => {
     // Growth costs nothing at one worker, so calibration is the same; at two it slows the model.
     expect(grown.calibration.costs).toEqual(base.calibration.costs);
     for (const [i, c] of grown.heldOut.entries()) expect(c.predicted.throughput).toBeLessThan(base.heldOut[i].predicted.throughput);
+    // A report from before the setting ran FIFO loops; another order changes the fit.
+    expect(base.model.loopOrder).toBe('fifo');
+    const resumed = await replayValidation(saved, { loopOrder: 'continuations-first' });
+    expect(resumed.model.loopOrder).toBe('continuations-first');
+    expect(resumed.calibration.costs).not.toEqual(base.calibration.costs);
+    expect((await replayValidation(JSON.parse(JSON.stringify(resumed)) as unknown)).calibration.costs).toEqual(resumed.calibration.costs);
     const dead = await replayValidation(saved, { deadEntryMs: 0.001 });
     expect(dead.calibration.costs.dbDeadEntryMs).toBe(0.001);
     // A report from before the skip-row probe fitted that cost; given, it is fixed instead.
@@ -185,6 +191,7 @@ describe('replayValidation', () => {
       [{ ...saved, pick: { ...saved.pick, workers: 1 } }, /pick\.workers must be an integer of 2 or more/],
       [{ ...saved, model: { ...saved.model, cpuSliceMs: undefined } }, /which time slice its model used/],
       [{ ...saved, model: { ...saved.model, deadEntryMs: undefined } }, /what its model took a dead index entry to cost/],
+      [{ ...saved, model: { ...saved.model, loopOrder: 'lifo' } }, /model\.loopOrder must be one of fifo, continuations-first/],
       [{ ...saved, heldOut: [{ ...saved.heldOut[0], measured: { ...saved.heldOut[0].measured, host: { stealMs: -1, idleMs: 0, otherMs: null } } }] }, /heldOut\[0\]\.measured\.host\.stealMs/],
     ];
     for (const [report, message] of broken) {
@@ -198,6 +205,7 @@ describe('replayValidation', () => {
     expect(await codeOf(() => replayValidation(saved, { cpuSliceMs: -1 }))).toBe('ERR_CLAIMS_CONFIG');
     expect(await codeOf(() => replayValidation(saved, { cores: 0 }))).toBe('ERR_CLAIMS_CONFIG');
     expect(await codeOf(() => replayValidation(saved, { skipRowMs: -1 }))).toBe('ERR_CLAIMS_CONFIG');
+    expect(await codeOf(() => replayValidation(saved, { loopOrder: 'lifo' as 'fifo' }))).toBe('ERR_CLAIMS_CONFIG');
     expect(await codeOf(() => replayValidation(saved, { cpuGrowth: [{ workers: 4, worker: 1, db: 1 }, { workers: 2, worker: 1, db: 1 }] }))).toBe('ERR_CLAIMS_CONFIG');
   });
 });

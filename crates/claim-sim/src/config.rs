@@ -32,6 +32,18 @@ pub enum OptimisticSelect {
     Separate,
 }
 
+/// The order in which a worker's event loop runs what a finished task goes on to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoopOrder {
+    /// Every task waits its turn at the back of the loop's queue, a consumer resumed by a reply
+    /// included (a loop that schedules resumed coroutines as new callbacks, as asyncio does).
+    Fifo,
+    /// A consumer resumed by a reply runs on in the same turn, before any callback waiting: its
+    /// jobs and its next statement go to the front of the queue (Node's promise continuations).
+    ContinuationsFirst,
+}
+
 /// What each step costs, in milliseconds. Worker costs run on the worker process's one event
 /// loop; database costs run on the statement's backend; both share the host's cores.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -105,6 +117,9 @@ pub struct SimConfig {
     pub batch_size: u32,
     pub strategy: Strategy,
     pub optimistic_select: OptimisticSelect,
+    /// How each worker's event loop orders its work (default `fifo`, the order validation has
+    /// been calibrated with; see `LoopOrder`).
+    pub loop_order: LoopOrder,
     /// Connections per worker.
     pub pool_size: u32,
     /// Results flushed at once when this many are buffered…
@@ -149,6 +164,7 @@ impl Default for SimConfig {
             batch_size: 10,
             strategy: Strategy::SkipLocked,
             optimistic_select: OptimisticSelect::Subquery,
+            loop_order: LoopOrder::Fifo,
             pool_size: 10,
             flush_size: 100,
             flush_ms: 500.0,

@@ -8,7 +8,8 @@
 //!    reads and locks rows (waiting behind other claims' row locks under optimistic-any),
 //!    spends its CPU, commits (group commit) and releases the locks; half a round trip; the
 //!    loop decodes the rows and the connection goes back to the pool;
-//! 2. work: one loop task runs the batch's jobs;
+//! 2. work: one loop task runs the batch's jobs (at the back of the loop's queue, or at once
+//!    under `loopOrder: continuations-first`, as Node resumes an `await`);
 //! 3. buffer the results; once `flushSize` are buffered the consumer flushes them and waits
 //!    for that flush (one statement: complete + store results), else a timer flushes them
 //!    `flushMs` after the first was buffered;
@@ -20,7 +21,7 @@ use std::collections::{BinaryHeap, VecDeque};
 
 use seeded_rng::Rng;
 
-use crate::config::{OptimisticSelect, SimConfig, Strategy};
+use crate::config::{LoopOrder, OptimisticSelect, SimConfig, Strategy};
 use crate::cpu::Cpu;
 use crate::report::{Counters, SimReport, Utilisation, Waits, Window};
 use crate::table::{Candidates, Outcome, Run, Table};
@@ -117,6 +118,9 @@ struct Op {
 #[derive(Debug, Default)]
 struct Worker {
     tasks: VecDeque<Task>,
+    /// While a finished task's consequences are handled under `continuations-first`: where the
+    /// next continuation goes in `tasks`.
+    continuing: Option<usize>,
     task_started: f64,
     loop_busy_ms: f64,
     free_conns: Vec<u32>,
@@ -338,18 +342,29 @@ impl<'a> Engine<'a> {
 
     // ---- event loops -----------------------------------------------------------------------
 
+    /// Queues `work` on worker `w`'s loop. Under `continuations-first`, what a finished task
+    /// goes on to do (decoding a reply resumes the consumer that awaited it, which runs its jobs
+    /// and sends its next statement) runs in the same turn: it goes to the front, after the
+    /// turn's earlier continuations. Anything else (a reply arriving, a timer) waits at the back.
     fn push_task(&mut self, w: u32, work: f64, kind: TaskKind) {
         self.waits.worker_cpu_ms += work;
+        let now = self.now;
         let worker = &mut self.workers[w as usize];
-        if worker.tasks.is_empty() {
-            worker.task_started = self.now;
-            self.cpu.start(self.now, w, work);
-        }
-        worker.tasks.push_back(Task {
+        let task = Task {
             work,
             kind,
-            queued: self.now,
-        });
+            queued: now,
+        };
+        if let Some(at) = worker.continuing.as_mut() {
+            worker.tasks.insert(*at, task);
+            *at += 1;
+            return; // started when the turn ends (`loop_done`)
+        }
+        if worker.tasks.is_empty() {
+            worker.task_started = now;
+            self.cpu.start(now, w, work);
+        }
+        worker.tasks.push_back(task);
     }
 
     fn cpu_done(&mut self, at: f64) {
@@ -373,7 +388,10 @@ impl<'a> Engine<'a> {
         let ran = now - worker.task_started;
         worker.loop_busy_ms += ran;
         self.waits.loop_wait_ms += worker.task_started - task.queued;
-        if let Some(next) = worker.tasks.front() {
+        let continuations = self.cfg.loop_order == LoopOrder::ContinuationsFirst;
+        if continuations {
+            worker.continuing = Some(0);
+        } else if let Some(next) = worker.tasks.front() {
             worker.task_started = now;
             self.cpu.start(now, w, next.work);
         }
@@ -386,6 +404,14 @@ impl<'a> Engine<'a> {
             TaskKind::Work(c, rows) => {
                 self.window().work_ms += ran;
                 self.after_work(c, rows);
+            }
+        }
+        if continuations {
+            let worker = &mut self.workers[w as usize];
+            worker.continuing = None;
+            if let Some(next) = worker.tasks.front() {
+                worker.task_started = now;
+                self.cpu.start(now, w, next.work);
             }
         }
     }

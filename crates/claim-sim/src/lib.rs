@@ -25,7 +25,7 @@ pub mod usl;
 mod wal;
 
 pub use calibrate::{calibrate, Calibration, CalibrationRequest, Measurement};
-pub use config::{Costs, OptimisticSelect, SimConfig, Strategy};
+pub use config::{Costs, LoopOrder, OptimisticSelect, SimConfig, Strategy};
 pub use error::{Result, SimError};
 pub use growth::GrowthPoint;
 pub use report::{Counters, SimReport, Utilisation, Waits, Window};

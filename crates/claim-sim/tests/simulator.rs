@@ -199,6 +199,46 @@ fn calibration_simulating_fewer_jobs_charges_each_dead_entry_more() {
 }
 
 #[test]
+fn under_continuations_first_a_resumed_consumer_works_at_once_and_its_claim_waits_instead() {
+    // One worker's loop is the bottleneck: per batch it spends 0.1 ms sending the claim, 0.1 ms
+    // decoding 10 rows and 1 ms on the jobs, and four consumers take turns, so a consumer's
+    // cycle is 4 × 1.2 ms in either order and so is throughput.
+    let run = |order: &str| {
+        simulate(&config(&format!(
+            r#"{{"jobs": 10000, "workers": 1, "consumers": 4, "batchSize": 10, "flushSize": 1000,
+                "workMs": 0.1, "cores": 4, "cpuSliceMs": 0, "loopOrder": "{order}",
+                "costs": {{"workerStatementMs": 0.1, "workerRowMs": 0.01, "workerJobMs": 0,
+                "workerResultMs": 0, "dbClaimMs": 0.05, "dbClaimRowMs": 0, "dbCompleteMs": 0.05,
+                "dbCompleteRowMs": 0, "commitMs": 0.05, "rttMs": 0.02, "cv": 0}}}}"#
+        )))
+        .unwrap()
+    };
+    let (fifo, first) = (run("fifo"), run("continuations-first"));
+    assert_eq!(fifo.throughput, first.throughput);
+    assert!((first.throughput - 10.0 / 1.2 * 1000.0).abs() < 0.01 * first.throughput);
+    let claim_ms = |r: &claim_sim::SimReport| r.totals.claim_ms / r.totals.claim_batches as f64;
+    // Resumed at once, a consumer runs its jobs and sends its next claim without waiting; the
+    // wait for the others' turns moves into its claim: the whole cycle but its own jobs.
+    assert!(
+        (claim_ms(&first) - (4.0 * 1.2 - 1.0)).abs() < 0.1,
+        "{}",
+        claim_ms(&first)
+    );
+    // In FIFO order part of that wait falls before its jobs instead.
+    assert!(
+        claim_ms(&fifo) < claim_ms(&first) - 0.5,
+        "{}",
+        claim_ms(&fifo)
+    );
+    assert_eq!(
+        SimConfig::from_json(r#"{"loopOrder": "lifo"}"#)
+            .unwrap_err()
+            .code(),
+        "ERR_CLAIMS_CONFIG"
+    );
+}
+
+#[test]
 fn consumers_sharing_one_core_match_mean_value_analysis() {
     // A closed network: N consumers alternate between the database backend (processor
     // sharing on one core, exponential demand D) and a delay (the round trip, mean Z); every

@@ -41,6 +41,10 @@ export type ClaimCosts = {
 };
 
 /** A simulation; every field has a default (see the README's table). */
+/** How a worker's event loop orders its work: see `SimulationConfig.loopOrder`. */
+export const LOOP_ORDERS = ['fifo', 'continuations-first'] as const;
+export type LoopOrder = (typeof LOOP_ORDERS)[number];
+
 export type SimulationConfig = {
   jobs?: number;
   workers?: number;
@@ -51,6 +55,13 @@ export type SimulationConfig = {
   /** Where optimistic-any reads its ids: in the update's subquery (fleetscale) or a separate
    * `SELECT` first (one more round trip; the ids can go meanwhile). */
   optimisticSelect?: 'subquery' | 'separate';
+  /**
+   * How each worker's event loop orders its work: `fifo` (default; every task waits its turn,
+   * a consumer resumed by a reply included, as an asyncio loop runs it) or
+   * `continuations-first` (a resumed consumer runs its jobs and sends its next statement in the
+   * same turn, as Node runs an `await`'s continuation).
+   */
+  loopOrder?: LoopOrder;
   /** Connections per worker. */
   poolSize?: number;
   flushSize?: number;

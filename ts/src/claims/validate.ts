@@ -22,7 +22,7 @@ import { probeSkippedRows, type SkipRowProbe } from './skip-row-probe.js';
 import { probeStatementCpu, type CpuGrowthPoint, type StatementCpuProbeReport } from './statement-cpu-probe.js';
 import type { ClaimsRunOptions } from './harness.js';
 import { throughputPlot, type PlotSeries } from './plot.js';
-import { calibrateClaims, simulateClaims, simulateClaimsAsync, type Bottleneck, type Calibration, type CalibrationRequest, type ClaimCosts, type ClaimsMeasurement, type SimulationReport } from './model.js';
+import { calibrateClaims, simulateClaims, simulateClaimsAsync, type Bottleneck, type Calibration, type CalibrationRequest, type ClaimCosts, type ClaimsMeasurement, type LoopOrder, type SimulationReport, LOOP_ORDERS } from './model.js';
 
 /** The costs calibration fits by default (the rest keep the model's defaults). */
 export const VALIDATION_FIT: NonNullable<CalibrationRequest['fit']> = [
@@ -79,6 +79,8 @@ export type ValidationOptions = Pick<ClaimsRunOptions, 'url' | 'schema'> & {
    * as rows. Not fitted: calibration sees one worker only.
    */
   cpuGrowth?: readonly CpuGrowthPoint[];
+  /** How the model's worker loops order their work (default `fifo`; see `SimulationConfig`). */
+  loopOrder?: LoopOrder;
   /** Told each step: a cell measured, the calibration done, predictions made. */
   onStep?: (step: ValidationStep) => void;
 };
@@ -168,6 +170,8 @@ export type ValidationReport = {
     skipRowProbe: SkipRowProbe | null;
     cpuGrowth: CpuGrowthPoint[];
     growthProbe: StatementCpuProbeReport | null;
+    /** How the model's worker loops order their work (`fifo` in reports from before it). */
+    loopOrder: LoopOrder;
   };
   startedAt: string;
   finishedAt: string;
@@ -257,7 +261,7 @@ type PredictionRequest = {
   heldOut: readonly CellSettings[];
   workload: Workload;
   cores: number;
-  model: Pick<ModelSettings, 'cpuSliceMs' | 'cpuGrowth' | 'deadEntryMs' | 'skipRowMs'>;
+  model: Pick<ModelSettings, 'cpuSliceMs' | 'cpuGrowth' | 'deadEntryMs' | 'skipRowMs' | 'loopOrder'>;
   pickWorkers: number;
   fit: NonNullable<CalibrationRequest['fit']>;
   maxEvaluations: number;
@@ -266,10 +270,10 @@ type PredictionRequest = {
 
 /** Calibrates on the single-worker cells, then predicts every held-out cell and makes the pick. */
 async function calibrateAndPredict(r: PredictionRequest): Promise<Predictions> {
-  const { cpuSliceMs, cpuGrowth, deadEntryMs, skipRowMs } = r.model;
+  const { cpuSliceMs, cpuGrowth, deadEntryMs, skipRowMs, loopOrder } = r.model;
   // A measured skip cost is given, not fitted.
   const fit = skipRowMs === null ? r.fit : r.fit.filter((name) => name !== 'dbSkipRowMs');
-  const simulation = (c: CellSettings) => ({ ...simulationOf(c, r.workload, r.cores), cpuSliceMs, cpuGrowth: [...cpuGrowth] });
+  const simulation = (c: CellSettings) => ({ ...simulationOf(c, r.workload, r.cores), cpuSliceMs, cpuGrowth: [...cpuGrowth], loopOrder });
   const t0 = performance.now();
   const calibration = await calibrateClaims({
     base: { costs: { dbDeadEntryMs: deadEntryMs, ...(skipRowMs === null ? {} : { dbSkipRowMs: skipRowMs }) } },
@@ -390,14 +394,18 @@ function reportOf(frame: ReportFrame, p: Predictions, heldOutMeasured: readonly 
  * report), checked before anything runs: a growth curve by the model itself (a one-job
  * simulation), which would otherwise refuse it only after the runs.
  */
-function givenModelSettings(o: Pick<ValidationOptions, 'cpuSliceMs' | 'deadEntryMs' | 'skipRowMs' | 'cpuGrowth'>) {
+function givenModelSettings(o: Pick<ValidationOptions, 'cpuSliceMs' | 'deadEntryMs' | 'skipRowMs' | 'cpuGrowth' | 'loopOrder'>) {
   const cost = (name: string, v: number | undefined) => (v === undefined ? undefined : numberOption(name, v, 0));
   if (o.cpuGrowth !== undefined) simulateClaims({ jobs: 1, cpuGrowth: [...o.cpuGrowth] });
+  if (o.loopOrder !== undefined && !LOOP_ORDERS.includes(o.loopOrder)) {
+    throw claimsError('ERR_CLAIMS_CONFIG', `loopOrder must be one of ${LOOP_ORDERS.join(', ')}, got ${JSON.stringify(o.loopOrder)}`);
+  }
   return {
     cpuSliceMs: cost('cpuSliceMs', o.cpuSliceMs),
     deadEntryMs: cost('deadEntryMs', o.deadEntryMs),
     skipRowMs: cost('skipRowMs', o.skipRowMs),
     cpuGrowth: o.cpuGrowth === undefined ? undefined : [...o.cpuGrowth],
+    loopOrder: o.loopOrder,
   };
 }
 
@@ -424,7 +432,7 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
   const deadEntryMs = given.deadEntryMs ?? deadEntryProbe!.deadEntryMs;
   const skipRowProbe = given.skipRowMs === undefined ? await probeSkippedRows({ url: options.url, schema: options.schema }) : null;
   const skipRowMs = given.skipRowMs ?? skipRowProbe!.skipRowMs;
-  const model: ModelSettings = { cpuSliceMs, sliceProbe, deadEntryMs, deadEntryProbe, skipRowMs, skipRowProbe, cpuGrowth, growthProbe };
+  const model: ModelSettings = { cpuSliceMs, sliceProbe, deadEntryMs, deadEntryProbe, skipRowMs, skipRowProbe, cpuGrowth, growthProbe, loopOrder: given.loopOrder ?? 'fifo' };
   const connection = { url: options.url, schema: options.schema };
   const startedAt = new Date().toISOString();
   const step = options.onStep ?? (() => {});
@@ -464,7 +472,7 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
   return reportOf(frame, predictions, heldOutRuns.map(measuredCellOf), pickRun.report.throughput, repeats);
 }
 
-export type ReplayOptions = Pick<ValidationOptions, 'fit' | 'maxEvaluations' | 'cpuSliceMs' | 'deadEntryMs' | 'skipRowMs' | 'cpuGrowth' | 'onStep'> & {
+export type ReplayOptions = Pick<ValidationOptions, 'fit' | 'maxEvaluations' | 'cpuSliceMs' | 'deadEntryMs' | 'skipRowMs' | 'cpuGrowth' | 'loopOrder' | 'onStep'> & {
   /** Host cores the model shares (default: the saved report's machine's). */
   cores?: number;
   /** Where the saved report came from (a file name), for the new report's `replay.source`. */
@@ -501,6 +509,7 @@ export async function replayValidation(saved: unknown, options: ReplayOptions = 
     skipRowProbe: options.skipRowMs === undefined ? r.model.skipRowProbe : null,
     cpuGrowth,
     growthProbe: options.cpuGrowth === undefined ? r.model.growthProbe : null,
+    loopOrder: given.loopOrder ?? r.model.loopOrder,
   };
   const predictions = await calibrateAndPredict({
     single: r.single,
@@ -560,6 +569,8 @@ function savedReport(value: unknown): SavedReport {
   const positive = (v: unknown, where: string): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : bad(`${where} must be a positive number, got ${JSON.stringify(v)}`));
   const optionalPositive = (v: unknown, where: string) => (v === undefined ? undefined : positive(v, where));
   const list = (v: unknown, where: string): unknown[] => (Array.isArray(v) && v.length > 0 ? v : bad(`${where} must be a non-empty array`));
+  const loopOrderOf = (v: unknown): LoopOrder =>
+    LOOP_ORDERS.includes(v as LoopOrder) ? (v as LoopOrder) : bad(`model.loopOrder must be one of ${LOOP_ORDERS.join(', ')}, got ${JSON.stringify(v)}`);
   const settingsOf = (v: unknown, where: string): CellSettings => {
     const s = object(v, where);
     const strategy = s.strategy;
@@ -641,6 +652,8 @@ function savedReport(value: unknown): SavedReport {
       // Reports from before the model had growth: none. The model checks the points themselves.
       cpuGrowth: growth as CpuGrowthPoint[],
       growthProbe: (model.growthProbe ?? null) as ModelSettings['growthProbe'],
+      // Reports from before the setting ran FIFO loops.
+      loopOrder: model.loopOrder === undefined ? 'fifo' : loopOrderOf(model.loopOrder),
     },
     startedAt: String(root.startedAt ?? ''),
     finishedAt: String(root.finishedAt ?? ''),
