@@ -57,6 +57,7 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     expect(host.softirqMs).toBeGreaterThanOrEqual(0);
     expect(host.softirqMs).toBeLessThanOrEqual(host.busyMs);
     expect(host.stealMsPerJob).toBeCloseTo(host.stealMs / 3000, 9);
+    expect(host.idleMsPerJob).toBeCloseTo(host.idleMs / 3000, 9);
     expect(host.otherMsPerJob).toBeGreaterThanOrEqual(0);
     // Claim-to-complete latency of every job, from the jobs table.
     expect(report.latencyMs.p50).toBeGreaterThanOrEqual(0);

@@ -108,6 +108,8 @@ struct Op {
     waits: u32,
     /// Claims waiting for this one to commit.
     waiters: Vec<u32>,
+    /// The `Engine::stamp` at which it was last seen waiting for a given claim (`db_done`).
+    waiting_stamp: u64,
     taken: Vec<Run>,
     /// When its owner asked for it (pool waits and flush times count from here).
     created: f64,
@@ -169,8 +171,7 @@ struct Engine<'a> {
     backing_off: u32,
     handled: u64,
     flushed: Vec<u32>,
-    /// Per op: the `stamp` at which it was last seen waiting for a given claim (`db_done`).
-    waiting_on: Vec<u64>,
+    /// Marks, in `Op::waiting_stamp`, one pass of `db_done` over a claim's waiters.
     stamp: u64,
 }
 
@@ -235,7 +236,6 @@ impl<'a> Engine<'a> {
             backing_off: 0,
             handled: 0,
             flushed: Vec::new(),
-            waiting_on: Vec::new(),
             stamp: 0,
         }
     }
@@ -308,7 +308,6 @@ impl<'a> Engine<'a> {
             Some(id) => id,
             None => {
                 self.ops.push(Op::default());
-                self.waiting_on.push(0);
                 (self.ops.len() - 1) as u32
             }
         };
@@ -391,9 +390,8 @@ impl<'a> Engine<'a> {
         let continuations = self.cfg.loop_order == LoopOrder::ContinuationsFirst;
         if continuations {
             worker.continuing = Some(0);
-        } else if let Some(next) = worker.tasks.front() {
-            worker.task_started = now;
-            self.cpu.start(now, w, next.work);
+        } else {
+            self.start_next_task(w);
         }
         match task.kind {
             TaskKind::Send(op) => {
@@ -407,12 +405,17 @@ impl<'a> Engine<'a> {
             }
         }
         if continuations {
-            let worker = &mut self.workers[w as usize];
-            worker.continuing = None;
-            if let Some(next) = worker.tasks.front() {
-                worker.task_started = now;
-                self.cpu.start(now, w, next.work);
-            }
+            self.workers[w as usize].continuing = None;
+            self.start_next_task(w);
+        }
+    }
+
+    /// Worker `w`'s loop takes the task at the front of its queue, if any.
+    fn start_next_task(&mut self, w: u32) {
+        let worker = &mut self.workers[w as usize];
+        if let Some(next) = worker.tasks.front() {
+            worker.task_started = self.now;
+            self.cpu.start(self.now, w, next.work);
         }
     }
 
@@ -617,15 +620,16 @@ impl<'a> Engine<'a> {
             // Mark who already waits for `next`: one pass, not a search per waiter (a herd of
             // 256 claimers behind one holder made this quadratic).
             self.stamp += 1;
-            for &w in &self.ops[next as usize].waiters {
-                self.waiting_on[w as usize] = self.stamp;
+            for i in 0..self.ops[next as usize].waiters.len() {
+                let w = self.ops[next as usize].waiters[i];
+                self.ops[w as usize].waiting_stamp = self.stamp;
             }
             for &w in rest {
-                if self.waiting_on[w as usize] == self.stamp {
+                if self.ops[w as usize].waiting_stamp == self.stamp {
                     // Already waiting for `next` (for rows it took): that wait covers this one.
                     self.ops[w as usize].waits -= 1;
                 } else {
-                    self.waiting_on[w as usize] = self.stamp;
+                    self.ops[w as usize].waiting_stamp = self.stamp;
                     self.ops[next as usize].waiters.push(w);
                 }
             }

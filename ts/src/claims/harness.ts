@@ -122,10 +122,10 @@ export type ClaimsRunReport = {
     /**
      * The whole host over the same span (all cores, ms; `null` where `/proc/stat` cannot tell):
      * busy time (every process, and kernel work such as loopback networking that no process
-     * is charged for), steal (cores the hypervisor gave to others) and idle. `otherMsPerJob` is
-     * busy time that was neither the workers' nor the database's, per job.
+     * is charged for), steal (cores the hypervisor gave to others) and idle; and per job, steal,
+     * idle, and busy time that was neither the workers' nor the database's.
      */
-    host: (HostCpuTimes & { otherMsPerJob: number | null; stealMsPerJob: number }) | null;
+    host: (HostCpuTimes & { otherMsPerJob: number | null; stealMsPerJob: number; idleMsPerJob: number }) | null;
   };
 };
 
@@ -211,7 +211,7 @@ export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunRep
     const perJob = (ms: number) => (completed > 0 ? ms / completed : 0);
     const hostSpent = host0 && host1 ? hostCpuSpent(host0, host1) : undefined;
     const host = hostSpent
-      ? { ...hostSpent, otherMsPerJob: databaseMs === null ? null : perJob(Math.max(0, hostSpent.busyMs - workerMs - databaseMs)), stealMsPerJob: perJob(hostSpent.stealMs) }
+      ? { ...hostSpent, otherMsPerJob: databaseMs === null ? null : perJob(Math.max(0, hostSpent.busyMs - workerMs - databaseMs)), stealMsPerJob: perJob(hostSpent.stealMs), idleMsPerJob: perJob(hostSpent.idleMs) }
       : null;
     return {
       strategy: task.strategy,

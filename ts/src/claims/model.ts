@@ -40,11 +40,13 @@ export type ClaimCosts = {
   cv: number;
 };
 
-/** A simulation; every field has a default (see the README's table). */
 /** How a worker's event loop orders its work: see `SimulationConfig.loopOrder`. */
 export const LOOP_ORDERS = ['fifo', 'continuations-first'] as const;
 export type LoopOrder = (typeof LOOP_ORDERS)[number];
 
+export const isLoopOrder = (v: unknown): v is LoopOrder => LOOP_ORDERS.includes(v as LoopOrder);
+
+/** A simulation; every field has a default (see the README's table). */
 export type SimulationConfig = {
   jobs?: number;
   workers?: number;

@@ -22,7 +22,7 @@ import { probeSkippedRows, type SkipRowProbe } from './skip-row-probe.js';
 import { probeStatementCpu, type CpuGrowthPoint, type StatementCpuProbeReport } from './statement-cpu-probe.js';
 import type { ClaimsRunOptions } from './harness.js';
 import { throughputPlot, type PlotSeries } from './plot.js';
-import { calibrateClaims, simulateClaims, simulateClaimsAsync, type Bottleneck, type Calibration, type CalibrationRequest, type ClaimCosts, type ClaimsMeasurement, type LoopOrder, type SimulationReport, LOOP_ORDERS } from './model.js';
+import { calibrateClaims, simulateClaims, simulateClaimsAsync, type Bottleneck, type Calibration, type CalibrationRequest, type ClaimCosts, type ClaimsMeasurement, type LoopOrder, type SimulationReport, isLoopOrder, LOOP_ORDERS } from './model.js';
 
 /** The costs calibration fits by default (the rest keep the model's defaults). */
 export const VALIDATION_FIT: NonNullable<CalibrationRequest['fit']> = [
@@ -228,8 +228,7 @@ export type ValidationReport = {
 function measuredOf(run: CellRun): Measured {
   const { config: _config, ...measured } = measurementOf(run.report, {});
   const h = run.report.cpu.host;
-  const completed = run.report.completed;
-  const host = h && completed > 0 ? { stealMs: h.stealMsPerJob, idleMs: h.idleMs / completed, otherMs: h.otherMsPerJob } : undefined;
+  const host = h && run.report.completed > 0 ? { stealMs: h.stealMsPerJob, idleMs: h.idleMsPerJob, otherMs: h.otherMsPerJob } : undefined;
   return { ...measured, elapsedMs: run.report.elapsedMs, ...(host ? { host } : {}) };
 }
 
@@ -397,7 +396,7 @@ function reportOf(frame: ReportFrame, p: Predictions, heldOutMeasured: readonly 
 function givenModelSettings(o: Pick<ValidationOptions, 'cpuSliceMs' | 'deadEntryMs' | 'skipRowMs' | 'cpuGrowth' | 'loopOrder'>) {
   const cost = (name: string, v: number | undefined) => (v === undefined ? undefined : numberOption(name, v, 0));
   if (o.cpuGrowth !== undefined) simulateClaims({ jobs: 1, cpuGrowth: [...o.cpuGrowth] });
-  if (o.loopOrder !== undefined && !LOOP_ORDERS.includes(o.loopOrder)) {
+  if (o.loopOrder !== undefined && !isLoopOrder(o.loopOrder)) {
     throw claimsError('ERR_CLAIMS_CONFIG', `loopOrder must be one of ${LOOP_ORDERS.join(', ')}, got ${JSON.stringify(o.loopOrder)}`);
   }
   return {
@@ -569,8 +568,7 @@ function savedReport(value: unknown): SavedReport {
   const positive = (v: unknown, where: string): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : bad(`${where} must be a positive number, got ${JSON.stringify(v)}`));
   const optionalPositive = (v: unknown, where: string) => (v === undefined ? undefined : positive(v, where));
   const list = (v: unknown, where: string): unknown[] => (Array.isArray(v) && v.length > 0 ? v : bad(`${where} must be a non-empty array`));
-  const loopOrderOf = (v: unknown): LoopOrder =>
-    LOOP_ORDERS.includes(v as LoopOrder) ? (v as LoopOrder) : bad(`model.loopOrder must be one of ${LOOP_ORDERS.join(', ')}, got ${JSON.stringify(v)}`);
+  const loopOrderOf = (v: unknown): LoopOrder => (isLoopOrder(v) ? v : bad(`model.loopOrder must be one of ${LOOP_ORDERS.join(', ')}, got ${JSON.stringify(v)}`));
   const settingsOf = (v: unknown, where: string): CellSettings => {
     const s = object(v, where);
     const strategy = s.strategy;

@@ -7,7 +7,7 @@ import { DEFAULT_WARMUP_JOBS } from '../claims/harness.js';
 import { CLAIM_STRATEGIES, type ClaimStrategy } from '../claims/queue.js';
 import type { CpuGrowthPoint } from '../claims/statement-cpu-probe.js';
 import { claimsError } from '../claims/errors.js';
-import { LOOP_ORDERS, type LoopOrder } from '../claims/model.js';
+import { isLoopOrder, LOOP_ORDERS, type LoopOrder } from '../claims/model.js';
 import { replayValidation, validateModel, validationPlot, type ValidationReport, type ValidationStep } from '../claims/validate.js';
 import { intItem, listOption, numberOption, parseArgs, UsageError, type ParsedArgs } from './args.js';
 
@@ -158,8 +158,8 @@ export function printValidation(r: ValidationReport, out: NodeJS.WritableStream 
 }
 
 function loopOrderOption(value: string): LoopOrder {
-  if (!LOOP_ORDERS.includes(value as LoopOrder)) throw new UsageError(`--loop-order must be one of ${LOOP_ORDERS.join(', ')}, got ${JSON.stringify(value)}`);
-  return value as LoopOrder;
+  if (!isLoopOrder(value)) throw new UsageError(`--loop-order must be one of ${LOOP_ORDERS.join(', ')}, got ${JSON.stringify(value)}`);
+  return value;
 }
 
 export async function validateCommand(argv: string[]): Promise<void> {
