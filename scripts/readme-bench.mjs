@@ -186,10 +186,13 @@ ${walWritesSection()}${fusionHandoffSection()}${fusionTextsSection()}${pgGroupsS
 ### Claims model: \`npm run bench:claims-sim\` → \`bench/results/claims-sim.json\`
 
 The simulator's own speed is the median of 7 runs of \`simulateClaims\` (default costs, 4
-consumers per worker, batches of 10; measured ${sim.machine.date.slice(0, 10)}). Optimistic-any with 64 workers
-thrashes: every claimer re-claims behind the one holding the head rows. That run is timed once,
-and it misses the 1 s target (9.5 s on 2026-11-22, before its claimers queued behind each
-other's commits, which takes a fifth of the events).
+consumers per worker, batches of 10; measured ${sim.machine.date.slice(0, 10)} on ${sim.machine.cpu}). Optimistic-any with 64
+workers thrashes: every claimer re-claims behind the one holding the head rows, about 2M empty
+claims of ~11 events each, every one a step of the real protocol. That run is the median of 3,
+and it misses the 1 s target: ${f(sim.speed.at(-1).medianMs / 1000, 2)} s. On the same host it took 3.2 s before cost draws
+came from a ziggurat normal with their constants worked out once and the queues compared one
+integer per step (2026-12-03; 2.07 s on the Xeon of the earlier runs before that change; 9.5 s
+on 2026-11-22, before claimers queued behind each other's commits).
 
 | case | median ms | events | simulated jobs/s | bottleneck |
 |---|---:|---:|---:|---|

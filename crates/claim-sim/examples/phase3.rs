@@ -7,56 +7,94 @@ use claim_sim::preset::{
     seed_phase3, seed_phase3_calibration, seed_phase3_report, SEED_PHASE3_MEASURED,
 };
 
-/// The four elapsed times' worst error (the start-up centred) and claims per 10 s (1 worker,
-/// 50K runs) at one point of the grid.
-fn grid_point(commit_ms: f64, backoff_ms: f64, complete_row_ms: f64) -> (f64, f64, f64) {
-    let runs: Vec<(f64, f64, f64)> = SEED_PHASE3_MEASURED
+/// Seeds each grid point is simulated with: the team's 3-worker runs end on whichever consumer
+/// is backing off last, so one seed can land a back-off either side of the mean.
+const SEEDS: u64 = 7;
+
+/// At one point of the grid: the worst error over the four elapsed times and the seeds (the
+/// start-up centred), that start-up, the worst of the four median errors, and the median claims
+/// per 10 s (1 worker, 50K runs).
+fn grid_point(commit_ms: f64, backoff_ms: f64, complete_row_ms: f64) -> (f64, f64, f64, f64) {
+    let runs: Vec<(Vec<f64>, f64, f64)> = SEED_PHASE3_MEASURED
         .iter()
         .map(|&(workers, jobs, seconds)| {
-            let mut c = seed_phase3(workers, jobs).expect("valid");
-            c.setup_ms = 0.0;
-            c.empty_backoff_ms = backoff_ms;
-            c.costs.commit_ms = commit_ms;
-            c.costs.db_complete_row_ms = complete_row_ms;
-            let r = claim_sim::simulate(&c).expect("valid");
-            let per10s = r.totals.claim_batches as f64 / r.run_ms * 10_000.0;
-            (r.elapsed_ms / 1000.0, seconds, per10s)
+            let mut per10s = Vec::new();
+            let elapsed = (1..=SEEDS)
+                .map(|seed| {
+                    let mut c = seed_phase3(workers, jobs).expect("valid");
+                    c.seed = seed;
+                    c.setup_ms = 0.0;
+                    c.empty_backoff_ms = backoff_ms;
+                    c.costs.commit_ms = commit_ms;
+                    c.costs.db_complete_row_ms = complete_row_ms;
+                    let r = claim_sim::simulate(&c).expect("valid");
+                    per10s.push(r.totals.claim_batches as f64 / r.run_ms * 10_000.0);
+                    r.elapsed_ms / 1000.0
+                })
+                .collect();
+            (elapsed, seconds, median(per10s))
         })
         .collect();
+    let worst_at = |setup: f64, of: &dyn Fn(&[f64]) -> Vec<f64>| {
+        runs.iter()
+            .flat_map(|(elapsed, seconds, _)| {
+                of(elapsed)
+                    .into_iter()
+                    .map(move |run| ((run + setup) / seconds - 1.0).abs())
+            })
+            .fold(0.0, f64::max)
+    };
     let mut best = (f64::INFINITY, 0.0);
     for step in 0..=40 {
         let setup = f64::from(step) * 0.05;
-        let worst = runs
-            .iter()
-            .map(|&(run, seconds, _)| ((run + setup) / seconds - 1.0).abs())
-            .fold(0.0, f64::max);
+        let worst = worst_at(setup, &|e| e.to_vec());
         if worst < best.0 {
             best = (worst, setup);
         }
     }
-    (best.0, best.1, runs[1].2)
+    let medians = worst_at(best.1, &|e| vec![median(e.to_vec())]);
+    (best.0, best.1, medians, runs[1].2)
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
 }
 
 fn main() {
     if std::env::args().any(|a| a == "--grid") {
-        println!("commitMs  emptyBackoffMs  dbCompleteRowMs  setupMs  worst error  claims/10s");
+        println!("commitMs  emptyBackoffMs  dbCompleteRowMs  setupMs  worst error (any seed, median)  claims/10s");
         let mut points = Vec::new();
-        for commit_ms in [6.0, 6.5, 7.0, 7.25, 7.5, 7.75, 8.0, 8.5] {
-            for backoff_ms in [450.0, 500.0, 550.0, 600.0, 650.0, 700.0, 800.0] {
-                for complete_row_ms in [0.0081, 0.03, 0.05, 0.0996] {
-                    let (worst, setup, per10s) = grid_point(commit_ms, backoff_ms, complete_row_ms);
+        for commit_ms in (0..15).map(|i| 5.5 + 0.25 * f64::from(i)) {
+            for backoff_ms in [
+                250.0, 350.0, 450.0, 500.0, 550.0, 600.0, 650.0, 700.0, 800.0,
+            ] {
+                for complete_row_ms in [0.0081, 0.03, 0.05, 0.075, 0.0996, 0.125] {
+                    let (worst, setup, medians, per10s) =
+                        grid_point(commit_ms, backoff_ms, complete_row_ms);
                     if (per10s / 1000.0 - 1.0).abs() < 0.15 {
-                        points.push((worst, commit_ms, backoff_ms, complete_row_ms, setup, per10s));
+                        points.push((
+                            worst,
+                            medians,
+                            commit_ms,
+                            backoff_ms,
+                            complete_row_ms,
+                            setup,
+                            per10s,
+                        ));
                     }
                 }
             }
         }
-        points.sort_by(|a, b| a.0.total_cmp(&b.0));
-        for (worst, commit_ms, backoff_ms, row_ms, setup, per10s) in points.into_iter().take(5) {
+        points.sort_by(|a, b| a.1.total_cmp(&b.1));
+        for (worst, medians, commit_ms, backoff_ms, row_ms, setup, per10s) in
+            points.into_iter().take(8)
+        {
             println!(
-                "{commit_ms:>8.2}  {backoff_ms:>14.0}  {row_ms:>15.4}  {:>7.0}  {:>10.1}%  {per10s:>10.0}",
+                "{commit_ms:>8.2}  {backoff_ms:>14.0}  {row_ms:>15.4}  {:>7.0}  {:>17.1}%  {:>5.1}%  {per10s:>10.0}",
                 setup * 1000.0,
-                worst * 100.0
+                worst * 100.0,
+                medians * 100.0
             );
         }
         println!();

@@ -54,6 +54,8 @@ pub struct CalibrationRequest {
     /// Cells with more jobs are simulated with this many and scaled (default 20,000).
     #[serde(default = "default_max_jobs")]
     pub max_jobs: u64,
+    /// Evaluations of the objective (each simulates every cell) at most, the first simplex's
+    /// `fit.len() + 1` always (default 400).
     #[serde(default = "default_max_evaluations")]
     pub max_evaluations: usize,
 }

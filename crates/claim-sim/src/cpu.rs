@@ -17,22 +17,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Finish(f64, u32);
-
-impl Eq for Finish {}
-
-impl Ord for Finish {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.total_cmp(&other.0).then(self.1.cmp(&other.1))
-    }
-}
-
-impl PartialOrd for Finish {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
+use crate::due::Due;
 
 /// The host's cores under processor sharing or time slices (see the module's notes).
 #[derive(Debug)]
@@ -97,7 +82,11 @@ struct Sharing {
     virtual_ms: f64,
     /// Real time up to which `virtual_ms` and the busy time are accounted.
     at: f64,
-    running: BinaryHeap<Reverse<Finish>>,
+    /// Each runnable entity by the virtual time it finishes at.
+    running: BinaryHeap<Reverse<Due>>,
+    /// When the first of them finishes, worked out whenever they change (the engine asks
+    /// before every event).
+    next: Option<f64>,
 }
 
 impl Sharing {
@@ -107,6 +96,7 @@ impl Sharing {
             virtual_ms: 0.0,
             at: 0.0,
             running: BinaryHeap::new(),
+            next: None,
         }
     }
 
@@ -132,12 +122,17 @@ impl Sharing {
     fn start(&mut self, now: f64, entity: u32, work: f64, busy: &mut f64) {
         self.advance(now, busy);
         self.running
-            .push(Reverse(Finish(self.virtual_ms + work, entity)));
+            .push(Reverse(Due::new(self.virtual_ms + work, entity.into())));
+        self.next = self.first_finish();
     }
 
     fn next_finish(&self) -> Option<f64> {
-        self.running.peek().map(|Reverse(Finish(v, _))| {
-            let left = (v - self.virtual_ms).max(0.0);
+        self.next
+    }
+
+    fn first_finish(&self) -> Option<f64> {
+        self.running.peek().map(|Reverse(due)| {
+            let left = (due.at() - self.virtual_ms).max(0.0);
             if left == 0.0 {
                 self.at
             } else {
@@ -148,8 +143,9 @@ impl Sharing {
 
     fn finish(&mut self, now: f64, busy: &mut f64) -> u32 {
         self.advance(now, busy);
-        let Reverse(Finish(_, entity)) = self.running.pop().expect("an entity is running");
-        entity
+        let Reverse(due) = self.running.pop().expect("an entity is running");
+        self.next = self.first_finish();
+        due.tie() as u32
     }
 }
 
@@ -171,7 +167,7 @@ struct Slices {
     slots: Vec<Slot>,
     idle: Vec<u32>,
     /// (when the core's slot stops: its work done or its slice over, core)
-    stops: BinaryHeap<Reverse<Finish>>,
+    stops: BinaryHeap<Reverse<Due>>,
     queue: VecDeque<(u32, f64)>,
 }
 
@@ -195,7 +191,7 @@ impl Slices {
             since: now,
         };
         let run = (left / self.speed).min(self.slice_ms);
-        self.stops.push(Reverse(Finish(now + run, core)));
+        self.stops.push(Reverse(Due::new(now + run, core.into())));
     }
 
     fn start(&mut self, now: f64, entity: u32, work: f64) {
@@ -206,11 +202,12 @@ impl Slices {
     }
 
     fn next_event(&self) -> Option<f64> {
-        self.stops.peek().map(|Reverse(Finish(t, _))| *t)
+        self.stops.peek().map(|Reverse(due)| due.at())
     }
 
     fn step(&mut self, now: f64, busy: &mut f64) -> Option<u32> {
-        let Reverse(Finish(_, core)) = self.stops.pop().expect("a core is running");
+        let Reverse(due) = self.stops.pop().expect("a core is running");
+        let core = due.tie() as u32;
         let slot = self.slots[core as usize];
         let done = ((now - slot.since) * self.speed).min(slot.left);
         *busy += done;

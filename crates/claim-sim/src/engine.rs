@@ -19,10 +19,11 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
-use seeded_rng::Rng;
+use seeded_rng::{Factor, Rng};
 
 use crate::config::{LoopOrder, OptimisticSelect, SimConfig, Strategy};
 use crate::cpu::Cpu;
+use crate::due::Due;
 use crate::report::{Counters, SimReport, Utilisation, Waits, Window};
 use crate::table::{Candidates, Outcome, Run, Table};
 use crate::wal::{Commit, Wal};
@@ -42,22 +43,22 @@ enum Ev {
     BackedOff(u32),
 }
 
+/// An event and when it is due (ties go by the order they were scheduled in).
 #[derive(Debug, Clone, Copy)]
 struct Timed {
-    at: f64,
-    seq: u64,
+    due: Due,
     ev: Ev,
 }
 
 impl PartialEq for Timed {
     fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == std::cmp::Ordering::Equal
+        self.due == other.due
     }
 }
 impl Eq for Timed {}
 impl Ord for Timed {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.at.total_cmp(&other.at).then(self.seq.cmp(&other.seq))
+        self.due.cmp(&other.due)
     }
 }
 impl PartialOrd for Timed {
@@ -154,6 +155,8 @@ struct Engine<'a> {
     wal: Wal,
     table: Table,
     rng: Rng,
+    /// How every cost spreads around its mean (`costs.cv`).
+    spread: Factor,
     workers: Vec<Worker>,
     consumers: Vec<Consumer>,
     ops: Vec<Op>,
@@ -221,6 +224,7 @@ impl<'a> Engine<'a> {
             wal: Wal::default(),
             table: Table::new(cfg.jobs, lanes),
             rng: Rng::new(cfg.seed),
+            spread: Factor::new(cfg.costs.cv),
             workers,
             consumers,
             ops: Vec::new(),
@@ -245,7 +249,7 @@ impl<'a> Engine<'a> {
             self.start_claim(c);
         }
         loop {
-            let next_event = self.events.peek().map(|Reverse(t)| t.at);
+            let next_event = self.events.peek().map(|Reverse(t)| t.due.at());
             let next_cpu = self.cpu.next_event();
             if next_event.is_none() && next_cpu.is_none() {
                 break;
@@ -256,7 +260,7 @@ impl<'a> Engine<'a> {
                 (None, Some(c)) => self.cpu_done(c),
                 _ => {
                     let Reverse(t) = self.events.pop().expect("peeked");
-                    self.now = t.at;
+                    self.now = t.due.at();
                     match t.ev {
                         Ev::Arrive(op) => self.arrive(op),
                         Ev::Reply(op) => self.reply(op),
@@ -280,8 +284,7 @@ impl<'a> Engine<'a> {
     fn at(&mut self, delay: f64, ev: Ev) {
         self.seq += 1;
         self.events.push(Reverse(Timed {
-            at: self.now + delay,
-            seq: self.seq,
+            due: Due::new(self.now + delay, self.seq),
             ev,
         }));
     }
@@ -291,7 +294,7 @@ impl<'a> Engine<'a> {
         if mean <= 0.0 {
             0.0
         } else {
-            mean * self.rng.factor(self.cfg.costs.cv)
+            mean * self.spread.draw(&mut self.rng)
         }
     }
 

@@ -13,6 +13,7 @@
 pub mod calibrate;
 pub mod config;
 mod cpu;
+mod due;
 mod engine;
 pub mod error;
 pub mod growth;

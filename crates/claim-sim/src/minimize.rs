@@ -10,7 +10,8 @@ pub struct Minimum {
 }
 
 /// Minimises `f` from `start`, with initial steps `step` per coordinate, until the simplex's
-/// values agree within `tolerance` or `max_evaluations` are spent.
+/// values agree within `tolerance` or `max_evaluations` are spent (never more, unless the first
+/// simplex alone needs more: its `n + 1` points are always evaluated).
 pub fn nelder_mead(
     f: &mut dyn FnMut(&[f64]) -> f64,
     start: &[f64],
@@ -41,7 +42,11 @@ pub fn nelder_mead(
         let v = eval(&x, &mut evaluations);
         simplex.push((x, v));
     }
-    while evaluations < max_evaluations {
+    // Past the first simplex, each evaluation is taken from the budget or not made at all.
+    let mut spend = |x: &[f64], evaluations: &mut usize| {
+        (*evaluations < max_evaluations).then(|| eval(x, evaluations))
+    };
+    loop {
         simplex.sort_by(|a, b| a.1.total_cmp(&b.1));
         let (best, worst) = (simplex[0].1, simplex[n].1);
         if (worst - best).abs() <= tolerance * (best.abs() + tolerance) {
@@ -56,36 +61,39 @@ pub fn nelder_mead(
                 .collect()
         };
         let reflected = toward(-alpha);
-        let fr = eval(&reflected, &mut evaluations);
+        let Some(fr) = spend(&reflected, &mut evaluations) else {
+            break;
+        };
         if fr < simplex[0].1 {
             let expanded = toward(-alpha * gamma);
-            let fe = eval(&expanded, &mut evaluations);
-            simplex[n] = if fe < fr {
-                (expanded, fe)
-            } else {
-                (reflected, fr)
+            simplex[n] = match spend(&expanded, &mut evaluations) {
+                Some(fe) if fe < fr => (expanded, fe),
+                _ => (reflected, fr),
             };
         } else if fr < simplex[n - 1].1 {
             simplex[n] = (reflected, fr);
         } else {
-            let (contracted, fc) = if fr < simplex[n].1 {
-                let x = toward(-alpha * rho);
-                let v = eval(&x, &mut evaluations);
-                (x, v)
-            } else {
-                let x = toward(rho);
-                let v = eval(&x, &mut evaluations);
-                (x, v)
+            let contracted = toward(if fr < simplex[n].1 { -alpha * rho } else { rho });
+            let Some(fc) = spend(&contracted, &mut evaluations) else {
+                if fr < simplex[n].1 {
+                    simplex[n] = (reflected, fr);
+                }
+                break;
             };
             if fc < fr.min(simplex[n].1) {
                 simplex[n] = (contracted, fc);
             } else {
                 let best = simplex[0].0.clone();
                 for p in simplex.iter_mut().skip(1) {
-                    for (x, b) in p.0.iter_mut().zip(&best) {
-                        *x = b + shrink * (*x - b);
-                    }
-                    p.1 = eval(&p.0, &mut evaluations);
+                    let shrunk: Vec<f64> =
+                        p.0.iter()
+                            .zip(&best)
+                            .map(|(x, b)| b + shrink * (x - b))
+                            .collect();
+                    let Some(v) = spend(&shrunk, &mut evaluations) else {
+                        break;
+                    };
+                    *p = (shrunk, v);
                 }
             }
         }
@@ -111,5 +119,24 @@ mod tests {
             (m.x[0] - 1.0).abs() < 1e-4 && (m.x[1] - 1.0).abs() < 1e-4,
             "{m:?}"
         );
+    }
+
+    #[test]
+    fn never_spends_more_than_its_budget() {
+        for budget in [3, 4, 10, 23, 57] {
+            let mut calls = 0;
+            let mut f = |x: &[f64]| {
+                calls += 1;
+                (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2)
+            };
+            let m = nelder_mead(&mut f, &[-1.2, 1.0], &[0.5, 0.5], 1e-14, budget);
+            assert_eq!(calls, m.evaluations);
+            assert_eq!(m.evaluations, budget, "budget {budget}");
+            assert!(
+                m.value <= 24.2 + 1e-12,
+                "no worse than the start: {}",
+                m.value
+            );
+        }
     }
 }

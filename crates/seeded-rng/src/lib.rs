@@ -2,6 +2,10 @@
 //! simulations are identical for a seed on every platform and every version of every
 //! dependency.
 
+mod ziggurat;
+
+use ziggurat::Ziggurat;
+
 /// Deterministic pseudo-random numbers.
 #[derive(Debug, Clone)]
 pub struct Rng {
@@ -66,41 +70,91 @@ impl Rng {
         -(1.0 - self.unit()).ln()
     }
 
-    /// Gamma with the given shape and scale 1 (mean `shape`), by Marsaglia and Tsang; shapes
-    /// below 1 use the `U^(1/shape)` boost.
+    /// Gamma with the given shape and scale 1 (mean `shape`); see `Gamma`.
     pub fn gamma(&mut self, shape: f64) -> f64 {
-        if shape < 1.0 {
-            let boost = (1.0 - self.unit()).powf(1.0 / shape);
-            return self.gamma(shape + 1.0) * boost;
-        }
+        Gamma::new(shape).draw(self)
+    }
+
+    /// A positive factor with mean 1 and coefficient of variation `cv`; see `Factor`.
+    pub fn factor(&mut self, cv: f64) -> f64 {
+        Factor::new(cv).draw(self)
+    }
+}
+
+/// A gamma distribution of a given shape and scale 1 (mean `shape`), by Marsaglia and Tsang,
+/// its constants worked out once for many draws; shapes below 1 use the `U^(1/shape)` boost.
+#[derive(Debug, Clone, Copy)]
+pub struct Gamma {
+    normal: Ziggurat,
+    d: f64,
+    c: f64,
+    /// `1 / shape` when the shape is below 1 (draws are then of `shape + 1`, boosted).
+    boost: Option<f64>,
+}
+
+impl Gamma {
+    pub fn new(shape: f64) -> Self {
+        let (boost, shape) = if shape < 1.0 {
+            (Some(1.0 / shape), shape + 1.0)
+        } else {
+            (None, shape)
+        };
         let d = shape - 1.0 / 3.0;
-        let c = 1.0 / (9.0 * d).sqrt();
+        Self {
+            normal: Ziggurat::new(),
+            d,
+            c: 1.0 / (9.0 * d).sqrt(),
+            boost,
+        }
+    }
+
+    pub fn draw(&self, rng: &mut Rng) -> f64 {
+        let boost = self.boost.map(|b| (1.0 - rng.unit()).powf(b));
+        let (d, c) = (self.d, self.c);
         loop {
-            let x = self.normal();
+            let x = self.normal.draw(rng);
             let v = (1.0 + c * x).powi(3);
             if v <= 0.0 {
                 continue;
             }
-            let u = 1.0 - self.unit();
+            let u = 1.0 - rng.unit();
             // The squeeze: a bound inside the acceptance region that saves both logarithms
             // for about 98% of draws; it accepts only what the full test below accepts.
             let x2 = x * x;
             if u < 1.0 - 0.0331 * x2 * x2 || u.ln() < 0.5 * x2 + d - d * v + d * v.ln() {
-                return d * v;
+                return d * v * boost.unwrap_or(1.0);
             }
         }
     }
+}
 
-    /// A positive factor with mean 1 and coefficient of variation `cv`: 1 when `cv` is 0,
-    /// exponential when it is 1, gamma otherwise.
-    pub fn factor(&mut self, cv: f64) -> f64 {
+/// Positive factors with mean 1 and coefficient of variation `cv`: 1 when `cv` is 0,
+/// exponential when it is 1, gamma otherwise (the spread of a cost around its mean).
+#[derive(Debug, Clone, Copy)]
+pub enum Factor {
+    One,
+    Exponential,
+    /// A gamma of shape `1 / cv²`, divided by that shape.
+    Gamma(Gamma, f64),
+}
+
+impl Factor {
+    pub fn new(cv: f64) -> Self {
         if cv <= 0.0 {
-            1.0
+            Self::One
         } else if cv == 1.0 {
-            self.exponential()
+            Self::Exponential
         } else {
             let shape = 1.0 / (cv * cv);
-            self.gamma(shape) / shape
+            Self::Gamma(Gamma::new(shape), 1.0 / shape)
+        }
+    }
+
+    pub fn draw(&self, rng: &mut Rng) -> f64 {
+        match self {
+            Self::One => 1.0,
+            Self::Exponential => rng.exponential(),
+            Self::Gamma(gamma, scale) => gamma.draw(rng) * scale,
         }
     }
 }

@@ -136,7 +136,9 @@ export type CalibrationRequest = {
   cells: ClaimsMeasurement[];
   /** Costs to fit (default workerStatementMs, workerJobMs, dbClaimMs, dbCompleteRowMs, commitMs). */
   fit?: Array<keyof ClaimCosts | 'setupMs' | 'emptyBackoffMs'>;
+  /** Cells with more jobs are simulated with this many and scaled (default 20,000). */
   maxJobs?: number;
+  /** Evaluations of the objective at most, each a simulation of every cell (default 400). */
   maxEvaluations?: number;
 };
 
