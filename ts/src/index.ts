@@ -40,6 +40,7 @@ export { probeSchedulerSlice } from './claims/scheduler-probe.js';
 export { probeStatementCpu, type StatementCpuProbeOptions, type StatementCpuProbeReport, type StatementCpuPoint, type CpuGrowthPoint } from './claims/statement-cpu-probe.js';
 export { probeDeadEntries, type DeadEntryProbe, type DeadEntryProbeOptions } from './claims/dead-entry-probe.js';
 export { probeSkippedRows, type SkipRowProbe, type SkipRowProbeOptions } from './claims/skip-row-probe.js';
+export { probeSwitchCost, type SwitchProbeOptions, type SwitchProbeReport } from './claims/switch-probe.js';
 export type { SliceProbeOptions, SliceProbeReport } from './claims/scheduler-probe.js';
 export { replayValidation, validateModel, validationPlot, VALIDATION_TARGETS } from './claims/validate.js';
 export type { Measured, ReplayOptions, ValidationOptions, ValidationReport, ValidatedCell, ValidationStep } from './claims/validate.js';

@@ -166,6 +166,27 @@ describe('replayValidation', () => {
     expect(skip.calibration.fit).not.toContain('dbSkipRowMs');
   });
 
+  it('charges a given switch cost under time slices, records it, and keeps it through a replay of the replay', async () => {
+    const saved = savedReport({ workers: 2, batchSize: 20 });
+    const base = await replayValidation(saved);
+    // A report from before the setting charged no switches.
+    expect(base.model).toMatchObject({ cpuSwitchMs: 0, switchProbe: null });
+    // Processor sharing has no switches: the same model.
+    const shared = await replayValidation(saved, { cpuSwitchMs: 0.05 });
+    expect(shared.model.cpuSwitchMs).toBe(0.05);
+    expect(shared.heldOut.map((c) => c.predicted.throughput)).toEqual(base.heldOut.map((c) => c.predicted.throughput));
+    const sliced = await replayValidation(saved, { cpuSliceMs: 4 });
+    const switched = await replayValidation(saved, { cpuSliceMs: 4, cpuSwitchMs: 0.05 });
+    expect(switched.model).toMatchObject({ cpuSliceMs: 4, cpuSwitchMs: 0.05, switchProbe: null });
+    expect(switched.heldOut.map((c) => c.predicted.throughput)).not.toEqual(sliced.heldOut.map((c) => c.predicted.throughput));
+    const again = await replayValidation(JSON.parse(JSON.stringify(switched)) as unknown);
+    expect(again.model.cpuSwitchMs).toBe(0.05);
+    expect(again.heldOut).toEqual(switched.heldOut);
+    expect(await codeOf(() => replayValidation(saved, { cpuSwitchMs: -1 }))).toBe('ERR_CLAIMS_CONFIG');
+    expect(await codeOf(() => replayValidation(saved, { cpuSwitchMs: 2000 }))).toBe('ERR_CLAIMS_CONFIG');
+    expect(await codeOf(() => replayValidation({ ...saved, model: { ...saved.model, cpuSwitchMs: 'fast' } }))).toBe('ERR_CLAIMS_INPUT');
+  });
+
   it("leaves the pick's measurement out when the saved runs never measured the model's pick", async () => {
     // The held-out cells run 2 workers, the pick 3: only the saved pick's settings were measured at 3.
     const replays = await Promise.all([20, 50].map((batchSize) => replayValidation(savedReport({ workers: 3, batchSize }))));

@@ -57,6 +57,7 @@ pub struct Costs {
     pub worker_job_ms: f64,
     /// Worker CPU per result encoded into a flush.
     pub worker_result_ms: f64,
+
     /// Database CPU per claim statement.
     pub db_claim_ms: f64,
     /// Database CPU per row a claim updates.
@@ -143,6 +144,11 @@ pub struct SimConfig {
     /// runnable process progresses at once at `cores / runnable`). Linux preempts at its
     /// scheduler tick (4 ms at 250 Hz); `fleetscale claims probe` measures it.
     pub cpu_slice_ms: f64,
+    /// Under time slices (`cpuSliceMs > 0`): the extra CPU a process pays when a core takes it
+    /// up after running another (caches and branch predictors refilled), ms. One worker keeps
+    /// its core and rarely pays it; several sharing the cores with the database pay it on most
+    /// statements. 0: switches are free.
+    pub cpu_switch_ms: f64,
     /// How the CPU cost of handling statements grows with the number of worker processes
     /// (points by worker count; empty: it does not). `probeStatementCpu` measures it; see
     /// `growth`.
@@ -174,6 +180,7 @@ impl Default for SimConfig {
             check_after_empty: true,
             cores: 2.0,
             cpu_slice_ms: 0.0,
+            cpu_switch_ms: 0.0,
             cpu_growth: Vec::new(),
             setup_ms: 0.0,
             window_ms: 10_000.0,
@@ -218,6 +225,7 @@ impl SimConfig {
         check_range("emptyBackoffMs", self.empty_backoff_ms, 0.0, 3.6e6)?;
         check_range("cores", self.cores, 0.01, 4096.0)?;
         check_range("cpuSliceMs", self.cpu_slice_ms, 0.0, 3.6e6)?;
+        check_range("cpuSwitchMs", self.cpu_switch_ms, 0.0, 1000.0)?;
         check_range("setupMs", self.setup_ms, 0.0, 3.6e6)?;
         check_range("windowMs", self.window_ms, 1.0, 8.64e7)?;
         growth::validate(&self.cpu_growth)?;

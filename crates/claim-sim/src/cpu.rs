@@ -47,6 +47,26 @@ impl Cpu {
         }
     }
 
+    /// Under time slices, a core that takes up an entity other than the last one it ran charges
+    /// it `switch_ms` of extra work first (its caches refilled); entities below `loops` are the
+    /// workers' event loops, the rest database backends (see `switched_ms`). Nothing changes
+    /// under processor sharing, which has no switches.
+    pub fn with_switch_cost(mut self, switch_ms: f64, loops: u32) -> Self {
+        if let Discipline::Slices(s) = &mut self.discipline {
+            s.switch_ms = switch_ms.max(0.0);
+            s.loops = loops;
+        }
+        self
+    }
+
+    /// Extra work charged for switches so far: (event loops, backends).
+    pub fn switched_ms(&self) -> (f64, f64) {
+        match &self.discipline {
+            Discipline::Sharing(_) => (0.0, 0.0),
+            Discipline::Slices(s) => (s.switched[0], s.switched[1]),
+        }
+    }
+
     /// `entity` becomes runnable with `work` ms of one core to do.
     pub fn start(&mut self, now: f64, entity: u32, work: f64) {
         let work = work.max(0.0);
@@ -169,6 +189,13 @@ struct Slices {
     /// (when the core's slot stops: its work done or its slice over, core)
     stops: BinaryHeap<Reverse<Due>>,
     queue: VecDeque<(u32, f64)>,
+    /// What a switch to another entity costs the one switched in (see `with_switch_cost`).
+    switch_ms: f64,
+    loops: u32,
+    /// The entity each core ran last (`u32::MAX`: none yet).
+    last: Vec<u32>,
+    /// Switch work charged to event loops and to backends.
+    switched: [f64; 2],
 }
 
 impl Slices {
@@ -181,10 +208,19 @@ impl Slices {
             idle: (0..n).rev().collect(),
             stops: BinaryHeap::new(),
             queue: VecDeque::new(),
+            switch_ms: 0.0,
+            loops: 0,
+            last: vec![u32::MAX; n as usize],
+            switched: [0.0; 2],
         }
     }
 
-    fn dispatch(&mut self, now: f64, core: u32, entity: u32, left: f64) {
+    fn dispatch(&mut self, now: f64, core: u32, entity: u32, mut left: f64) {
+        let last = std::mem::replace(&mut self.last[core as usize], entity);
+        if self.switch_ms > 0.0 && last != entity {
+            left += self.switch_ms;
+            self.switched[usize::from(entity >= self.loops)] += self.switch_ms;
+        }
         self.slots[core as usize] = Slot {
             entity,
             left,
@@ -195,7 +231,21 @@ impl Slices {
     }
 
     fn start(&mut self, now: f64, entity: u32, work: f64) {
-        match self.idle.pop() {
+        // With switches to pay for, an idle core that ran this entity last takes it back (its
+        // caches are warm; Linux wakes a task on its previous core when that core is idle);
+        // else, as without, the core freed last.
+        let warm = (self.switch_ms > 0.0)
+            .then(|| {
+                self.idle
+                    .iter()
+                    .rposition(|&core| self.last[core as usize] == entity)
+            })
+            .flatten();
+        let core = match warm {
+            Some(i) => Some(self.idle.remove(i)),
+            None => self.idle.pop(),
+        };
+        match core {
             Some(core) => self.dispatch(now, core, entity, work),
             None => self.queue.push_back((entity, work)),
         }
@@ -332,5 +382,49 @@ mod tests {
                 cpu.busy_core_ms
             );
         }
+    }
+
+    #[test]
+    fn a_core_charges_a_switch_to_another_entity_but_not_a_return_to_its_own() {
+        // One core, 4 ms slices, switches cost 0.5 ms; entities 0 (a loop) and 1, 2 (backends).
+        let mut cpu = Cpu::new(1.0, 4.0).with_switch_cost(0.5, 1);
+        // The first dispatch switches (the core ran nothing): 0 runs 0–1.5.
+        cpu.start(0.0, 0, 1.0);
+        assert_eq!(drain(&mut cpu), vec![(0, 1.5)]);
+        // 0 again on the same core: no switch.
+        cpu.start(2.0, 0, 1.0);
+        assert_eq!(drain(&mut cpu), vec![(0, 3.0)]);
+        // 1 and 2 queue behind each other: each is switched in and pays.
+        cpu.start(3.0, 1, 1.0);
+        cpu.start(3.0, 2, 1.0);
+        assert_eq!(drain(&mut cpu), vec![(1, 4.5), (2, 6.0)]);
+        assert_eq!(cpu.switched_ms(), (0.5, 1.0));
+        // Work 4 ms and three switches.
+        assert!((cpu.busy_core_ms - 5.5).abs() < 1e-9);
+        // A long entity rotated out by a slice pays again when it comes back.
+        let mut cpu = Cpu::new(1.0, 2.0).with_switch_cost(0.5, 1);
+        cpu.start(0.0, 0, 3.0);
+        cpu.start(0.0, 1, 1.0);
+        // 0 runs 0–2 (0.5 switch + 1.5 work), 1 runs 2–3.5, 0 comes back: 0.5 + 1.5 left, 3.5–5.5.
+        assert_eq!(drain(&mut cpu), vec![(1, 3.5), (0, 5.5)]);
+        assert_eq!(cpu.switched_ms(), (1.0, 0.5));
+    }
+
+    #[test]
+    fn a_woken_entity_goes_back_to_the_idle_core_it_last_ran_on() {
+        // Two cores: 0 runs on one, 1 on the other; both idle, then 0 wakes: no switch to pay.
+        let mut cpu = Cpu::new(2.0, 4.0).with_switch_cost(0.5, 0);
+        cpu.start(0.0, 0, 1.0);
+        cpu.start(0.0, 1, 2.0);
+        assert_eq!(drain(&mut cpu), vec![(0, 1.5), (1, 2.5)]);
+        cpu.start(3.0, 0, 1.0);
+        assert_eq!(drain(&mut cpu), vec![(0, 4.0)]);
+        assert_eq!(cpu.switched_ms(), (0.0, 1.0));
+        // Processor sharing has no switches to charge.
+        let mut cpu = Cpu::new(1.0, 0.0).with_switch_cost(0.5, 1);
+        cpu.start(0.0, 0, 1.0);
+        cpu.start(0.0, 1, 1.0);
+        assert_eq!(drain(&mut cpu).len(), 2);
+        assert_eq!(cpu.switched_ms(), (0.0, 0.0));
     }
 }

@@ -220,7 +220,7 @@ impl<'a> Engine<'a> {
             now: 0.0,
             seq: 0,
             events: BinaryHeap::new(),
-            cpu: Cpu::new(cfg.cores, cfg.cpu_slice_ms),
+            cpu: Cpu::new(cfg.cores, cfg.cpu_slice_ms).with_switch_cost(cfg.cpu_switch_ms, w),
             wal: Wal::default(),
             table: Table::new(cfg.jobs, lanes),
             rng: Rng::new(cfg.seed),
@@ -828,6 +828,9 @@ impl<'a> Engine<'a> {
 
     fn report(mut self) -> SimReport {
         self.holders_tick();
+        let (loops_switched, backends_switched) = self.cpu.switched_ms();
+        self.waits.worker_cpu_ms += loops_switched;
+        self.waits.db_cpu_ms += backends_switched;
         let run_ms = self.end.max(f64::MIN_POSITIVE);
         let cfg = self.cfg;
         let loops: Vec<f64> = self

@@ -487,6 +487,8 @@ fn invalid_configs_are_refused_with_a_stable_code() {
         (r#"{"strategy": "fastest"}"#, "unknown variant"),
         (r#"{"batchSize": 2.5}"#, "invalid simulation config"),
         (r#"{"cores": 0}"#, "cores"),
+        (r#"{"cpuSwitchMs": -1}"#, "cpuSwitchMs"),
+        (r#"{"cpuSwitchMs": 2000}"#, "cpuSwitchMs"),
         (r#"{"cpuSliceMs": -4}"#, "cpuSliceMs"),
         (
             r#"{"cpuGrowth": [{"workers": 4, "worker": 1, "db": 1}, {"workers": 2, "worker": 1, "db": 1}]}"#,

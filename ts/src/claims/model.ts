@@ -77,6 +77,9 @@ export type SimulationConfig = {
   cores?: number;
   /** The host scheduler's time slice (ms; 0: processor sharing). `probeSchedulerSlice` measures it. */
   cpuSliceMs?: number;
+  /** Under time slices: the extra CPU a process pays when a core takes it up after running
+   * another (ms; 0 free). One worker keeps its core; several sharing the cores pay it often. */
+  cpuSwitchMs?: number;
   /**
    * How the CPU cost of handling statements grows with the worker count: points by worker
    * count, each with factors on the worker's and the database's CPU costs (linear between

@@ -18,6 +18,7 @@ import { cellName, gridCells, measurementOf, runCells, seriesName, simulationOf,
 import { CLAIM_STRATEGIES } from './queue.js';
 import { probeDeadEntries, type DeadEntryProbe } from './dead-entry-probe.js';
 import { probeSchedulerSlice, type SliceProbeReport } from './scheduler-probe.js';
+import { probeSwitchCost, type SwitchProbeReport } from './switch-probe.js';
 import { probeSkippedRows, type SkipRowProbe } from './skip-row-probe.js';
 import { probeStatementCpu, type CpuGrowthPoint, type StatementCpuProbeReport } from './statement-cpu-probe.js';
 import type { ClaimsRunOptions } from './harness.js';
@@ -58,6 +59,11 @@ export type ValidationOptions = Pick<ClaimsRunOptions, 'url' | 'schema'> & {
    * measured by `probeSchedulerSlice` before the runs. See `SimulationConfig`.
    */
   cpuSliceMs?: number;
+  /**
+   * What a switch between processes on one core costs the process switched in (ms; the model
+   * charges it under time slices). Default: measured by `probeSwitchCost` before the runs.
+   */
+  cpuSwitchMs?: number;
   /** Runs of every cell; each cell keeps its median run (default 1). */
   repeats?: number;
   /**
@@ -163,6 +169,9 @@ export type ValidationReport = {
   model: {
     cpuSliceMs: number;
     sliceProbe: SliceProbeReport | null;
+    /** What a switch between processes costs (0 in reports from before it). */
+    cpuSwitchMs: number;
+    switchProbe: SwitchProbeReport | null;
     deadEntryMs: number;
     deadEntryProbe: DeadEntryProbe | null;
     /** `null` in reports from before the probe, whose calibration fitted it (`dbSkipRowMs`). */
@@ -260,7 +269,7 @@ type PredictionRequest = {
   heldOut: readonly CellSettings[];
   workload: Workload;
   cores: number;
-  model: Pick<ModelSettings, 'cpuSliceMs' | 'cpuGrowth' | 'deadEntryMs' | 'skipRowMs' | 'loopOrder'>;
+  model: Pick<ModelSettings, 'cpuSliceMs' | 'cpuSwitchMs' | 'cpuGrowth' | 'deadEntryMs' | 'skipRowMs' | 'loopOrder'>;
   pickWorkers: number;
   fit: NonNullable<CalibrationRequest['fit']>;
   maxEvaluations: number;
@@ -269,10 +278,10 @@ type PredictionRequest = {
 
 /** Calibrates on the single-worker cells, then predicts every held-out cell and makes the pick. */
 async function calibrateAndPredict(r: PredictionRequest): Promise<Predictions> {
-  const { cpuSliceMs, cpuGrowth, deadEntryMs, skipRowMs, loopOrder } = r.model;
+  const { cpuSliceMs, cpuSwitchMs, cpuGrowth, deadEntryMs, skipRowMs, loopOrder } = r.model;
   // A measured skip cost is given, not fitted.
   const fit = skipRowMs === null ? r.fit : r.fit.filter((name) => name !== 'dbSkipRowMs');
-  const simulation = (c: CellSettings) => ({ ...simulationOf(c, r.workload, r.cores), cpuSliceMs, cpuGrowth: [...cpuGrowth], loopOrder });
+  const simulation = (c: CellSettings) => ({ ...simulationOf(c, r.workload, r.cores), cpuSliceMs, cpuSwitchMs, cpuGrowth: [...cpuGrowth], loopOrder });
   const t0 = performance.now();
   const calibration = await calibrateClaims({
     base: { costs: { dbDeadEntryMs: deadEntryMs, ...(skipRowMs === null ? {} : { dbSkipRowMs: skipRowMs }) } },
@@ -393,7 +402,7 @@ function reportOf(frame: ReportFrame, p: Predictions, heldOutMeasured: readonly 
  * report), checked before anything runs: a growth curve by the model itself (a one-job
  * simulation), which would otherwise refuse it only after the runs.
  */
-function givenModelSettings(o: Pick<ValidationOptions, 'cpuSliceMs' | 'deadEntryMs' | 'skipRowMs' | 'cpuGrowth' | 'loopOrder'>) {
+function givenModelSettings(o: Pick<ValidationOptions, 'cpuSliceMs' | 'cpuSwitchMs' | 'deadEntryMs' | 'skipRowMs' | 'cpuGrowth' | 'loopOrder'>) {
   const cost = (name: string, v: number | undefined) => (v === undefined ? undefined : numberOption(name, v, 0));
   if (o.cpuGrowth !== undefined) simulateClaims({ jobs: 1, cpuGrowth: [...o.cpuGrowth] });
   if (o.loopOrder !== undefined && !isLoopOrder(o.loopOrder)) {
@@ -401,6 +410,7 @@ function givenModelSettings(o: Pick<ValidationOptions, 'cpuSliceMs' | 'deadEntry
   }
   return {
     cpuSliceMs: cost('cpuSliceMs', o.cpuSliceMs),
+    cpuSwitchMs: o.cpuSwitchMs === undefined ? undefined : numberOption('cpuSwitchMs', o.cpuSwitchMs, 0, 1000),
     deadEntryMs: cost('deadEntryMs', o.deadEntryMs),
     skipRowMs: cost('skipRowMs', o.skipRowMs),
     cpuGrowth: o.cpuGrowth === undefined ? undefined : [...o.cpuGrowth],
@@ -421,6 +431,8 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
   // Probed before any run, on an idle host: the probe's busy processes must be all that runs.
   const sliceProbe = given.cpuSliceMs === undefined ? await probeSchedulerSlice() : null;
   const cpuSliceMs = given.cpuSliceMs ?? sliceProbe!.sliceMs;
+  const switchProbe = given.cpuSwitchMs === undefined ? await probeSwitchCost() : null;
+  const cpuSwitchMs = given.cpuSwitchMs ?? switchProbe!.switchMs;
   // Before the dead-entry probe, whose writes and vacuum leave the server busy for a while.
   const growthProbe =
     given.cpuGrowth === undefined
@@ -431,7 +443,7 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
   const deadEntryMs = given.deadEntryMs ?? deadEntryProbe!.deadEntryMs;
   const skipRowProbe = given.skipRowMs === undefined ? await probeSkippedRows({ url: options.url, schema: options.schema }) : null;
   const skipRowMs = given.skipRowMs ?? skipRowProbe!.skipRowMs;
-  const model: ModelSettings = { cpuSliceMs, sliceProbe, deadEntryMs, deadEntryProbe, skipRowMs, skipRowProbe, cpuGrowth, growthProbe, loopOrder: given.loopOrder ?? 'fifo' };
+  const model: ModelSettings = { cpuSliceMs, sliceProbe, cpuSwitchMs, switchProbe, deadEntryMs, deadEntryProbe, skipRowMs, skipRowProbe, cpuGrowth, growthProbe, loopOrder: given.loopOrder ?? 'fifo' };
   const connection = { url: options.url, schema: options.schema };
   const startedAt = new Date().toISOString();
   const step = options.onStep ?? (() => {});
@@ -471,7 +483,7 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
   return reportOf(frame, predictions, heldOutRuns.map(measuredCellOf), pickRun.report.throughput, repeats);
 }
 
-export type ReplayOptions = Pick<ValidationOptions, 'fit' | 'maxEvaluations' | 'cpuSliceMs' | 'deadEntryMs' | 'skipRowMs' | 'cpuGrowth' | 'loopOrder' | 'onStep'> & {
+export type ReplayOptions = Pick<ValidationOptions, 'fit' | 'maxEvaluations' | 'cpuSliceMs' | 'cpuSwitchMs' | 'deadEntryMs' | 'skipRowMs' | 'cpuGrowth' | 'loopOrder' | 'onStep'> & {
   /** Host cores the model shares (default: the saved report's machine's). */
   cores?: number;
   /** Where the saved report came from (a file name), for the new report's `replay.source`. */
@@ -502,6 +514,8 @@ export async function replayValidation(saved: unknown, options: ReplayOptions = 
   const model: ModelSettings = {
     cpuSliceMs,
     sliceProbe: options.cpuSliceMs === undefined ? r.model.sliceProbe : null,
+    cpuSwitchMs: given.cpuSwitchMs ?? r.model.cpuSwitchMs,
+    switchProbe: options.cpuSwitchMs === undefined ? r.model.switchProbe : null,
     deadEntryMs,
     deadEntryProbe: options.deadEntryMs === undefined ? r.model.deadEntryProbe : null,
     skipRowMs,
@@ -642,6 +656,9 @@ function savedReport(value: unknown): SavedReport {
     model: {
       cpuSliceMs: model.cpuSliceMs === undefined ? undefined : num(model.cpuSliceMs, 'model.cpuSliceMs', 0),
       sliceProbe: (model.sliceProbe ?? null) as ModelSettings['sliceProbe'],
+      // Reports from before the setting charged no switches.
+      cpuSwitchMs: model.cpuSwitchMs === undefined ? 0 : num(model.cpuSwitchMs, 'model.cpuSwitchMs', 0),
+      switchProbe: (model.switchProbe ?? null) as ModelSettings['switchProbe'],
       deadEntryMs: model.deadEntryMs === undefined ? undefined : num(model.deadEntryMs, 'model.deadEntryMs', 0),
       deadEntryProbe: (model.deadEntryProbe ?? null) as ModelSettings['deadEntryProbe'],
       // Reports from before the probe fitted it (their calibration.fit names dbSkipRowMs).

@@ -95,21 +95,23 @@ export async function sweepCommand(argv: string[]): Promise<void> {
 
 export const validateUsage = `fleetscale claims validate [--workers 2,4,8] [--strategy optimistic-any,skip-locked,partitioned]
                 [--batch 10,100] [--pool 2,10] [--flush 100/200,1000/1000] [--jobs 20000] [--work-ms 0.1]
-                [--warmup ${DEFAULT_WARMUP_JOBS}] [--pick-workers 3] [--repeats 1] [--cpu-slice-ms X] [--dead-entry-ms X] [--skip-row-ms X] [--cpu-growth W:F:F,...|off] [--loop-order fifo|continuations-first] [--out FILE.json] [--svg FILE.svg] [--pg URL] [--json]
+                [--warmup ${DEFAULT_WARMUP_JOBS}] [--pick-workers 3] [--repeats 1] [--cpu-slice-ms X] [--cpu-switch-ms X] [--dead-entry-ms X] [--skip-row-ms X] [--cpu-growth W:F:F,...|off] [--loop-order fifo|continuations-first] [--out FILE.json] [--svg FILE.svg] [--pg URL] [--json]
   Calibrates the contention model on single-worker runs of every setting, predicts every
   held-out cell (the worker counts × the settings) before running it, runs them, and reports
   the error per cell, MAPE, the worst cell, the speedup error, Spearman's rho, and the model's
   pick of the fastest settings at --pick-workers workers with its measured speedup. --repeats N
   runs every cell N times and keeps its median (and reports how far repeats spread). Before the
   runs it measures the host's scheduler slice (as \`fleetscale claims probe\` does), which the
-  model's CPU runs in, unless --cpu-slice-ms gives it (0: processor sharing); what a dead
+  model's CPU runs in, unless --cpu-slice-ms gives it (0: processor sharing); what a switch
+  between processes on one core costs the one switched in (as \`fleetscale claims probe --switch\`
+  measures it), unless --cpu-switch-ms gives it; what a dead
   index entry costs a claim on the server, unless --dead-entry-ms gives it; what a row another
   claim holds costs a skip-locked scan that passes it, unless --skip-row-ms gives it; and how statement
   CPU grows with the worker count (as \`fleetscale claims probe --statements\` does), unless
   --cpu-growth gives it as workers:worker-factor:db-factor points (off: no growth). --loop-order sets how the
   model's worker loops order their work (fifo, the default, or continuations-first, as Node resumes an await).
   Every worker of every run first runs --warmup jobs of its own off the clock, so runs measure warm workers.
-fleetscale claims validate --replay FILE.json [--cpu-slice-ms X] [--dead-entry-ms X] [--skip-row-ms X] [--cpu-growth W:F:F,...|off] [--loop-order fifo|continuations-first] [--out FILE.json] [--svg FILE.svg] [--json]
+fleetscale claims validate --replay FILE.json [--cpu-slice-ms X] [--cpu-switch-ms X] [--dead-entry-ms X] [--skip-row-ms X] [--cpu-growth W:F:F,...|off] [--loop-order fifo|continuations-first] [--out FILE.json] [--svg FILE.svg] [--json]
   Redoes a saved report's calibration and predictions on its own measurements with this build's
   model, and reports as above; nothing runs against a database. The model's settings are the
   report's unless given, so a replay reproduces the report it reads; give one to see what it
@@ -122,6 +124,10 @@ export function printValidation(r: ValidationReport, out: NodeJS.WritableStream 
   log(`model vs ${r.machine.cores}-core host (${r.machine.cpu}), PostgreSQL ${r.machine.postgres ?? '?'}, ${r.workload.jobs.toLocaleString('en-US')} jobs × ${r.workload.workMs} ms`);
   const slice = r.model.sliceProbe;
   log(`CPU: ${r.model.cpuSliceMs > 0 ? `time slices of ${r.model.cpuSliceMs.toFixed(2)} ms` : 'processor sharing'}${slice ? ` (probe: median of ${slice.runs} runs of ${slice.processes} busy processes on ${slice.cores} cores)` : ' (given)'}; worker loops ${r.model.loopOrder}`);
+  const switched = r.model.switchProbe;
+  log(
+    `switch between processes on a core: ${(r.model.cpuSwitchMs * 1000).toFixed(1)} µs to the one switched in${switched ? ` (probe: ${switched.sharedUs.toFixed(1)} µs a unit taking turns on one core, ${switched.aloneUs.toFixed(1)} µs alone)` : ' (given)'}${r.model.cpuSliceMs > 0 ? '' : ', not charged under processor sharing'}`,
+  );
   const growth = r.model.cpuGrowth;
   log(
     `statement CPU growth: ${growth.length === 0 ? 'none' : growth.map((g) => `${g.workers} workers ×${g.worker.toFixed(2)} worker, ×${g.db.toFixed(2)} database`).join('; ')}${r.model.growthProbe ? ` (probe: median of ${r.model.growthProbe.rounds} rounds of ${r.model.growthProbe.durationMs} ms)` : ' (given)'}`,
@@ -163,9 +169,10 @@ function loopOrderOption(value: string): LoopOrder {
 }
 
 export async function validateCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, ['json'], [...GRID_OPTIONS, 'svg', 'pick-workers', 'cpu-slice-ms', 'dead-entry-ms', 'skip-row-ms', 'cpu-growth', 'loop-order', 'replay']);
+  const args = parseArgs(argv, ['json'], [...GRID_OPTIONS, 'svg', 'pick-workers', 'cpu-slice-ms', 'cpu-switch-ms', 'dead-entry-ms', 'skip-row-ms', 'cpu-growth', 'loop-order', 'replay']);
   const model = {
     cpuSliceMs: args.options.has('cpu-slice-ms') ? numberOption(args, 'cpu-slice-ms', 0, { min: 0 }) : undefined,
+    cpuSwitchMs: args.options.has('cpu-switch-ms') ? numberOption(args, 'cpu-switch-ms', 0, { min: 0 }) : undefined,
     deadEntryMs: args.options.has('dead-entry-ms') ? numberOption(args, 'dead-entry-ms', 0, { min: 0 }) : undefined,
     skipRowMs: args.options.has('skip-row-ms') ? numberOption(args, 'skip-row-ms', 0, { min: 0 }) : undefined,
     cpuGrowth: args.options.has('cpu-growth') ? growthOption(args) : undefined,

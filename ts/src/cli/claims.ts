@@ -3,6 +3,7 @@ import { DEFAULT_WARMUP_JOBS, runClaims, type ClaimsRunReport } from '../claims/
 import { CLAIM_STRATEGIES, type ClaimStrategy } from '../claims/queue.js';
 import { probeSchedulerSlice } from '../claims/scheduler-probe.js';
 import { probeStatementCpu } from '../claims/statement-cpu-probe.js';
+import { probeSwitchCost } from '../claims/switch-probe.js';
 import { intItem, listOption, numberOption, parseArgs, UsageError } from './args.js';
 import { DEFAULT_PG, sweepCommand, sweepUsage, validateCommand, validateUsage } from './claims-grid.js';
 import { ProgressBar } from './progress.js';
@@ -23,12 +24,17 @@ fleetscale claims probe --statements [--workers 1,2,4,8] [--connections 4] [--ro
                 [--rounds 3] [--warmup 2000] [--pg URL] [--json]
   Measures how the CPU a statement costs (worker and database) grows with the number of worker
   processes (the model's cpuGrowth): each count of processes runs round trips on all its
-  connections at once, warm, in --rounds rounds; growth is over the single worker's cost.`;
+  connections at once, warm, in --rounds rounds; growth is over the single worker's cost.
+fleetscale claims probe --switch [--units 10000] [--rounds 3] [--json]
+  Measures what a switch between processes on one core costs the one switched in (the model's
+  cpuSwitchMs): a unit of work timed in one process alone, then in two pinned to one core
+  taking turns (and, for the record, two on two cores). Needs Linux and taskset.`;
 
 export const claimsUsage = [runUsage, sweepUsage, validateUsage, probeUsage].join('\n');
 
 async function probeCommand(argv: string[]): Promise<void> {
   if (argv.includes('--statements')) return statementProbeCommand(argv);
+  if (argv.includes('--switch')) return switchProbeCommand(argv);
   const args = parseArgs(argv, ['json'], ['processes', 'duration-ms']);
   const report = await probeSchedulerSlice({
     processes: args.options.has('processes') ? numberOption(args, 'processes', 0, { integer: true, min: 2 }) : undefined,
@@ -38,6 +44,20 @@ async function probeCommand(argv: string[]): Promise<void> {
   process.stdout.write(
     `scheduler slice ${report.sliceMs.toFixed(2)} ms (median of ${report.runs} runs of ${report.processes} busy processes on ${report.cores} cores; median wait switched out ${report.waitMs.toFixed(2)} ms)\n` +
       `  model it with cpuSliceMs: ${report.sliceMs.toFixed(2)} (fleetscale claims validate --cpu-slice-ms ${report.sliceMs.toFixed(2)})\n`,
+  );
+}
+
+async function switchProbeCommand(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, ['json', 'switch'], ['units', 'rounds']);
+  const report = await probeSwitchCost({
+    units: numberOption(args, 'units', 10_000, { integer: true, min: 100 }),
+    rounds: numberOption(args, 'rounds', 3, { integer: true, min: 1 }),
+  });
+  if (args.options.has('json')) return void process.stdout.write(`${JSON.stringify(report)}\n`);
+  process.stdout.write(
+    `switch between processes on one core: ${(report.switchMs * 1000).toFixed(1)} µs to the one switched in (CPU per unit, median of ${report.rounds} runs of ${report.units}: ${report.aloneUs.toFixed(1)} µs alone, ${report.sharedUs.toFixed(1)} µs taking turns on cpu ${report.cpus[0]}` +
+      `${report.apartUs === null ? '' : `; ${report.apartUs.toFixed(1)} µs taking turns on cpus ${report.cpus.join(' and ')}, each woken on an idle core`})\n` +
+      `  model it with cpuSwitchMs: ${report.switchMs.toFixed(4)} (fleetscale claims validate --cpu-switch-ms ${report.switchMs.toFixed(4)})\n`,
   );
 }
 
