@@ -191,14 +191,16 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
 
   it("validate --repeats keeps every cell's median run and reports the spread; --cpu-slice-ms reaches the model", () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleetscale-validate-'));
-    const run = claims('validate', '--workers', '2', '--strategy', 'optimistic-any', '--batch', '20', '--pool', '4', '--flush', '50/20', '--jobs', '600', '--work-ms', '0', '--pick-workers', '2', '--repeats', '3', '--cpu-slice-ms', '4', '--dead-entry-ms', '0.00002', '--skip-row-ms', '0.0006', '--cpu-growth', '1:1:1,2:1.25:1.1', '--loop-order', 'continuations-first', '--warmup', '0', '--schema', schema, '--out', join(dir, 'v.json'));
+    const run = claims('validate', '--workers', '2', '--strategy', 'optimistic-any', '--batch', '20', '--pool', '4', '--flush', '50/20', '--jobs', '600', '--work-ms', '0', '--pick-workers', '2', '--repeats', '3', '--cpu-slice-ms', '4', '--cpu-switch-ms', '0.01', '--dead-entry-ms', '0.00002', '--skip-row-ms', '0.0006', '--cpu-growth', '1:1:1,2:1.25:1.1', '--loop-order', 'continuations-first', '--warmup', '0', '--schema', schema, '--out', join(dir, 'v.json'));
     expect(run.status, run.stderr).toBe(0);
     const r = JSON.parse(readFileSync(join(dir, 'v.json'), 'utf8'));
     rmSync(dir, { recursive: true });
-    // A given slice, dead-entry cost and growth are used as given (no probes).
+    // A given slice, switch cost, dead-entry cost and growth are used as given (no probes).
     expect(r.model).toEqual({
       cpuSliceMs: 4,
       sliceProbe: null,
+      cpuSwitchMs: 0.01,
+      switchProbe: null,
       deadEntryMs: 0.00002,
       deadEntryProbe: null,
       skipRowMs: 0.0006,
@@ -212,6 +214,7 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     });
     expect(run.stdout).toMatch(/statement CPU growth: 1 workers ×1\.00 worker, ×1\.00 database; 2 workers ×1\.25 worker, ×1\.10 database \(given\)/);
     expect(run.stdout).toMatch(/CPU: time slices of 4\.00 ms \(given\); worker loops continuations-first/);
+    expect(run.stdout).toMatch(/switch between processes on a core: 10\.0 µs to the one switched in \(given\)/);
     expect(r.calibration.costs.dbDeadEntryMs).toBe(0.00002);
     expect(r.calibration.costs.dbSkipRowMs).toBe(0.0006);
     expect(run.stdout).toMatch(/row held by another claim, passed by a skip-locked scan: 600 ns each \(given\)/);
