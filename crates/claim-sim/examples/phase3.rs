@@ -35,24 +35,24 @@ fn grid_point(commit_ms: f64, backoff_ms: f64, complete_row_ms: f64) -> (f64, f6
             (elapsed, seconds, median(per10s))
         })
         .collect();
-    let worst_at = |setup: f64, of: &dyn Fn(&[f64]) -> Vec<f64>| {
-        runs.iter()
-            .flat_map(|(elapsed, seconds, _)| {
-                of(elapsed)
-                    .into_iter()
-                    .map(move |run| ((run + setup) / seconds - 1.0).abs())
-            })
-            .fold(0.0, f64::max)
-    };
+    let error = |run: f64, seconds: f64, setup: f64| ((run + setup) / seconds - 1.0).abs();
     let mut best = (f64::INFINITY, 0.0);
     for step in 0..=40 {
         let setup = f64::from(step) * 0.05;
-        let worst = worst_at(setup, &|e| e.to_vec());
+        let worst = runs
+            .iter()
+            .flat_map(|(elapsed, seconds, _)| {
+                elapsed.iter().map(move |&run| error(run, *seconds, setup))
+            })
+            .fold(0.0, f64::max);
         if worst < best.0 {
             best = (worst, setup);
         }
     }
-    let medians = worst_at(best.1, &|e| vec![median(e.to_vec())]);
+    let medians = runs
+        .iter()
+        .map(|(elapsed, seconds, _)| error(median(elapsed.clone()), *seconds, best.1))
+        .fold(0.0, f64::max);
     (best.0, best.1, medians, runs[1].2)
 }
 

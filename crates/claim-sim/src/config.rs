@@ -57,7 +57,6 @@ pub struct Costs {
     pub worker_job_ms: f64,
     /// Worker CPU per result encoded into a flush.
     pub worker_result_ms: f64,
-
     /// Database CPU per claim statement.
     pub db_claim_ms: f64,
     /// Database CPU per row a claim updates.

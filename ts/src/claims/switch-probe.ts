@@ -18,6 +18,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { median } from './accuracy.js';
 import { claimsError, intOption } from './errors.js';
@@ -43,9 +44,9 @@ export type SwitchProbeReport = {
 };
 
 /** What a probe process prints. */
-export type SwitchProbeSample = { cpuUsPerUnit: number; sysUsPerUnit: number; sink: number };
+export type SwitchProbeSample = { cpuUsPerUnit: number; sink: number };
 
-const probeEntry = new URL('./switch-probe-process.js', import.meta.url);
+const probeEntry = fileURLToPath(new URL('./switch-probe-process.js', import.meta.url));
 
 /** The CPUs this process may run on, from `taskset -cp` (which also says taskset is there). */
 function allowedCpus(): number[] {
@@ -62,7 +63,7 @@ function allowedCpus(): number[] {
 
 function runPinned(cpu: number, args: string[]): Promise<SwitchProbeSample> {
   return new Promise((resolve, reject) => {
-    const child = spawn('taskset', ['-c', String(cpu), process.execPath, probeEntry.pathname, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('taskset', ['-c', String(cpu), process.execPath, probeEntry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -88,7 +89,11 @@ export async function probeSwitchCost(options: SwitchProbeOptions = {}): Promise
   const dir = mkdtempSync(join(tmpdir(), 'fleetscale-switch-'));
   const [ab, ba] = [join(dir, 'ab'), join(dir, 'ba')];
   try {
-    execFileSync('mkfifo', [ab, ba]);
+    try {
+      execFileSync('mkfifo', [ab, ba], { stdio: 'pipe' });
+    } catch (e) {
+      throw claimsError('ERR_CLAIMS_UNAVAILABLE', `the switch probe's processes take turns through FIFOs, and mkfifo failed here: ${(e as Error).message}`);
+    }
     const alone: number[] = [];
     const shared: number[] = [];
     const apart: number[] = [];
@@ -104,7 +109,7 @@ export async function probeSwitchCost(options: SwitchProbeOptions = {}): Promise
     const aloneUs = median(alone);
     const sharedUs = median(shared);
     return {
-      cpus: cpus.length > 1 ? cpus : [cpus[0]],
+      cpus,
       units,
       rounds,
       aloneUs,

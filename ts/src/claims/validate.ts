@@ -403,14 +403,14 @@ function reportOf(frame: ReportFrame, p: Predictions, heldOutMeasured: readonly 
  * simulation), which would otherwise refuse it only after the runs.
  */
 function givenModelSettings(o: Pick<ValidationOptions, 'cpuSliceMs' | 'cpuSwitchMs' | 'deadEntryMs' | 'skipRowMs' | 'cpuGrowth' | 'loopOrder'>) {
-  const cost = (name: string, v: number | undefined) => (v === undefined ? undefined : numberOption(name, v, 0));
+  const cost = (name: string, v: number | undefined, max?: number) => (v === undefined ? undefined : numberOption(name, v, 0, max));
   if (o.cpuGrowth !== undefined) simulateClaims({ jobs: 1, cpuGrowth: [...o.cpuGrowth] });
   if (o.loopOrder !== undefined && !isLoopOrder(o.loopOrder)) {
     throw claimsError('ERR_CLAIMS_CONFIG', `loopOrder must be one of ${LOOP_ORDERS.join(', ')}, got ${JSON.stringify(o.loopOrder)}`);
   }
   return {
     cpuSliceMs: cost('cpuSliceMs', o.cpuSliceMs),
-    cpuSwitchMs: o.cpuSwitchMs === undefined ? undefined : numberOption('cpuSwitchMs', o.cpuSwitchMs, 0, 1000),
+    cpuSwitchMs: cost('cpuSwitchMs', o.cpuSwitchMs, 1000),
     deadEntryMs: cost('deadEntryMs', o.deadEntryMs),
     skipRowMs: cost('skipRowMs', o.skipRowMs),
     cpuGrowth: o.cpuGrowth === undefined ? undefined : [...o.cpuGrowth],
