@@ -25,7 +25,7 @@ use crate::config::{LoopOrder, OptimisticSelect, SimConfig, Strategy};
 use crate::cpu::Cpu;
 use crate::due::Due;
 use crate::report::{Counters, SimReport, Utilisation, Waits, Window};
-use crate::table::{Candidates, Outcome, Run, Table};
+use crate::table::{Candidates, Outcome, Runs, Table};
 use crate::wal::{Commit, Wal};
 
 #[derive(Debug, Clone, Copy)]
@@ -111,7 +111,7 @@ struct Op {
     waiters: Vec<u32>,
     /// The `Engine::stamp` at which it was last seen waiting for a given claim (`db_done`).
     waiting_stamp: u64,
-    taken: Vec<Run>,
+    taken: Runs,
     /// When its owner asked for it (pool waits and flush times count from here).
     created: f64,
     wait_from: f64,

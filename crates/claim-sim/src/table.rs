@@ -8,6 +8,12 @@
 
 use std::collections::BTreeMap;
 
+use smallvec::SmallVec;
+
+/// Runs of rows: one or two almost always (a claim's batch, an optimistic read's locked runs
+/// then pending ones), so kept inline; a claim in flight keeps its own.
+pub type Runs = SmallVec<[Run; 2]>;
+
 /// A run of positions `[start, end)` in lane `lane`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Run {
@@ -46,9 +52,9 @@ impl Lane {
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Outcome {
     /// Runs now locked by the claimer.
-    pub taken: Vec<Run>,
+    pub taken: Runs,
     /// Ops holding rows the claimer must wait for (then find not pending, and skip).
-    pub holders: Vec<u32>,
+    pub holders: SmallVec<[u32; 4]>,
     /// Locked rows a skip-locked scan passed over.
     pub skipped: u64,
     /// Dead index entries (rows claimed and committed) the scan passed over first.
@@ -70,7 +76,7 @@ impl Outcome {
 /// The ids an `optimistic-any` claimer read: the runs it will try to lock.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Candidates {
-    pub runs: Vec<Run>,
+    pub runs: Runs,
     /// Dead index entries the read passed over first.
     pub dead: u64,
 }
@@ -219,7 +225,7 @@ impl Table {
     /// committed, which are the runs locked by claims in flight, in order, then pending rows.
     pub fn read_candidates(&self, lane: u32, batch: u64) -> Candidates {
         let l = &self.lanes[lane as usize];
-        let mut runs = Vec::new();
+        let mut runs = Runs::new();
         let mut left = batch;
         for (&start, &(end, _)) in &l.locked {
             if left == 0 {
@@ -348,14 +354,14 @@ mod tests {
         let b = t.read_candidates(0, 10);
         assert_eq!(b, a);
         let got_b = t.lock_candidates(2, &b);
-        assert_eq!((got_b.rows(), got_b.holders.clone()), (0, vec![1]));
+        assert_eq!((got_b.rows(), got_b.holders.to_vec()), (0, vec![1]));
         // B will re-check all ten once A commits.
         assert_eq!((got_a.rechecked, got_b.rechecked), (0, 10));
         t.release(&got_a.taken);
         // C reads after A committed: the next ten.
         let c = t.read_candidates(0, 10);
         assert_eq!(
-            c.runs,
+            c.runs.to_vec(),
             vec![Run {
                 lane: 0,
                 start: 10,
@@ -385,11 +391,11 @@ mod tests {
         let got_e = t.lock_candidates(3, &e);
         let got_d = t.lock_candidates(4, &d);
         assert_eq!(
-            (got_d.rows(), got_d.holders.clone(), got_d.rechecked),
+            (got_d.rows(), got_d.holders.to_vec(), got_d.rechecked),
             (6, vec![3], 4)
         );
         assert_eq!(
-            got_d.taken,
+            got_d.taken.to_vec(),
             vec![Run {
                 lane: 0,
                 start: 14,
