@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 import { median } from '../bench/lib.mjs';
+import { noiseFloor } from '../dist/src/index.js';
 
 const fusion = JSON.parse(readFileSync('bench/results/fusion-scaling.json', 'utf8'));
 const peers = JSON.parse(readFileSync('bench/results/peers-splink.json', 'utf8'));
@@ -427,7 +428,14 @@ function fitLine(v) {
 function repeatsLine(v) {
   const noise = v.summary.noise;
   if (!noise || noise.repeats < 2) return 'One run per cell.';
-  return `Every cell ran ${noise.repeats} times (the first pass in grid order, the others shuffled) and kept its median run. Repeats of one cell landed ${(noise.medianSpread * 100).toFixed(1)}% apart ((max − min) / median) at the median cell and ${(noise.worstSpread * 100).toFixed(1)}% at worst (${noise.worstName}): errors below that are noise.`;
+  const floor = noise.floor ?? floorOf(v);
+  return `Every cell ran ${noise.repeats} times (the first pass in grid order, the others shuffled) and kept its median run. Repeats of one cell landed ${(noise.medianSpread * 100).toFixed(1)}% apart ((max − min) / median) at the median cell and ${(noise.worstSpread * 100).toFixed(1)}% at worst (${noise.worstName}). From that scatter alone (a bootstrap of the repeats), a model exact on every cell would still show MAPE ${(floor.mape * 100).toFixed(1)}% and speedup error ${floor.speedupError.toFixed(3)}: the noise floor, below which errors cannot be read.`;
+}
+
+/** The noise floor of a report from before reports carried it, from its own repeats. */
+function floorOf(v) {
+  const one = new Map(v.calibration.cells.map((c) => [JSON.stringify({ ...c.settings, workers: 1 }), c.throughputs]));
+  return noiseFloor(v.heldOut.map((c) => ({ throughputs: c.throughputs, oneWorker: one.get(JSON.stringify({ ...c.settings, workers: 1 })) })));
 }
 
 function peersSection() {

@@ -44,7 +44,7 @@ export { probeSwitchCost, type SwitchProbeOptions, type SwitchProbeReport } from
 export type { SliceProbeOptions, SliceProbeReport } from './claims/scheduler-probe.js';
 export { replayValidation, validateModel, validationPlot, VALIDATION_TARGETS } from './claims/validate.js';
 export type { Measured, ReplayOptions, ValidationOptions, ValidationReport, ValidatedCell, ValidationStep } from './claims/validate.js';
-export { mape, median, spearman } from './claims/accuracy.js';
+export { mape, median, noiseFloor, spearman, type NoiseFloor, type RepeatedCell } from './claims/accuracy.js';
 export { claimsError, isClaimsError } from './claims/errors.js';
 export type { ClaimsError, ClaimsErrorCode } from './claims/errors.js';
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { mape, median, ranks, relativeError, spearman } from '../src/claims/accuracy.js';
+import { mape, median, noiseFloor, ranks, relativeError, spearman } from '../src/claims/accuracy.js';
 import { passOrder, spreadOf, type CellRun } from '../src/claims/grid.js';
 import { throughputPlot } from '../src/claims/plot.js';
 
@@ -51,7 +51,33 @@ describe('model accuracy measures', () => {
     expect(spreadOf(cell([100], 100))).toBe(0);
   });
 
+  it("the noise floor: what a model exact on every cell would still show, from the repeats' scatter", () => {
+    // Repeats 90, 100, 110 resampled: the median of three draws is 90 or 110 with chance 7/27
+    // each, so a measurement is 10% off the truth (100) with chance 14/27; against one run of
+    // 50 with one worker, a speedup 0.2 off the truth (2) as often.
+    const floor = noiseFloor([{ throughputs: [110, 90, 100], oneWorker: [50] }], { resamples: 40_000 });
+    expect(floor?.resamples).toBe(40_000);
+    expect(floor?.mape).toBeCloseTo((14 / 27) * 0.1, 2);
+    expect(floor?.speedupError).toBeCloseTo((14 / 27) * 0.2, 2);
+    // The same seed, the same floor; repeats that agree have none; a cell of one run adds
+    // nothing but counts (the mean is over cells).
+    expect(noiseFloor([{ throughputs: [110, 90, 100], oneWorker: [50] }], { resamples: 40_000 })).toEqual(floor);
+    expect(noiseFloor([{ throughputs: [7, 7, 7], oneWorker: [3, 3] }])).toEqual({ mape: 0, speedupError: 0, resamples: 1000 });
+    const halved = noiseFloor([{ throughputs: [110, 90, 100], oneWorker: [50] }, { throughputs: [80], oneWorker: [40] }], { resamples: 40_000 });
+    expect(halved?.mape).toBeCloseTo((floor?.mape ?? 0) / 2, 2);
+    // Scatter in the one-worker runs alone moves the speedup, not the throughput.
+    const one = noiseFloor([{ throughputs: [100], oneWorker: [45, 50, 55] }], { resamples: 40_000 });
+    expect(one?.mape).toBe(0);
+    expect(one?.speedupError).toBeGreaterThan(0.1);
+    // One run per cell everywhere: no scatter to read, no floor.
+    expect(noiseFloor([{ throughputs: [100], oneWorker: [50] }])).toBeNull();
+  });
+
   it('refuses what it cannot measure with a coded error', () => {
+    expect(() => noiseFloor([])).toThrow(expect.objectContaining({ code: 'ERR_CLAIMS_INPUT' }));
+    expect(() => noiseFloor([{ throughputs: [], oneWorker: [1] }])).toThrow(expect.objectContaining({ code: 'ERR_CLAIMS_INPUT' }));
+    expect(() => noiseFloor([{ throughputs: [1, 0], oneWorker: [1] }])).toThrow(expect.objectContaining({ code: 'ERR_CLAIMS_INPUT' }));
+    expect(() => noiseFloor([{ throughputs: [1, 2], oneWorker: [1] }], { resamples: 0 })).toThrow(expect.objectContaining({ code: 'ERR_CLAIMS_INPUT' }));
     expect(() => relativeError(1, 0)).toThrow(expect.objectContaining({ code: 'ERR_CLAIMS_INPUT' }));
     expect(() => relativeError(Number.NaN, 1)).toThrow(expect.objectContaining({ code: 'ERR_CLAIMS_INPUT' }));
     expect(() => mape([])).toThrow(expect.objectContaining({ code: 'ERR_CLAIMS_INPUT' }));

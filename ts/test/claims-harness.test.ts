@@ -186,7 +186,7 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     expect(r.calibration.fit).not.toContain('dbSkipRowMs');
     expect(run.stdout).toMatch(/row held by another claim, passed by a skip-locked scan: \d+ ns each \(probe: past 2,000 held rows in [\d.]+ ms, none in [\d.]+ ms\)/);
     expect(r.workload.warmupJobs).toBe(50);
-    expect(r.summary.noise).toMatchObject({ repeats: 1, medianSpread: 0, worstSpread: 0 });
+    expect(r.summary.noise).toMatchObject({ repeats: 1, medianSpread: 0, worstSpread: 0, floor: null });
   });
 
   it("validate --repeats keeps every cell's median run and reports the spread; --cpu-slice-ms reaches the model", () => {
@@ -231,6 +231,10 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     expect(r.summary.noise.worstSpread).toBeCloseTo(Math.max(...spreads), 9);
     expect(r.summary.noise.medianSpread).toBeCloseTo((spreads[0] + spreads[1]) / 2, 9);
     expect(run.stdout).toMatch(/measurement noise: 3 runs per cell, spread \(max − min\) \/ median [\d.]+% at the median cell/);
+    expect(r.summary.noise.floor).toMatchObject({ resamples: 1000 });
+    expect(r.summary.noise.floor.mape).toBeGreaterThanOrEqual(0);
+    expect(r.summary.noise.floor.mape).toBeLessThanOrEqual(spreads[1]);
+    expect(run.stdout).toMatch(/noise floor: a model exact on every cell would still show MAPE [\d.]+% and speedup error [\d.]+ against these runs/);
     // 3 calibration runs, then 3 held-out runs (the pick is the held-out cell).
     expect(run.stderr.match(/\[calibration \d\/3\]/g)).toHaveLength(3);
     expect(run.stderr.match(/\[held-out \d\/3\]/g)).toHaveLength(3);

@@ -3,6 +3,7 @@
  * error, the worst cell, and Spearman's rank correlation (does the model order configurations
  * as the measurements do?).
  */
+import { seededRandom } from '../seeded-random.js';
 import { claimsError } from './errors.js';
 
 /** predicted / measured − 1 (0.1: the prediction is 10% high). */
@@ -60,4 +61,54 @@ export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** The median run's value: the middle one, the lower of the middle two for an even count (as a grid cell keeps it). */
+function keptMedian(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[(s.length - 1) >> 1];
+}
+
+/** A held-out cell's repeats and those of the same settings with one worker. */
+export type RepeatedCell = { throughputs: readonly number[]; oneWorker: readonly number[] };
+
+/** What the measurement's scatter alone makes of the error figures (see `noiseFloor`). */
+export type NoiseFloor = { mape: number; speedupError: number; resamples: number };
+
+/**
+ * The MAPE and mean speedup error that a model predicting every cell's true throughput exactly
+ * would still show against these measurements, from their scatter alone: each cell's repeats
+ * (and its one-worker cell's) are resampled with replacement, a resample's median run standing
+ * for another measurement of the same cell and the median run of all of them for the truth
+ * (the bootstrap, seeded, so a report's floor is the same every time it is worked out). A
+ * model's error near its floor cannot be told from noise; a target below the floor cannot be
+ * shown on that host with that many repeats. `null` when no cell has two repeats.
+ */
+export function noiseFloor(cells: readonly RepeatedCell[], options: { resamples?: number; seed?: number } = {}): NoiseFloor | null {
+  const resamples = options.resamples ?? 1000;
+  if (!Number.isInteger(resamples) || resamples < 1) throw claimsError('ERR_CLAIMS_INPUT', `resamples must be a positive integer, got ${resamples}`);
+  if (cells.length === 0) throw claimsError('ERR_CLAIMS_INPUT', 'a noise floor needs at least one cell');
+  for (const c of cells) {
+    for (const t of [...c.throughputs, ...c.oneWorker]) {
+      if (!(t > 0) || !Number.isFinite(t)) throw claimsError('ERR_CLAIMS_INPUT', `throughputs must be positive and finite, got ${t}`);
+    }
+    if (c.throughputs.length === 0 || c.oneWorker.length === 0) throw claimsError('ERR_CLAIMS_INPUT', 'every cell needs at least one run, and so does its one-worker cell');
+  }
+  if (cells.every((c) => c.throughputs.length < 2 && c.oneWorker.length < 2)) return null;
+  const random = seededRandom(options.seed ?? 1);
+  const resample = (xs: readonly number[]) => keptMedian(xs.map(() => xs[Math.floor(random() * xs.length)]));
+  let throughputError = 0;
+  let speedupError = 0;
+  for (const c of cells) {
+    const truth = keptMedian(c.throughputs);
+    const speedup = truth / keptMedian(c.oneWorker);
+    for (let i = 0; i < resamples; i++) {
+      const many = resample(c.throughputs);
+      const one = resample(c.oneWorker);
+      throughputError += Math.abs(many / truth - 1);
+      speedupError += Math.abs(many / one - speedup);
+    }
+  }
+  const n = cells.length * resamples;
+  return { mape: throughputError / n, speedupError: speedupError / n, resamples };
 }

@@ -12,7 +12,7 @@
  */
 import { availableParallelism, cpus } from 'node:os';
 
-import { mape, median, relativeError, spearman } from './accuracy.js';
+import { mape, median, noiseFloor, relativeError, spearman, type NoiseFloor } from './accuracy.js';
 import { claimsError, numberOption } from './errors.js';
 import { cellName, gridCells, measurementOf, runCells, seriesName, simulationOf, spreadOf, type CellRun, type CellSettings, type GridAxes, type Workload } from './grid.js';
 import { CLAIM_STRATEGIES } from './queue.js';
@@ -222,7 +222,18 @@ export type ValidationReport = {
      * How far apart repeats of the same cell landed, (max − min) / median, over every cell
      * measured: the measurement's own noise, below which no model's error can be read.
      */
-    noise: { repeats: number; medianSpread: number; worstSpread: number; worstName: string };
+    noise: {
+      repeats: number;
+      medianSpread: number;
+      worstSpread: number;
+      worstName: string;
+      /**
+       * The MAPE and speedup error a model exact on every cell would still show, from the
+       * repeats' scatter alone (`noiseFloor`); `null` with one run per cell, absent in reports
+       * from before it.
+       */
+      floor?: NoiseFloor | null;
+    };
   };
   /** The settings the model expected, before measuring, to run fastest with `workers` workers. */
   pick: {
@@ -321,7 +332,7 @@ type ReportFrame = Pick<ValidationReport, 'machine' | 'replay' | 'workload' | 'a
 function reportOf(frame: ReportFrame, p: Predictions, heldOutMeasured: readonly MeasuredCell[], pickMany: number | null, repeats: number): ValidationReport {
   const oneWorker = (settings: Omit<CellSettings, 'workers'>) => {
     const i = p.single.findIndex((s) => sameSettings(s.settings, settings));
-    return { measured: p.single[i].measured.throughput, predicted: p.singlePredicted[i].throughput };
+    return { measured: p.single[i].measured.throughput, predicted: p.singlePredicted[i].throughput, throughputs: p.single[i].throughputs };
   };
   const cells: ValidatedCell[] = heldOutMeasured.map((m, i) => {
     const predicted = p.heldOutPredicted[i];
@@ -361,7 +372,13 @@ function reportOf(frame: ReportFrame, p: Predictions, heldOutMeasured: readonly 
       spearman: rho >= VALIDATION_TARGETS.spearman,
       speedupError: speedupMean <= VALIDATION_TARGETS.speedupError,
     },
-    noise: { repeats, medianSpread: median(spreads), worstSpread: spreads[worstSpread], worstName: cellName(measuredCells[worstSpread].settings) },
+    noise: {
+      repeats,
+      medianSpread: median(spreads),
+      worstSpread: spreads[worstSpread],
+      worstName: cellName(measuredCells[worstSpread].settings),
+      floor: noiseFloor(heldOutMeasured.map((m) => ({ throughputs: m.throughputs, oneWorker: oneWorker(m.settings).throughputs }))),
+    },
   };
   const calibrationCells = p.single.map((c, i) => ({
     name: cellName(c.settings),
