@@ -46,6 +46,15 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     expect(report.cpu.workerMsPerJob).toBeCloseTo(report.cpu.workerMs / 3000, 9);
     expect(report.perWorker.reduce((a: number, w: { cpuMs: number }) => a + w.cpuMs, 0)).toBeCloseTo(report.cpu.workerMs, 6);
     if (/@(127\.0\.0\.1|localhost)[:/]/.test(PG_URL)) expect(report.cpu.databaseMs).toBeGreaterThan(0);
+    // Context switches per job: each worker blocks waiting for replies now and then, and every
+    // backend blocks between the statements it is sent (several a claim of 20 jobs).
+    const switches = report.cpu.switchesPerJob;
+    expect(switches.worker.voluntary).toBeGreaterThan(0);
+    expect(switches.worker.involuntary).toBeGreaterThanOrEqual(0);
+    if (/@(127\.0\.0\.1|localhost)[:/]/.test(PG_URL)) {
+      expect(switches.database.voluntary * 3000).toBeGreaterThan(report.totals.claimBatches);
+      expect(switches.database.involuntary).toBeGreaterThanOrEqual(0);
+    }
     // The whole host over the run: every core's time is busy, stolen or idle (give or take the
     // 10 ms tick of each core and the reads of /proc at either end), and the workers' CPU is
     // part of the busy time.
@@ -130,13 +139,16 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     for (const c of [...r.calibration.cells, ...r.heldOut]) {
       // The database's CPU is read from /proc in 10 ms ticks: a run this small may spend less
       // than one, and then it is left out rather than kept as 0.
-      const expected = ['claimMs', 'claimsPerJob', 'elapsedMs', 'host', 'persistMs', 'throughput', 'workerCpuMsPerJob'];
+      const expected = ['claimMs', 'claimsPerJob', 'elapsedMs', 'host', 'persistMs', 'switches', 'throughput', 'workerCpuMsPerJob'];
       if (c.measured.dbCpuMsPerJob !== undefined) expected.push('dbCpuMsPerJob');
       expect(Object.keys(c.measured).sort()).toEqual(expected.sort());
       // What else the host's cores did, per job (a replay keeps it: heldOut is compared above).
       expect(c.measured.host.stealMs).toBeGreaterThanOrEqual(0);
       expect(c.measured.host.idleMs).toBeGreaterThanOrEqual(0);
       if (c.measured.host.otherMs !== null) expect(c.measured.host.otherMs).toBeGreaterThanOrEqual(0);
+      // And how often the cores changed hands (kept for comparing with the model's switches).
+      expect(c.measured.switches.worker.voluntary).toBeGreaterThan(0);
+      expect(c.measured.switches.worker.involuntary).toBeGreaterThanOrEqual(0);
       if (c.measured.dbCpuMsPerJob !== undefined) expect(c.measured.dbCpuMsPerJob).toBeGreaterThan(0);
       // At least one claim for every batch of jobs.
       expect(c.measured.claimsPerJob).toBeGreaterThanOrEqual(1 / c.settings.batchSize);

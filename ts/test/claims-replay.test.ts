@@ -31,6 +31,7 @@ function measuredCell(settings: CellSettings, seed: number) {
       dbCpuMsPerJob: median.waits.dbCpuMs / median.completed,
       elapsedMs: median.elapsedMs,
       host: { stealMs: 0.001 * seed, idleMs: 0.002, otherMs: seed % 2 === 0 ? null : 0.003 },
+      switches: { worker: { voluntary: 0.05, involuntary: 0.01 * seed }, database: seed % 2 === 0 ? null : { voluntary: 0.4, involuntary: 0.02 } },
     },
     throughputs: runs.map((r) => r.throughput),
   };
@@ -214,6 +215,8 @@ describe('replayValidation', () => {
       [{ ...saved, model: { ...saved.model, deadEntryMs: undefined } }, /what its model took a dead index entry to cost/],
       [{ ...saved, model: { ...saved.model, loopOrder: 'lifo' } }, /model\.loopOrder must be one of fifo, continuations-first/],
       [{ ...saved, heldOut: [{ ...saved.heldOut[0], measured: { ...saved.heldOut[0].measured, host: { stealMs: -1, idleMs: 0, otherMs: null } } }] }, /heldOut\[0\]\.measured\.host\.stealMs/],
+      [{ ...saved, heldOut: [{ ...saved.heldOut[0], measured: { ...saved.heldOut[0].measured, switches: { worker: { voluntary: 1, involuntary: -1 }, database: null } } }] }, /heldOut\[0\]\.measured\.switches\.worker\.involuntary/],
+      [{ ...saved, heldOut: [{ ...saved.heldOut[0], measured: { ...saved.heldOut[0].measured, switches: { worker: { voluntary: 1, involuntary: 0 } } } }] }, /heldOut\[0\]\.measured\.switches\.database must be an object/],
     ];
     for (const [report, message] of broken) {
       await expect(replayValidation(report)).rejects.toThrow(message);

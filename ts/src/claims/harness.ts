@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 
 import { claimsError, intOption, numberOption } from './errors.js';
 import { checkStrategy, ClaimQueue, type ClaimStrategy } from './queue.js';
-import { hostCpuSpent, hostCpuTimes, postgresCpuMs, type HostCpuTimes } from './host-cpu.js';
+import { hostCpuSpent, hostCpuTimes, postgresCpuMs, postgresSwitches, type HostCpuTimes } from './host-cpu.js';
+import { switchesSpent, type Switches } from './ipc.js';
 import { DEFAULT_SCHEMA } from './schema.js';
 import { PerfWindows, type PerfWindow, type PhaseTotals } from './windows.js';
 import type { WorkerReport } from './worker.js';
@@ -80,7 +81,7 @@ export const DEFAULT_WARMUP_JOBS = 10_000;
 export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'progress'; completed: number }
-  | { type: 'done'; report: WorkerReport; cpuMs: number }
+  | { type: 'done'; report: WorkerReport; cpuMs: number; switches: Switches }
   | { type: 'error'; code?: string; message: string };
 
 export type ClaimsRunReport = {
@@ -126,6 +127,14 @@ export type ClaimsRunReport = {
      * idle, and busy time that was neither the workers' nor the database's.
      */
     host: (HostCpuTimes & { otherMsPerJob: number | null; stealMsPerJob: number; idleMsPerJob: number }) | null;
+    /**
+     * Context switches per job over the run: the worker processes' (all threads) and the
+     * PostgreSQL processes' (`null` where `/proc` cannot tell), voluntary (a process blocked:
+     * an event loop waiting for replies, a backend for its next statement or a lock) and
+     * involuntary (the scheduler took the core away). How often the cores change hands is
+     * what sharing them costs beyond the work itself.
+     */
+    switchesPerJob: { worker: Switches; database: Switches | null };
   };
 };
 
@@ -160,14 +169,14 @@ export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunRep
     );
     const progress = new Array<number>(workers).fill(0);
     const ready: Promise<void>[] = [];
-    const done: Promise<WorkerReport & { cpuMs: number }>[] = [];
+    const done: Promise<WorkerReport & { cpuMs: number; switches: Switches }>[] = [];
     for (let w = 0; w < workers; w++) {
       const child = fork(workerEntry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       children.push(child);
       let markReady!: () => void;
       ready.push(new Promise<void>((r) => (markReady = r)));
       done.push(
-        new Promise<WorkerReport & { cpuMs: number }>((resolve, reject) => {
+        new Promise<WorkerReport & { cpuMs: number; switches: Switches }>((resolve, reject) => {
           child.on('message', (m: WorkerMessage) => {
             if (m.type === 'ready') markReady();
             else if (m.type === 'progress') {
@@ -176,7 +185,7 @@ export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunRep
                 progress.reduce((a, b) => a + b, 0),
                 jobs,
               );
-            } else if (m.type === 'done') resolve({ ...m.report, cpuMs: m.cpuMs });
+            } else if (m.type === 'done') resolve({ ...m.report, cpuMs: m.cpuMs, switches: m.switches });
             else reject(claimsError(m.code === 'ERR_CLAIMS_CONFIG' ? 'ERR_CLAIMS_CONFIG' : 'ERR_CLAIMS_UNAVAILABLE', `worker ${w}: ${m.message}`));
           });
           child.once('exit', (code, signal) => reject(claimsError('ERR_CLAIMS_UNAVAILABLE', `worker ${w} exited (${signal ?? code}) before reporting`)));
@@ -194,11 +203,13 @@ export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunRep
     const start = Date.now();
     const t0 = performance.now();
     const dbCpu0 = postgresCpuMs();
+    const dbSwitches0 = postgresSwitches();
     const host0 = hostCpuTimes();
     for (const child of children) child.send({ type: 'go', start });
     const reports = await Promise.all(done);
     const elapsedMs = performance.now() - t0;
     const dbCpu1 = postgresCpuMs();
+    const dbSwitches1 = postgresSwitches();
     const host1 = hostCpuTimes();
     // Read before the workers close their connections (an exited backend's CPU leaves the sum).
     for (const child of children) child.send({ type: 'release' });
@@ -210,6 +221,10 @@ export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunRep
     const completed = reports.reduce((a, r) => a + r.completed, 0);
     const perJob = (ms: number) => (completed > 0 ? ms / completed : 0);
     const hostSpent = host0 && host1 ? hostCpuSpent(host0, host1) : undefined;
+    // A postgres process that exits over the run (an autovacuum worker) takes its count along: never below 0.
+    const switchesPerJob = (s: Switches) => ({ voluntary: perJob(Math.max(0, s.voluntary)), involuntary: perJob(Math.max(0, s.involuntary)) });
+    const workerSwitches = reports.reduce((a, r) => ({ voluntary: a.voluntary + r.switches.voluntary, involuntary: a.involuntary + r.switches.involuntary }), { voluntary: 0, involuntary: 0 });
+    const dbSwitches = dbSwitches0 && dbSwitches1 ? switchesSpent(dbSwitches0, dbSwitches1) : undefined;
     const host = hostSpent
       ? { ...hostSpent, otherMsPerJob: databaseMs === null ? null : perJob(Math.max(0, hostSpent.busyMs - workerMs - databaseMs)), stealMsPerJob: perJob(hostSpent.stealMs), idleMsPerJob: perJob(hostSpent.idleMs) }
       : null;
@@ -239,6 +254,7 @@ export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunRep
         workerMsPerJob: perJob(workerMs),
         databaseMsPerJob: databaseMs === null ? null : perJob(databaseMs),
         host,
+        switchesPerJob: { worker: switchesPerJob(workerSwitches), database: dbSwitches ? switchesPerJob(dbSwitches) : null },
       },
     };
   } finally {

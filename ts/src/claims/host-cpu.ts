@@ -8,26 +8,35 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
+import type { Switches } from './ipc.js';
+
 /** Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ: 100 on Linux). */
 const TICKS_PER_S = 100;
 
-/** Sum of user + system CPU (ms) of every process named `postgres`, or undefined. */
-export function postgresCpuMs(): number | undefined {
+/** The text of `/proc/<pid>/<file>` for every process, or undefined where `/proc` cannot be listed. */
+function procFiles(file: 'stat' | 'status'): string[] | undefined {
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
   } catch {
     return undefined;
   }
+  const texts: string[] = [];
+  for (const pid of pids) {
+    try {
+      texts.push(readFileSync(`/proc/${pid}/${file}`, 'latin1'));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return texts;
+}
+
+/** Sum of user + system CPU (ms) of every process named `postgres`, or undefined. */
+export function postgresCpuMs(): number | undefined {
   let ticks = 0;
   let found = false;
-  for (const pid of pids) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    } catch {
-      continue; // exited meanwhile
-    }
+  for (const stat of procFiles('stat') ?? []) {
     // "pid (comm) state ppid …": comm may hold spaces; the fields after its ")" are fixed.
     const close = stat.lastIndexOf(')');
     if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
@@ -37,6 +46,26 @@ export function postgresCpuMs(): number | undefined {
     found = true;
   }
   return found ? (ticks * 1000) / TICKS_PER_S : undefined;
+}
+
+/**
+ * Context switches of every process named `postgres` so far, voluntary and involuntary (from
+ * `/proc/<pid>/status`), or undefined. A backend that exits between two readings takes its
+ * count with it, so read both ends while the connections are open.
+ */
+export function postgresSwitches(): Switches | undefined {
+  const total = { voluntary: 0, involuntary: 0 };
+  let found = false;
+  for (const status of procFiles('status') ?? []) {
+    if (!/^Name:\tpostgres$/m.test(status)) continue;
+    const voluntary = /^voluntary_ctxt_switches:\s+(\d+)$/m.exec(status);
+    const involuntary = /^nonvoluntary_ctxt_switches:\s+(\d+)$/m.exec(status);
+    if (!voluntary || !involuntary) continue;
+    total.voluntary += Number(voluntary[1]);
+    total.involuntary += Number(involuntary[1]);
+    found = true;
+  }
+  return found ? total : undefined;
 }
 
 /** The host's CPU time since boot (ms, summed over its cores), by kind, from `/proc/stat`. */

@@ -15,6 +15,19 @@ export function processCpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
+/** Context switches of this process so far, all threads: voluntary (it blocked: waited for I/O or a lock) and involuntary (the scheduler preempted it). */
+export type Switches = { voluntary: number; involuntary: number };
+
+export function processSwitches(): Switches {
+  const u = process.resourceUsage();
+  return { voluntary: u.voluntaryContextSwitches, involuntary: u.involuntaryContextSwitches };
+}
+
+/** `b − a`, kind by kind. */
+export function switchesSpent(a: Switches, b: Switches): Switches {
+  return { voluntary: b.voluntary - a.voluntary, involuntary: b.involuntary - a.involuntary };
+}
+
 /**
  * The `message` events of `source` (a child process, or `process` in a child), one at a time.
  * When `closeEvent` fires, `closed(...its arguments)` becomes the last message, and every read

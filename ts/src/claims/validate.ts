@@ -21,7 +21,7 @@ import { probeSchedulerSlice, type SliceProbeReport } from './scheduler-probe.js
 import { probeSwitchCost, type SwitchProbeReport } from './switch-probe.js';
 import { probeSkippedRows, type SkipRowProbe } from './skip-row-probe.js';
 import { probeStatementCpu, type CpuGrowthPoint, type StatementCpuProbeReport } from './statement-cpu-probe.js';
-import type { ClaimsRunOptions } from './harness.js';
+import type { ClaimsRunOptions, ClaimsRunReport } from './harness.js';
 import { throughputPlot, type PlotSeries } from './plot.js';
 import { calibrateClaims, simulateClaims, simulateClaimsAsync, type Bottleneck, type Calibration, type CalibrationRequest, type ClaimCosts, type ClaimsMeasurement, type LoopOrder, type SimulationReport, isLoopOrder, LOOP_ORDERS } from './model.js';
 
@@ -105,6 +105,11 @@ export type Measured = Omit<ClaimsMeasurement, 'config'> & {
    * of the cores the workers and the database really had (absent in reports from before it).
    */
   host?: HostTimePerJob;
+  /**
+   * Context switches per job of the workers and the database, voluntary and involuntary (see
+   * `ClaimsRunReport.cpu.switchesPerJob`); not calibrated on (absent in reports from before it).
+   */
+  switches?: ClaimsRunReport['cpu']['switchesPerJob'];
 };
 
 export type HostTimePerJob = { stealMs: number; idleMs: number; otherMs: number | null };
@@ -249,7 +254,7 @@ function measuredOf(run: CellRun): Measured {
   const { config: _config, ...measured } = measurementOf(run.report, {});
   const h = run.report.cpu.host;
   const host = h && run.report.completed > 0 ? { stealMs: h.stealMsPerJob, idleMs: h.idleMsPerJob, otherMs: h.otherMsPerJob } : undefined;
-  return { ...measured, elapsedMs: run.report.elapsedMs, ...(host ? { host } : {}) };
+  return { ...measured, elapsedMs: run.report.elapsedMs, ...(host ? { host } : {}), switches: run.report.cpu.switchesPerJob };
 }
 
 const measuredCellOf = (run: CellRun): MeasuredCell => ({ settings: run.settings, measured: measuredOf(run), throughputs: run.throughputs });
@@ -296,7 +301,7 @@ async function calibrateAndPredict(r: PredictionRequest): Promise<Predictions> {
   const t0 = performance.now();
   const calibration = await calibrateClaims({
     base: { costs: { dbDeadEntryMs: deadEntryMs, ...(skipRowMs === null ? {} : { dbSkipRowMs: skipRowMs }) } },
-    cells: r.single.map(({ settings, measured: { elapsedMs: _e, host: _h, ...m } }) => ({ config: simulation(settings), ...m })),
+    cells: r.single.map(({ settings, measured: { elapsedMs: _e, host: _h, switches: _s, ...m } }) => ({ config: simulation(settings), ...m })),
     fit,
     maxJobs: 10_000,
     maxEvaluations: r.maxEvaluations,
@@ -631,6 +636,17 @@ function savedReport(value: unknown): SavedReport {
         stealMs: num(h.stealMs, `${where}.measured.host.stealMs`, 0),
         idleMs: num(h.idleMs, `${where}.measured.host.idleMs`, 0),
         otherMs: h.otherMs === null ? null : num(h.otherMs, `${where}.measured.host.otherMs`, 0),
+      };
+    }
+    if (m.switches !== undefined) {
+      const sw = object(m.switches, `${where}.measured.switches`);
+      const kinds = (v: unknown, at: string) => {
+        const k = object(v, at);
+        return { voluntary: num(k.voluntary, `${at}.voluntary`, 0), involuntary: num(k.involuntary, `${at}.involuntary`, 0) };
+      };
+      measured.switches = {
+        worker: kinds(sw.worker, `${where}.measured.switches.worker`),
+        database: sw.database === null ? null : kinds(sw.database, `${where}.measured.switches.database`),
       };
     }
     const throughputs = c.throughputs === undefined ? [measured.throughput] : list(c.throughputs, `${where}.throughputs`).map((t, i) => positive(t, `${where}.throughputs[${i}]`));
