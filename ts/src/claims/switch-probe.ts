@@ -69,7 +69,8 @@ function runPinned(cpu: number, args: string[]): Promise<SwitchProbeSample> {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
     child.once('error', reject);
-    child.once('exit', (code) => {
+    // 'close', not 'exit': a child's stdout can still hold its report when it exits.
+    child.once('close', (code) => {
       try {
         if (code !== 0) throw new Error(`exited with ${code}: ${err.trim()}`);
         resolve(JSON.parse(out) as SwitchProbeSample);
