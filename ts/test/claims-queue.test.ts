@@ -371,6 +371,26 @@ describe.skipIf(!withPostgres)('claims queue on PostgreSQL', () => {
     await expect(probeSkippedRows({ url: 'postgres://postgres@127.0.0.1:1/test', schema })).rejects.toMatchObject({ code: 'ERR_CLAIMS_UNAVAILABLE' });
   });
 
+  it('the scan probes walk the ready index on a table of nothing but their own queue, where the planner would rather sort', async () => {
+    // A schema of its own whose jobs table holds only what each probe enqueues, beside indexes
+    // grown by earlier runs (as a long-used queue's are: vacuum does not shrink them). A plain
+    // query would read the small table and sort it, passing none of the held rows by index.
+    const alone = freshSchema();
+    const own = await ClaimQueue.open({ connectionString: PG_URL, schema: alone, poolSize: 2 });
+    try {
+      await own.enqueue('earlier', Array.from({ length: 200_000 }, (_, i) => i));
+      await own.purge('earlier');
+      await own.vacuum();
+      expect(await probeSkippedRows({ url: PG_URL, schema: alone, rows: 2000, scans: 3 })).toMatchObject({ rows: 2000, passedRows: 2000 });
+      const dead = await probeDeadEntries({ url: PG_URL, schema: alone, entries: 5000, scans: 3 });
+      expect(dead.entries).toBe(5000);
+      expect(dead.deadEntryMs).toBeGreaterThanOrEqual(0);
+    } finally {
+      await own.close();
+      await dropSchemas([alone]);
+    }
+  });
+
   it("growthSlope fits the least-squares line through one worker's 1, and never a falling one", () => {
     // Exactly on a line: its slope.
     expect(growthSlope([1, 2, 4, 8].map((workers) => ({ workers, ratio: 1 + 0.1 * (workers - 1) })))).toBeCloseTo(0.1, 12);

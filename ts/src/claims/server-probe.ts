@@ -34,14 +34,27 @@ export type TimedScan = {
 export async function timedScan(pool: pg.Pool, sql: string, scans: number, rows: number, probe: string): Promise<TimedScan> {
   const times: number[] = [];
   let scanned = 0;
-  for (let i = 0; i < scans; i++) {
-    const res = await pool.query<Plan>(sql);
-    const [plan] = res.rows[0]['QUERY PLAN'];
-    if (plan.Plan['Actual Rows'] !== rows) throw claimsError('ERR_CLAIMS_UNAVAILABLE', `${probe} probe: the scan found ${plan.Plan['Actual Rows']} jobs where ${rows} were expected (is something else using its queue?)`);
-    let leaf = plan.Plan;
-    while (leaf.Plans?.length) leaf = leaf.Plans[0];
-    scanned = leaf['Actual Rows'];
-    times.push(plan['Execution Time']);
+  const client = await pool.connect();
+  try {
+    // A claim on a queue of any size walks the ready index in order; on a probe's small queue
+    // the planner may rather read the whole table and sort it, which measures nothing a claim
+    // pays. Its locks last to the rollback, and a transaction passes over none of its own.
+    await client.query('BEGIN');
+    await client.query('SET LOCAL enable_seqscan = off');
+    await client.query('SET LOCAL enable_bitmapscan = off');
+    await client.query('SET LOCAL enable_sort = off');
+    for (let i = 0; i < scans; i++) {
+      const res = await client.query<Plan>(sql);
+      const [plan] = res.rows[0]['QUERY PLAN'];
+      if (plan.Plan['Actual Rows'] !== rows) throw claimsError('ERR_CLAIMS_UNAVAILABLE', `${probe} probe: the scan found ${plan.Plan['Actual Rows']} jobs where ${rows} were expected (is something else using its queue?)`);
+      let leaf = plan.Plan;
+      while (leaf.Plans?.length) leaf = leaf.Plans[0];
+      scanned = leaf['Actual Rows'];
+      times.push(plan['Execution Time']);
+    }
+  } finally {
+    await client.query('ROLLBACK').catch(() => {});
+    client.release();
   }
   return { ms: median(times), scanned };
 }
