@@ -190,10 +190,13 @@ The simulator's own speed is the median of 7 runs of \`simulateClaims\` (default
 consumers per worker, batches of 10; measured ${sim.machine.date.slice(0, 10)} on ${sim.machine.cpu}). Optimistic-any with 64
 workers thrashes: every claimer re-claims behind the one holding the head rows, about 2M empty
 claims of ~11 events each, every one a step of the real protocol. That run is the median of 3,
-and it misses the 1 s target: ${f(sim.speed.at(-1).medianMs / 1000, 2)} s. On the same host it took 3.2 s before cost draws
-came from a ziggurat normal with their constants worked out once and the queues compared one
-integer per step (2026-12-03; 2.07 s on the Xeon of the earlier runs before that change; 9.5 s
-on 2026-11-22, before claimers queued behind each other's commits).
+and it misses the 1 s target: ${f(sim.speed.at(-1).medianMs / 1000, 2)} s. It took 3.2 s on an AMD EPYC host earlier that day, before
+cost draws came from a ziggurat normal with their constants worked out once and the queues
+compared one integer per step (2.17 s after), and 2.07 s on the Xeon of the earlier runs
+before that change (9.5 s on 2026-11-22, before claimers queued behind each other's commits).
+Hosts of that name ran 1.3–1.8× apart from one session to the next (skip-locked 1M × 64: 129
+and 71 ms); by instruction count (cachegrind, 100K jobs × 64 workers), keeping a claim's runs
+inline rather than in a heap allocation each took 5% off (1.465 → 1.387 G).
 
 | case | median ms | events | simulated jobs/s | bottleneck |
 |---|---:|---:|---:|---|
