@@ -63,11 +63,13 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-/** The median run's value: the middle one, the lower of the middle two for an even count (as a grid cell keeps it). */
-function keptMedian(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
+/** The median item by `key`: the middle one, the lower of the middle two for an even count (the run a grid cell keeps). */
+export function lowerMedianBy<T>(xs: readonly T[], key: (x: T) => number): T {
+  const s = [...xs].sort((a, b) => key(a) - key(b));
   return s[(s.length - 1) >> 1];
 }
+
+const keptMedian = (xs: readonly number[]) => lowerMedianBy(xs, (x) => x);
 
 /** A held-out cell's repeats and those of the same settings with one worker. */
 export type RepeatedCell = { throughputs: readonly number[]; oneWorker: readonly number[] };

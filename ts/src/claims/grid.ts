@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 
+import { lowerMedianBy } from './accuracy.js';
 import { claimsError } from './errors.js';
 import { HARNESS_IDLE_MS, runClaims, type ClaimsRunOptions, type ClaimsRunReport } from './harness.js';
 import type { ClaimStrategy } from './queue.js';
@@ -136,10 +137,7 @@ export async function runCells(
       onRun?.({ settings, report }, ++done, of);
     }
   }
-  return cells.map((settings, i) => {
-    const sorted = [...runs[i]].sort((a, b) => a.throughput - b.throughput);
-    return { settings, report: sorted[(sorted.length - 1) >> 1], throughputs: runs[i].map((r) => r.throughput) };
-  });
+  return cells.map((settings, i) => ({ settings, report: lowerMedianBy(runs[i], (r) => r.throughput), throughputs: runs[i].map((r) => r.throughput) }));
 }
 
 /** Pass 0 in order; pass p > 0 a Fisher–Yates shuffle seeded by p (mulberry32). */

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 
 import { claimsError, intOption, numberOption } from './errors.js';
 import { checkStrategy, ClaimQueue, type ClaimStrategy } from './queue.js';
-import { hostCpuSpent, hostCpuTimes, postgresCpuMs, postgresSwitches, type HostCpuTimes } from './host-cpu.js';
+import { hostCpuSpent, hostCpuTimes, postgresUsage, type HostCpuTimes } from './host-cpu.js';
 import { switchesSpent, type Switches } from './ipc.js';
 import { DEFAULT_SCHEMA } from './schema.js';
 import { PerfWindows, type PerfWindow, type PhaseTotals } from './windows.js';
@@ -200,20 +200,19 @@ export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunRep
     // for them).
     await queue.vacuum();
     const autovacuum = await queue.autovacuum();
+    // Read before the clock starts: a pass over /proc is not the run's work.
+    const db0 = postgresUsage();
+    const host0 = hostCpuTimes();
     const start = Date.now();
     const t0 = performance.now();
-    const dbCpu0 = postgresCpuMs();
-    const dbSwitches0 = postgresSwitches();
-    const host0 = hostCpuTimes();
     for (const child of children) child.send({ type: 'go', start });
     const reports = await Promise.all(done);
     const elapsedMs = performance.now() - t0;
-    const dbCpu1 = postgresCpuMs();
-    const dbSwitches1 = postgresSwitches();
+    const db1 = postgresUsage();
     const host1 = hostCpuTimes();
     // Read before the workers close their connections (an exited backend's CPU leaves the sum).
     for (const child of children) child.send({ type: 'release' });
-    const databaseMs = dbCpu0 === undefined || dbCpu1 === undefined ? null : Math.max(0, dbCpu1 - dbCpu0);
+    const databaseMs = db0 === undefined || db1 === undefined ? null : Math.max(0, db1.cpuMs - db0.cpuMs);
     const workerMs = reports.reduce((a, r) => a + r.cpuMs, 0);
     const latencyMs = await queue.latency(task.queueName);
     const windows = PerfWindows.merge(reports.map((r) => r.windows));
@@ -224,7 +223,7 @@ export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunRep
     // A postgres process that exits over the run (an autovacuum worker) takes its count along: never below 0.
     const switchesPerJob = (s: Switches) => ({ voluntary: perJob(Math.max(0, s.voluntary)), involuntary: perJob(Math.max(0, s.involuntary)) });
     const workerSwitches = reports.reduce((a, r) => ({ voluntary: a.voluntary + r.switches.voluntary, involuntary: a.involuntary + r.switches.involuntary }), { voluntary: 0, involuntary: 0 });
-    const dbSwitches = dbSwitches0 && dbSwitches1 ? switchesSpent(dbSwitches0, dbSwitches1) : undefined;
+    const dbSwitches = db0 && db1 ? switchesSpent(db0.switches, db1.switches) : undefined;
     const host = hostSpent
       ? { ...hostSpent, otherMsPerJob: databaseMs === null ? null : perJob(Math.max(0, hostSpent.busyMs - workerMs - databaseMs)), stealMsPerJob: perJob(hostSpent.stealMs), idleMsPerJob: perJob(hostSpent.idleMs) }
       : null;

@@ -13,59 +13,64 @@ import type { Switches } from './ipc.js';
 /** Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ: 100 on Linux). */
 const TICKS_PER_S = 100;
 
-/** The text of `/proc/<pid>/<file>` for every process, or undefined where `/proc` cannot be listed. */
-function procFiles(file: 'stat' | 'status'): string[] | undefined {
+/**
+ * Calls `visit` with the pid and `/proc/<pid>/stat` fields (after the command name) of every
+ * process named `postgres`; false where `/proc` cannot be listed or none is found.
+ */
+function eachPostgres(visit: (pid: string, fields: string[]) => void): boolean {
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
   } catch {
-    return undefined;
+    return false;
   }
-  const texts: string[] = [];
+  let found = false;
   for (const pid of pids) {
+    let stat: string;
     try {
-      texts.push(readFileSync(`/proc/${pid}/${file}`, 'latin1'));
+      stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     } catch {
-      // exited meanwhile
+      continue; // exited meanwhile
     }
+    // "pid (comm) state ppid …": comm may hold spaces; the fields after its ")" are fixed.
+    const close = stat.lastIndexOf(')');
+    if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
+    visit(pid, stat.slice(close + 2).split(' '));
+    found = true;
   }
-  return texts;
+  return found;
 }
+
+/** utime + stime (ticks): fields 14 and 15 of the stat line, 12 and 13 after "state". */
+const cpuTicks = (fields: string[]) => Number(fields[11]) + Number(fields[12]);
 
 /** Sum of user + system CPU (ms) of every process named `postgres`, or undefined. */
 export function postgresCpuMs(): number | undefined {
   let ticks = 0;
-  let found = false;
-  for (const stat of procFiles('stat') ?? []) {
-    // "pid (comm) state ppid …": comm may hold spaces; the fields after its ")" are fixed.
-    const close = stat.lastIndexOf(')');
-    if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
-    const fields = stat.slice(close + 2).split(' ');
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after "state".
-    ticks += Number(fields[11]) + Number(fields[12]);
-    found = true;
-  }
-  return found ? (ticks * 1000) / TICKS_PER_S : undefined;
+  return eachPostgres((_pid, fields) => (ticks += cpuTicks(fields))) ? (ticks * 1000) / TICKS_PER_S : undefined;
 }
 
 /**
- * Context switches of every process named `postgres` so far, voluntary and involuntary (from
- * `/proc/<pid>/status`), or undefined. A backend that exits between two readings takes its
- * count with it, so read both ends while the connections are open.
+ * CPU time (ms) and context switches, voluntary and involuntary (from `/proc/<pid>/status`), of
+ * every process named `postgres` so far, in one pass over `/proc`; undefined where it cannot
+ * tell. A backend that exits between two readings takes its counts with it, so read both ends
+ * while the connections are open.
  */
-export function postgresSwitches(): Switches | undefined {
-  const total = { voluntary: 0, involuntary: 0 };
-  let found = false;
-  for (const status of procFiles('status') ?? []) {
-    if (!/^Name:\tpostgres$/m.test(status)) continue;
-    const voluntary = /^voluntary_ctxt_switches:\s+(\d+)$/m.exec(status);
-    const involuntary = /^nonvoluntary_ctxt_switches:\s+(\d+)$/m.exec(status);
-    if (!voluntary || !involuntary) continue;
-    total.voluntary += Number(voluntary[1]);
-    total.involuntary += Number(involuntary[1]);
-    found = true;
-  }
-  return found ? total : undefined;
+export function postgresUsage(): { cpuMs: number; switches: Switches } | undefined {
+  let ticks = 0;
+  const switches = { voluntary: 0, involuntary: 0 };
+  const found = eachPostgres((pid, fields) => {
+    ticks += cpuTicks(fields);
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${pid}/status`, 'latin1');
+    } catch {
+      return; // exited meanwhile
+    }
+    switches.voluntary += Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(status)?.[1] ?? 0);
+    switches.involuntary += Number(/^nonvoluntary_ctxt_switches:\s+(\d+)$/m.exec(status)?.[1] ?? 0);
+  });
+  return found ? { cpuMs: (ticks * 1000) / TICKS_PER_S, switches } : undefined;
 }
 
 /** The host's CPU time since boot (ms, summed over its cores), by kind, from `/proc/stat`. */

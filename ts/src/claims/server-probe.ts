@@ -39,10 +39,7 @@ export async function timedScan(pool: pg.Pool, sql: string, scans: number, rows:
     // A claim on a queue of any size walks the ready index in order; on a probe's small queue
     // the planner may rather read the whole table and sort it, which measures nothing a claim
     // pays. Its locks last to the rollback, and a transaction passes over none of its own.
-    await client.query('BEGIN');
-    await client.query('SET LOCAL enable_seqscan = off');
-    await client.query('SET LOCAL enable_bitmapscan = off');
-    await client.query('SET LOCAL enable_sort = off');
+    await client.query('BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off');
     for (let i = 0; i < scans; i++) {
       const res = await client.query<Plan>(sql);
       const [plan] = res.rows[0]['QUERY PLAN'];
