@@ -42,7 +42,7 @@ export { probeDeadEntries, type DeadEntryProbe, type DeadEntryProbeOptions } fro
 export { probeSkippedRows, type SkipRowProbe, type SkipRowProbeOptions } from './claims/skip-row-probe.js';
 export { probeSwitchCost, type SwitchProbeOptions, type SwitchProbeReport } from './claims/switch-probe.js';
 export type { SliceProbeOptions, SliceProbeReport } from './claims/scheduler-probe.js';
-export { replayValidation, validateModel, validationPlot, VALIDATION_TARGETS } from './claims/validate.js';
+export { backgroundShareOf, replayValidation, validateModel, validationPlot, VALIDATION_TARGETS } from './claims/validate.js';
 export type { Measured, ReplayOptions, ValidationOptions, ValidationReport, ValidatedCell, ValidationStep } from './claims/validate.js';
 export { mape, median, noiseFloor, spearman, type NoiseFloor, type RepeatedCell } from './claims/accuracy.js';
 export { claimsError, isClaimsError } from './claims/errors.js';

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { dropSchemas, freshSchema, PG_URL, postgresAvailable, withClient } from './pg-helpers.js';
+import { backgroundShareOf } from '../src/index.js';
 
 const withPostgres = await postgresAvailable();
 const cli = join(import.meta.dirname, '../../dist/src/cli/main.js');
@@ -46,6 +47,11 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     expect(report.cpu.workerMsPerJob).toBeCloseTo(report.cpu.workerMs / 3000, 9);
     expect(report.perWorker.reduce((a: number, w: { cpuMs: number }) => a + w.cpuMs, 0)).toBeCloseTo(report.cpu.workerMs, 6);
     if (/@(127\.0\.0\.1|localhost)[:/]/.test(PG_URL)) expect(report.cpu.databaseMs).toBeGreaterThan(0);
+    // Of it, the main threads' (the event loops: every job ran there) and, the rest, what V8's
+    // background threads spent beside them (Linux tells both apart; CI runs Linux).
+    expect(report.cpu.workerLoopMs).toBeGreaterThan(report.cpu.workerMs * 0.5);
+    expect(report.cpu.workerLoopMs).toBeLessThanOrEqual(report.cpu.workerMs + 1);
+    expect(report.cpu.workerLoopMsPerJob).toBeCloseTo(report.cpu.workerLoopMs / 3000, 9);
     // Context switches per job: each worker blocks waiting for replies now and then, and every
     // backend blocks between the statements it is sent (several a claim of 20 jobs).
     const switches = report.cpu.switchesPerJob;
@@ -139,7 +145,7 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     for (const c of [...r.calibration.cells, ...r.heldOut]) {
       // The database's CPU is read from /proc in 10 ms ticks: a run this small may spend less
       // than one, and then it is left out rather than kept as 0.
-      const expected = ['claimMs', 'claimsPerJob', 'elapsedMs', 'host', 'persistMs', 'switches', 'throughput', 'workerCpuMsPerJob'];
+      const expected = ['claimMs', 'claimsPerJob', 'elapsedMs', 'host', 'persistMs', 'switches', 'throughput', 'workerCpuMsPerJob', 'workerLoopCpuMsPerJob'];
       if (c.measured.dbCpuMsPerJob !== undefined) expected.push('dbCpuMsPerJob');
       expect(Object.keys(c.measured).sort()).toEqual(expected.sort());
       // What else the host's cores did, per job (a replay keeps it: heldOut is compared above).
@@ -150,6 +156,9 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
       expect(c.measured.switches.worker.voluntary).toBeGreaterThan(0);
       expect(c.measured.switches.worker.involuntary).toBeGreaterThanOrEqual(0);
       if (c.measured.dbCpuMsPerJob !== undefined) expect(c.measured.dbCpuMsPerJob).toBeGreaterThan(0);
+      // The event loops' share of the workers' CPU (Linux tells the main thread apart).
+      expect(c.measured.workerLoopCpuMsPerJob).toBeGreaterThan(0);
+      expect(c.measured.workerLoopCpuMsPerJob).toBeLessThanOrEqual(c.measured.workerCpuMsPerJob * 1.01);
       // At least one claim for every batch of jobs.
       expect(c.measured.claimsPerJob).toBeGreaterThanOrEqual(1 / c.settings.batchSize);
     }
@@ -197,13 +206,17 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     expect(r.calibration.costs.dbSkipRowMs / r.model.skipRowMs).toBeCloseTo(1, 12);
     expect(r.calibration.fit).not.toContain('dbSkipRowMs');
     expect(run.stdout).toMatch(/row held by another claim, passed by a skip-locked scan: \d+ ns each \(probe: past 2,000 held rows in [\d.]+ ms, none in [\d.]+ ms\)/);
+    // The share of the workers' own CPU spent beside their loops, from the single-worker runs.
+    expect(r.model.backgroundShares).toHaveLength(r.calibration.cells.length);
+    expect(r.model.workerBackgroundShare).toBe(backgroundShareOf(r.calibration.cells, r.workload.workMs).share);
+    expect(run.stdout).toMatch(/worker CPU beside the event loop \(background threads\): [\d.]+% of the workers' own \(median of 2 single-worker runs/);
     expect(r.workload.warmupJobs).toBe(50);
     expect(r.summary.noise).toMatchObject({ repeats: 1, medianSpread: 0, worstSpread: 0, floor: null });
   });
 
   it("validate --repeats keeps every cell's median run and reports the spread; --cpu-slice-ms reaches the model", () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleetscale-validate-'));
-    const run = claims('validate', '--workers', '2', '--strategy', 'optimistic-any', '--batch', '20', '--pool', '4', '--flush', '50/20', '--jobs', '600', '--work-ms', '0', '--pick-workers', '2', '--repeats', '3', '--cpu-slice-ms', '4', '--cpu-switch-ms', '0.01', '--dead-entry-ms', '0.00002', '--skip-row-ms', '0.0006', '--cpu-growth', '1:1:1,2:1.25:1.1', '--loop-order', 'continuations-first', '--warmup', '0', '--schema', schema, '--out', join(dir, 'v.json'));
+    const run = claims('validate', '--workers', '2', '--strategy', 'optimistic-any', '--batch', '20', '--pool', '4', '--flush', '50/20', '--jobs', '600', '--work-ms', '0', '--pick-workers', '2', '--repeats', '3', '--cpu-slice-ms', '4', '--cpu-switch-ms', '0.01', '--dead-entry-ms', '0.00002', '--skip-row-ms', '0.0006', '--cpu-growth', '1:1:1,2:1.25:1.1', '--loop-order', 'continuations-first', '--background-share', '0.2', '--warmup', '0', '--schema', schema, '--out', join(dir, 'v.json'));
     expect(run.status, run.stderr).toBe(0);
     const r = JSON.parse(readFileSync(join(dir, 'v.json'), 'utf8'));
     rmSync(dir, { recursive: true });
@@ -223,7 +236,10 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
       ],
       growthProbe: null,
       loopOrder: 'continuations-first',
+      workerBackgroundShare: 0.2,
+      backgroundShares: null,
     });
+    expect(run.stdout).toMatch(/worker CPU beside the event loop \(background threads\): 20\.0% of the workers' own \(given\)/);
     expect(run.stdout).toMatch(/statement CPU growth: 1 workers ×1\.00 worker, ×1\.00 database; 2 workers ×1\.25 worker, ×1\.10 database \(given\)/);
     expect(run.stdout).toMatch(/CPU: time slices of 4\.00 ms \(given\); worker loops continuations-first/);
     expect(run.stdout).toMatch(/switch between processes on a core: 10\.0 µs to the one switched in \(given\)/);
@@ -273,6 +289,8 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
       ['validate', '--cpu-growth', '2:-1:1'],
       ['validate', '--cpu-growth', '2:x:1'],
       ['validate', '--loop-order', 'lifo'],
+      ['validate', '--background-share', '0.95'],
+      ['validate', '--background-share', '-0.1'],
       ['probe', '--statements', '--workers', '0'],
       ['probe', '--statements', '--rounds', '0'],
       ['probe', '--statements', '--duration-ms', '10'],

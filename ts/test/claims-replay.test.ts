@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { isClaimsError, replayValidation, simulateClaims, simulationOf, type CellSettings } from '../src/index.js';
+import { backgroundShareOf, isClaimsError, replayValidation, simulateClaims, simulationOf, type CellSettings } from '../src/index.js';
 
 const workload = { jobs: 2000, workMs: 0.05, concurrency: 4, warmupJobs: 0 };
 const series = [
@@ -186,6 +186,35 @@ describe('replayValidation', () => {
     expect(await codeOf(() => replayValidation(saved, { cpuSwitchMs: -1 }))).toBe('ERR_CLAIMS_CONFIG');
     expect(await codeOf(() => replayValidation(saved, { cpuSwitchMs: 2000 }))).toBe('ERR_CLAIMS_CONFIG');
     expect(await codeOf(() => replayValidation({ ...saved, model: { ...saved.model, cpuSwitchMs: 'fast' } }))).toBe('ERR_CLAIMS_INPUT');
+  });
+
+  it("runs a given background share, records it, and a report from before it ran none", async () => {
+    const saved = savedReport({ workers: 2, batchSize: 20 });
+    const base = await replayValidation(saved);
+    expect(base.model).toMatchObject({ workerBackgroundShare: 0, backgroundShares: null });
+    const beside = await replayValidation(saved, { workerBackgroundShare: 0.3 });
+    expect(beside.model).toMatchObject({ workerBackgroundShare: 0.3, backgroundShares: null });
+    expect(beside.heldOut.map((c) => c.predicted.throughput)).not.toEqual(base.heldOut.map((c) => c.predicted.throughput));
+    const again = await replayValidation(JSON.parse(JSON.stringify(beside)) as unknown);
+    expect(again.model.workerBackgroundShare).toBe(0.3);
+    expect(again.heldOut).toEqual(beside.heldOut);
+    expect(await codeOf(() => replayValidation(saved, { workerBackgroundShare: 0.95 }))).toBe('ERR_CLAIMS_CONFIG');
+    expect(await codeOf(() => replayValidation(saved, { workerBackgroundShare: -0.1 }))).toBe('ERR_CLAIMS_CONFIG');
+    expect(await codeOf(() => replayValidation({ ...saved, model: { ...saved.model, workerBackgroundShare: 'some' } }))).toBe('ERR_CLAIMS_INPUT');
+    const withLoop = { ...saved.heldOut[0], measured: { ...saved.heldOut[0].measured, workerLoopCpuMsPerJob: -1 } };
+    await expect(replayValidation({ ...saved, heldOut: [withLoop] })).rejects.toThrow(/heldOut\[0\]\.measured\.workerLoopCpuMsPerJob/);
+  });
+
+  it('takes the background share as the median over single-worker runs of CPU off the loop over the workers’ own', () => {
+    const cell = (worker: number, loop?: number) => ({ measured: { workerCpuMsPerJob: worker, ...(loop === undefined ? {} : { workerLoopCpuMsPerJob: loop }) } });
+    // Jobs' work 0.1 ms: own CPU 0.04, 0.02 and 0.05 ms; off the loop 0.01, 0.006, 0.02.
+    const { share, shares } = backgroundShareOf([cell(0.14, 0.13), cell(0.12, 0.114), cell(0.15, 0.13), cell(0.2)], 0.1);
+    expect(shares.map((s) => +s.toFixed(6))).toEqual([0.25, 0.3, 0.4]);
+    expect(share).toBeCloseTo(0.3, 9);
+    // Nothing measured: none; a share beyond the model's range is held to it; no own CPU: left out.
+    expect(backgroundShareOf([cell(0.2)], 0.1)).toEqual({ share: 0, shares: [] });
+    expect(backgroundShareOf([cell(0.2, 0.1)], 0.19).shares).toEqual([0.9]);
+    expect(backgroundShareOf([cell(0.09, 0.08)], 0.1).shares).toEqual([]);
   });
 
   it("leaves the pick's measurement out when the saved runs never measured the model's pick", async () => {

@@ -148,6 +148,12 @@ pub struct SimConfig {
     /// its core and rarely pays it; several sharing the cores with the database pay it on most
     /// statements. 0: switches are free.
     pub cpu_switch_ms: f64,
+    /// The share of a worker's own CPU costs (handling statements, rows, jobs and results; not
+    /// the jobs' work) that its background threads spend, in parallel with its event loop:
+    /// Node's garbage collector and compiler threads. They take a core like anything else but
+    /// hold up no statement. 0: all of it on the loop. Measured by the harness (main thread's
+    /// CPU against the process's).
+    pub worker_background_share: f64,
     /// How the CPU cost of handling statements grows with the number of worker processes
     /// (points by worker count; empty: it does not). `probeStatementCpu` measures it; see
     /// `growth`.
@@ -180,6 +186,7 @@ impl Default for SimConfig {
             cores: 2.0,
             cpu_slice_ms: 0.0,
             cpu_switch_ms: 0.0,
+            worker_background_share: 0.0,
             cpu_growth: Vec::new(),
             setup_ms: 0.0,
             window_ms: 10_000.0,
@@ -225,6 +232,12 @@ impl SimConfig {
         check_range("cores", self.cores, 0.01, 4096.0)?;
         check_range("cpuSliceMs", self.cpu_slice_ms, 0.0, 3.6e6)?;
         check_range("cpuSwitchMs", self.cpu_switch_ms, 0.0, 1000.0)?;
+        check_range(
+            "workerBackgroundShare",
+            self.worker_background_share,
+            0.0,
+            0.9,
+        )?;
         check_range("setupMs", self.setup_ms, 0.0, 3.6e6)?;
         check_range("windowMs", self.window_ms, 1.0, 8.64e7)?;
         growth::validate(&self.cpu_growth)?;

@@ -16,6 +16,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
+use std::ops::Range;
 
 use crate::due::Due;
 
@@ -48,18 +49,18 @@ impl Cpu {
     }
 
     /// Under time slices, a core that takes up an entity other than the last one it ran charges
-    /// it `switch_ms` of extra work first (its caches refilled); entities below `loops` are the
-    /// workers' event loops, the rest database backends (see `switched_ms`). Nothing changes
-    /// under processor sharing, which has no switches.
-    pub fn with_switch_cost(mut self, switch_ms: f64, loops: u32) -> Self {
+    /// it `switch_ms` of extra work first (its caches refilled); entities in `backends` are
+    /// database backends, the rest the workers' (see `switched_ms`). Nothing changes under
+    /// processor sharing, which has no switches.
+    pub fn with_switch_cost(mut self, switch_ms: f64, backends: Range<u32>) -> Self {
         if let Discipline::Slices(s) = &mut self.discipline {
             s.switch_ms = switch_ms.max(0.0);
-            s.loops = loops;
+            s.backends = backends;
         }
         self
     }
 
-    /// Extra work charged for switches so far: (event loops, backends).
+    /// Extra work charged for switches so far: (workers, backends).
     pub fn switched_ms(&self) -> (f64, f64) {
         match &self.discipline {
             Discipline::Sharing(_) => (0.0, 0.0),
@@ -191,7 +192,7 @@ struct Slices {
     queue: VecDeque<(u32, f64)>,
     /// What a switch to another entity costs the one switched in (see `with_switch_cost`).
     switch_ms: f64,
-    loops: u32,
+    backends: Range<u32>,
     /// The entity each core ran last (`u32::MAX`: none yet).
     last: Vec<u32>,
     /// Switch work charged to event loops and to backends.
@@ -209,7 +210,7 @@ impl Slices {
             stops: BinaryHeap::new(),
             queue: VecDeque::new(),
             switch_ms: 0.0,
-            loops: 0,
+            backends: 0..0,
             last: vec![u32::MAX; n as usize],
             switched: [0.0; 2],
         }
@@ -219,7 +220,7 @@ impl Slices {
         let last = std::mem::replace(&mut self.last[core as usize], entity);
         if self.switch_ms > 0.0 && last != entity {
             left += self.switch_ms;
-            self.switched[usize::from(entity >= self.loops)] += self.switch_ms;
+            self.switched[usize::from(self.backends.contains(&entity))] += self.switch_ms;
         }
         self.slots[core as usize] = Slot {
             entity,
@@ -387,7 +388,7 @@ mod tests {
     #[test]
     fn a_core_charges_a_switch_to_another_entity_but_not_a_return_to_its_own() {
         // One core, 4 ms slices, switches cost 0.5 ms; entities 0 (a loop) and 1, 2 (backends).
-        let mut cpu = Cpu::new(1.0, 4.0).with_switch_cost(0.5, 1);
+        let mut cpu = Cpu::new(1.0, 4.0).with_switch_cost(0.5, 1..u32::MAX);
         // The first dispatch switches (the core ran nothing): 0 runs 0–1.5.
         cpu.start(0.0, 0, 1.0);
         assert_eq!(drain(&mut cpu), vec![(0, 1.5)]);
@@ -402,7 +403,7 @@ mod tests {
         // Work 4 ms and three switches.
         assert!((cpu.busy_core_ms - 5.5).abs() < 1e-9);
         // A long entity rotated out by a slice pays again when it comes back.
-        let mut cpu = Cpu::new(1.0, 2.0).with_switch_cost(0.5, 1);
+        let mut cpu = Cpu::new(1.0, 2.0).with_switch_cost(0.5, 1..u32::MAX);
         cpu.start(0.0, 0, 3.0);
         cpu.start(0.0, 1, 1.0);
         // 0 runs 0–2 (0.5 switch + 1.5 work), 1 runs 2–3.5, 0 comes back: 0.5 + 1.5 left, 3.5–5.5.
@@ -413,7 +414,7 @@ mod tests {
     #[test]
     fn a_woken_entity_goes_back_to_the_idle_core_it_last_ran_on() {
         // Two cores: 0 runs on one, 1 on the other; both idle, then 0 wakes: no switch to pay.
-        let mut cpu = Cpu::new(2.0, 4.0).with_switch_cost(0.5, 0);
+        let mut cpu = Cpu::new(2.0, 4.0).with_switch_cost(0.5, 0..u32::MAX);
         cpu.start(0.0, 0, 1.0);
         cpu.start(0.0, 1, 2.0);
         assert_eq!(drain(&mut cpu), vec![(0, 1.5), (1, 2.5)]);
@@ -421,7 +422,7 @@ mod tests {
         assert_eq!(drain(&mut cpu), vec![(0, 4.0)]);
         assert_eq!(cpu.switched_ms(), (0.0, 1.0));
         // Processor sharing has no switches to charge.
-        let mut cpu = Cpu::new(1.0, 0.0).with_switch_cost(0.5, 1);
+        let mut cpu = Cpu::new(1.0, 0.0).with_switch_cost(0.5, 1..u32::MAX);
         cpu.start(0.0, 0, 1.0);
         cpu.start(0.0, 1, 1.0);
         assert_eq!(drain(&mut cpu).len(), 2);

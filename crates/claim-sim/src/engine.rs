@@ -137,6 +137,9 @@ struct Worker {
     flushing: u32,
     flush_waiters: Vec<u32>,
     lane: u32,
+    /// Work its background threads have yet to start (`workerBackgroundShare`).
+    background_backlog: f64,
+    background_running: bool,
 }
 
 #[derive(Debug, Default)]
@@ -220,7 +223,8 @@ impl<'a> Engine<'a> {
             now: 0.0,
             seq: 0,
             events: BinaryHeap::new(),
-            cpu: Cpu::new(cfg.cores, cfg.cpu_slice_ms).with_switch_cost(cfg.cpu_switch_ms, w),
+            cpu: Cpu::new(cfg.cores, cfg.cpu_slice_ms)
+                .with_switch_cost(cfg.cpu_switch_ms, w..w + w * cfg.pool_size),
             wal: Wal::default(),
             table: Table::new(cfg.jobs, lanes),
             rng: Rng::new(cfg.seed),
@@ -348,8 +352,15 @@ impl<'a> Engine<'a> {
     /// goes on to do (decoding a reply resumes the consumer that awaited it, which runs its jobs
     /// and sends its next statement) runs in the same turn: it goes to the front, after the
     /// turn's earlier continuations. Anything else (a reply arriving, a timer) waits at the back.
-    fn push_task(&mut self, w: u32, work: f64, kind: TaskKind) {
+    /// `overhead` is the part of `work` that is the worker's own handling (not a job's work), of
+    /// which `workerBackgroundShare` goes to its background threads instead of the loop.
+    fn push_task(&mut self, w: u32, work: f64, overhead: f64, kind: TaskKind) {
         self.waits.worker_cpu_ms += work;
+        let background = overhead * self.cfg.worker_background_share;
+        let work = work - background;
+        if background > 0.0 {
+            self.background(w, background);
+        }
         let now = self.now;
         let worker = &mut self.workers[w as usize];
         let task = Task {
@@ -375,11 +386,36 @@ impl<'a> Engine<'a> {
             return; // a slice ended: the run queue turned
         };
         let loops = self.cfg.workers;
+        let backends = self.backend_op.len() as u32;
         if entity < loops {
             self.loop_done(entity);
-        } else {
+        } else if entity < loops + backends {
             let op = self.backend_op[(entity - loops) as usize];
             self.backend_done(op);
+        } else {
+            self.background_done(entity - loops - backends);
+        }
+    }
+
+    /// Worker `w`'s background threads get `work` more to do: at once if they are idle, else
+    /// after what they are doing (as one more stretch of CPU).
+    fn background(&mut self, w: u32, work: f64) {
+        let worker = &mut self.workers[w as usize];
+        if worker.background_running {
+            worker.background_backlog += work;
+        } else {
+            worker.background_running = true;
+            let entity = self.cfg.workers + self.backend_op.len() as u32 + w;
+            self.cpu.start(self.now, entity, work);
+        }
+    }
+
+    fn background_done(&mut self, w: u32) {
+        let worker = &mut self.workers[w as usize];
+        worker.background_running = false;
+        let backlog = std::mem::take(&mut worker.background_backlog);
+        if backlog > 0.0 {
+            self.background(w, backlog);
         }
     }
 
@@ -452,7 +488,7 @@ impl<'a> Engine<'a> {
             };
         let w = o.worker;
         let work = self.draw(mean);
-        self.push_task(w, work, TaskKind::Send(op));
+        self.push_task(w, work, work, TaskKind::Send(op));
     }
 
     fn release_conn(&mut self, op: u32) {
@@ -656,7 +692,7 @@ impl<'a> Engine<'a> {
         };
         let w = o.worker;
         let work = self.draw(mean);
-        self.push_task(w, work, TaskKind::Receive(op));
+        self.push_task(w, work, work, TaskKind::Receive(op));
     }
 
     // ---- consumers ---------------------------------------------------------------------------
@@ -723,8 +759,14 @@ impl<'a> Engine<'a> {
             return;
         }
         let w = self.consumers[c as usize].worker;
-        let work = self.draw(rows as f64 * (self.cfg.work_ms + self.cfg.costs.worker_job_ms));
-        self.push_task(w, work, TaskKind::Work(c, rows));
+        let (job, handling) = (self.cfg.work_ms, self.cfg.costs.worker_job_ms);
+        let work = self.draw(rows as f64 * (job + handling));
+        let overhead = if handling > 0.0 {
+            work * handling / (job + handling)
+        } else {
+            0.0
+        };
+        self.push_task(w, work, overhead, TaskKind::Work(c, rows));
     }
 
     fn after_work(&mut self, c: u32, rows: u64) {

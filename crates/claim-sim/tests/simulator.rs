@@ -491,6 +491,14 @@ fn invalid_configs_are_refused_with_a_stable_code() {
         (r#"{"cpuSwitchMs": 2000}"#, "cpuSwitchMs"),
         (r#"{"cpuSliceMs": -4}"#, "cpuSliceMs"),
         (
+            r#"{"workerBackgroundShare": 0.95}"#,
+            "workerBackgroundShare",
+        ),
+        (
+            r#"{"workerBackgroundShare": -0.1}"#,
+            "workerBackgroundShare",
+        ),
+        (
             r#"{"cpuGrowth": [{"workers": 4, "worker": 1, "db": 1}, {"workers": 2, "worker": 1, "db": 1}]}"#,
             "increasing order",
         ),
@@ -562,4 +570,49 @@ fn cpu_growth_runs_the_costs_grown_to_the_worker_count() {
             );
         }
     }
+}
+
+#[test]
+fn background_threads_take_handling_off_the_loop_but_not_off_the_cores() {
+    let run = |json: &str, share: f64| {
+        let c = SimConfig {
+            worker_background_share: share,
+            ..config(json)
+        };
+        simulate(&c).unwrap()
+    };
+    // One worker with cores to spare: its loop is the bottleneck, and handing a share of its
+    // handling to other threads lets it turn faster, for the same CPU per job.
+    let spare = r#"{"jobs": 20000, "workers": 1, "cores": 8, "workMs": 0.05}"#;
+    let (on_loop, beside) = (run(spare, 0.0), run(spare, 0.4));
+    assert_eq!(on_loop.bottleneck, "worker-loop");
+    assert!(
+        beside.throughput > on_loop.throughput * 1.1,
+        "{} vs {}",
+        beside.throughput,
+        on_loop.throughput
+    );
+    let per_job = |r: &claim_sim::SimReport| r.waits.worker_cpu_ms / r.completed as f64;
+    assert!((per_job(&beside) / per_job(&on_loop) - 1.0).abs() < 0.02);
+    assert_eq!(beside.completed, 20_000);
+    // Without jobs' work, everything the worker does is handling: its loop was busy for the
+    // rest of it (eight cores: nothing waits for one).
+    let handling = r#"{"jobs": 5000, "workers": 1, "cores": 8, "costs": {"cv": 0}}"#;
+    let r = run(handling, 0.25);
+    let loop_ms = r.utilisation.worker_loop * r.run_ms;
+    assert!(
+        (loop_ms / (0.75 * r.waits.worker_cpu_ms) - 1.0).abs() < 1e-6,
+        "{loop_ms} vs {}",
+        r.waits.worker_cpu_ms
+    );
+    // Eight workers on one core: every thread's CPU still comes off that core.
+    let busy = r#"{"jobs": 20000, "workers": 8, "cores": 1, "workMs": 0.05}"#;
+    let (on_loop, beside) = (run(busy, 0.0), run(busy, 0.4));
+    assert_eq!(on_loop.bottleneck, "cpu");
+    assert!(
+        (beside.throughput / on_loop.throughput - 1.0).abs() < 0.05,
+        "{} vs {}",
+        beside.throughput,
+        on_loop.throughput
+    );
 }

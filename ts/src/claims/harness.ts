@@ -81,7 +81,7 @@ export const DEFAULT_WARMUP_JOBS = 10_000;
 export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'progress'; completed: number }
-  | { type: 'done'; report: WorkerReport; cpuMs: number; switches: Switches }
+  | { type: 'done'; report: WorkerReport; cpuMs: number; loopCpuMs: number | null; switches: Switches }
   | { type: 'error'; code?: string; message: string };
 
 export type ClaimsRunReport = {
@@ -119,6 +119,13 @@ export type ClaimsRunReport = {
     workerMs: number;
     databaseMs: number | null;
     workerMsPerJob: number;
+    /**
+     * Of `workerMs`, what the workers' main threads spent: their event loops, where statements
+     * are sent and decoded and jobs run one at a time (`null` where `/proc` cannot tell). The
+     * rest ran beside them on V8's threads (garbage collection, compilation), off the loop.
+     */
+    workerLoopMs: number | null;
+    workerLoopMsPerJob: number | null;
     databaseMsPerJob: number | null;
     /**
      * The whole host over the same span (all cores, ms; `null` where `/proc/stat` cannot tell):
@@ -169,14 +176,15 @@ export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunRep
     );
     const progress = new Array<number>(workers).fill(0);
     const ready: Promise<void>[] = [];
-    const done: Promise<WorkerReport & { cpuMs: number; switches: Switches }>[] = [];
+    type Finished = WorkerReport & { cpuMs: number; loopCpuMs: number | null; switches: Switches };
+    const done: Promise<Finished>[] = [];
     for (let w = 0; w < workers; w++) {
       const child = fork(workerEntry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       children.push(child);
       let markReady!: () => void;
       ready.push(new Promise<void>((r) => (markReady = r)));
       done.push(
-        new Promise<WorkerReport & { cpuMs: number; switches: Switches }>((resolve, reject) => {
+        new Promise<Finished>((resolve, reject) => {
           child.on('message', (m: WorkerMessage) => {
             if (m.type === 'ready') markReady();
             else if (m.type === 'progress') {
@@ -185,7 +193,7 @@ export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunRep
                 progress.reduce((a, b) => a + b, 0),
                 jobs,
               );
-            } else if (m.type === 'done') resolve({ ...m.report, cpuMs: m.cpuMs, switches: m.switches });
+            } else if (m.type === 'done') resolve({ ...m.report, cpuMs: m.cpuMs, loopCpuMs: m.loopCpuMs, switches: m.switches });
             else reject(claimsError(m.code === 'ERR_CLAIMS_CONFIG' ? 'ERR_CLAIMS_CONFIG' : 'ERR_CLAIMS_UNAVAILABLE', `worker ${w}: ${m.message}`));
           });
           child.once('exit', (code, signal) => reject(claimsError('ERR_CLAIMS_UNAVAILABLE', `worker ${w} exited (${signal ?? code}) before reporting`)));
@@ -214,6 +222,7 @@ export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunRep
     for (const child of children) child.send({ type: 'release' });
     const databaseMs = db0 === undefined || db1 === undefined ? null : Math.max(0, db1.cpuMs - db0.cpuMs);
     const workerMs = reports.reduce((a, r) => a + r.cpuMs, 0);
+    const workerLoopMs = reports.every((r) => r.loopCpuMs !== null) ? reports.reduce((a, r) => a + r.loopCpuMs!, 0) : null;
     const latencyMs = await queue.latency(task.queueName);
     const windows = PerfWindows.merge(reports.map((r) => r.windows));
     const totals = PerfWindows.totals(windows);
@@ -251,6 +260,8 @@ export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunRep
         workerMs,
         databaseMs,
         workerMsPerJob: perJob(workerMs),
+        workerLoopMs,
+        workerLoopMsPerJob: workerLoopMs === null ? null : perJob(workerLoopMs),
         databaseMsPerJob: databaseMs === null ? null : perJob(databaseMs),
         host,
         switchesPerJob: { worker: switchesPerJob(workerSwitches), database: dbSwitches ? switchesPerJob(dbSwitches) : null },

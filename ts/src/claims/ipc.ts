@@ -3,6 +3,7 @@
  * reading messages one at a time, and a process's own CPU time.
  */
 import type { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 
 /** Sends `message` to the parent process; resolves once the channel has taken it. */
 export function sendToParent(message: unknown): Promise<void> {
@@ -13,6 +14,20 @@ export function sendToParent(message: unknown): Promise<void> {
 export function processCpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
+}
+
+/**
+ * CPU time of this process's main thread so far (ms): its event loop, without the threads V8
+ * and libuv run beside it (garbage collection, compilation). From the scheduler's own count
+ * (`/proc/self/task/<pid>/schedstat`, in ns); undefined where there is none.
+ */
+export function mainThreadCpuMs(): number | undefined {
+  try {
+    const ns = Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'latin1').split(' ')[0]);
+    return Number.isFinite(ns) ? ns / 1e6 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Context switches of this process so far, all threads: voluntary (it blocked: waited for I/O or a lock) and involuntary (the scheduler preempted it). */

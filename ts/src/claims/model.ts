@@ -81,6 +81,13 @@ export type SimulationConfig = {
    * another (ms; 0 free). One worker keeps its core; several sharing the cores pay it often. */
   cpuSwitchMs?: number;
   /**
+   * The share of a worker's own CPU costs (statements, rows, jobs, results; not the jobs' work)
+   * that its background threads spend beside its event loop: Node's garbage collector and
+   * compiler threads take cores but hold up no statement (0 to 0.9; default 0: all on the
+   * loop). The harness measures it (`cpu.workerLoopMs` against `cpu.workerMs`).
+   */
+  workerBackgroundShare?: number;
+  /**
    * How the CPU cost of handling statements grows with the worker count: points by worker
    * count, each with factors on the worker's and the database's CPU costs (linear between
    * points, the nearest point's outside; default none). `probeStatementCpu` measures it.

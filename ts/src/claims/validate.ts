@@ -87,6 +87,12 @@ export type ValidationOptions = Pick<ClaimsRunOptions, 'url' | 'schema'> & {
   cpuGrowth?: readonly CpuGrowthPoint[];
   /** How the model's worker loops order their work (default `fifo`; see `SimulationConfig`). */
   loopOrder?: LoopOrder;
+  /**
+   * The share of the workers' own CPU costs their background threads spend beside the event
+   * loop (the model's `workerBackgroundShare`). Default: measured on the single-worker runs
+   * (`backgroundShareOf`), which is all calibration sees.
+   */
+  workerBackgroundShare?: number;
   /** Told each step: a cell measured, the calibration done, predictions made. */
   onStep?: (step: ValidationStep) => void;
 };
@@ -110,6 +116,12 @@ export type Measured = Omit<ClaimsMeasurement, 'config'> & {
    * `ClaimsRunReport.cpu.switchesPerJob`); not calibrated on (absent in reports from before it).
    */
   switches?: ClaimsRunReport['cpu']['switchesPerJob'];
+  /**
+   * Of `workerCpuMsPerJob`, what the workers' main threads (their event loops) spent; the rest
+   * ran on their background threads. Not calibrated on: it gives the model's
+   * `workerBackgroundShare` (absent in reports from before it, or where `/proc` cannot tell).
+   */
+  workerLoopCpuMsPerJob?: number;
 };
 
 export type HostTimePerJob = { stealMs: number; idleMs: number; otherMs: number | null };
@@ -186,6 +198,10 @@ export type ValidationReport = {
     growthProbe: StatementCpuProbeReport | null;
     /** How the model's worker loops order their work (`fifo` in reports from before it). */
     loopOrder: LoopOrder;
+    /** The share of the workers' own CPU costs spent beside their loops (0 in reports from before it). */
+    workerBackgroundShare: number;
+    /** Where it came from: the single-worker cells' shares it is the median of (`null`: given). */
+    backgroundShares: number[] | null;
   };
   startedAt: string;
   finishedAt: string;
@@ -254,7 +270,26 @@ function measuredOf(run: CellRun): Measured {
   const { config: _config, ...measured } = measurementOf(run.report, {});
   const h = run.report.cpu.host;
   const host = h && run.report.completed > 0 ? { stealMs: h.stealMsPerJob, idleMs: h.idleMsPerJob, otherMs: h.otherMsPerJob } : undefined;
-  return { ...measured, elapsedMs: run.report.elapsedMs, ...(host ? { host } : {}), switches: run.report.cpu.switchesPerJob };
+  const loop = run.report.cpu.workerLoopMsPerJob;
+  return { ...measured, elapsedMs: run.report.elapsedMs, ...(host ? { host } : {}), switches: run.report.cpu.switchesPerJob, ...(loop !== null ? { workerLoopCpuMsPerJob: loop } : {}) };
+}
+
+/**
+ * The model's `workerBackgroundShare` from single-worker runs: for each cell that measured its
+ * loop's CPU, the CPU the workers spent off their main threads over what they spent on their
+ * own handling (all their CPU but the jobs' `workMs`), and the median of those (0 where no cell
+ * measured it), each within [0, 0.9]. One worker is what calibration may see; it leaves the
+ * loop room to spare, so its jobs' work (a busy wait) costs what it asks.
+ */
+export function backgroundShareOf(cells: ReadonlyArray<{ measured: Pick<Measured, 'workerCpuMsPerJob' | 'workerLoopCpuMsPerJob'> }>, workMs: number): { share: number; shares: number[] } {
+  const shares: number[] = [];
+  for (const { measured: m } of cells) {
+    if (m.workerLoopCpuMsPerJob === undefined || m.workerCpuMsPerJob === undefined) continue;
+    const own = m.workerCpuMsPerJob - workMs;
+    if (own <= 0) continue;
+    shares.push(Math.min(0.9, Math.max(0, (m.workerCpuMsPerJob - m.workerLoopCpuMsPerJob) / own)));
+  }
+  return { share: shares.length > 0 ? median(shares) : 0, shares };
 }
 
 const measuredCellOf = (run: CellRun): MeasuredCell => ({ settings: run.settings, measured: measuredOf(run), throughputs: run.throughputs });
@@ -285,7 +320,7 @@ type PredictionRequest = {
   heldOut: readonly CellSettings[];
   workload: Workload;
   cores: number;
-  model: Pick<ModelSettings, 'cpuSliceMs' | 'cpuSwitchMs' | 'cpuGrowth' | 'deadEntryMs' | 'skipRowMs' | 'loopOrder'>;
+  model: Pick<ModelSettings, 'cpuSliceMs' | 'cpuSwitchMs' | 'cpuGrowth' | 'deadEntryMs' | 'skipRowMs' | 'loopOrder' | 'workerBackgroundShare'>;
   pickWorkers: number;
   fit: NonNullable<CalibrationRequest['fit']>;
   maxEvaluations: number;
@@ -294,14 +329,14 @@ type PredictionRequest = {
 
 /** Calibrates on the single-worker cells, then predicts every held-out cell and makes the pick. */
 async function calibrateAndPredict(r: PredictionRequest): Promise<Predictions> {
-  const { cpuSliceMs, cpuSwitchMs, cpuGrowth, deadEntryMs, skipRowMs, loopOrder } = r.model;
+  const { cpuSliceMs, cpuSwitchMs, cpuGrowth, deadEntryMs, skipRowMs, loopOrder, workerBackgroundShare } = r.model;
   // A measured skip cost is given, not fitted.
   const fit = skipRowMs === null ? r.fit : r.fit.filter((name) => name !== 'dbSkipRowMs');
-  const simulation = (c: CellSettings) => ({ ...simulationOf(c, r.workload, r.cores), cpuSliceMs, cpuSwitchMs, cpuGrowth: [...cpuGrowth], loopOrder });
+  const simulation = (c: CellSettings) => ({ ...simulationOf(c, r.workload, r.cores), cpuSliceMs, cpuSwitchMs, cpuGrowth: [...cpuGrowth], loopOrder, workerBackgroundShare });
   const t0 = performance.now();
   const calibration = await calibrateClaims({
     base: { costs: { dbDeadEntryMs: deadEntryMs, ...(skipRowMs === null ? {} : { dbSkipRowMs: skipRowMs }) } },
-    cells: r.single.map(({ settings, measured: { elapsedMs: _e, host: _h, switches: _s, ...m } }) => ({ config: simulation(settings), ...m })),
+    cells: r.single.map(({ settings, measured: { elapsedMs: _e, host: _h, switches: _s, workerLoopCpuMsPerJob: _l, ...m } }) => ({ config: simulation(settings), ...m })),
     fit,
     maxJobs: 10_000,
     maxEvaluations: r.maxEvaluations,
@@ -424,7 +459,7 @@ function reportOf(frame: ReportFrame, p: Predictions, heldOutMeasured: readonly 
  * report), checked before anything runs: a growth curve by the model itself (a one-job
  * simulation), which would otherwise refuse it only after the runs.
  */
-function givenModelSettings(o: Pick<ValidationOptions, 'cpuSliceMs' | 'cpuSwitchMs' | 'deadEntryMs' | 'skipRowMs' | 'cpuGrowth' | 'loopOrder'>) {
+function givenModelSettings(o: Pick<ValidationOptions, 'cpuSliceMs' | 'cpuSwitchMs' | 'deadEntryMs' | 'skipRowMs' | 'cpuGrowth' | 'loopOrder' | 'workerBackgroundShare'>) {
   const cost = (name: string, v: number | undefined, max?: number) => (v === undefined ? undefined : numberOption(name, v, 0, max));
   if (o.cpuGrowth !== undefined) simulateClaims({ jobs: 1, cpuGrowth: [...o.cpuGrowth] });
   if (o.loopOrder !== undefined && !isLoopOrder(o.loopOrder)) {
@@ -437,6 +472,7 @@ function givenModelSettings(o: Pick<ValidationOptions, 'cpuSliceMs' | 'cpuSwitch
     skipRowMs: cost('skipRowMs', o.skipRowMs),
     cpuGrowth: o.cpuGrowth === undefined ? undefined : [...o.cpuGrowth],
     loopOrder: o.loopOrder,
+    workerBackgroundShare: o.workerBackgroundShare === undefined ? undefined : numberOption('workerBackgroundShare', o.workerBackgroundShare, 0, 0.9),
   };
 }
 
@@ -465,7 +501,7 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
   const deadEntryMs = given.deadEntryMs ?? deadEntryProbe!.deadEntryMs;
   const skipRowProbe = given.skipRowMs === undefined ? await probeSkippedRows({ url: options.url, schema: options.schema }) : null;
   const skipRowMs = given.skipRowMs ?? skipRowProbe!.skipRowMs;
-  const model: ModelSettings = { cpuSliceMs, sliceProbe, cpuSwitchMs, switchProbe, deadEntryMs, deadEntryProbe, skipRowMs, skipRowProbe, cpuGrowth, growthProbe, loopOrder: given.loopOrder ?? 'fifo' };
+  const probed = { cpuSliceMs, sliceProbe, cpuSwitchMs, switchProbe, deadEntryMs, deadEntryProbe, skipRowMs, skipRowProbe, cpuGrowth, growthProbe, loopOrder: given.loopOrder ?? 'fifo' };
   const connection = { url: options.url, schema: options.schema };
   const startedAt = new Date().toISOString();
   const step = options.onStep ?? (() => {});
@@ -474,6 +510,12 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
 
   // 1. Single-worker runs of every setting: all calibration sees.
   const singleRuns = await measure('calibration', gridCells({ ...axes, workers: [1] }));
+  const measuredShare = backgroundShareOf(singleRuns.map(measuredCellOf), workload.workMs);
+  const model: ModelSettings = {
+    ...probed,
+    workerBackgroundShare: given.workerBackgroundShare ?? measuredShare.share,
+    backgroundShares: given.workerBackgroundShare === undefined ? measuredShare.shares : null,
+  };
   // 2. Calibration, then every prediction, all before any held-out cell runs.
   const predictions = await calibrateAndPredict({
     single: singleRuns.map(measuredCellOf),
@@ -505,7 +547,7 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
   return reportOf(frame, predictions, heldOutRuns.map(measuredCellOf), pickRun.report.throughput, repeats);
 }
 
-export type ReplayOptions = Pick<ValidationOptions, 'fit' | 'maxEvaluations' | 'cpuSliceMs' | 'cpuSwitchMs' | 'deadEntryMs' | 'skipRowMs' | 'cpuGrowth' | 'loopOrder' | 'onStep'> & {
+export type ReplayOptions = Pick<ValidationOptions, 'fit' | 'maxEvaluations' | 'cpuSliceMs' | 'cpuSwitchMs' | 'deadEntryMs' | 'skipRowMs' | 'cpuGrowth' | 'loopOrder' | 'workerBackgroundShare' | 'onStep'> & {
   /** Host cores the model shares (default: the saved report's machine's). */
   cores?: number;
   /** Where the saved report came from (a file name), for the new report's `replay.source`. */
@@ -545,6 +587,8 @@ export async function replayValidation(saved: unknown, options: ReplayOptions = 
     cpuGrowth,
     growthProbe: options.cpuGrowth === undefined ? r.model.growthProbe : null,
     loopOrder: given.loopOrder ?? r.model.loopOrder,
+    workerBackgroundShare: given.workerBackgroundShare ?? r.model.workerBackgroundShare,
+    backgroundShares: given.workerBackgroundShare === undefined ? r.model.backgroundShares : null,
   };
   const predictions = await calibrateAndPredict({
     single: r.single,
@@ -630,6 +674,7 @@ function savedReport(value: unknown): SavedReport {
       dbCpuMsPerJob: optionalPositive(m.dbCpuMsPerJob, `${where}.measured.dbCpuMsPerJob`),
       elapsedMs: num(m.elapsedMs, `${where}.measured.elapsedMs`, 0),
     };
+    if (m.workerLoopCpuMsPerJob !== undefined) measured.workerLoopCpuMsPerJob = positive(m.workerLoopCpuMsPerJob, `${where}.measured.workerLoopCpuMsPerJob`);
     if (m.host !== undefined) {
       const h = object(m.host, `${where}.measured.host`);
       measured.host = {
@@ -702,6 +747,9 @@ function savedReport(value: unknown): SavedReport {
       growthProbe: (model.growthProbe ?? null) as ModelSettings['growthProbe'],
       // Reports from before the setting ran FIFO loops.
       loopOrder: model.loopOrder === undefined ? 'fifo' : loopOrderOf(model.loopOrder),
+      // Reports from before the setting kept all of the workers' CPU on their loops.
+      workerBackgroundShare: model.workerBackgroundShare === undefined ? 0 : num(model.workerBackgroundShare, 'model.workerBackgroundShare', 0),
+      backgroundShares: Array.isArray(model.backgroundShares) ? model.backgroundShares.map((v, i) => num(v, `model.backgroundShares[${i}]`, 0)) : null,
     },
     startedAt: String(root.startedAt ?? ''),
     finishedAt: String(root.finishedAt ?? ''),

@@ -8,7 +8,7 @@
 import pg from 'pg';
 
 import { HARNESS_IDLE_MS, type WorkerMessage, type WorkerTask } from './harness.js';
-import { processCpuMs, processSwitches, sendToParent, switchesSpent } from './ipc.js';
+import { mainThreadCpuMs, processCpuMs, processSwitches, sendToParent, switchesSpent } from './ipc.js';
 import { ClaimQueue } from './queue.js';
 import { PerfWindows } from './windows.js';
 import { ClaimWorker, spin } from './worker.js';
@@ -32,6 +32,7 @@ async function main(task: WorkerTask): Promise<void> {
     await send({ type: 'ready' });
     const start = await go;
     const cpu0 = processCpuMs();
+    const loop0 = mainThreadCpuMs();
     const switches0 = processSwitches();
     let lastSent = 0;
     const report = await workerOn(queue, task, task.queueName, new PerfWindows(start, task.windowMs), (completed) => {
@@ -42,9 +43,11 @@ async function main(task: WorkerTask): Promise<void> {
       }
     }).run();
     const cpuMs = processCpuMs() - cpu0;
+    const loop1 = mainThreadCpuMs();
+    const loopCpuMs = loop0 === undefined || loop1 === undefined ? null : loop1 - loop0;
     const switches = switchesSpent(switches0, processSwitches());
     await send({ type: 'progress', completed: report.completed });
-    await send({ type: 'done', report, cpuMs, switches });
+    await send({ type: 'done', report, cpuMs, loopCpuMs, switches });
     await released;
   } finally {
     await pool.end();

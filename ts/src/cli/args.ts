@@ -25,12 +25,13 @@ export function parseArgs(argv: string[], flags: readonly string[], valued: read
 }
 
 /** A numeric option, checked. */
-export function numberOption(args: ParsedArgs, name: string, fallback: number, opts: { integer?: boolean; min?: number } = {}): number {
+export function numberOption(args: ParsedArgs, name: string, fallback: number, opts: { integer?: boolean; min?: number; max?: number } = {}): number {
   const raw = args.options.get(name);
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (raw === true || !Number.isFinite(value) || (opts.integer && !Number.isInteger(value)) || value < (opts.min ?? -Infinity)) {
-    throw new UsageError(`--${name} must be ${opts.integer ? 'an integer' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}, got ${String(raw)}`);
+  if (raw === true || !Number.isFinite(value) || (opts.integer && !Number.isInteger(value)) || value < (opts.min ?? -Infinity) || value > (opts.max ?? Infinity)) {
+    const bounds = [opts.min !== undefined ? ` >= ${opts.min}` : '', opts.max !== undefined ? ` <= ${opts.max}` : ''].filter(Boolean).join(' and');
+    throw new UsageError(`--${name} must be ${opts.integer ? 'an integer' : 'a number'}${bounds}, got ${String(raw)}`);
   }
   return value;
 }

@@ -95,7 +95,7 @@ export async function sweepCommand(argv: string[]): Promise<void> {
 
 export const validateUsage = `fleetscale claims validate [--workers 2,4,8] [--strategy optimistic-any,skip-locked,partitioned]
                 [--batch 10,100] [--pool 2,10] [--flush 100/200,1000/1000] [--jobs 20000] [--work-ms 0.1]
-                [--warmup ${DEFAULT_WARMUP_JOBS}] [--pick-workers 3] [--repeats 1] [--cpu-slice-ms X] [--cpu-switch-ms X] [--dead-entry-ms X] [--skip-row-ms X] [--cpu-growth W:F:F,...|off] [--loop-order fifo|continuations-first] [--out FILE.json] [--svg FILE.svg] [--pg URL] [--json]
+                [--warmup ${DEFAULT_WARMUP_JOBS}] [--pick-workers 3] [--repeats 1] [--cpu-slice-ms X] [--cpu-switch-ms X] [--dead-entry-ms X] [--skip-row-ms X] [--cpu-growth W:F:F,...|off] [--loop-order fifo|continuations-first] [--background-share X] [--out FILE.json] [--svg FILE.svg] [--pg URL] [--json]
   Calibrates the contention model on single-worker runs of every setting, predicts every
   held-out cell (the worker counts × the settings) before running it, runs them, and reports
   the error per cell, MAPE, the worst cell, the speedup error, Spearman's rho, and the model's
@@ -110,8 +110,10 @@ export const validateUsage = `fleetscale claims validate [--workers 2,4,8] [--st
   CPU grows with the worker count (as \`fleetscale claims probe --statements\` does), unless
   --cpu-growth gives it as workers:worker-factor:db-factor points (off: no growth). --loop-order sets how the
   model's worker loops order their work (fifo, the default, or continuations-first, as Node resumes an await).
+  --background-share gives the share of the workers' own CPU their background threads (garbage collection,
+  compilation) spend beside the event loop; by default the single-worker runs measure it.
   Every worker of every run first runs --warmup jobs of its own off the clock, so runs measure warm workers.
-fleetscale claims validate --replay FILE.json [--cpu-slice-ms X] [--cpu-switch-ms X] [--dead-entry-ms X] [--skip-row-ms X] [--cpu-growth W:F:F,...|off] [--loop-order fifo|continuations-first] [--out FILE.json] [--svg FILE.svg] [--json]
+fleetscale claims validate --replay FILE.json [--cpu-slice-ms X] [--cpu-switch-ms X] [--dead-entry-ms X] [--skip-row-ms X] [--cpu-growth W:F:F,...|off] [--loop-order fifo|continuations-first] [--background-share X] [--out FILE.json] [--svg FILE.svg] [--json]
   Redoes a saved report's calibration and predictions on its own measurements with this build's
   model, and reports as above; nothing runs against a database. The model's settings are the
   report's unless given, so a replay reproduces the report it reads; give one to see what it
@@ -131,6 +133,10 @@ export function printValidation(r: ValidationReport, out: NodeJS.WritableStream 
   const growth = r.model.cpuGrowth;
   log(
     `statement CPU growth: ${growth.length === 0 ? 'none' : growth.map((g) => `${g.workers} workers ×${g.worker.toFixed(2)} worker, ×${g.db.toFixed(2)} database`).join('; ')}${r.model.growthProbe ? ` (probe: median of ${r.model.growthProbe.rounds} rounds of ${r.model.growthProbe.durationMs} ms)` : ' (given)'}`,
+  );
+  const shares = r.model.backgroundShares;
+  log(
+    `worker CPU beside the event loop (background threads): ${(r.model.workerBackgroundShare * 100).toFixed(1)}% of the workers' own${shares ? (shares.length > 0 ? ` (median of ${shares.length} single-worker runs, ${(Math.min(...shares) * 100).toFixed(1)}–${(Math.max(...shares) * 100).toFixed(1)}%)` : ' (not measured: none on the loop assumed)') : ' (given)'}`,
   );
   const probe = r.model.deadEntryProbe;
   log(`dead index entry: ${(r.model.deadEntryMs * 1e6).toFixed(1)} ns each${probe ? ` (probe: ${probe.entries.toLocaleString('en-US')} entries scanned in ${probe.scanMs.toFixed(3)} ms, none in ${probe.emptyScanMs.toFixed(3)} ms)` : ' (given)'}`);
@@ -170,7 +176,7 @@ function loopOrderOption(value: string): LoopOrder {
 }
 
 export async function validateCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, ['json'], [...GRID_OPTIONS, 'svg', 'pick-workers', 'cpu-slice-ms', 'cpu-switch-ms', 'dead-entry-ms', 'skip-row-ms', 'cpu-growth', 'loop-order', 'replay']);
+  const args = parseArgs(argv, ['json'], [...GRID_OPTIONS, 'svg', 'pick-workers', 'cpu-slice-ms', 'cpu-switch-ms', 'dead-entry-ms', 'skip-row-ms', 'cpu-growth', 'loop-order', 'background-share', 'replay']);
   const model = {
     cpuSliceMs: args.options.has('cpu-slice-ms') ? numberOption(args, 'cpu-slice-ms', 0, { min: 0 }) : undefined,
     cpuSwitchMs: args.options.has('cpu-switch-ms') ? numberOption(args, 'cpu-switch-ms', 0, { min: 0 }) : undefined,
@@ -178,6 +184,7 @@ export async function validateCommand(argv: string[]): Promise<void> {
     skipRowMs: args.options.has('skip-row-ms') ? numberOption(args, 'skip-row-ms', 0, { min: 0 }) : undefined,
     cpuGrowth: args.options.has('cpu-growth') ? growthOption(args) : undefined,
     loopOrder: args.options.has('loop-order') ? loopOrderOption(String(args.options.get('loop-order'))) : undefined,
+    workerBackgroundShare: args.options.has('background-share') ? numberOption(args, 'background-share', 0, { min: 0, max: 0.9 }) : undefined,
   };
   const log = (s: string) => void process.stderr.write(`${s}\n`);
   const replay = args.options.get('replay');
