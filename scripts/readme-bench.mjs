@@ -369,6 +369,12 @@ function warmupLine(v) {
       ` Statement CPU grew to ×${last.worker.toFixed(2)} on the workers and ×${last.db.toFixed(2)} on the database at ${last.workers} workers${g ? ` (measured before the runs: statement round trips of ${g.rows} rows on ${g.connections} connections per worker, median of ${g.rounds} rounds; ${growth.map((p) => `${p.workers}: ×${p.worker.toFixed(2)} / ×${p.db.toFixed(2)}`).join(', ')})` : ' (given)'}.`,
     );
   }
+  const share = v.model?.workerBackgroundShare;
+  if (share > 0) {
+    const shares = v.model.backgroundShares;
+    const range = shares?.length ? ` (median of ${shares.length} single-worker runs, ${(Math.min(...shares) * 100).toFixed(1)}–${(Math.max(...shares) * 100).toFixed(1)}%, measured before the model predicted anything)` : ' (given)';
+    parts.push(` The workers spent ${(share * 100).toFixed(1)}% of their own CPU (all but the jobs' work) on background threads beside their event loops${range}.`);
+  }
   return parts.join('');
 }
 
