@@ -223,6 +223,8 @@ impl<'a> Engine<'a> {
             now: 0.0,
             seq: 0,
             events: BinaryHeap::new(),
+            // CPU entities: the loops 0..w, then a backend per connection, then a background
+            // thread per worker (`background_entity`).
             cpu: Cpu::new(cfg.cores, cfg.cpu_slice_ms)
                 .with_switch_cost(cfg.cpu_switch_ms, w..w + w * cfg.pool_size),
             wal: Wal::default(),
@@ -386,15 +388,20 @@ impl<'a> Engine<'a> {
             return; // a slice ended: the run queue turned
         };
         let loops = self.cfg.workers;
-        let backends = self.backend_op.len() as u32;
+        let backgrounds = self.background_entity(0);
         if entity < loops {
             self.loop_done(entity);
-        } else if entity < loops + backends {
+        } else if entity < backgrounds {
             let op = self.backend_op[(entity - loops) as usize];
             self.backend_done(op);
         } else {
-            self.background_done(entity - loops - backends);
+            self.background_done(entity - backgrounds);
         }
+    }
+
+    /// The CPU entity of worker `w`'s background threads: after the loops and the backends.
+    fn background_entity(&self, w: u32) -> u32 {
+        self.cfg.workers + self.backend_op.len() as u32 + w
     }
 
     /// Worker `w`'s background threads get `work` more to do: at once if they are idle, else
@@ -405,7 +412,7 @@ impl<'a> Engine<'a> {
             worker.background_backlog += work;
         } else {
             worker.background_running = true;
-            let entity = self.cfg.workers + self.backend_op.len() as u32 + w;
+            let entity = self.background_entity(w);
             self.cpu.start(self.now, entity, work);
         }
     }

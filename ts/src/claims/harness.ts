@@ -176,7 +176,8 @@ export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunRep
     );
     const progress = new Array<number>(workers).fill(0);
     const ready: Promise<void>[] = [];
-    type Finished = WorkerReport & { cpuMs: number; loopCpuMs: number | null; switches: Switches };
+    /** A worker's report with what it measured of its own CPU. */
+    type Finished = WorkerReport & Omit<Extract<WorkerMessage, { type: 'done' }>, 'type' | 'report'>;
     const done: Promise<Finished>[] = [];
     for (let w = 0; w < workers; w++) {
       const child = fork(workerEntry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -193,8 +194,10 @@ export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunRep
                 progress.reduce((a, b) => a + b, 0),
                 jobs,
               );
-            } else if (m.type === 'done') resolve({ ...m.report, cpuMs: m.cpuMs, loopCpuMs: m.loopCpuMs, switches: m.switches });
-            else reject(claimsError(m.code === 'ERR_CLAIMS_CONFIG' ? 'ERR_CLAIMS_CONFIG' : 'ERR_CLAIMS_UNAVAILABLE', `worker ${w}: ${m.message}`));
+            } else if (m.type === 'done') {
+              const { type: _type, report, ...usage } = m;
+              resolve({ ...report, ...usage });
+            } else reject(claimsError(m.code === 'ERR_CLAIMS_CONFIG' ? 'ERR_CLAIMS_CONFIG' : 'ERR_CLAIMS_UNAVAILABLE', `worker ${w}: ${m.message}`));
           });
           child.once('exit', (code, signal) => reject(claimsError('ERR_CLAIMS_UNAVAILABLE', `worker ${w} exited (${signal ?? code}) before reporting`)));
         }),

@@ -136,7 +136,7 @@ export function printValidation(r: ValidationReport, out: NodeJS.WritableStream 
   );
   const shares = r.model.backgroundShares;
   log(
-    `worker CPU beside the event loop (background threads): ${(r.model.workerBackgroundShare * 100).toFixed(1)}% of the workers' own${shares ? (shares.length > 0 ? ` (median of ${shares.length} single-worker runs, ${(Math.min(...shares) * 100).toFixed(1)}–${(Math.max(...shares) * 100).toFixed(1)}%)` : ' (not measured: none on the loop assumed)') : ' (given)'}`,
+    `worker CPU beside the event loop (background threads): ${(r.model.workerBackgroundShare * 100).toFixed(1)}% of the workers' own${shares ? (shares.length > 0 ? ` (median of ${shares.length} single-worker runs, ${(Math.min(...shares) * 100).toFixed(1)}–${(Math.max(...shares) * 100).toFixed(1)}%)` : ' (not measured: all of it on the loop)') : ' (given)'}`,
   );
   const probe = r.model.deadEntryProbe;
   log(`dead index entry: ${(r.model.deadEntryMs * 1e6).toFixed(1)} ns each${probe ? ` (probe: ${probe.entries.toLocaleString('en-US')} entries scanned in ${probe.scanMs.toFixed(3)} ms, none in ${probe.emptyScanMs.toFixed(3)} ms)` : ' (given)'}`);
