@@ -179,6 +179,9 @@ struct Engine<'a> {
     flushed: Vec<u32>,
     /// Marks, in `Op::waiting_stamp`, one pass of `db_done` over a claim's waiters.
     stamp: u64,
+    /// Loops whose task under way takes no CPU (decoding an empty reply, say) and ended as it
+    /// started: handled before the next event, without a trip through the CPU's queue.
+    instant: VecDeque<u32>,
 }
 
 /// Runs one simulation (the config is assumed valid; see `SimConfig::validate`).
@@ -247,6 +250,7 @@ impl<'a> Engine<'a> {
             handled: 0,
             flushed: Vec::new(),
             stamp: 0,
+            instant: VecDeque::new(),
         }
     }
 
@@ -255,6 +259,10 @@ impl<'a> Engine<'a> {
             self.start_claim(c);
         }
         loop {
+            if let Some(w) = self.instant.pop_front() {
+                self.loop_done(w);
+                continue;
+            }
             let next_event = self.events.peek().map(|Reverse(t)| t.due.at());
             let next_cpu = self.cpu.next_event();
             if next_event.is_none() && next_cpu.is_none() {
@@ -375,11 +383,22 @@ impl<'a> Engine<'a> {
             *at += 1;
             return; // started when the turn ends (`loop_done`)
         }
-        if worker.tasks.is_empty() {
-            worker.task_started = now;
-            self.cpu.start(now, w, work);
-        }
+        let idle = worker.tasks.is_empty();
         worker.tasks.push_back(task);
+        if idle {
+            self.start_task(w, work);
+        }
+    }
+
+    /// Worker `w`'s loop starts the task at the front of its queue (`work` ms of CPU): on the
+    /// host's cores, or, when it takes no time at all, as the next thing handled.
+    fn start_task(&mut self, w: u32, work: f64) {
+        self.workers[w as usize].task_started = self.now;
+        if work == 0.0 && self.cpu.run_instantly(self.now, w) {
+            self.instant.push_back(w);
+        } else {
+            self.cpu.start(self.now, w, work);
+        }
     }
 
     fn cpu_done(&mut self, at: f64) {
@@ -458,10 +477,8 @@ impl<'a> Engine<'a> {
 
     /// Worker `w`'s loop takes the task at the front of its queue, if any.
     fn start_next_task(&mut self, w: u32) {
-        let worker = &mut self.workers[w as usize];
-        if let Some(next) = worker.tasks.front() {
-            worker.task_started = self.now;
-            self.cpu.start(self.now, w, next.work);
+        if let Some(next) = self.workers[w as usize].tasks.front() {
+            self.start_task(w, next.work);
         }
     }
 
