@@ -3,6 +3,8 @@
  * measurements. The saved report here is made of simulations with known costs (runs of the
  * model standing in for runs of PostgreSQL), so calibration has a right answer to find.
  */
+import { readFileSync } from 'node:fs';
+
 import { describe, expect, it } from 'vitest';
 
 import { backgroundShareOf, isClaimsError, replayValidation, simulateClaims, simulationOf, type CellSettings } from '../src/index.js';
@@ -215,6 +217,20 @@ describe('replayValidation', () => {
     expect(backgroundShareOf([cell(0.2)], 0.1)).toEqual({ share: 0, shares: [] });
     expect(backgroundShareOf([cell(0.2, 0.1)], 0.19).shares).toEqual([0.9]);
     expect(backgroundShareOf([cell(0.09, 0.08)], 0.1).shares).toEqual([]);
+  });
+
+  it('reproduces the committed validation report with this build, as the README says a replay does', async () => {
+    // The predictions in bench/results/claims-validate.json were made before its cells ran; a
+    // change to the model that moves them breaks this on purpose: its hindsight replay figures
+    // then belong in the README beside the report's, not in place of them.
+    const saved = JSON.parse(readFileSync(new URL('../../bench/results/claims-validate.json', import.meta.url), 'utf8')) as {
+      heldOut: Array<{ predicted: { throughput: number } }>;
+      summary: { mape: number; worst: { name: string; error: number }; spearman: number; speedupError: { mean: number } };
+    };
+    const r = await replayValidation(saved);
+    expect(r.heldOut.map((c) => c.predicted.throughput)).toEqual(saved.heldOut.map((c) => c.predicted.throughput));
+    expect(r.summary.worst).toEqual(saved.summary.worst);
+    expect([r.summary.mape, r.summary.spearman, r.summary.speedupError.mean]).toEqual([saved.summary.mape, saved.summary.spearman, saved.summary.speedupError.mean]);
   });
 
   it("leaves the pick's measurement out when the saved runs never measured the model's pick", async () => {

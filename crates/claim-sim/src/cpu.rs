@@ -77,10 +77,10 @@ impl Cpu {
         }
     }
 
-    /// Runs `entity` for no work at all, if that takes no time: what `start(now, entity, 0.0)`
-    /// and the `step` that finishes it would do, without the step. True under processor
-    /// sharing; under time slices only when an idle core takes it up without charging a
-    /// switch. False (nothing changed): `start` it as any other work.
+    /// Runs `entity` for no work at all, if that takes no time and changes nothing else: what
+    /// `start(now, entity, 0.0)` and the `step` that finishes it would do, without the step.
+    /// True under processor sharing; under time slices only when a core is idle and switches
+    /// cost nothing. False (nothing changed): `start` it as any other work.
     pub fn run_instantly(&mut self, now: f64, entity: u32) -> bool {
         match &mut self.discipline {
             Discipline::Sharing(s) => {
@@ -245,10 +245,10 @@ impl Slices {
         self.stops.push(Reverse(Due::new(now + run, core.into())));
     }
 
-    /// Where `start` puts `entity` (an index into `idle`), if a core is idle: with switches to
-    /// pay for, an idle core that ran it last takes it back (its caches are warm; Linux wakes a
-    /// task on its previous core when that core is idle); else, as without, the core freed last.
-    fn idle_core_for(&self, entity: u32) -> Option<usize> {
+    fn start(&mut self, now: f64, entity: u32, work: f64) {
+        // With switches to pay for, an idle core that ran this entity last takes it back (its
+        // caches are warm; Linux wakes a task on its previous core when that core is idle);
+        // else, as without, the core freed last.
         let warm = (self.switch_ms > 0.0)
             .then(|| {
                 self.idle
@@ -256,31 +256,28 @@ impl Slices {
                     .rposition(|&core| self.last[core as usize] == entity)
             })
             .flatten();
-        warm.or_else(|| self.idle.len().checked_sub(1))
-    }
-
-    fn start(&mut self, now: f64, entity: u32, work: f64) {
-        match self.idle_core_for(entity) {
-            Some(i) => {
-                let core = self.idle.remove(i);
-                self.dispatch(now, core, entity, work);
-            }
+        let core = match warm {
+            Some(i) => Some(self.idle.remove(i)),
+            None => self.idle.pop(),
+        };
+        match core {
+            Some(core) => self.dispatch(now, core, entity, work),
             None => self.queue.push_back((entity, work)),
         }
     }
 
-    /// No work on the idle core `start` would pick, if it charges no switch: the core runs the
-    /// entity for no time and is the last one freed, as after `dispatch` and `step`.
+    /// No work on an idle core, when switches cost nothing: the core runs the entity for no
+    /// time and is the last one freed, as after `dispatch` and `step`. With switches to pay
+    /// for, no: a core that `start` took for no work is still taken by anything else started in
+    /// the same instant, which then waits for it and may pay a switch on it.
     fn run_instantly(&mut self, entity: u32) -> bool {
-        let Some(i) = self.idle_core_for(entity) else {
-            return false;
-        };
-        let core = self.idle[i];
-        if self.switch_ms > 0.0 && self.last[core as usize] != entity {
+        if self.switch_ms > 0.0 {
             return false;
         }
+        let Some(core) = self.idle.pop() else {
+            return false;
+        };
         self.last[core as usize] = entity;
-        self.idle.remove(i);
         self.idle.push(core);
         true
     }
@@ -464,22 +461,18 @@ mod tests {
 
     #[test]
     fn running_no_work_instantly_leaves_the_cores_as_starting_and_finishing_it_would() {
-        // Each discipline, with and without switch costs: entity 5 runs for no work at 1 ms,
-        // either instantly or as work that a step finishes; what follows runs the same.
-        let cases = [(0.0, 0.0), (4.0, 0.0), (4.0, 0.5)];
-        for (slice, switch) in cases {
+        // Each discipline: entity 5 runs for no work at 1 ms, either instantly or as work that
+        // a step finishes; what follows runs the same.
+        for slice in [0.0, 4.0] {
             let setup = || {
-                let mut cpu = Cpu::new(2.0, slice).with_switch_cost(switch, 0..u32::MAX);
+                let mut cpu = Cpu::new(2.0, slice);
                 cpu.start(0.0, 5, 0.5);
                 cpu.start(0.0, 6, 0.5);
                 let _ = drain(&mut cpu);
                 cpu
             };
             let (mut instant, mut stepped) = (setup(), setup());
-            assert!(
-                instant.run_instantly(1.0, 5),
-                "slice {slice} switch {switch}"
-            );
+            assert!(instant.run_instantly(1.0, 5), "slice {slice}");
             stepped.start(1.0, 5, 0.0);
             assert_eq!(drain(&mut stepped), vec![(5, 1.0)]);
             for cpu in [&mut instant, &mut stepped] {
@@ -500,12 +493,14 @@ mod tests {
         cpu.start(0.0, 0, 1.0);
         cpu.start(0.0, 1, 1.0);
         assert!(!cpu.run_instantly(0.5, 2));
-        // An idle core that last ran another entity charges a switch.
+        // With switches to pay for, even on an idle core that ran it last: an entity started
+        // in the same instant would find that core taken.
         let mut cpu = Cpu::new(1.0, 4.0).with_switch_cost(0.5, 0..u32::MAX);
         cpu.start(0.0, 0, 1.0);
         let _ = drain(&mut cpu);
-        assert!(!cpu.run_instantly(2.0, 1));
-        assert!(cpu.run_instantly(2.0, 0));
+        assert!(!cpu.run_instantly(2.0, 0));
         assert_eq!(cpu.next_event(), None);
+        let mut cpu = Cpu::new(1.0, 4.0);
+        assert!(cpu.run_instantly(2.0, 0));
     }
 }
