@@ -437,11 +437,11 @@ function fitLine(v) {
 function repeatsLine(v) {
   const noise = v.summary.noise;
   if (!noise || noise.repeats < 2) return 'One run per cell.';
-  const floor = noise.floor ?? floorOf(v);
-  return `Every cell ran ${noise.repeats} times (the first pass in grid order, the others shuffled) and kept its median run. Repeats of one cell landed ${(noise.medianSpread * 100).toFixed(1)}% apart ((max − min) / median) at the median cell and ${(noise.worstSpread * 100).toFixed(1)}% at worst (${noise.worstName}). From that scatter alone (a bootstrap of the repeats), a model exact on every cell would still show MAPE ${(floor.mape * 100).toFixed(1)}% and speedup error ${floor.speedupError.toFixed(3)}: the noise floor, below which errors cannot be read.`;
+  const floor = noise.floor?.worst === undefined ? floorOf(v) : noise.floor;
+  return `Every cell ran ${noise.repeats} times (the first pass in grid order, the others shuffled) and kept its median run. Repeats of one cell landed ${(noise.medianSpread * 100).toFixed(1)}% apart ((max − min) / median) at the median cell and ${(noise.worstSpread * 100).toFixed(1)}% at worst (${noise.worstName}). From that scatter alone (a bootstrap of the repeats), a model exact on every cell would still show MAPE ${(floor.mape * 100).toFixed(1)}%, a worst cell of ${(floor.worst * 100).toFixed(1)}% and speedup error ${floor.speedupError.toFixed(3)}: the noise floor, below which errors cannot be read.`;
 }
 
-/** The noise floor of a report from before reports carried it, from its own repeats. */
+/** The noise floor of a report from before reports carried it (or its worst cell), from its own repeats. */
 function floorOf(v) {
   const one = new Map(v.calibration.cells.map((c) => [JSON.stringify({ ...c.settings, workers: 1 }), c.throughputs]));
   return noiseFloor(v.heldOut.map((c) => ({ throughputs: c.throughputs, oneWorker: one.get(JSON.stringify({ ...c.settings, workers: 1 })) })));

@@ -59,12 +59,17 @@ describe('model accuracy measures', () => {
     expect(floor?.resamples).toBe(40_000);
     expect(floor?.mape).toBeCloseTo((14 / 27) * 0.1, 2);
     expect(floor?.speedupError).toBeCloseTo((14 / 27) * 0.2, 2);
+    // One cell: its error is the worst; two such cells: 10% unless both land on the truth.
+    expect(floor?.worst).toBeCloseTo(floor?.mape ?? 0, 12);
+    const pair = noiseFloor([{ throughputs: [110, 90, 100], oneWorker: [50] }, { throughputs: [90, 110, 100], oneWorker: [50] }], { resamples: 40_000 });
+    expect(pair?.worst).toBeCloseTo(0.1 * (1 - (13 / 27) ** 2), 2);
     // The same seed, the same floor; repeats that agree have none; a cell of one run adds
     // nothing but counts (the mean is over cells).
     expect(noiseFloor([{ throughputs: [110, 90, 100], oneWorker: [50] }], { resamples: 40_000 })).toEqual(floor);
-    expect(noiseFloor([{ throughputs: [7, 7, 7], oneWorker: [3, 3] }])).toEqual({ mape: 0, speedupError: 0, resamples: 1000 });
+    expect(noiseFloor([{ throughputs: [7, 7, 7], oneWorker: [3, 3] }])).toEqual({ mape: 0, speedupError: 0, worst: 0, resamples: 1000 });
     const halved = noiseFloor([{ throughputs: [110, 90, 100], oneWorker: [50] }, { throughputs: [80], oneWorker: [40] }], { resamples: 40_000 });
     expect(halved?.mape).toBeCloseTo((floor?.mape ?? 0) / 2, 2);
+    expect(halved?.worst).toBeCloseTo(floor?.worst ?? 0, 2);
     // Scatter in the one-worker runs alone moves the speedup, not the throughput.
     const one = noiseFloor([{ throughputs: [100], oneWorker: [45, 50, 55] }], { resamples: 40_000 });
     expect(one?.mape).toBe(0);

@@ -262,7 +262,10 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     expect(r.summary.noise.floor).toMatchObject({ resamples: 1000 });
     expect(r.summary.noise.floor.mape).toBeGreaterThanOrEqual(0);
     expect(r.summary.noise.floor.mape).toBeLessThanOrEqual(spreads[1]);
-    expect(run.stdout).toMatch(/noise floor: a model exact on every cell would still show MAPE [\d.]+% and speedup error [\d.]+ against these runs/);
+    // The worst cell of a run of the grid is at least its mean cell, and no further off than the widest spread.
+    expect(r.summary.noise.floor.worst).toBeGreaterThanOrEqual(r.summary.noise.floor.mape);
+    expect(r.summary.noise.floor.worst).toBeLessThanOrEqual(Math.max(...spreads));
+    expect(run.stdout).toMatch(/noise floor: a model exact on every cell would still show MAPE [\d.]+%, a worst cell of [\d.]+% and speedup error [\d.]+ against these runs/);
     // 3 calibration runs, then 3 held-out runs (the pick is the held-out cell).
     expect(run.stderr.match(/\[calibration \d\/3\]/g)).toHaveLength(3);
     expect(run.stderr.match(/\[held-out \d\/3\]/g)).toHaveLength(3);

@@ -75,11 +75,17 @@ const keptMedian = (xs: readonly number[]) => lowerMedianBy(xs, (x) => x);
 export type RepeatedCell = { throughputs: readonly number[]; oneWorker: readonly number[] };
 
 /** What the measurement's scatter alone makes of the error figures (see `noiseFloor`). */
-export type NoiseFloor = { mape: number; speedupError: number; resamples: number };
+export type NoiseFloor = {
+  mape: number;
+  speedupError: number;
+  /** The worst cell's throughput error (absolute), on average over the resamples. */
+  worst: number;
+  resamples: number;
+};
 
 /**
- * The MAPE and mean speedup error that a model predicting every cell's true throughput exactly
- * would still show against these measurements, from their scatter alone: each cell's repeats
+ * The MAPE, worst cell and mean speedup error that a model predicting every cell's true
+ * throughput exactly would still show against these measurements, from their scatter alone: each cell's repeats
  * (and its one-worker cell's) are resampled with replacement, a resample's median run standing
  * for another measurement of the same cell and the median run of all of them for the truth
  * (the bootstrap, seeded, so a report's floor is the same every time it is worked out). A
@@ -101,16 +107,20 @@ export function noiseFloor(cells: readonly RepeatedCell[], options: { resamples?
   const resample = (xs: readonly number[]) => keptMedian(xs.map(() => xs[Math.floor(random() * xs.length)]));
   let throughputError = 0;
   let speedupError = 0;
+  // Resample i of every cell makes one whole run of the grid: its worst cell.
+  const worst = new Float64Array(resamples);
   for (const c of cells) {
     const truth = keptMedian(c.throughputs);
     const speedup = truth / keptMedian(c.oneWorker);
     for (let i = 0; i < resamples; i++) {
       const many = resample(c.throughputs);
       const one = resample(c.oneWorker);
-      throughputError += Math.abs(many / truth - 1);
+      const error = Math.abs(many / truth - 1);
+      throughputError += error;
+      worst[i] = Math.max(worst[i], error);
       speedupError += Math.abs(many / one - speedup);
     }
   }
   const n = cells.length * resamples;
-  return { mape: throughputError / n, speedupError: speedupError / n, resamples };
+  return { mape: throughputError / n, speedupError: speedupError / n, worst: worst.reduce((a, b) => a + b, 0) / resamples, resamples };
 }

@@ -162,7 +162,7 @@ export function printValidation(r: ValidationReport, out: NodeJS.WritableStream 
   log(`Spearman rho ${s.spearman.toFixed(3)} (≥ ${s.targets.spearman}: ${mark(s.met.spearman)}); speedup error mean ${s.speedupError.mean.toFixed(3)}, worst ${s.speedupError.worst.toFixed(3)} at ${s.speedupError.worstName} (mean ≤ ${s.targets.speedupError}: ${mark(s.met.speedupError)})`);
   const n = s.noise;
   if (n.repeats > 1) log(`measurement noise: ${n.repeats} runs per cell, spread (max − min) / median ${(n.medianSpread * 100).toFixed(1)}% at the median cell, ${(n.worstSpread * 100).toFixed(1)}% at worst (${n.worstName})`);
-  if (n.floor) log(`noise floor: a model exact on every cell would still show MAPE ${(n.floor.mape * 100).toFixed(1)}% and speedup error ${n.floor.speedupError.toFixed(3)} against these runs (bootstrap of the repeats)`);
+  if (n.floor) log(`noise floor: a model exact on every cell would still show MAPE ${(n.floor.mape * 100).toFixed(1)}%, a worst cell of ${(n.floor.worst * 100).toFixed(1)}% and speedup error ${n.floor.speedupError.toFixed(3)} against these runs (bootstrap of the repeats)`);
   const p = r.pick;
   const measured = p.measured ? `measured ${fmt(p.measured.one)} → ${fmt(p.measured.many)} (${p.measured.speedup.toFixed(2)}×)` : `not measured at ${p.workers} workers in the replayed runs`;
   log(
