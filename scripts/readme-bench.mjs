@@ -193,7 +193,7 @@ claims of ~9 events each (the claim and the backlog check after it, each sent by
 run by a backend and carried back), every one a step of the real protocol. That run is the median of 3,
 and it misses the 1 s target: ${f(sim.speed.at(-1).medianMs / 1000, 2)} s. Decoding an empty reply takes no CPU, and since
 2026-12-03 such a task no longer goes through the CPU's queue where that changes nothing (22.9M
-→ 18.7M events, 1.391 → 1.300 G instructions). The results are the same to rounding: runs of
+→ ${f(sim.speed.at(-1).events / 1e6, 1)}M events; 1.391 → 1.300 G instructions at 100K jobs, by cachegrind). The results are the same to rounding: runs of
 100K–400K jobs agree to 13 digits, and at 1M the last digits' differences reorder a few events,
 which moves the simulated throughput by 0.05% (1162.3 → 1162.9 jobs/s). What is left
 costs about 700 instructions an event, spread thin: a fifth on the gamma cost draws (about 125
@@ -399,7 +399,7 @@ function validationSection() {
 The model was calibrated on ${v.calibration.cells.length} single-worker runs of the real queue (${n(v.workload.jobs)} jobs of ${v.workload.workMs} ms,
 ${v.workload.concurrency} consumers per worker; PostgreSQL ${v.machine.postgres} on the same ${v.machine.cores} cores), then
 predicted ${s.cells} held-out cells (${v.axes.workers.join(', ')} workers × every setting) before they ran; measured
-${v.startedAt.slice(0, 10)}. ${repeatsLine(v)} The model shared the cores by ${cpuLine(v)}.${warmupLine(v)}${fitLine(v)}
+${v.startedAt.slice(0, 10)}. ${repeatsLine(v, floor)} The model shared the cores by ${cpuLine(v)}.${warmupLine(v)}${fitLine(v)}
 
 | measure | value | noise floor | target | |
 |---|---:|---:|---:|---|
@@ -446,10 +446,9 @@ function fitLine(v) {
   return ` The fitted model against the single-worker runs, mean predicted ÷ measured − 1: ${parts.join(', ')}.`;
 }
 
-function repeatsLine(v) {
+function repeatsLine(v, floor) {
   const noise = v.summary.noise;
-  if (!noise || noise.repeats < 2) return 'One run per cell.';
-  const floor = floorWithWorst(v);
+  if (!floor) return 'One run per cell.';
   return `Every cell ran ${noise.repeats} times (the first pass in grid order, the others shuffled) and kept its median run. Repeats of one cell landed ${(noise.medianSpread * 100).toFixed(1)}% apart ((max − min) / median) at the median cell and ${(noise.worstSpread * 100).toFixed(1)}% at worst (${noise.worstName}). From that scatter alone (a bootstrap of the repeats), a model exact on every cell would still show MAPE ${(floor.mape * 100).toFixed(1)}%, a worst cell of ${(floor.worst * 100).toFixed(1)}% and speedup error ${floor.speedupError.toFixed(3)}: the noise floor, below which errors cannot be read.`;
 }
 

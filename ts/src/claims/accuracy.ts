@@ -85,12 +85,12 @@ export type NoiseFloor = {
 
 /**
  * The MAPE, worst cell and mean speedup error that a model predicting every cell's true
- * throughput exactly would still show against these measurements, from their scatter alone: each cell's repeats
- * (and its one-worker cell's) are resampled with replacement, a resample's median run standing
- * for another measurement of the same cell and the median run of all of them for the truth
- * (the bootstrap, seeded, so a report's floor is the same every time it is worked out). A
- * model's error near its floor cannot be told from noise; a target below the floor cannot be
- * shown on that host with that many repeats. `null` when no cell has two repeats.
+ * throughput exactly would still show against these measurements, from their scatter alone:
+ * each cell's repeats (and its one-worker cell's) are resampled with replacement, a resample's
+ * median run standing for another measurement of the same cell and the median run of all of
+ * them for the truth (the bootstrap, seeded, so a report's floor is the same every time it is
+ * worked out). A model's error near its floor cannot be told from noise; a target below the
+ * floor cannot be shown on that host with that many repeats. `null` when no cell has two repeats.
  */
 export function noiseFloor(cells: readonly RepeatedCell[], options: { resamples?: number; seed?: number } = {}): NoiseFloor | null {
   const resamples = options.resamples ?? 1000;
