@@ -67,7 +67,7 @@ export { flockRules, flockHealthScore, flockSpeed, flockStats, flockWorkers, flo
 export type { FlockNodeStats, FlockDecision, FlockReason } from './router/flock-rules.js';
 export { FlockRouter } from './router/flock-router.js';
 export type { FlockNodeSpec, FlockRouterOptions, FlockRunResult, FlockNodeReport } from './router/flock-router.js';
-export { SimCluster, simulateRoute, optimalFinishMs, baselineFinishMs, checkSimNodes, costsOf, ROUTE_STRATEGIES } from './router/simulate.js';
+export { SimCluster, simulateRoute, optimalFinishMs, baselineFinishMs, checkSimNodes, costsOf, typicalLogError, ROUTE_STRATEGIES } from './router/simulate.js';
 export type { SimNodeSpec, RouteStrategy, RouteScenario, RouteOutcome } from './router/simulate.js';
 export { routerError, isRouterError } from './router/errors.js';
 export type { RouterError, RouterErrorCode } from './router/errors.js';

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { AdaptiveRouter, CostEstimator, SimCluster, VirtualClock, isRouterError, type RouterError, type SimNodeSpec } from '../src/index.js';
+import { AdaptiveRouter, CostEstimator, SimCluster, VirtualClock, isRouterError, typicalLogError, type RouterError, type SimNodeSpec } from '../src/index.js';
 import { seededRandom } from '../src/seeded-random.js';
 
 function items(n: number): number[] {
@@ -88,12 +88,69 @@ describe('AdaptiveRouter on simulated nodes', () => {
     expect(Math.abs(estimator.predict(100) - 1000) / 1000).toBeLessThan(0.2);
   });
 
+  it('learns an undescribed node exactly from noise-free calls of a few sizes', () => {
+    // The first call cannot tell overhead from time per item; the second, of another size, is
+    // not a change of speed, and nothing of the first guess is left once the sizes pin the line.
+    const estimator = new CostEstimator();
+    for (const k of [1, 13, 18, 8, 6, 5]) estimator.observe(k, 234 + 10 * k);
+    const { overheadMs, perItemMs, shifts } = estimator.estimate();
+    expect(shifts).toBe(0);
+    expect(Math.abs(overheadMs - 234) / 234).toBeLessThan(0.02);
+    expect(Math.abs(perItemMs - 10) / 10).toBeLessThan(0.02);
+  });
+
+  it('re-learns a node that got 4x faster as quickly as one that got 4x slower', () => {
+    const after = (factor: number): number => {
+      const estimator = new CostEstimator({ overheadMs: 20, perItemMs: 10 });
+      for (let i = 0; i < 10; i++) estimator.observe(i % 2 ? 30 : 70, 20 + (i % 2 ? 30 : 70) * 10);
+      let requests = 0;
+      const truth = (k: number): number => (20 + 10 * k) * factor;
+      while (Math.abs(estimator.predict(50) - truth(50)) / truth(50) > 0.1) {
+        const k = requests % 2 ? 30 : 70;
+        estimator.observe(k, truth(k));
+        requests++;
+        if (requests > 20) break;
+      }
+      return requests;
+    };
+    expect(after(0.25)).toBeLessThanOrEqual(3);
+    expect(after(4)).toBeLessThanOrEqual(3);
+  });
+
+  it('gives a simulated node its noise as the typical relative error the router expects', () => {
+    const random = seededRandom(3);
+    for (const noise of [0.1, 0.3, 0.9]) {
+      let sum = 0;
+      const n = 200_000;
+      for (let i = 0; i < n; i++) sum += Math.abs(Math.log(1 + noise * (2 * random() - 1)));
+      expect(typicalLogError(noise)).toBeCloseTo(sum / n, 2);
+    }
+    expect(typicalLogError(0)).toBe(0);
+    const nodes = cluster([{ overheadMs: 1, perItemMs: 2, noise: 0.3 }]).routerNodes(true);
+    expect(nodes[0]).toMatchObject({ overheadMs: 1, perItemMs: 2, uncertainty: typicalLogError(0.3) });
+  });
+
+  it('runs the optimal plan in one call per node when told the speeds are exact', async () => {
+    // 16 nodes whose first calls would otherwise hold back a tail costing a second overhead.
+    const nodes = Array.from({ length: 16 }, (_, i) => ({ overheadMs: 100 + 13 * i, perItemMs: 10 * 10 ** (i / 15) }));
+    for (const [uncertainty, calls] of [[0, 16], [0.15, 17]] as const) {
+      const sim = cluster(nodes);
+      const router = new AdaptiveRouter({ nodes: sim.routerNodes(true, uncertainty), clock: sim.clock });
+      expectExactlyOnce(await sim.clock.run(router.run(items(1000))), 1000);
+      const optimum = router.report([1000])[0]!.predictedMs;
+      if (uncertainty === 0) expect(sim.clock.now()).toBeCloseTo(optimum, 6);
+      else expect(sim.clock.now()).toBeGreaterThan(optimum);
+      expect(sim.calls.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(calls);
+    }
+  });
+
   it('moves work away from a node that slows down mid-batch, backing up its late call', async () => {
     const sim = cluster([
       { overheadMs: 5, perItemMs: 10, slowdown: { atMs: 200, factor: 8 } },
       { overheadMs: 5, perItemMs: 10 },
     ]);
-    const router = new AdaptiveRouter({ nodes: sim.routerNodes(true), clock: sim.clock });
+    // Speeds known to about 15%: the router holds back a tail for whoever frees up first.
+    const router = new AdaptiveRouter({ nodes: sim.routerNodes(true, 0.15), clock: sim.clock });
     expectExactlyOnce(await sim.clock.run(router.run(items(200))), 200);
     const [slowed, steady] = router.stats();
     expect(steady!.items).toBeGreaterThan(slowed!.items);
@@ -272,6 +329,9 @@ describe('AdaptiveRouter errors', () => {
     ['negative perItemMs', { nodes: [{ id: 'a', handler, perItemMs: -1 }] }, /perItemMs must be a number/],
     ['NaN overheadMs', { nodes: [{ id: 'a', handler, perItemMs: 1, overheadMs: Number.NaN }] }, /overheadMs must be a number/],
     ['overhead without speed', { nodes: [{ id: 'a', handler, overheadMs: 5 }] }, /needs perItemMs as well/],
+    ['uncertainty without speed', { nodes: [{ id: 'a', handler, uncertainty: 0.1 }] }, /uncertainty needs perItemMs/],
+    ['negative uncertainty', { nodes: [{ id: 'a', handler, perItemMs: 1, uncertainty: -0.1 }] }, /uncertainty must be a number/],
+    ['uncertainty above 2', { nodes: [{ id: 'a', handler, perItemMs: 1, uncertainty: 3 }] }, /uncertainty must be a number/],
     ['headers on a handler', { nodes: [{ id: 'a', handler, headers: { a: 'b' } }] }, /headers only applies/],
     ['bad headers', { nodes: [{ id: 'a', url: 'http://x', headers: { a: 1 } }] }, /headers must be an object of strings/],
     ['bad mode', { nodes: [{ id: 'a', handler }], mode: 'fastest' }, /mode must be/],

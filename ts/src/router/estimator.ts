@@ -4,8 +4,8 @@
  * Each answered call is a point (items k, time t); the estimate is the least-squares line
  * t = overhead + k·perItem through the recent points, older points weighing less by a constant
  * factor per call. A weak anchor at k = 0 (the prior overhead, or for a node nobody described the
- * first call's time shared equally between the overhead and each item) keeps the line defined
- * when every call had the same size. When a call's time is far from the prediction the history is
+ * first call's time shared equally between the overhead and each item; once calls of two sizes
+ * pin the line, the line's own overhead) keeps the line defined when every call had the same size. When a call's time is far from the prediction the history is
  * mostly forgotten (twice in a row in the same direction: nearly all of it), so a node that slows
  * down 4× is re-learned within two or three calls instead of being averaged away.
  */
@@ -33,6 +33,8 @@ export interface CostEstimate {
 export interface CostPrior {
   overheadMs?: number;
   perItemMs?: number;
+  /** The typical relative error of predictions from this prior (default 0.15). */
+  uncertainty?: number;
 }
 
 /** Tuning of the estimator; the defaults suit calls of milliseconds to minutes. */
@@ -70,6 +72,10 @@ export class CostEstimator {
   #uncertainty: number;
   #observations = 0;
   #known: boolean;
+  readonly #prior: boolean;
+  /** The size of the first call answered, and whether one of another size followed (2) or not (1). */
+  #firstSize: number | undefined;
+  #sizes = 1;
   #shifts = 0;
   #lastSurprise = 0;
   readonly #decay: number;
@@ -82,7 +88,8 @@ export class CostEstimator {
     this.#overheadMs = this.#anchor;
     this.#perItemMs = prior?.perItemMs ?? 1;
     this.#known = prior?.perItemMs !== undefined;
-    this.#uncertainty = this.#known ? PRIOR_UNCERTAINTY : 1;
+    this.#prior = this.#known;
+    this.#uncertainty = this.#known ? (prior?.uncertainty ?? PRIOR_UNCERTAINTY) : 1;
     if (this.#known) {
       // Two pseudo-calls that pin the prior line; real calls outweigh them within a few answers.
       this.#add(1, this.#overheadMs + this.#perItemMs, PRIOR_WEIGHT);
@@ -114,28 +121,35 @@ export class CostEstimator {
   observe(items: number, ms: number): number {
     const predicted = this.predict(items);
     const error = this.#known ? Math.log(Math.max(ms, 1e-9) / Math.max(predicted, 1e-9)) : 0;
-    if (this.#known) {
+    // Until calls of two sizes have been seen (or a prior drew the line), the line is a guess:
+    // a miss then says how overhead and time per item share the time, not that the node changed.
+    const determined = this.#prior || this.#sizes >= 2;
+    if (this.#known && determined) {
       // Noise the node has shown is no surprise: the threshold grows with its uncertainty.
       if (Math.abs(error) > Math.max(this.#surprise, SURPRISE_PER_UNCERTAINTY * this.#uncertainty)) {
         const sign = Math.sign(error);
         const sustained = sign === this.#lastSurprise;
         // Assume the node changed speed as a whole: what is kept of the history is rescaled by the
         // surprise, so one slow call of a different size is not read as a change of the line's shape.
+        // The rescale is a guess (this call's noise is in it): the bigger the surprise, the less
+        // of the rescaled history is kept, in either direction.
         this.#rescale(Math.exp(error));
-        this.#scale(sustained ? HARD_FORGET : SOFT_FORGET);
+        this.#scale((sustained ? HARD_FORGET : SOFT_FORGET) * Math.exp(-2 * Math.abs(error)));
         if (sustained) this.#shifts += 1;
         this.#lastSurprise = sign;
       } else {
         this.#lastSurprise = 0;
       }
       this.#uncertainty += UNCERTAINTY_RATE * (Math.min(Math.abs(error), 2) - this.#uncertainty);
-    } else {
+    } else if (!this.#known) {
       // The first answer of a node nobody described: its speed is now known to a rough degree.
       // One call cannot tell overhead from time per item, so the anchor guesses the overhead
       // costs as much as one item until calls of other sizes tell them apart.
       this.#uncertainty = FIRST_ANSWER_UNCERTAINTY;
       this.#anchor = ms / (items + 1);
     }
+    if (this.#firstSize === undefined) this.#firstSize = items;
+    else if (this.#sizes < 2 && items !== this.#firstSize) this.#sizes = 2;
     this.#scale(this.#decay);
     this.#add(items, ms, 1);
     this.#observations += 1;
@@ -164,14 +178,13 @@ export class CostEstimator {
     this.#wkt += rel * k * t;
   }
 
-  /** Multiplies every remembered call time by `factor`. */
+  /**
+   * Multiplies every remembered call time by `factor`, each call keeping its weight (weighing
+   * them again by their new times would make a call that the rescale shortened count for more).
+   */
   #rescale(factor: number): void {
-    const square = factor * factor;
-    this.#w /= square;
-    this.#wk /= square;
-    this.#wkk /= square;
-    this.#wt /= factor;
-    this.#wkt /= factor;
+    this.#wt *= factor;
+    this.#wkt *= factor;
     this.#anchor *= factor;
   }
 
@@ -203,5 +216,8 @@ export class CostEstimator {
     }
     this.#perItemMs = perItem;
     this.#overheadMs = overhead;
+    // Once calls of two sizes pin the line, the anchor follows it: it still keeps the line
+    // defined through a run of same-sized calls, without pulling it towards the first guess.
+    if (this.#sizes >= 2) this.#anchor = overhead;
   }
 }

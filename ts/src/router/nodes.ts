@@ -21,16 +21,22 @@ export interface RouterNodeSpec {
   perItemMs?: number;
   /** Known fixed time per call, in ms. */
   overheadMs?: number;
+  /**
+   * How far a call's time typically strays from `overheadMs + items × perItemMs`, as a relative
+   * error (0.1: about 10%; 0: the speeds are exact). Needs `perItemMs`; default 0.15. The router
+   * holds back less of a node's share for the self-scheduled tail the surer it is of the node.
+   */
+  uncertainty?: number;
 }
 
 /** A checked node spec with its caller. */
 export interface RouterNode {
   id: string;
   call: NodeHandler;
-  prior: { overheadMs?: number; perItemMs?: number };
+  prior: { overheadMs?: number; perItemMs?: number; uncertainty?: number };
 }
 
-const SPEC_KEYS = new Set(['id', 'url', 'handler', 'headers', 'perItemMs', 'overheadMs']);
+const SPEC_KEYS = new Set(['id', 'url', 'handler', 'headers', 'perItemMs', 'overheadMs', 'uncertainty']);
 const MAX_ID_LENGTH = 200;
 
 /** Checks node specs and builds their callers; every mistake gets `ERR_ROUTER_CONFIG`. */
@@ -59,8 +65,12 @@ export function checkNodes(specs: unknown): RouterNode[] {
     const prior: RouterNode['prior'] = {};
     if (s.perItemMs !== undefined) prior.perItemMs = routerNumber(`${where}.perItemMs`, s.perItemMs, 1e-6);
     if (s.overheadMs !== undefined) prior.overheadMs = routerNumber(`${where}.overheadMs`, s.overheadMs, 0);
+    if (s.uncertainty !== undefined) prior.uncertainty = routerNumber(`${where}.uncertainty`, s.uncertainty, 0, 2);
     if (prior.overheadMs !== undefined && prior.perItemMs === undefined) {
       throw routerError('ERR_ROUTER_CONFIG', `${where}.overheadMs needs perItemMs as well (a known speed is both)`);
+    }
+    if (prior.uncertainty !== undefined && prior.perItemMs === undefined) {
+      throw routerError('ERR_ROUTER_CONFIG', `${where}.uncertainty needs perItemMs (it says how well the given speed is known)`);
     }
     if (s.handler !== undefined) {
       if (typeof s.handler !== 'function') throw routerError('ERR_ROUTER_CONFIG', `${where}.handler must be an async function (items) => results, got ${describe(s.handler)}`);

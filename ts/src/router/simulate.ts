@@ -48,6 +48,11 @@ export interface RouteScenario {
   seed?: number;
   /** Options for the adaptive router (its nodes and clock are the simulation's). */
   router?: Omit<AdaptiveRouterOptions, 'nodes' | 'clock'>;
+  /**
+   * The uncertainty `adaptive-known` declares with the true speeds (default: the nodes' true
+   * spread, {@link typicalLogError} of their noise).
+   */
+  knownUncertainty?: number;
 }
 
 /** What a simulated run measured. */
@@ -127,12 +132,16 @@ export class SimCluster {
     };
   }
 
-  /** Node specs for the adaptive router; with `known`, each carries its true speed as a prior. */
-  routerNodes(known = false): RouterNodeSpec[] {
+  /**
+   * Node specs for the adaptive router; with `known`, each carries its true speed as a prior, and
+   * how far its calls stray from it (its noise as a typical relative error, unless `uncertainty`
+   * says otherwise).
+   */
+  routerNodes(known = false, uncertainty?: number): RouterNodeSpec[] {
     return this.specs.map((spec, i) => ({
       id: spec.id!,
       handler: this.handler(i),
-      ...(known ? { overheadMs: spec.overheadMs, perItemMs: spec.perItemMs } : {}),
+      ...(known ? { overheadMs: spec.overheadMs, perItemMs: spec.perItemMs, uncertainty: uncertainty ?? typicalLogError(spec.noise ?? 0) } : {}),
     }));
   }
 
@@ -145,6 +154,19 @@ export class SimCluster {
   costs(): NodeCost[] {
     return costsOf(this.specs);
   }
+}
+
+/**
+ * The mean |ln f| of a noise factor f uniform in [1 − noise, 1 + noise]: how far a node's calls
+ * typically stray from its speed, in the units of the router's uncertainty.
+ */
+export function typicalLogError(noise: number): number {
+  if (noise <= 0) return 0;
+  const integral = (x: number): number => (x > 0 ? x * Math.log(x) - x : 0);
+  // ∫|ln x| dx over [1 − noise, 1 + noise]: −ln x below 1, ln x above.
+  const below = -(integral(1) - integral(1 - noise));
+  const above = integral(1 + noise) - integral(1);
+  return (below + above) / (2 * noise);
 }
 
 /** The planner's view of simulated nodes: their true overhead and time per item. */
@@ -244,7 +266,7 @@ export async function simulateRoute(scenario: RouteScenario, strategy: RouteStra
     case 'adaptive':
     case 'adaptive-known': {
       const known = strategy === 'adaptive-known';
-      const router = new AdaptiveRouter({ ...scenario.router, nodes: cluster.routerNodes(known), clock });
+      const router = new AdaptiveRouter({ ...scenario.router, nodes: cluster.routerNodes(known, scenario.knownUncertainty), clock });
       const warmups = known ? 0 : learning;
       for (let b = 0; b < warmups; b++) await clock.run(router.run(batchOf(items, b)).catch(() => []));
       return measure((batch) => router.run(batch).catch((error: { partialResults?: unknown[] }) => error.partialResults ?? []));
