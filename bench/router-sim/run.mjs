@@ -21,29 +21,9 @@ import { Bench } from 'tinybench';
 import { machine as measuredOn, median } from '../lib.mjs';
 import { CostEstimator, ROUTE_STRATEGIES, baselineFinishMs, optimalFinishMs, planSplit, simulateRoute } from '../../dist/src/index.js';
 import { seededRandom } from '../../dist/src/seeded-random.js';
+import { NOISES, clusterOf, clusterSpecs, describeCluster } from './clusters.mjs';
 
-const NODE_COUNTS = [2, 4, 8, 16];
-const RATIOS = [1, 3, 10, 50];
-const SHAPES = ['spread', 'one-fast'];
-const OVERHEADS = [0, 20, 200];
-const NOISES = [0, 0.1, 0.3];
-const SIZES = [100, 1000];
-const FASTEST_MS = 10;
 const NOISY_SEEDS = 5;
-
-function clusterOf({ nodes, ratio, shape, overheadMs, noise, seed }) {
-  const random = seededRandom(seed);
-  return Array.from({ length: nodes }, (_, i) => {
-    const slowness = shape === 'spread' ? ratio ** (i / (nodes - 1)) : i === 0 ? 1 : ratio;
-    return {
-      id: `n${i + 1}`,
-      perItemMs: FASTEST_MS * slowness,
-      // Overheads vary ±50% around the scenario's.
-      overheadMs: overheadMs * (0.5 + random()),
-      noise,
-    };
-  });
-}
 
 const geomean = (xs) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
 const quantile = (xs, q) => {
@@ -53,39 +33,31 @@ const quantile = (xs, q) => {
 
 async function grid() {
   const rows = [];
-  let seed = 1;
-  for (const nodes of NODE_COUNTS)
-    for (const ratio of RATIOS)
-      for (const shape of SHAPES) {
-        if (ratio === 1 && shape === 'one-fast') continue;
-        for (const overheadMs of OVERHEADS)
-          for (const noise of NOISES)
-            for (const items of SIZES) {
-              const spec = { nodes, ratio, shape, overheadMs, noise, items, seed: seed++ };
-              const cluster = clusterOf(spec);
-              const optimalMs = optimalFinishMs(cluster, items);
-              const row = { ...spec, optimalMs, ...baselineFinishMs(cluster, items), finishMs: {}, lost: {} };
-              // Under noise one run is one draw of every node's luck: each strategy's finish is
-              // the median over NOISY_SEEDS runs (the same draws for every strategy).
-              const seeds = noise > 0 ? NOISY_SEEDS : 1;
-              for (const strategy of ROUTE_STRATEGIES) {
-                const finishes = [];
-                row.lost[strategy] = 0;
-                for (let s = 0; s < seeds; s++) {
-                  const outcome = await simulateRoute({ nodes: cluster, items, seed: spec.seed * 100 + s }, strategy);
-                  finishes.push(outcome.finishMs);
-                  row.lost[strategy] += outcome.lost + outcome.misplaced;
-                }
-                row.finishMs[strategy] = median(finishes);
-              }
-              if (noise === 0) {
-                // The true speeds without their spread: the router assumes its default 15%.
-                const outcome = await simulateRoute({ nodes: cluster, items, seed: spec.seed, knownUncertainty: 0.15 }, 'adaptive-known');
-                row.knownDefaultUncertaintyMs = outcome.finishMs;
-              }
-              rows.push(row);
-            }
+  for (const spec of clusterSpecs()) {
+    const { noise, items } = spec;
+    const cluster = clusterOf(spec);
+    const optimalMs = optimalFinishMs(cluster, items);
+    const row = { ...spec, optimalMs, ...baselineFinishMs(cluster, items), finishMs: {}, lost: {} };
+    // Under noise one run is one draw of every node's luck: each strategy's finish is the median
+    // over NOISY_SEEDS runs (the same draws for every strategy).
+    const seeds = noise > 0 ? NOISY_SEEDS : 1;
+    for (const strategy of ROUTE_STRATEGIES) {
+      const finishes = [];
+      row.lost[strategy] = 0;
+      for (let s = 0; s < seeds; s++) {
+        const outcome = await simulateRoute({ nodes: cluster, items, seed: spec.seed * 100 + s }, strategy);
+        finishes.push(outcome.finishMs);
+        row.lost[strategy] += outcome.lost + outcome.misplaced;
       }
+      row.finishMs[strategy] = median(finishes);
+    }
+    if (noise === 0) {
+      // The true speeds without their spread: the router assumes its default 15%.
+      const outcome = await simulateRoute({ nodes: cluster, items, seed: spec.seed, knownUncertainty: 'default' }, 'adaptive-known');
+      row.knownDefaultUncertaintyMs = outcome.finishMs;
+    }
+    rows.push(row);
+  }
   return rows;
 }
 
@@ -114,7 +86,7 @@ function summarise(rows) {
       scenariosOver2Percent: over.length,
       scenariosOver2PercentByNoise: byNoise,
       worstRatio: worst.ratio,
-      worstScenario: `${worst.r.nodes} nodes, ${worst.r.shape} ${worst.r.ratio}x, overhead ${worst.r.overheadMs} ms, noise ${worst.r.noise}, ${worst.r.items} items`,
+      worstScenario: describeCluster(worst.r),
     };
   };
   const vsFlock = (strategy) => 1 - geomean(rows.map((r) => r.finishMs[strategy] / r.finishMs.flock));

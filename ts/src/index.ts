@@ -55,7 +55,7 @@ export type { AdaptiveRouterOptions, RouterNodeStats } from './router/router.js'
 export { explainPlans } from './router/plan-report.js';
 export type { RoutePlan, PlannedShare, ExplainedNode } from './router/plan-report.js';
 export type { RouterNodeSpec, NodeHandler } from './router/nodes.js';
-export { planSplit, fractionalFinishMs, equalSplitCounts, equalSplitMs, finishMsOf } from './router/plan.js';
+export { planSplit, planSplitUnderNoise, expectedFinishMs, fractionalFinishMs, equalSplitCounts, equalSplitMs, finishMsOf } from './router/plan.js';
 export type { NodeCost, SplitPlan, PlanMode } from './router/plan.js';
 export { CostEstimator } from './router/estimator.js';
 export type { CostEstimate, CostPrior, EstimatorOptions } from './router/estimator.js';
@@ -67,7 +67,7 @@ export { flockRules, flockHealthScore, flockSpeed, flockStats, flockWorkers, flo
 export type { FlockNodeStats, FlockDecision, FlockReason } from './router/flock-rules.js';
 export { FlockRouter } from './router/flock-router.js';
 export type { FlockNodeSpec, FlockRouterOptions, FlockRunResult, FlockNodeReport } from './router/flock-router.js';
-export { SimCluster, simulateRoute, optimalFinishMs, baselineFinishMs, checkSimNodes, costsOf, typicalLogError, ROUTE_STRATEGIES } from './router/simulate.js';
+export { SimCluster, simulateRoute, optimalFinishMs, baselineFinishMs, checkSimNodes, costsOf, typicalLogError, expectedFixedFinishMs, ROUTE_STRATEGIES } from './router/simulate.js';
 export type { SimNodeSpec, RouteStrategy, RouteScenario, RouteOutcome } from './router/simulate.js';
 export { routerError, isRouterError } from './router/errors.js';
 export type { RouterError, RouterErrorCode } from './router/errors.js';

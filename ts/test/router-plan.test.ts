@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { equalSplitMs, finishMsOf, fractionalFinishMs, planSplit, type NodeCost } from '../src/index.js';
+import { equalSplitMs, expectedFinishMs, finishMsOf, fractionalFinishMs, planSplit, planSplitUnderNoise, type NodeCost } from '../src/index.js';
 import { seededRandom } from '../src/seeded-random.js';
 
 /** Every way to put `items` items on `nodes` nodes (optionally at least one each): the best finish time. */
@@ -93,5 +93,61 @@ describe('planSplit', () => {
   it('handles empty batches and no nodes', () => {
     expect(planSplit([{ overheadMs: 1, perItemMs: 1 }], 0)).toEqual({ counts: [0], finishMs: 0, used: 0 });
     expect(planSplit([], 5).finishMs).toBe(Infinity);
+  });
+});
+
+describe('planSplitUnderNoise', () => {
+  it('is planSplit without spreads, and drops a slow node carrying a sliver once nodes are noisy', () => {
+    const costs: NodeCost[] = [
+      { overheadMs: 0, perItemMs: 10 },
+      { overheadMs: 0, perItemMs: 500 },
+    ];
+    const plain = planSplit(costs, 1000);
+    expect(plain.used).toBe(2);
+    expect(planSplitUnderNoise(costs, 1000, [0, 0])).toEqual(plain);
+    // ±30% on each: the slow node's ~20 items would finish anywhere in ±3 s around the fast
+    // node's finish; alone, the fast node finishes 2% later but is never waited for.
+    const noisy = planSplitUnderNoise(costs, 1000, [0.3, 0.3]);
+    expect(noisy.counts).toEqual([1000, 0]);
+    expect(expectedFinishMs(costs, noisy.counts, [0.3, 0.3])).toBeLessThan(expectedFinishMs(costs, plain.counts, [0.3, 0.3]));
+    // Equal nodes keep sharing: each one carries enough to pay for its risk.
+    const equal = Array.from({ length: 4 }, () => ({ overheadMs: 5, perItemMs: 10 }));
+    expect(planSplitUnderNoise(equal, 400, [0.3, 0.3, 0.3, 0.3]).used).toBe(4);
+  });
+
+  it('never expects worse than the plain optimum, on random clusters', () => {
+    const random = seededRandom(17);
+    for (let trial = 0; trial < 200; trial++) {
+      const n = 2 + Math.floor(random() * 7);
+      const costs = Array.from({ length: n }, () => ({ overheadMs: random() * 100, perItemMs: 1 + random() * 100, readyInMs: random() < 0.3 ? random() * 200 : 0 }));
+      const spreads = costs.map(() => random() * 0.6);
+      const items = 1 + Math.floor(random() * 500);
+      const chosen = planSplitUnderNoise(costs, items, spreads);
+      expect(chosen.counts.reduce((a, b) => a + b, 0)).toBe(items);
+      expect(expectedFinishMs(costs, chosen.counts, spreads)).toBeLessThanOrEqual(expectedFinishMs(costs, planSplit(costs, items).counts, spreads) + 1e-9);
+    }
+  });
+
+  it('integrates the expected latest finish as sampling it does, waits included', () => {
+    const costs: NodeCost[] = [
+      { overheadMs: 10, perItemMs: 3, readyInMs: 40 },
+      { overheadMs: 30, perItemMs: 5 },
+      { overheadMs: 0, perItemMs: 8 },
+    ];
+    const counts = [30, 20, 12];
+    const spreads = [0.2, 0.5, 0];
+    const random = seededRandom(5);
+    let sum = 0;
+    const n = 200_000;
+    for (let i = 0; i < n; i++) {
+      let latest = 0;
+      costs.forEach((c, j) => {
+        const f = 1 + spreads[j]! * (2 * random() - 1);
+        latest = Math.max(latest, c.overheadMs + (c.readyInMs ?? 0) + counts[j]! * c.perItemMs * f);
+      });
+      sum += latest;
+    }
+    expect(expectedFinishMs(costs, counts, spreads) / (sum / n)).toBeCloseTo(1, 3);
+    expect(expectedFinishMs(costs, counts, [0, 0, 0])).toBeCloseTo(finishMsOf(costs, counts), 9);
   });
 });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { AdaptiveRouter, CostEstimator, SimCluster, VirtualClock, isRouterError, typicalLogError, type RouterError, type SimNodeSpec } from '../src/index.js';
+import { AdaptiveRouter, CostEstimator, SimCluster, VirtualClock, expectedFixedFinishMs, isRouterError, simulateRoute, typicalLogError, type RouterError, type SimNodeSpec } from '../src/index.js';
 import { seededRandom } from '../src/seeded-random.js';
 
 function items(n: number): number[] {
@@ -88,15 +88,36 @@ describe('AdaptiveRouter on simulated nodes', () => {
     expect(Math.abs(estimator.predict(100) - 1000) / 1000).toBeLessThan(0.2);
   });
 
-  it('learns an undescribed node exactly from noise-free calls of a few sizes', () => {
+  it('learns an undescribed node from noise-free calls of a few sizes', () => {
     // The first call cannot tell overhead from time per item; the second, of another size, is
-    // not a change of speed, and nothing of the first guess is left once the sizes pin the line.
+    // not a change of speed (before the fix it was, and the rescaled first call outweighed the
+    // rest: 125 ms + 15 ms/item for a 234 ms + 10 ms/item node). What is left of the first guess
+    // is the weak anchor: a few percent on each parameter, under 2% on the calls' times.
     const estimator = new CostEstimator();
-    for (const k of [1, 13, 18, 8, 6, 5]) estimator.observe(k, 234 + 10 * k);
+    const sizes = [1, 13, 18, 8, 6, 5];
+    for (const k of sizes) estimator.observe(k, 234 + 10 * k);
     const { overheadMs, perItemMs, shifts } = estimator.estimate();
     expect(shifts).toBe(0);
-    expect(Math.abs(overheadMs - 234) / 234).toBeLessThan(0.02);
-    expect(Math.abs(perItemMs - 10) / 10).toBeLessThan(0.02);
+    expect(Math.abs(overheadMs - 234) / 234).toBeLessThan(0.03);
+    expect(Math.abs(perItemMs - 10) / 10).toBeLessThan(0.06);
+    for (const k of sizes.slice(1)) expect(Math.abs(estimator.predict(k) - (234 + 10 * k)) / (234 + 10 * k)).toBeLessThan(0.02);
+  });
+
+  it("measures how far recent calls stray, apart from the first calls' guesses", () => {
+    const exact = new CostEstimator();
+    const noisy = new CostEstimator();
+    const random = seededRandom(9);
+    const sizes = [1, 20, 35, 50, 65, 80, 95, 30, 60, 90, 45, 75];
+    sizes.forEach((k, i) => {
+      exact.observe(k, 50 + 10 * k);
+      noisy.observe(k, (50 + 10 * k) * (1 + 0.3 * (2 * random() - 1)));
+      // Three calls after the line was pinned (by the second) before there is a figure.
+      if (i < 4) expect(exact.estimate().recentError).toBeUndefined();
+    });
+    expect(exact.estimate().recentError).toBeLessThan(0.02);
+    // ±30% uniform: a mean |ln| of 0.152; five calls' median lands somewhere around it.
+    expect(noisy.estimate().recentError).toBeGreaterThan(0.04);
+    expect(noisy.estimate().recentError).toBeLessThan(0.35);
   });
 
   it('re-learns a node that got 4x faster as quickly as one that got 4x slower', () => {
@@ -130,10 +151,32 @@ describe('AdaptiveRouter on simulated nodes', () => {
     expect(nodes[0]).toMatchObject({ overheadMs: 1, perItemMs: 2, uncertainty: typicalLogError(0.3) });
   });
 
+  it('works out the expected finish of a fixed plan under noise, as runs of it average', async () => {
+    const nodes: SimNodeSpec[] = [
+      { overheadMs: 20, perItemMs: 10, noise: 0.3 },
+      { overheadMs: 50, perItemMs: 12, noise: 0.1 },
+      { overheadMs: 5, perItemMs: 40 },
+    ];
+    // Without noise it is the plain finish; a node sent nothing does not count.
+    expect(expectedFixedFinishMs(nodes.map((n) => ({ ...n, noise: 0 })), [10, 10, 0])).toBeCloseTo(170, 9);
+    expect(expectedFixedFinishMs(nodes, [0, 0, 0])).toBe(0);
+    // One node: its noise averages out (a uniform factor around 1).
+    expect(expectedFixedFinishMs(nodes, [100, 0, 0])).toBeCloseTo(1020, 6);
+    // Two nodes of equal spans, uniform on [a, b]: the mean of the larger of two is a + 2(b − a)/3.
+    const twin = { overheadMs: 0, perItemMs: 10, noise: 0.5 };
+    expect(expectedFixedFinishMs([twin, twin], [10, 10])).toBeCloseTo(50 + (2 * 100) / 3, 6);
+    // Against the simulator: the mean finish of an equal split over 300 seeds.
+    const counts = [34, 33, 33];
+    let sum = 0;
+    const runs = 300;
+    for (let seed = 1; seed <= runs; seed++) sum += (await simulateRoute({ nodes, items: 100, seed, learningBatches: 0 }, 'equal-split')).finishMs;
+    expect(Math.abs(sum / runs / expectedFixedFinishMs(nodes, counts) - 1)).toBeLessThan(0.01);
+  });
+
   it('runs the optimal plan in one call per node when told the speeds are exact', async () => {
     // 16 nodes whose first calls would otherwise hold back a tail costing a second overhead.
     const nodes = Array.from({ length: 16 }, (_, i) => ({ overheadMs: 100 + 13 * i, perItemMs: 10 * 10 ** (i / 15) }));
-    for (const [uncertainty, calls] of [[0, 16], [0.15, 17]] as const) {
+    for (const [uncertainty, calls] of [[0, 16], ['default', 17]] as const) {
       const sim = cluster(nodes);
       const router = new AdaptiveRouter({ nodes: sim.routerNodes(true, uncertainty), clock: sim.clock });
       expectExactlyOnce(await sim.clock.run(router.run(items(1000))), 1000);
@@ -141,6 +184,21 @@ describe('AdaptiveRouter on simulated nodes', () => {
       if (uncertainty === 0) expect(sim.clock.now()).toBeCloseTo(optimum, 6);
       else expect(sim.clock.now()).toBeGreaterThan(optimum);
       expect(sim.calls.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(calls);
+    }
+  });
+
+  it('sends a batch to the fast node alone when it is told the nodes are too noisy to wait for a slow one', async () => {
+    const nodes = [
+      { overheadMs: 0, perItemMs: 10, noise: 0.3 },
+      { overheadMs: 0, perItemMs: 500, noise: 0.3 },
+    ];
+    for (const [uncertainty, slowCalls] of [['default', 1], [undefined, 0]] as const) {
+      const sim = cluster(nodes);
+      const router = new AdaptiveRouter({ nodes: sim.routerNodes(true, uncertainty), clock: sim.clock });
+      expectExactlyOnce(await sim.clock.run(router.run(items(1000))), 1000);
+      // Declared spread (the nodes' true 30%): one call to the fast node, none to the slow one.
+      if (uncertainty === undefined) expect(sim.calls).toEqual([1, 0]);
+      else expect(sim.calls[1]).toBeGreaterThanOrEqual(slowCalls);
     }
   });
 

@@ -4,8 +4,9 @@
  * Each answered call is a point (items k, time t); the estimate is the least-squares line
  * t = overhead + k·perItem through the recent points, older points weighing less by a constant
  * factor per call. A weak anchor at k = 0 (the prior overhead, or for a node nobody described the
- * first call's time shared equally between the overhead and each item; once calls of two sizes
- * pin the line, the line's own overhead) keeps the line defined when every call had the same size. When a call's time is far from the prediction the history is
+ * first call's time shared equally between the overhead and each item) keeps the line defined
+ * when every call had the same size, and keeps noisy calls of a few small sizes from tilting it
+ * flat (all overhead, no time per item). When a call's time is far from the prediction the history is
  * mostly forgotten (twice in a row in the same direction: nearly all of it), so a node that slows
  * down 4× is re-learned within two or three calls instead of being averaged away.
  */
@@ -23,6 +24,17 @@ export interface CostEstimate {
   uncertainty: number;
   /** Answered calls seen. */
   observations: number;
+  /**
+   * Whether the caller said how far the node's calls stray (the prior's `uncertainty`), so that
+   * `uncertainty` is the node's noise rather than a default or the first calls' guesses.
+   */
+  spreadDeclared: boolean;
+  /**
+   * How far the node's recent calls strayed from their predictions: the median |ln(actual /
+   * predicted)| of the last five calls after its line was pinned, once there are three (else
+   * undefined). Unlike `uncertainty`, the first calls' guesses soon leave it.
+   */
+  recentError: number | undefined;
   /** True once the node answered a call or was given a prior. */
   known: boolean;
   /** How many times a sustained change of speed made the estimator forget its history. */
@@ -55,6 +67,15 @@ const UNCERTAINTY_RATE = 0.3;
 const PRIOR_UNCERTAINTY = 0.15;
 const FIRST_ANSWER_UNCERTAINTY = 0.5;
 const MIN_PER_ITEM_MS = 1e-6;
+const MAX_LOG_RESCALE = Math.log(10);
+const RECENT_CALLS = 5;
+const RECENT_MIN = 3;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const m = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
+}
 
 /** Decayed least-squares estimate of one node's overhead and per-item time. */
 export class CostEstimator {
@@ -73,6 +94,9 @@ export class CostEstimator {
   #observations = 0;
   #known: boolean;
   readonly #prior: boolean;
+  readonly #spreadDeclared: boolean;
+  /** |ln(actual / predicted)| of the last RECENT_CALLS calls after the line was pinned. */
+  readonly #recent: number[] = [];
   /** The size of the first call answered, and whether one of another size followed (2) or not (1). */
   #firstSize: number | undefined;
   #sizes = 1;
@@ -89,6 +113,7 @@ export class CostEstimator {
     this.#perItemMs = prior?.perItemMs ?? 1;
     this.#known = prior?.perItemMs !== undefined;
     this.#prior = this.#known;
+    this.#spreadDeclared = this.#known && prior?.uncertainty !== undefined;
     this.#uncertainty = this.#known ? (prior?.uncertainty ?? PRIOR_UNCERTAINTY) : 1;
     if (this.#known) {
       // Two pseudo-calls that pin the prior line; real calls outweigh them within a few answers.
@@ -109,6 +134,8 @@ export class CostEstimator {
       perItemMs: this.#perItemMs,
       uncertainty: this.#uncertainty,
       observations: this.#observations,
+      spreadDeclared: this.#spreadDeclared,
+      recentError: this.#recent.length >= RECENT_MIN ? median(this.#recent) : undefined,
       known: this.#known,
       shifts: this.#shifts,
     };
@@ -133,7 +160,9 @@ export class CostEstimator {
         // surprise, so one slow call of a different size is not read as a change of the line's shape.
         // The rescale is a guess (this call's noise is in it): the bigger the surprise, the less
         // of the rescaled history is kept, in either direction.
-        this.#rescale(Math.exp(error));
+        // One call rescales the history by at most 10× either way: a node 100× faster
+        // is learned in two calls, and one absurd time cannot wipe out every other.
+        this.#rescale(Math.exp(Math.max(-MAX_LOG_RESCALE, Math.min(MAX_LOG_RESCALE, error))));
         this.#scale((sustained ? HARD_FORGET : SOFT_FORGET) * Math.exp(-2 * Math.abs(error)));
         if (sustained) this.#shifts += 1;
         this.#lastSurprise = sign;
@@ -141,6 +170,8 @@ export class CostEstimator {
         this.#lastSurprise = 0;
       }
       this.#uncertainty += UNCERTAINTY_RATE * (Math.min(Math.abs(error), 2) - this.#uncertainty);
+      this.#recent.push(Math.abs(error));
+      if (this.#recent.length > RECENT_CALLS) this.#recent.shift();
     } else if (!this.#known) {
       // The first answer of a node nobody described: its speed is now known to a rough degree.
       // One call cannot tell overhead from time per item, so the anchor guesses the overhead
@@ -216,8 +247,5 @@ export class CostEstimator {
     }
     this.#perItemMs = perItem;
     this.#overheadMs = overhead;
-    // Once calls of two sizes pin the line, the anchor follows it: it still keeps the line
-    // defined through a run of same-sized calls, without pulling it towards the first guess.
-    if (this.#sizes >= 2) this.#anchor = overhead;
   }
 }

@@ -211,3 +211,81 @@ export function equalSplitCounts(costs: readonly NodeCost[], items: number): num
 export function equalSplitMs(costs: readonly NodeCost[], items: number): number {
   return finishMsOf(costs, equalSplitCounts(costs, items));
 }
+
+/**
+ * The expected finish time of a split when node i's work (its items, not its overhead) takes a
+ * factor uniform in [1 − spreads[i], 1 + spreads[i]] of its estimate, independently: the latest
+ * node's finish is a maximum, so the expectation is `L + ∫_L^U (1 − Π F_i(t)) dt` between the
+ * latest earliest finish L and the latest latest finish U (Simpson's rule on `steps` steps; the
+ * integrand is a piecewise polynomial, so 4096 give it to rounding).
+ */
+export function expectedFinishMs(costs: readonly NodeCost[], counts: readonly number[], spreads: readonly number[], steps = 4096): number {
+  const spans: { lo: number; hi: number }[] = [];
+  for (let i = 0; i < costs.length; i++) {
+    const k = counts[i] ?? 0;
+    if (k <= 0) continue;
+    const work = k * perItemOf(costs[i]!);
+    const spread = Math.min(1, Math.max(0, spreads[i] ?? 0));
+    spans.push({ lo: offsetOf(costs[i]!) + work * (1 - spread), hi: offsetOf(costs[i]!) + work * (1 + spread) });
+  }
+  if (spans.length === 0) return 0;
+  let lower = 0;
+  let upper = 0;
+  for (const s of spans) {
+    lower = Math.max(lower, s.lo);
+    upper = Math.max(upper, s.hi);
+  }
+  if (!(upper > lower)) return lower;
+  const running = (t: number): number => {
+    let allDone = 1;
+    for (const s of spans) if (s.hi > s.lo) allDone *= Math.min(1, Math.max(0, (t - s.lo) / (s.hi - s.lo)));
+    return 1 - allDone;
+  };
+  const n = steps + (steps % 2);
+  const h = (upper - lower) / n;
+  let sum = running(lower) + running(upper);
+  for (let j = 1; j < n; j++) sum += (j % 2 ? 4 : 2) * running(lower + j * h);
+  return lower + (sum * h) / 3;
+}
+
+/** How many subsets {@link planSplitUnderNoise} weighs at most. */
+const MAX_RISK_CANDIDATES = 12;
+
+/**
+ * The split with the least expected finish time ({@link expectedFinishMs}) when each node's time
+ * per item may stray by up to `spreads[i]`. The plain optimum has every used node finish together,
+ * so under noise each one it adds is one more chance to finish late: a node that would carry a
+ * sliver of the batch can cost more than it saves. The candidates are the optimal splits over the
+ * nodes with the m largest shares of the plain optimum (m = 1, 2, …, every used node; at most
+ * twelve values of m, spaced geometrically beyond eight); without spreads this is `planSplit`.
+ */
+export function planSplitUnderNoise(costs: readonly NodeCost[], items: number, spreads: readonly number[], steps = 512): SplitPlan {
+  const plain = planSplit(costs, items);
+  if (plain.used <= 1 || spreads.every((x) => !(x > 0))) return plain;
+  const byShare = plain.counts
+    .map((count, i) => ({ count, i }))
+    .filter((x) => x.count > 0)
+    .sort((x, y) => y.count - x.count)
+    .map((x) => x.i);
+  const sizes = new Set<number>();
+  for (let m = 1; m <= byShare.length && sizes.size < MAX_RISK_CANDIDATES; m = m < 8 ? m + 1 : Math.ceil(m * 1.5)) sizes.add(m);
+  sizes.add(byShare.length);
+  let best = plain;
+  let bestExpected = expectedFinishMs(costs, plain.counts, spreads, steps);
+  for (const m of sizes) {
+    if (m === byShare.length) continue;
+    const subset = byShare.slice(0, m);
+    const sub = planSplit(
+      subset.map((i) => costs[i]!),
+      items,
+    );
+    const counts = costs.map(() => 0);
+    subset.forEach((i, j) => (counts[i] = sub.counts[j]!));
+    const expected = expectedFinishMs(costs, counts, spreads, steps);
+    if (expected < bestExpected) {
+      bestExpected = expected;
+      best = summarise(costs, counts);
+    }
+  }
+  return best;
+}

@@ -9,7 +9,7 @@ import { realClock, type RouterClock } from './clock.js';
 import { isRouterError, routerError, routerInt, routerNumber, type RouterError } from './errors.js';
 import { CostEstimator, type CostEstimate, type EstimatorOptions } from './estimator.js';
 import { checkNodes, checkResults, describe, type RouterNode, type RouterNodeSpec } from './nodes.js';
-import { planSplit, type NodeCost, type PlanMode } from './plan.js';
+import { planSplit, planSplitUnderNoise, type NodeCost, type PlanMode, type SplitPlan } from './plan.js';
 import { explainPlans, type RoutePlan } from './plan-report.js';
 
 /** Options of {@link AdaptiveRouter}. */
@@ -103,6 +103,9 @@ const REFERENCE_CHUNK = 100;
 /** A call is late once it runs this many times its prediction, plus HEDGE_MARGIN_MS. */
 const HEDGE_AFTER = 1.5;
 const HEDGE_MARGIN_MS = 1;
+/** A factor uniform in 1 ± w has a mean |ln| of about w / 2 (0.152 for w = 0.3). */
+const SPREAD_PER_UNCERTAINTY = 2;
+const MAX_SPREAD = 0.95;
 
 /** A batch router over heterogeneous nodes. */
 export class AdaptiveRouter {
@@ -286,13 +289,35 @@ export class AdaptiveRouter {
     }
     if (closed.length === 0 || run.remaining() === 0) return;
     const costs = closed.map((s) => this.#costOf(s, now, true));
-    const plan = planSplit(costs, run.remaining(), this.#mode);
+    const plan = this.#plan(closed, costs, run.remaining());
     for (let i = 0; i < closed.length; i++) {
       const s = closed[i]!;
       const count = plan.counts[i]!;
       if (count === 0 || s.inFlight > 0 || run.remaining() === 0) continue;
-      this.#send(run, s, run.take(this.#chunkOf(s, count, costs[i]!)), now);
+      // A plan on one node sends its whole share: the node itself would take a held-back tail,
+      // after a second call's overhead.
+      this.#send(run, s, run.take(plan.used === 1 ? count : this.#chunkOf(s, count, costs[i]!)), now);
     }
+  }
+
+  /**
+   * The split of `items` over `nodes`. In `auto` mode it is the split with the least expected
+   * finish time given how far each node's calls stray: the declared `uncertainty` u, or else the
+   * median error of its recent calls (once it has a few), taken as a factor uniform within ±2u
+   * (a uniform factor within ±w has a mean |ln| of about w / 2). A node with neither counts as
+   * exact here: its young estimate is what the tail covers. A node not yet measured keeps its
+   * share, so it gets measured.
+   */
+  #plan(nodes: NodeState[], costs: NodeCost[], items: number): SplitPlan {
+    const plain = planSplit(costs, items, this.#mode);
+    if (this.#mode !== 'auto' || plain.used <= 1) return plain;
+    const estimates = nodes.map((s) => s.estimator.estimate());
+    if (plain.counts.some((count, i) => count > 0 && !estimates[i]!.known)) return plain;
+    const spreads = estimates.map((e) => {
+      const error = e.spreadDeclared ? e.uncertainty : (e.recentError ?? 0);
+      return Math.min(MAX_SPREAD, SPREAD_PER_UNCERTAINTY * error);
+    });
+    return spreads.some((x) => x > 0) ? planSplitUnderNoise(costs, items, spreads) : plain;
   }
 
   /**
@@ -396,6 +421,9 @@ export class AdaptiveRouter {
     run.calls.delete(call);
     const elapsed = now - call.startedAt;
     const partner = call.partner && run.calls.has(call.partner) ? call.partner : undefined;
+    // A call sent to a node that may still be working on abandoned calls waited for somewhere
+    // between nothing and `waitMs`: its own time lies in [elapsed − waitMs, elapsed], and only the
+    // lower bound is certain.
     const worked = Math.max(1e-3, elapsed - call.waitMs);
     if (call.abandoned) {
       // Another node answered these items first; a call this late still tells how slow the node
@@ -408,7 +436,8 @@ export class AdaptiveRouter {
       s.latencyTotal += elapsed;
       s.lastLatencyMs = elapsed;
       s.errorRate *= 1 - ERROR_RATE_WEIGHT;
-      s.estimator.observe(call.items.length, worked);
+      if (call.waitMs > 0) s.estimator.observeAtLeast(call.items.length, worked);
+      else s.estimator.observe(call.items.length, worked);
       s.breaker.succeeded();
       run.complete(call.items, results);
       if (partner) {

@@ -11,7 +11,7 @@
 import { VirtualClock } from './clock.js';
 import { routerError, routerInt, routerNumber } from './errors.js';
 import { FlockRouter, type FlockNodeSpec } from './flock-router.js';
-import { equalSplitCounts, equalSplitMs, planSplit, type NodeCost } from './plan.js';
+import { equalSplitCounts, equalSplitMs, expectedFinishMs, planSplit, type NodeCost } from './plan.js';
 import { AdaptiveRouter, type AdaptiveRouterOptions } from './router.js';
 import type { NodeHandler, RouterNodeSpec } from './nodes.js';
 import { seededRandom } from '../seeded-random.js';
@@ -50,9 +50,9 @@ export interface RouteScenario {
   router?: Omit<AdaptiveRouterOptions, 'nodes' | 'clock'>;
   /**
    * The uncertainty `adaptive-known` declares with the true speeds (default: the nodes' true
-   * spread, {@link typicalLogError} of their noise).
+   * spread, {@link typicalLogError} of their noise; `'default'`: none, the router assumes its own).
    */
-  knownUncertainty?: number;
+  knownUncertainty?: number | 'default';
 }
 
 /** What a simulated run measured. */
@@ -135,13 +135,14 @@ export class SimCluster {
   /**
    * Node specs for the adaptive router; with `known`, each carries its true speed as a prior, and
    * how far its calls stray from it (its noise as a typical relative error, unless `uncertainty`
-   * says otherwise).
+   * says otherwise; `'default'` leaves it to the router's default).
    */
-  routerNodes(known = false, uncertainty?: number): RouterNodeSpec[] {
+  routerNodes(known = false, uncertainty?: number | 'default'): RouterNodeSpec[] {
     return this.specs.map((spec, i) => ({
       id: spec.id!,
       handler: this.handler(i),
-      ...(known ? { overheadMs: spec.overheadMs, perItemMs: spec.perItemMs, uncertainty: uncertainty ?? typicalLogError(spec.noise ?? 0) } : {}),
+      ...(known ? { overheadMs: spec.overheadMs, perItemMs: spec.perItemMs } : {}),
+      ...(known && uncertainty !== 'default' ? { uncertainty: uncertainty ?? typicalLogError(spec.noise ?? 0) } : {}),
     }));
   }
 
@@ -167,6 +168,16 @@ export function typicalLogError(noise: number): number {
   const below = -(integral(1) - integral(1 - noise));
   const above = integral(1 + noise) - integral(1);
   return (below + above) / (2 * noise);
+}
+
+/**
+ * The expected finish time of a fixed plan, one call per node (`counts[i]` items to node i), under
+ * each node's noise: node i finishes at `o_i + k_i·a_i·f_i` with f_i uniform in
+ * [1 − noise_i, 1 + noise_i] ({@link expectedFinishMs}, exact to rounding). Slow-downs and
+ * crashes are not part of it.
+ */
+export function expectedFixedFinishMs(nodes: readonly SimNodeSpec[], counts: readonly number[]): number {
+  return expectedFinishMs(costsOf(nodes), counts, nodes.map((n) => n.noise ?? 0));
 }
 
 /** The planner's view of simulated nodes: their true overhead and time per item. */
