@@ -103,6 +103,24 @@ describe('AdaptiveRouter on simulated nodes', () => {
     for (const k of sizes.slice(1)) expect(Math.abs(estimator.predict(k) - (234 + 10 * k)) / (234 + 10 * k)).toBeLessThan(0.02);
   });
 
+  it('drops a cold first call that no line can pass through with the next one', () => {
+    // Over HTTP the first call to a node pays for the connection: 1 item in 55 ms, then 7 in
+    // 28.5 ms. No line with a time per item ≥ 0 fits both; keeping the first made the node "all
+    // overhead" (0 ms per item) and the router sent it everything.
+    const estimator = new CostEstimator();
+    for (const [k, t] of [[1, 55.5], [7, 28.5], [10, 37], [4, 19], [12, 43]] as const) estimator.observe(k, t);
+    const { overheadMs, perItemMs } = estimator.estimate();
+    expect(perItemMs).toBeGreaterThan(2.5);
+    expect(perItemMs).toBeLessThan(3.5);
+    expect(overheadMs).toBeGreaterThan(3);
+    expect(overheadMs).toBeLessThan(12);
+    // A first call that fits (more items, more time) is kept: the line is then pinned by two sizes.
+    const warm = new CostEstimator();
+    warm.observe(1, 244);
+    warm.observe(13, 364);
+    expect(warm.predict(1)).toBeGreaterThan(200);
+  });
+
   it("measures how far recent calls stray, apart from the first calls' guesses", () => {
     const exact = new CostEstimator();
     const noisy = new CostEstimator();
@@ -366,6 +384,20 @@ describe('AdaptiveRouter on simulated nodes', () => {
     expect(stats[0]!.requests).toBeGreaterThanOrEqual(1);
     expect(stats.reduce((sum, s) => sum + s.items, 0)).toBe(100);
     expect(stats[3]!.requests).toBe(0);
+  });
+
+  it('says in report() when it leaves a node out for the risk it adds under declared noise', () => {
+    const sim = cluster([
+      { id: 'fast', overheadMs: 0, perItemMs: 10, noise: 0.3 },
+      { id: 'slow', overheadMs: 0, perItemMs: 500, noise: 0.3 },
+    ]);
+    const [exact] = new AdaptiveRouter({ nodes: sim.routerNodes(true, 0), clock: sim.clock }).report([1000]);
+    expect(exact).toMatchObject({ mode: 'parallel' });
+    expect(exact!.expectedMs).toBeUndefined();
+    const [noisy] = new AdaptiveRouter({ nodes: sim.routerNodes(true), clock: sim.clock }).report([1000]);
+    expect(noisy).toMatchObject({ mode: 'sequential', oneNode: 'fast', predictedMs: 10_000 });
+    expect(noisy!.reason).toMatch(/left out slow: with them the expected finish under the nodes' noise is [\d.]+ ms, without them 10000\.0 ms/);
+    expect(noisy!.expectedMs).toBeCloseTo(10_000, 6);
   });
 });
 

@@ -179,8 +179,20 @@ export class CostEstimator {
       this.#uncertainty = FIRST_ANSWER_UNCERTAINTY;
       this.#anchor = ms / (items + 1);
     }
-    if (this.#firstSize === undefined) this.#firstSize = items;
-    else if (this.#sizes < 2 && items !== this.#firstSize) this.#sizes = 2;
+    if (this.#firstSize === undefined) {
+      this.#firstSize = items;
+    } else if (!this.#prior && this.#sizes < 2 && items !== this.#firstSize) {
+      if ((ms - this.predict(this.#firstSize)) / (items - this.#firstSize) <= 0) {
+        // More items in no more time (or fewer in no less): the calls so far cannot be on one line
+        // with this one. The first calls to a node are the ones that pay for connections and warm
+        // caches, so they go, and this call starts the node's history as a first call would.
+        this.#scale(HARD_FORGET);
+        this.#anchor = ms / (items + 1);
+        this.#firstSize = items;
+      } else {
+        this.#sizes = 2;
+      }
+    }
     this.#scale(this.#decay);
     this.#add(items, ms, 1);
     this.#observations += 1;

@@ -1,7 +1,7 @@
 /** Explaining a plan: which nodes, how many items each, and what one node or an equal split would take. */
 import { routerError, routerInt } from './errors.js';
 import { describe } from './nodes.js';
-import { equalSplitMs, planSplit, type NodeCost, type PlanMode } from './plan.js';
+import { equalSplitMs, expectedFinishMs, planSplit, planUnderNoise, type NodeCost, type PlanMode } from './plan.js';
 
 /** One node's share in a {@link RoutePlan}. */
 export interface PlannedShare {
@@ -18,6 +18,8 @@ export interface RoutePlan {
   nodes: PlannedShare[];
   /** Predicted finish time of the plan, in ms. */
   predictedMs: number;
+  /** Its expected finish time under the nodes' spreads, when they have any. */
+  expectedMs?: number;
   /** Predicted finish time on the best single node, and which node that is. */
   oneNodeMs: number;
   oneNode: string;
@@ -33,6 +35,8 @@ export interface ExplainedNode {
   cost: NodeCost;
   /** False when the cost is a guess (the node was never measured). */
   known: boolean;
+  /** How far its work may stray, as the half-width of a uniform factor (0.3: ±30%; default 0). */
+  spread?: number;
 }
 
 /** Plans each batch size over `nodes` and says why. `notes` are appended to every reason. */
@@ -44,15 +48,24 @@ export function explainPlans(nodes: readonly ExplainedNode[], batchSizes: unknow
   const guessed = nodes.filter((n) => !n.known).map((n) => n.id);
   return batchSizes.map((size: unknown, index) => {
     const items = routerInt(`batchSizes[${index}]`, size, 1);
-    const plan = planSplit(costs, items, mode);
+    const spreads = nodes.map((n) => n.spread ?? 0);
+    const plain = planSplit(costs, items, mode);
+    const plan = planUnderNoise(costs, items, mode, spreads, nodes.map((n) => n.known));
     const single = planSplit(costs, items, 'sequential');
+    const noisy = spreads.some((x) => x > 0);
     const callMs = (i: number): number => costs[i]!.overheadMs + plan.counts[i]! * costs[i]!.perItemMs;
     const reasons: string[] = [];
     if (mode !== 'auto') reasons.push(`mode forced to ${mode}`);
-    const left = nodes.map((_, i) => i).filter((i) => plan.counts[i] === 0);
+    const risky = nodes.map((_, i) => i).filter((i) => plan.counts[i] === 0 && plain.counts[i]! > 0);
+    if (risky.length > 0) {
+      reasons.push(
+        `left out ${risky.map((i) => nodes[i]!.id).join(', ')}: with them the expected finish under the nodes' noise is ${expectedFinishMs(costs, plain.counts, spreads).toFixed(1)} ms, without them ${expectedFinishMs(costs, plan.counts, spreads).toFixed(1)} ms`,
+      );
+    }
+    const left = nodes.map((_, i) => i).filter((i) => plain.counts[i] === 0);
     if (left.length > 0 && mode === 'auto') {
       const cheapest = Math.min(...left.map((i) => costs[i]!.overheadMs + costs[i]!.perItemMs));
-      reasons.push(`left out ${left.map((i) => nodes[i]!.id).join(', ')}: one item there takes at least ${cheapest.toFixed(1)} ms, no sooner than the others finish everything (${plan.finishMs.toFixed(1)} ms)`);
+      reasons.push(`left out ${left.map((i) => nodes[i]!.id).join(', ')}: one item there takes at least ${cheapest.toFixed(1)} ms, no sooner than the others finish everything (${plain.finishMs.toFixed(1)} ms)`);
     }
     if (plan.used > 1) reasons.push(`${plan.used} nodes finish together at ${plan.finishMs.toFixed(1)} ms`);
     if (guessed.length > 0) reasons.push(`not yet measured: ${guessed.join(', ')} (assumed as fast as the measured median)`);
@@ -62,6 +75,7 @@ export function explainPlans(nodes: readonly ExplainedNode[], batchSizes: unknow
       mode: plan.used === 1 ? 'sequential' : plan.used === nodes.length ? 'parallel' : 'subset',
       nodes: nodes.map((n, i) => ({ id: n.id, items: plan.counts[i]!, predictedMs: plan.counts[i]! > 0 ? callMs(i) : 0 })).filter((s) => s.items > 0),
       predictedMs: plan.finishMs,
+      ...(noisy ? { expectedMs: expectedFinishMs(costs, plan.counts, spreads) } : {}),
       oneNodeMs: single.finishMs,
       oneNode: nodes[single.counts.findIndex((c) => c > 0)]!.id,
       equalSplitMs: equalSplitMs(costs, items),

@@ -289,3 +289,16 @@ export function planSplitUnderNoise(costs: readonly NodeCost[], items: number, s
   }
   return best;
 }
+
+/**
+ * The plan a router runs: `planSplit` in `sequential` or `parallel` mode; in `auto` mode the split
+ * with the least expected finish time under the nodes' spreads ({@link planSplitUnderNoise}),
+ * unless the plain optimum gives items to a node not yet `measured`, which keeps its share so
+ * that it gets measured.
+ */
+export function planUnderNoise(costs: readonly NodeCost[], items: number, mode: PlanMode, spreads: readonly number[], measured: readonly boolean[]): SplitPlan {
+  const plain = planSplit(costs, items, mode);
+  if (mode !== 'auto' || plain.used <= 1 || !spreads.some((x) => x > 0)) return plain;
+  if (plain.counts.some((count, i) => count > 0 && !measured[i])) return plain;
+  return planSplitUnderNoise(costs, items, spreads);
+}

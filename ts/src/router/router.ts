@@ -9,7 +9,7 @@ import { realClock, type RouterClock } from './clock.js';
 import { isRouterError, routerError, routerInt, routerNumber, type RouterError } from './errors.js';
 import { CostEstimator, type CostEstimate, type EstimatorOptions } from './estimator.js';
 import { checkNodes, checkResults, describe, type RouterNode, type RouterNodeSpec } from './nodes.js';
-import { planSplit, planSplitUnderNoise, type NodeCost, type PlanMode, type SplitPlan } from './plan.js';
+import { planUnderNoise, type NodeCost, type PlanMode, type SplitPlan } from './plan.js';
 import { explainPlans, type RoutePlan } from './plan-report.js';
 
 /** Options of {@link AdaptiveRouter}. */
@@ -210,7 +210,10 @@ export class AdaptiveRouter {
     if (usable.length === 0) usable = this.#nodes;
     const out = this.#nodes.filter((s) => !usable.includes(s)).map((s) => s.node.id);
     return explainPlans(
-      usable.map((s) => ({ id: s.node.id, cost: this.#costOf(s, now, false), known: s.estimator.estimate().known })),
+      usable.map((s) => {
+        const estimate = s.estimator.estimate();
+        return { id: s.node.id, cost: this.#costOf(s, now, false), known: estimate.known, spread: spreadOf(estimate) };
+      }),
       batchSizes,
       this.#mode,
       out.length > 0 ? [`out (breaker open): ${out.join(', ')}`] : [],
@@ -309,15 +312,14 @@ export class AdaptiveRouter {
    * share, so it gets measured.
    */
   #plan(nodes: NodeState[], costs: NodeCost[], items: number): SplitPlan {
-    const plain = planSplit(costs, items, this.#mode);
-    if (this.#mode !== 'auto' || plain.used <= 1) return plain;
     const estimates = nodes.map((s) => s.estimator.estimate());
-    if (plain.counts.some((count, i) => count > 0 && !estimates[i]!.known)) return plain;
-    const spreads = estimates.map((e) => {
-      const error = e.spreadDeclared ? e.uncertainty : (e.recentError ?? 0);
-      return Math.min(MAX_SPREAD, SPREAD_PER_UNCERTAINTY * error);
-    });
-    return spreads.some((x) => x > 0) ? planSplitUnderNoise(costs, items, spreads) : plain;
+    return planUnderNoise(
+      costs,
+      items,
+      this.#mode,
+      estimates.map((e) => spreadOf(e)),
+      estimates.map((e) => e.known),
+    );
   }
 
   /**
@@ -454,6 +456,16 @@ export class AdaptiveRouter {
     // Any answer may free a node another run is waiting for.
     for (const other of [...this.#runs]) this.#pump(other);
   }
+}
+
+/**
+ * How far a node's work may stray, as the half-width of a uniform factor around its estimate:
+ * twice its declared uncertainty, or else twice the median error of its recent calls (a factor
+ * uniform within ±w has a mean |ln| of about w / 2); 0 while it has neither.
+ */
+function spreadOf(e: CostEstimate): number {
+  const error = e.spreadDeclared ? e.uncertainty : (e.recentError ?? 0);
+  return Math.min(MAX_SPREAD, SPREAD_PER_UNCERTAINTY * error);
 }
 
 function toRouterError(id: string, error: unknown): RouterError {
