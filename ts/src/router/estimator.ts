@@ -6,9 +6,9 @@
  * factor per call. A weak anchor at k = 0 (the prior overhead, or for a node nobody described the
  * first call's time shared equally between the overhead and each item) keeps the line defined
  * when every call had the same size, and keeps noisy calls of a few small sizes from tilting it
- * flat (all overhead, no time per item). When a call's time is far from the prediction the history is
- * mostly forgotten (twice in a row in the same direction: nearly all of it), so a node that slows
- * down 4× is re-learned within two or three calls instead of being averaged away.
+ * flat (all overhead, no time per item). When a call's time is far from the prediction the
+ * history is mostly forgotten (twice in a row in the same direction: nearly all of it), so a node
+ * that slows down 4× is re-learned within two or three calls instead of being averaged away.
  */
 
 /** What the router believes of a node. */
@@ -93,13 +93,13 @@ export class CostEstimator {
   #uncertainty: number;
   #observations = 0;
   #known: boolean;
-  readonly #prior: boolean;
   readonly #spreadDeclared: boolean;
   /** |ln(actual / predicted)| of the last RECENT_CALLS calls after the line was pinned. */
   readonly #recent: number[] = [];
-  /** The size of the first call answered, and whether one of another size followed (2) or not (1). */
+  /** The size of the first call answered (the first kept: see `observe`). */
   #firstSize: number | undefined;
-  #sizes = 1;
+  /** Whether a call of another size has pinned the line (a prior pins it from the start). */
+  #pinned: boolean;
   #shifts = 0;
   #lastSurprise = 0;
   readonly #decay: number;
@@ -112,7 +112,7 @@ export class CostEstimator {
     this.#overheadMs = this.#anchor;
     this.#perItemMs = prior?.perItemMs ?? 1;
     this.#known = prior?.perItemMs !== undefined;
-    this.#prior = this.#known;
+    this.#pinned = this.#known;
     this.#spreadDeclared = this.#known && prior?.uncertainty !== undefined;
     this.#uncertainty = this.#known ? (prior?.uncertainty ?? PRIOR_UNCERTAINTY) : 1;
     if (this.#known) {
@@ -150,18 +150,17 @@ export class CostEstimator {
     const error = this.#known ? Math.log(Math.max(ms, 1e-9) / Math.max(predicted, 1e-9)) : 0;
     // Until calls of two sizes have been seen (or a prior drew the line), the line is a guess:
     // a miss then says how overhead and time per item share the time, not that the node changed.
-    const determined = this.#prior || this.#sizes >= 2;
-    if (this.#known && determined) {
+    if (this.#known && this.#pinned) {
       // Noise the node has shown is no surprise: the threshold grows with its uncertainty.
       if (Math.abs(error) > Math.max(this.#surprise, SURPRISE_PER_UNCERTAINTY * this.#uncertainty)) {
         const sign = Math.sign(error);
         const sustained = sign === this.#lastSurprise;
         // Assume the node changed speed as a whole: what is kept of the history is rescaled by the
-        // surprise, so one slow call of a different size is not read as a change of the line's shape.
-        // The rescale is a guess (this call's noise is in it): the bigger the surprise, the less
-        // of the rescaled history is kept, in either direction.
-        // One call rescales the history by at most 10× either way: a node 100× faster
-        // is learned in two calls, and one absurd time cannot wipe out every other.
+        // surprise, so one slow call of a different size is not read as a change of the line's
+        // shape. The rescale is a guess (this call's noise is in it): the bigger the surprise, the
+        // less of the rescaled history is kept, in either direction. One call rescales by at most
+        // 10× either way: a node 100× faster is learned in two calls, and one absurd time cannot
+        // wipe out every other.
         this.#rescale(Math.exp(Math.max(-MAX_LOG_RESCALE, Math.min(MAX_LOG_RESCALE, error))));
         this.#scale((sustained ? HARD_FORGET : SOFT_FORGET) * Math.exp(-2 * Math.abs(error)));
         if (sustained) this.#shifts += 1;
@@ -181,7 +180,7 @@ export class CostEstimator {
     }
     if (this.#firstSize === undefined) {
       this.#firstSize = items;
-    } else if (!this.#prior && this.#sizes < 2 && items !== this.#firstSize) {
+    } else if (!this.#pinned && items !== this.#firstSize) {
       if ((ms - this.predict(this.#firstSize)) / (items - this.#firstSize) <= 0) {
         // More items in no more time (or fewer in no less): the calls so far cannot be on one line
         // with this one. The first calls to a node are the ones that pay for connections and warm
@@ -190,7 +189,7 @@ export class CostEstimator {
         this.#anchor = ms / (items + 1);
         this.#firstSize = items;
       } else {
-        this.#sizes = 2;
+        this.#pinned = true;
       }
     }
     this.#scale(this.#decay);
