@@ -52,14 +52,14 @@ export function explainPlans(nodes: readonly ExplainedNode[], batchSizes: unknow
     const plain = planSplit(costs, items, mode);
     const plan = planUnderNoise(costs, items, mode, spreads, nodes.map((n) => n.known));
     const single = planSplit(costs, items, 'sequential');
-    const noisy = spreads.some((x) => x > 0);
+    const expectedMs = spreads.some((x) => x > 0) ? expectedFinishMs(costs, plan.counts, spreads) : undefined;
     const callMs = (i: number): number => costs[i]!.overheadMs + plan.counts[i]! * costs[i]!.perItemMs;
     const reasons: string[] = [];
     if (mode !== 'auto') reasons.push(`mode forced to ${mode}`);
     const risky = nodes.map((_, i) => i).filter((i) => plan.counts[i] === 0 && plain.counts[i]! > 0);
     if (risky.length > 0) {
       reasons.push(
-        `left out ${risky.map((i) => nodes[i]!.id).join(', ')}: with them the expected finish under the nodes' noise is ${expectedFinishMs(costs, plain.counts, spreads).toFixed(1)} ms, without them ${expectedFinishMs(costs, plan.counts, spreads).toFixed(1)} ms`,
+        `left out ${risky.map((i) => nodes[i]!.id).join(', ')}: with them the expected finish under the nodes' noise is ${expectedFinishMs(costs, plain.counts, spreads).toFixed(1)} ms, without them ${expectedMs!.toFixed(1)} ms`,
       );
     }
     const left = nodes.map((_, i) => i).filter((i) => plain.counts[i] === 0);
@@ -75,7 +75,7 @@ export function explainPlans(nodes: readonly ExplainedNode[], batchSizes: unknow
       mode: plan.used === 1 ? 'sequential' : plan.used === nodes.length ? 'parallel' : 'subset',
       nodes: nodes.map((n, i) => ({ id: n.id, items: plan.counts[i]!, predictedMs: plan.counts[i]! > 0 ? callMs(i) : 0 })).filter((s) => s.items > 0),
       predictedMs: plan.finishMs,
-      ...(noisy ? { expectedMs: expectedFinishMs(costs, plan.counts, spreads) } : {}),
+      ...(expectedMs !== undefined ? { expectedMs } : {}),
       oneNodeMs: single.finishMs,
       oneNode: nodes[single.counts.findIndex((c) => c > 0)]!.id,
       equalSplitMs: equalSplitMs(costs, items),

@@ -248,7 +248,7 @@ export function expectedFinishMs(costs: readonly NodeCost[], counts: readonly nu
   return lower + (sum * h) / 3;
 }
 
-/** How many subsets {@link planSplitUnderNoise} weighs at most. */
+/** How many subsets short of the plain optimum {@link planSplitUnderNoise} weighs at most. */
 const MAX_RISK_CANDIDATES = 12;
 
 /**
@@ -260,20 +260,22 @@ const MAX_RISK_CANDIDATES = 12;
  * twelve values of m, spaced geometrically beyond eight); without spreads this is `planSplit`.
  */
 export function planSplitUnderNoise(costs: readonly NodeCost[], items: number, spreads: readonly number[], steps = 512): SplitPlan {
-  const plain = planSplit(costs, items);
-  if (plain.used <= 1 || spreads.every((x) => !(x > 0))) return plain;
+  return weighSubsets(costs, items, spreads, planSplit(costs, items), steps);
+}
+
+/** {@link planSplitUnderNoise} from the plain optimum `plain`, already worked out. */
+function weighSubsets(costs: readonly NodeCost[], items: number, spreads: readonly number[], plain: SplitPlan, steps: number): SplitPlan {
+  if (plain.used <= 1 || !spreads.some((x) => x > 0)) return plain;
   const byShare = plain.counts
     .map((count, i) => ({ count, i }))
     .filter((x) => x.count > 0)
     .sort((x, y) => y.count - x.count)
     .map((x) => x.i);
-  const sizes = new Set<number>();
-  for (let m = 1; m <= byShare.length && sizes.size < MAX_RISK_CANDIDATES; m = m < 8 ? m + 1 : Math.ceil(m * 1.5)) sizes.add(m);
-  sizes.add(byShare.length);
   let best = plain;
   let bestExpected = expectedFinishMs(costs, plain.counts, spreads, steps);
-  for (const m of sizes) {
-    if (m === byShare.length) continue;
+  // m = 1, 2, …, 8, then × 1.5, short of every used node (the plain optimum itself).
+  let candidates = 0;
+  for (let m = 1; m < byShare.length && candidates < MAX_RISK_CANDIDATES; m = m < 8 ? m + 1 : Math.ceil(m * 1.5), candidates++) {
     const subset = byShare.slice(0, m);
     const sub = planSplit(
       subset.map((i) => costs[i]!),
@@ -298,7 +300,6 @@ export function planSplitUnderNoise(costs: readonly NodeCost[], items: number, s
  */
 export function planUnderNoise(costs: readonly NodeCost[], items: number, mode: PlanMode, spreads: readonly number[], measured: readonly boolean[]): SplitPlan {
   const plain = planSplit(costs, items, mode);
-  if (mode !== 'auto' || plain.used <= 1 || !spreads.some((x) => x > 0)) return plain;
-  if (plain.counts.some((count, i) => count > 0 && !measured[i])) return plain;
-  return planSplitUnderNoise(costs, items, spreads);
+  if (mode !== 'auto' || plain.counts.some((count, i) => count > 0 && !measured[i])) return plain;
+  return weighSubsets(costs, items, spreads, plain, 512);
 }

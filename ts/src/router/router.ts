@@ -103,7 +103,7 @@ const REFERENCE_CHUNK = 100;
 /** A call is late once it runs this many times its prediction, plus HEDGE_MARGIN_MS. */
 const HEDGE_AFTER = 1.5;
 const HEDGE_MARGIN_MS = 1;
-/** A factor uniform in 1 ± w has a mean |ln| of about w / 2 (0.152 for w = 0.3). */
+/** A factor uniform in 1 ± w has a mean |ln| of about w / 2 (`typicalLogError(0.3)` = 0.152). */
 const SPREAD_PER_UNCERTAINTY = 2;
 const MAX_SPREAD = 0.95;
 
@@ -297,19 +297,14 @@ export class AdaptiveRouter {
       const s = closed[i]!;
       const count = plan.counts[i]!;
       if (count === 0 || s.inFlight > 0 || run.remaining() === 0) continue;
-      // A plan on one node sends its whole share: the node itself would take a held-back tail,
-      // after a second call's overhead.
-      this.#send(run, s, run.take(plan.used === 1 ? count : this.#chunkOf(s, count, costs[i]!)), now);
+      this.#send(run, s, run.take(this.#chunkOf(s, count, costs[i]!, plan.used)), now);
     }
   }
 
   /**
-   * The split of `items` over `nodes`. In `auto` mode it is the split with the least expected
-   * finish time given how far each node's calls stray: the declared `uncertainty` u, or else the
-   * median error of its recent calls (once it has a few), taken as a factor uniform within ±2u
-   * (a uniform factor within ±w has a mean |ln| of about w / 2). A node with neither counts as
-   * exact here: its young estimate is what the tail covers. A node not yet measured keeps its
-   * share, so it gets measured.
+   * The split of `items` over `nodes` ({@link planUnderNoise}, with each node's {@link spreadOf}).
+   * A node with no declared or measured spread counts as exact here: its young estimate is what
+   * the tail covers.
    */
   #plan(nodes: NodeState[], costs: NodeCost[], items: number): SplitPlan {
     const estimates = nodes.map((s) => s.estimator.estimate());
@@ -354,9 +349,13 @@ export class AdaptiveRouter {
     if (run.remaining() === 0 && Number.isFinite(nextCheck)) this.#wakeAt(run, nextCheck, now);
   }
 
-  /** How much of a planned share to send now; the rest stays in the pool for whoever frees up first. */
-  #chunkOf(s: NodeState, count: number, cost: NodeCost): number {
-    if (this.#mode === 'sequential') return count;
+  /**
+   * How much of a planned share to send now; the rest stays in the pool for whoever frees up
+   * first. A plan on one node (as every `sequential` plan is) sends its whole share: that node
+   * would take a held-back tail itself, after a second call's overhead.
+   */
+  #chunkOf(s: NodeState, count: number, cost: NodeCost, nodesInPlan: number): number {
+    if (nodesInPlan === 1) return count;
     // A node never measured gets one item first: with its next, larger call that tells its
     // overhead from its time per item.
     const estimate = s.estimator.estimate();
@@ -460,8 +459,8 @@ export class AdaptiveRouter {
 
 /**
  * How far a node's work may stray, as the half-width of a uniform factor around its estimate:
- * twice its declared uncertainty, or else twice the median error of its recent calls (a factor
- * uniform within ±w has a mean |ln| of about w / 2); 0 while it has neither.
+ * SPREAD_PER_UNCERTAINTY times its declared uncertainty, or else times the median error of its
+ * recent calls; 0 while it has neither.
  */
 function spreadOf(e: CostEstimate): number {
   const error = e.spreadDeclared ? e.uncertainty : (e.recentError ?? 0);
