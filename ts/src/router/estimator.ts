@@ -31,10 +31,23 @@ export interface CostEstimate {
   spreadDeclared: boolean;
   /**
    * How far the node's recent calls strayed from their predictions: the median |ln(actual /
-   * predicted)| of the last five calls after its line was pinned, once there are three (else
-   * undefined). Unlike `uncertainty`, the first calls' guesses soon leave it.
+   * predicted)| of the last five calls, once there are three (else undefined). Before a call of
+   * another size pins the line, only calls of the size seen so far count (their prediction does
+   * not hang on the guess of how overhead and time per item share it). Unlike `uncertainty`, the
+   * first calls' guesses soon leave it.
    */
   recentError: number | undefined;
+  /** The errors `recentError` is the median of, however few (the fleet pools them: `fleetNoise`). */
+  recentErrors: readonly number[];
+  /**
+   * How surely the calls so far fix the time per item, for a node nobody described (undefined for
+   * one given a prior): `perItemErrorMs` is the least-squares standard error of `perItemMs` per
+   * unit of relative noise in the calls (multiply by the node's noise, as a standard deviation of
+   * actual / predicted), and `pivotItems` the call size the line is surest at (the calls' weighted
+   * mean size). `pinned`: calls of two sizes have been seen; before that the time per item is the
+   * anchor's guess, and its error several times the estimate.
+   */
+  slope: { perItemErrorMs: number; pivotItems: number; pinned: boolean } | undefined;
   /** True once the node answered a call or was given a prior. */
   known: boolean;
   /** How many times a sustained change of speed made the estimator forget its history. */
@@ -71,7 +84,7 @@ const MAX_LOG_RESCALE = Math.log(10);
 const RECENT_CALLS = 5;
 const RECENT_MIN = 3;
 
-function median(values: readonly number[]): number {
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const m = sorted.length >> 1;
   return sorted.length % 2 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
@@ -90,11 +103,14 @@ export class CostEstimator {
   #anchor: number;
   #overheadMs: number;
   #perItemMs: number;
+  #perItemErrorMs = Infinity;
+  #pivotItems = 0;
   #uncertainty: number;
   #observations = 0;
   #known: boolean;
   readonly #spreadDeclared: boolean;
-  /** |ln(actual / predicted)| of the last RECENT_CALLS calls after the line was pinned. */
+  readonly #described: boolean;
+  /** |ln(actual / predicted)| of the last RECENT_CALLS calls that count (see `recentError`). */
   readonly #recent: number[] = [];
   /** The size of the first call answered (the first kept: see `observe`). */
   #firstSize: number | undefined;
@@ -113,6 +129,7 @@ export class CostEstimator {
     this.#perItemMs = prior?.perItemMs ?? 1;
     this.#known = prior?.perItemMs !== undefined;
     this.#pinned = this.#known;
+    this.#described = this.#known;
     this.#spreadDeclared = this.#known && prior?.uncertainty !== undefined;
     this.#uncertainty = this.#known ? (prior?.uncertainty ?? PRIOR_UNCERTAINTY) : 1;
     if (this.#known) {
@@ -136,6 +153,8 @@ export class CostEstimator {
       observations: this.#observations,
       spreadDeclared: this.#spreadDeclared,
       recentError: this.#recent.length >= RECENT_MIN ? median(this.#recent) : undefined,
+      recentErrors: [...this.#recent],
+      slope: this.#described || !this.#known ? undefined : { perItemErrorMs: this.#perItemErrorMs, pivotItems: this.#pivotItems, pinned: this.#pinned },
       known: this.#known,
       shifts: this.#shifts,
     };
@@ -169,8 +188,11 @@ export class CostEstimator {
         this.#lastSurprise = 0;
       }
       this.#uncertainty += UNCERTAINTY_RATE * (Math.min(Math.abs(error), 2) - this.#uncertainty);
-      this.#recent.push(Math.abs(error));
-      if (this.#recent.length > RECENT_CALLS) this.#recent.shift();
+      this.#remember(error);
+    } else if (this.#known && items === this.#firstSize) {
+      // Before the line is pinned, a call of the size seen so far misses by the node's noise
+      // alone: how overhead and time per item share the time does not change its prediction.
+      this.#remember(error);
     } else if (!this.#known) {
       // The first answer of a node nobody described: its speed is now known to a rough degree.
       // One call cannot tell overhead from time per item, so the anchor guesses the overhead
@@ -206,6 +228,11 @@ export class CostEstimator {
    */
   observeAtLeast(items: number, ms: number): void {
     if (ms > this.predict(items)) this.observe(items, ms);
+  }
+
+  #remember(error: number): void {
+    this.#recent.push(Math.abs(error));
+    if (this.#recent.length > RECENT_CALLS) this.#recent.shift();
   }
 
   #add(k: number, t: number, w: number): void {
@@ -244,6 +271,12 @@ export class CostEstimator {
     const w = this.#w + anchorWeight;
     const wt = this.#wt + anchorWeight * this.#anchor;
     const det = w * this.#wkk - this.#wk * this.#wk;
+    // Weights are 1 / time² (relative errors), so with relative noise σ the covariance of the fit
+    // is σ² times the inverse of the weighted normal matrix, whose time-per-item entry is w / det.
+    // The anchor counts as the weak pseudo-call it is: calls all of one size leave the time per
+    // item to it, and its error is then several times the estimate.
+    this.#perItemErrorMs = det > 0 ? Math.sqrt(w / det) : Infinity;
+    this.#pivotItems = this.#w > 0 ? this.#wk / this.#w : 0;
     let perItem = det > 1e-9 * w * this.#wkk ? (w * this.#wkt - this.#wk * wt) / det : this.#perItemMs;
     let overhead = (wt - perItem * this.#wk) / w;
     if (overhead < 0) {

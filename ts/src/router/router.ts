@@ -8,6 +8,7 @@ import { CircuitBreaker, type BreakerOptions, type BreakerState } from './breake
 import { realClock, type RouterClock } from './clock.js';
 import { isRouterError, routerError, routerInt, routerNumber, type RouterError } from './errors.js';
 import { CostEstimator, type CostEstimate, type EstimatorOptions } from './estimator.js';
+import { fleetNoise, planningLines, type CostLine } from './learned-lines.js';
 import { checkNodes, checkResults, describe, type RouterNode, type RouterNodeSpec } from './nodes.js';
 import { planUnderNoise, type NodeCost, type PlanMode, type SplitPlan } from './plan.js';
 import { explainPlans, type RoutePlan } from './plan-report.js';
@@ -209,10 +210,12 @@ export class AdaptiveRouter {
     let usable = this.#nodes.filter((s) => s.breaker.state(now) !== 'open');
     if (usable.length === 0) usable = this.#nodes;
     const out = this.#nodes.filter((s) => !usable.includes(s)).map((s) => s.node.id);
+    const lines = this.#planningLines();
+    const noise = this.#fleetNoise();
     return explainPlans(
       usable.map((s) => {
         const estimate = s.estimator.estimate();
-        return { id: s.node.id, cost: this.#costOf(s, now, false), known: estimate.known, spread: spreadOf(estimate) };
+        return { id: s.node.id, cost: this.#costOf(s, now, false, lines.get(s)), known: estimate.known, spread: spreadOf(estimate, noise) };
       }),
       batchSizes,
       this.#mode,
@@ -220,24 +223,43 @@ export class AdaptiveRouter {
     );
   }
 
-  /** The cost the planner uses for a node: its estimate, or the measured nodes' median for a node never measured. */
-  #costOf(s: NodeState, now: number, withReady: boolean): NodeCost {
-    let estimate = s.estimator.estimate();
-    if (!estimate.known) estimate = this.#fleetMedian() ?? estimate;
+  /**
+   * The cost the planner uses for a node: `line`, else its estimate, or the measured nodes' median
+   * for a node never measured.
+   */
+  #costOf(s: NodeState, now: number, withReady: boolean, line?: CostLine): NodeCost {
+    line ??= this.#estimateOf(s);
     return {
-      overheadMs: estimate.overheadMs,
-      perItemMs: estimate.perItemMs,
+      overheadMs: line.overheadMs,
+      perItemMs: line.perItemMs,
       // A late call is guessed to need about as long again as it is already late; an abandoned
       // call may keep the node busy until its predicted end.
       readyInMs: withReady ? Math.max(s.inFlight > 0 ? (s.busyUntil > now ? s.busyUntil - now : now - s.busyUntil) : 0, s.drainUntil - now) : 0,
     };
   }
 
+  /** A node's estimate, or the measured nodes' median for a node never measured. */
+  #estimateOf(s: NodeState): CostEstimate {
+    const estimate = s.estimator.estimate();
+    return estimate.known ? estimate : (this.#fleetMedian() ?? estimate);
+  }
+
+  /** The nodes' noise as the ones that have shown some show it ({@link fleetNoise}). */
+  #fleetNoise(): number {
+    return fleetNoise(this.#nodes.map((s) => s.estimator.estimate()));
+  }
+
+  /** The lines the planner uses for each node ({@link planningLines}), by node. */
+  #planningLines(): Map<NodeState, CostLine> {
+    const lines = planningLines(this.#nodes.map((s) => this.#estimateOf(s)));
+    return new Map(this.#nodes.map((s, i) => [s, lines[i]!]));
+  }
+
   #fleetMedian(): CostEstimate | undefined {
     const known = this.#nodes.map((s) => s.estimator.estimate()).filter((e) => e.known);
     if (known.length === 0) return undefined;
     const middle = (values: number[]): number => values.sort((x, y) => x - y)[Math.floor((values.length - 1) / 2)]!;
-    return { ...known[0]!, overheadMs: middle(known.map((e) => e.overheadMs)), perItemMs: middle(known.map((e) => e.perItemMs)) };
+    return { ...known[0]!, overheadMs: middle(known.map((e) => e.overheadMs)), perItemMs: middle(known.map((e) => e.perItemMs)), slope: undefined, recentError: undefined, recentErrors: [] };
   }
 
   /** Sends whatever `run` can send now, and settles it when it is finished. */
@@ -291,28 +313,26 @@ export class AdaptiveRouter {
       this.#send(run, s, run.take(1), now);
     }
     if (closed.length === 0 || run.remaining() === 0) return;
-    const costs = closed.map((s) => this.#costOf(s, now, true));
+    const lines = this.#planningLines();
+    const costs = closed.map((s) => this.#costOf(s, now, true, lines.get(s)));
     const plan = this.#plan(closed, costs, run.remaining());
     for (let i = 0; i < closed.length; i++) {
       const s = closed[i]!;
       const count = plan.counts[i]!;
       if (count === 0 || s.inFlight > 0 || run.remaining() === 0) continue;
-      this.#send(run, s, run.take(this.#chunkOf(s, count, costs[i]!, plan.used)), now);
+      this.#send(run, s, run.take(this.#chunkOf(s, count, costs[i]!, plan)), now);
     }
   }
 
-  /**
-   * The split of `items` over `nodes` ({@link planUnderNoise}, with each node's {@link spreadOf}).
-   * A node with no declared or measured spread counts as exact here: its young estimate is what
-   * the tail covers.
-   */
+  /** The split of `items` over `nodes` ({@link planUnderNoise}, with each node's {@link spreadOf}). */
   #plan(nodes: NodeState[], costs: NodeCost[], items: number): SplitPlan {
     const estimates = nodes.map((s) => s.estimator.estimate());
+    const noise = this.#fleetNoise();
     return planUnderNoise(
       costs,
       items,
       this.#mode,
-      estimates.map((e) => spreadOf(e)),
+      estimates.map((e) => spreadOf(e, noise)),
       estimates.map((e) => e.known),
     );
   }
@@ -354,12 +374,23 @@ export class AdaptiveRouter {
    * first. A plan on one node (as every `sequential` plan is) sends its whole share: that node
    * would take a held-back tail itself, after a second call's overhead.
    */
-  #chunkOf(s: NodeState, count: number, cost: NodeCost, nodesInPlan: number): number {
-    if (nodesInPlan === 1) return count;
+  #chunkOf(s: NodeState, count: number, cost: NodeCost, plan: SplitPlan): number {
+    if (plan.used === 1) return count;
     // A node never measured gets one item first: with its next, larger call that tells its
     // overhead from its time per item.
     const estimate = s.estimator.estimate();
     if (!estimate.known) return 1;
+    // A node seen with calls of one size only has a guessed time per item. A call of another size
+    // pins it, so when even the most pessimistic line (no overhead: the time seen, per item) has
+    // that call done by the plan's finish, it goes whole (up to twice the size seen) instead of as
+    // a call of the size already seen and a tail: learning then costs nothing.
+    const slope = estimate.slope;
+    if (slope && !slope.pinned) {
+      const seen = Math.max(1, Math.round(slope.pivotItems));
+      const whole = Math.min(count, 2 * seen);
+      const worst = (cost.readyInMs ?? 0) + (s.estimator.predict(seen) / seen) * whole;
+      if (whole !== seen && worst <= plan.finishMs) return whole;
+    }
     const tail = Math.min(MAX_TAIL, this.#tailGain * estimate.uncertainty);
     let hold = Math.floor(count * tail);
     // Holding items back costs a later call's overhead; it pays only when the share's likely
@@ -460,10 +491,11 @@ export class AdaptiveRouter {
 /**
  * How far a node's work may stray, as the half-width of a uniform factor around its estimate:
  * SPREAD_PER_UNCERTAINTY times its declared uncertainty, or else times the median error of its
- * recent calls; 0 while it has neither.
+ * recent calls, or else (too few calls since its line was pinned) the fleet's `noise`. A fleet
+ * that has shown no noise has none.
  */
-function spreadOf(e: CostEstimate): number {
-  const error = e.spreadDeclared ? e.uncertainty : (e.recentError ?? 0);
+function spreadOf(e: CostEstimate, noise: number): number {
+  const error = e.spreadDeclared ? e.uncertainty : (e.recentError ?? noise);
   return Math.min(MAX_SPREAD, SPREAD_PER_UNCERTAINTY * error);
 }
 
