@@ -167,6 +167,9 @@ export class CostEstimator {
   observe(items: number, ms: number): number {
     const predicted = this.predict(items);
     const error = this.#known ? Math.log(Math.max(ms, 1e-9) / Math.max(predicted, 1e-9)) : 0;
+    // As noise, the miss counts against the calls alone: the anchor's slight pull on the line is
+    // no noise, and noise-free calls would otherwise show it as errors of up to a few percent.
+    const miss = this.#known ? Math.abs(Math.log(Math.max(ms, 1e-9) / this.#callsPrediction(items, predicted))) : 0;
     // Until calls of two sizes have been seen (or a prior drew the line), the line is a guess:
     // a miss then says how overhead and time per item share the time, not that the node changed.
     if (this.#known && this.#pinned) {
@@ -188,11 +191,11 @@ export class CostEstimator {
         this.#lastSurprise = 0;
       }
       this.#uncertainty += UNCERTAINTY_RATE * (Math.min(Math.abs(error), 2) - this.#uncertainty);
-      this.#remember(error);
+      this.#remember(miss);
     } else if (this.#known && items === this.#firstSize) {
       // Before the line is pinned, a call of the size seen so far misses by the node's noise
       // alone: how overhead and time per item share the time does not change its prediction.
-      this.#remember(error);
+      this.#remember(miss);
     } else if (!this.#known) {
       // The first answer of a node nobody described: its speed is now known to a rough degree.
       // One call cannot tell overhead from time per item, so the anchor guesses the overhead
@@ -230,8 +233,24 @@ export class CostEstimator {
     if (ms > this.predict(items)) this.observe(items, ms);
   }
 
-  #remember(error: number): void {
-    this.#recent.push(Math.abs(error));
+  /**
+   * What the calls alone (without the anchor) predict for `items`: their least-squares line, or
+   * while they are all of one size their weighted mean time; `fallback` when they predict nothing
+   * positive.
+   */
+  #callsPrediction(items: number, fallback: number): number {
+    if (!(this.#w > 0)) return Math.max(fallback, 1e-9);
+    const det = this.#w * this.#wkk - this.#wk * this.#wk;
+    let predicted = this.#wt / this.#w;
+    if (det > 1e-9 * this.#w * this.#wkk) {
+      const perItem = (this.#w * this.#wkt - this.#wk * this.#wt) / det;
+      predicted = (this.#wt - perItem * this.#wk) / this.#w + perItem * items;
+    }
+    return predicted > 0 ? predicted : Math.max(fallback, 1e-9);
+  }
+
+  #remember(miss: number): void {
+    this.#recent.push(miss);
     if (this.#recent.length > RECENT_CALLS) this.#recent.shift();
   }
 

@@ -13,9 +13,8 @@ export interface CostLine {
 }
 
 /**
- * A median |ln(actual / predicted)| of m is, for normal errors, a standard deviation of about
- * 1.25 m (the mean |x| of a normal is 0.8 σ, and its median 0.67 σ; the calls' errors are nearer
- * uniform than normal, which this splits between).
+ * A median |ln(actual / predicted)| of m is a standard deviation of about 1.15 m when calls stray
+ * uniformly around their prediction and 1.48 m when they stray normally; 1.25 sits between.
  */
 const NOISE_PER_MEDIAN_ERROR = 1.25;
 
