@@ -59,7 +59,7 @@ export { planSplit, planSplitUnderNoise, expectedFinishMs, fractionalFinishMs, e
 export type { NodeCost, SplitPlan, PlanMode } from './router/plan.js';
 export { CostEstimator } from './router/estimator.js';
 export type { CostEstimate, CostPrior, EstimatorOptions } from './router/estimator.js';
-export { planningLines, cautiousLine, fleetNoise } from './router/learned-lines.js';
+export { planningLines, cautiousLine, fleetNoise, noiseOf } from './router/learned-lines.js';
 export type { CostLine } from './router/learned-lines.js';
 export { CircuitBreaker } from './router/breaker.js';
 export type { BreakerOptions, BreakerState } from './router/breaker.js';

@@ -28,6 +28,26 @@ export function fleetNoise(estimates: readonly CostEstimate[]): number {
   return errors.length >= 3 ? median(errors) : 0;
 }
 
+/** How many of the fleet's errors a node's own recent errors are weighed against (see `noiseOf`). */
+const FLEET_PSEUDO_CALLS = 5;
+
+/**
+ * A node's noise, as a median |ln(actual / predicted)|: the median of its own recent errors,
+ * weighed against the fleet's as if the fleet had FLEET_PSEUDO_CALLS calls more (the median of a
+ * handful of errors is itself a rough figure; a node lucky in its last calls would otherwise be
+ * taken as exact). The fleet's alone for a node with none.
+ */
+export function noiseOf(e: CostEstimate, fleetNoiseLevel: number): number {
+  const own = e.recentErrors.length;
+  if (own === 0) return fleetNoiseLevel;
+  return (own * median(e.recentErrors) + FLEET_PSEUDO_CALLS * fleetNoiseLevel) / (own + FLEET_PSEUDO_CALLS);
+}
+
+/** A node's noise as a standard deviation of ln(actual / predicted). */
+function sigma(e: CostEstimate, fleetNoiseLevel: number): number {
+  return NOISE_PER_MEDIAN_ERROR * noiseOf(e, fleetNoiseLevel);
+}
+
 /** How many standard errors apart two nodes' times per item must be to count as different. */
 const DISTINCT_AT = 2;
 
@@ -52,11 +72,11 @@ interface Learned {
 export function planningLines(estimates: readonly CostEstimate[]): CostLine[] {
   const noise = fleetNoise(estimates);
   const learned: (Learned | undefined)[] = estimates.map((e) => {
-    const sigma = NOISE_PER_MEDIAN_ERROR * (e.recentError ?? noise);
+    const noiseSd = sigma(e, noise);
     // A line not yet pinned by calls of two sizes rests on the anchor's guess, which every such
     // node shares: its error does not average out over them.
-    if (!e.slope?.pinned || !(sigma > 0) || !(e.perItemMs > 0)) return undefined;
-    const relative = (sigma * e.slope.perItemErrorMs) / e.perItemMs;
+    if (!e.slope?.pinned || !(noiseSd > 0) || !(e.perItemMs > 0)) return undefined;
+    const relative = (noiseSd * e.slope.perItemErrorMs) / e.perItemMs;
     return Number.isFinite(relative) && relative > 0 ? { x: Math.log(e.perItemMs), v: relative * relative } : undefined;
   });
   return estimates.map((e, i) => {
@@ -94,14 +114,14 @@ export function planningLines(estimates: readonly CostEstimate[]): CostLine[] {
 
 /**
  * A learned line made cautious where its calls leave it unsure: the time per item raised by one
- * standard error (with the node's own recent error as its noise, else the fleet's), turned about
+ * standard error (with the node's noise as `noiseOf` weighs it against the fleet's), turned about
  * the call size the line is surest at, so that predictions there stay and larger calls come out
  * slower; at most as far as a line through the origin (no overhead). A node seen only with one
  * item is then not sent two on the anchor's guess that half its time was overhead. Nodes described
  * by a prior, and fleets that show no noise, keep their line.
  */
 export function cautiousLine(e: CostEstimate, fleetNoiseLevel: number): CostLine {
-  const noise = NOISE_PER_MEDIAN_ERROR * (e.recentError ?? fleetNoiseLevel);
+  const noise = sigma(e, fleetNoiseLevel);
   if (!e.slope || !(noise > 0)) return { overheadMs: e.overheadMs, perItemMs: e.perItemMs };
   return tilt(e, noise * e.slope.perItemErrorMs, e.slope.pivotItems);
 }

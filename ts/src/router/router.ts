@@ -8,7 +8,7 @@ import { CircuitBreaker, type BreakerOptions, type BreakerState } from './breake
 import { realClock, type RouterClock } from './clock.js';
 import { isRouterError, routerError, routerInt, routerNumber, type RouterError } from './errors.js';
 import { CostEstimator, type CostEstimate, type EstimatorOptions } from './estimator.js';
-import { fleetNoise, planningLines, type CostLine } from './learned-lines.js';
+import { fleetNoise, noiseOf, planningLines, type CostLine } from './learned-lines.js';
 import { checkNodes, checkResults, describe, type RouterNode, type RouterNodeSpec } from './nodes.js';
 import { planUnderNoise, type NodeCost, type PlanMode, type SplitPlan } from './plan.js';
 import { explainPlans, type RoutePlan } from './plan-report.js';
@@ -495,7 +495,7 @@ export class AdaptiveRouter {
  * that has shown no noise has none.
  */
 function spreadOf(e: CostEstimate, noise: number): number {
-  const error = e.spreadDeclared ? e.uncertainty : (e.recentError ?? noise);
+  const error = e.spreadDeclared ? e.uncertainty : noiseOf(e, noise);
   return Math.min(MAX_SPREAD, SPREAD_PER_UNCERTAINTY * error);
 }
 
