@@ -500,12 +500,13 @@ function noiseVerdict() {
   const k = s['adaptive-known'];
   // Met: no estimate above the line. Missed: some more than two standard errors above it. Between:
   // estimates above the line that their runs cannot tell from it.
+  const undecided = (a.undecided ?? 0) + (k.undecided ?? 0);
   const verdict =
     a.clearlyOver > 0 || k.clearlyOver > 0
       ? '**missed** in expectation'
       : a.over2Percent > 0 || k.over2Percent > 0
         ? '**not shown** in expectation: those estimates are within two standard errors of the line'
-        : 'met in expectation';
+        : `met in expectation${undecided ? `, though ${undecided} cluster(s) stayed within two standard errors of the line at ${routerNoise.maxRuns} runs` : ''}`;
   return `learning is > 2% worse in ${a.over2Percent} (${a.over2PercentByNoise['0.1']} / ${a.over2PercentByNoise['0.3']}), clearly in ${a.clearlyOver}, and known speeds in ${k.over2Percent}, clearly in ${k.clearlyOver} (${verdict})`;
 }
 
@@ -522,7 +523,7 @@ function routerNoiseSection() {
   return `
 In expectation (\`npm run bench:router-noise\` → \`bench/results/router-noise.json\`): on each of the ${routerNoise.clusters} noisy clusters the
 fixed plans (one node, an equal split, the optimal plan with the true speeds) get their exact expected finish time, and each
-router the mean of ${routerNoise.runs} runs (${routerNoise.recheckRuns} more where it comes out above the line), with the better fixed plan run on the
+router the mean of ${routerNoise.runs} runs (${routerNoise.maxRuns ? `then ${routerNoise.recheckRuns} more, doubling, up to ${routerNoise.maxRuns}, while the estimate is within ${routerNoise.stopAt ?? 2} standard errors of the line` : `${routerNoise.recheckRuns} more where it comes out above the line`}), with the better fixed plan run on the
 same seeds as a control variate. Ratio to the better of one node and an equal split:
 
 | router | > 2% worse | noise 10% / 30% | clearly (> 2 SE) | worst |
