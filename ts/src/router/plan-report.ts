@@ -46,11 +46,12 @@ export function explainPlans(nodes: readonly ExplainedNode[], batchSizes: unknow
   }
   const costs = nodes.map((n) => n.cost);
   const guessed = nodes.filter((n) => !n.known).map((n) => n.id);
+  const spreads = nodes.map((n) => n.spread ?? 0);
+  const measured = nodes.map((n) => n.known);
   return batchSizes.map((size: unknown, index) => {
     const items = routerInt(`batchSizes[${index}]`, size, 1);
-    const spreads = nodes.map((n) => n.spread ?? 0);
     const plain = planSplit(costs, items, mode);
-    const plan = planUnderNoise(costs, items, mode, spreads, nodes.map((n) => n.known));
+    const plan = planUnderNoise(costs, items, mode, spreads, measured, plain);
     const single = planSplit(costs, items, 'sequential');
     const expectedMs = spreads.some((x) => x > 0) ? expectedFinishMs(costs, plan.counts, spreads) : undefined;
     const callMs = (i: number): number => costs[i]!.overheadMs + plan.counts[i]! * costs[i]!.perItemMs;

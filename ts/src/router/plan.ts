@@ -296,10 +296,16 @@ function weighSubsets(costs: readonly NodeCost[], items: number, spreads: readon
  * The plan a router runs: `planSplit` in `sequential` or `parallel` mode; in `auto` mode the split
  * with the least expected finish time under the nodes' spreads ({@link planSplitUnderNoise}),
  * unless the plain optimum gives items to a node not yet `measured`, which keeps its share so
- * that it gets measured.
+ * that it gets measured. `plain`: the plain optimum, when the caller has it already.
  */
-export function planUnderNoise(costs: readonly NodeCost[], items: number, mode: PlanMode, spreads: readonly number[], measured: readonly boolean[]): SplitPlan {
-  const plain = planSplit(costs, items, mode);
+export function planUnderNoise(
+  costs: readonly NodeCost[],
+  items: number,
+  mode: PlanMode,
+  spreads: readonly number[],
+  measured: readonly boolean[],
+  plain: SplitPlan = planSplit(costs, items, mode),
+): SplitPlan {
   if (mode !== 'auto' || plain.counts.some((count, i) => count > 0 && !measured[i])) return plain;
   return weighSubsets(costs, items, spreads, plain, 512);
 }

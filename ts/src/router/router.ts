@@ -98,6 +98,18 @@ interface Call {
   waitMs: number;
 }
 
+/** What the router makes of one node's estimate when it plans. */
+interface NodeView {
+  /** The estimator's own estimate. */
+  own: CostEstimate;
+  /** The same, or for a node never measured the measured nodes' median. */
+  estimate: CostEstimate;
+  /** The line the planner uses ({@link planningLines}). */
+  line: CostLine;
+  /** How far its work may stray ({@link spreadOf}). */
+  spread: number;
+}
+
 const MAX_TAIL = 0.75;
 const ERROR_RATE_WEIGHT = 0.2;
 const REFERENCE_CHUNK = 100;
@@ -210,12 +222,11 @@ export class AdaptiveRouter {
     let usable = this.#nodes.filter((s) => s.breaker.state(now) !== 'open');
     if (usable.length === 0) usable = this.#nodes;
     const out = this.#nodes.filter((s) => !usable.includes(s)).map((s) => s.node.id);
-    const lines = this.#planningLines();
-    const noise = this.#fleetNoise();
+    const view = this.#fleetView();
     return explainPlans(
       usable.map((s) => {
-        const estimate = s.estimator.estimate();
-        return { id: s.node.id, cost: this.#costOf(s, now, false, lines.get(s)), known: estimate.known, spread: spreadOf(estimate, noise) };
+        const { own, line, spread } = view.get(s)!;
+        return { id: s.node.id, cost: this.#costOf(s, now, false, line), known: own.known, spread };
       }),
       batchSizes,
       this.#mode,
@@ -223,12 +234,8 @@ export class AdaptiveRouter {
     );
   }
 
-  /**
-   * The cost the planner uses for a node: `line`, else its estimate, or the measured nodes' median
-   * for a node never measured.
-   */
-  #costOf(s: NodeState, now: number, withReady: boolean, line?: CostLine): NodeCost {
-    line ??= this.#estimateOf(s);
+  /** The cost the planner uses for a node whose line (see {@link NodeView}) is `line`. */
+  #costOf(s: NodeState, now: number, withReady: boolean, line: CostLine): NodeCost {
     return {
       overheadMs: line.overheadMs,
       perItemMs: line.perItemMs,
@@ -238,28 +245,14 @@ export class AdaptiveRouter {
     };
   }
 
-  /** A node's estimate, or the measured nodes' median for a node never measured. */
-  #estimateOf(s: NodeState): CostEstimate {
-    const estimate = s.estimator.estimate();
-    return estimate.known ? estimate : (this.#fleetMedian() ?? estimate);
-  }
-
-  /** The nodes' noise as the ones that have shown some show it ({@link fleetNoise}). */
-  #fleetNoise(): number {
-    return fleetNoise(this.#nodes.map((s) => s.estimator.estimate()));
-  }
-
-  /** The lines the planner uses for each node ({@link planningLines}), by node. */
-  #planningLines(): Map<NodeState, CostLine> {
-    const lines = planningLines(this.#nodes.map((s) => this.#estimateOf(s)));
-    return new Map(this.#nodes.map((s, i) => [s, lines[i]!]));
-  }
-
-  #fleetMedian(): CostEstimate | undefined {
-    const known = this.#nodes.map((s) => s.estimator.estimate()).filter((e) => e.known);
-    if (known.length === 0) return undefined;
-    const middle = (values: number[]): number => values.sort((x, y) => x - y)[Math.floor((values.length - 1) / 2)]!;
-    return { ...known[0]!, overheadMs: middle(known.map((e) => e.overheadMs)), perItemMs: middle(known.map((e) => e.perItemMs)), slope: undefined, recentError: undefined, recentErrors: [] };
+  /** What the router makes of every node's estimate, worked out once per plan (see {@link NodeView}). */
+  #fleetView(): Map<NodeState, NodeView> {
+    const own = this.#nodes.map((s) => s.estimator.estimate());
+    const median = fleetMedian(own);
+    const estimates = own.map((e) => (e.known ? e : (median ?? e)));
+    const lines = planningLines(estimates);
+    const noise = fleetNoise(own);
+    return new Map(this.#nodes.map((s, i) => [s, { own: own[i]!, estimate: estimates[i]!, line: lines[i]!, spread: spreadOf(own[i]!, noise) }]));
   }
 
   /** Sends whatever `run` can send now, and settles it when it is finished. */
@@ -313,28 +306,23 @@ export class AdaptiveRouter {
       this.#send(run, s, run.take(1), now);
     }
     if (closed.length === 0 || run.remaining() === 0) return;
-    const lines = this.#planningLines();
-    const costs = closed.map((s) => this.#costOf(s, now, true, lines.get(s)));
-    const plan = this.#plan(closed, costs, run.remaining());
+    const view = this.#fleetView();
+    const seen = closed.map((s) => view.get(s)!);
+    const costs = closed.map((s, i) => this.#costOf(s, now, true, seen[i]!.line));
+    // The split with the least expected finish under the nodes' spreads (see planUnderNoise).
+    const plan = planUnderNoise(
+      costs,
+      run.remaining(),
+      this.#mode,
+      seen.map((v) => v.spread),
+      seen.map((v) => v.own.known),
+    );
     for (let i = 0; i < closed.length; i++) {
       const s = closed[i]!;
       const count = plan.counts[i]!;
       if (count === 0 || s.inFlight > 0 || run.remaining() === 0) continue;
-      this.#send(run, s, run.take(this.#chunkOf(s, count, costs[i]!, plan)), now);
+      this.#send(run, s, run.take(this.#chunkOf(s, seen[i]!.own, count, costs[i]!, plan)), now);
     }
-  }
-
-  /** The split of `items` over `nodes` ({@link planUnderNoise}, with each node's {@link spreadOf}). */
-  #plan(nodes: NodeState[], costs: NodeCost[], items: number): SplitPlan {
-    const estimates = nodes.map((s) => s.estimator.estimate());
-    const noise = this.#fleetNoise();
-    return planUnderNoise(
-      costs,
-      items,
-      this.#mode,
-      estimates.map((e) => spreadOf(e, noise)),
-      estimates.map((e) => e.known),
-    );
   }
 
   /**
@@ -345,6 +333,7 @@ export class AdaptiveRouter {
    */
   #hedge(run: BatchRun, now: number): void {
     let nextCheck = Infinity;
+    let view: Map<NodeState, NodeView> | undefined;
     for (const call of [...run.calls].sort((x, y) => x.startedAt - y.startedAt)) {
       if (call.partner || call.backup) continue;
       const elapsed = now - call.startedAt;
@@ -355,9 +344,10 @@ export class AdaptiveRouter {
       }
       let best: NodeState | undefined;
       let bestFinish = elapsed;
+      view ??= this.#fleetView();
       for (const s of this.#nodes) {
         if (s === call.state || s.inFlight > 0 || !s.breaker.isClosed()) continue;
-        const cost = this.#costOf(s, now, false);
+        const cost = view.get(s)!.estimate;
         const finish = cost.overheadMs + call.items.length * cost.perItemMs;
         if (finish < bestFinish) {
           bestFinish = finish;
@@ -374,11 +364,10 @@ export class AdaptiveRouter {
    * first. A plan on one node (as every `sequential` plan is) sends its whole share: that node
    * would take a held-back tail itself, after a second call's overhead.
    */
-  #chunkOf(s: NodeState, count: number, cost: NodeCost, plan: SplitPlan): number {
+  #chunkOf(s: NodeState, estimate: CostEstimate, count: number, cost: NodeCost, plan: SplitPlan): number {
     if (plan.used === 1) return count;
     // A node never measured gets one item first: with its next, larger call that tells its
     // overhead from its time per item.
-    const estimate = s.estimator.estimate();
     if (!estimate.known) return 1;
     // A node seen with calls of one size only has a guessed time per item. A call of another size
     // pins it, so when even the most pessimistic line (no overhead: the time seen, per item) has
@@ -490,13 +479,21 @@ export class AdaptiveRouter {
 
 /**
  * How far a node's work may stray, as the half-width of a uniform factor around its estimate:
- * SPREAD_PER_UNCERTAINTY times its declared uncertainty, or else times the median error of its
- * recent calls, or else (too few calls since its line was pinned) the fleet's `noise`. A fleet
- * that has shown no noise has none.
+ * SPREAD_PER_UNCERTAINTY times its declared uncertainty, or else times its noise as
+ * {@link noiseOf} weighs its recent errors against the fleet's `noise`. A fleet that has shown no
+ * noise has none.
  */
 function spreadOf(e: CostEstimate, noise: number): number {
   const error = e.spreadDeclared ? e.uncertainty : noiseOf(e, noise);
   return Math.min(MAX_SPREAD, SPREAD_PER_UNCERTAINTY * error);
+}
+
+/** The measured nodes' median overhead and time per item: the guess for a node never measured. */
+function fleetMedian(estimates: readonly CostEstimate[]): CostEstimate | undefined {
+  const known = estimates.filter((e) => e.known);
+  if (known.length === 0) return undefined;
+  const middle = (values: number[]): number => values.sort((x, y) => x - y)[Math.floor((values.length - 1) / 2)]!;
+  return { ...known[0]!, overheadMs: middle(known.map((e) => e.overheadMs)), perItemMs: middle(known.map((e) => e.perItemMs)), slope: undefined, recentError: undefined, recentErrors: [] };
 }
 
 function toRouterError(id: string, error: unknown): RouterError {
