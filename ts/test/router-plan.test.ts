@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { equalSplitMs, expectedFinishMs, finishMsOf, fractionalFinishMs, planSplit, planSplitUnderNoise, type NodeCost } from '../src/index.js';
+import { itemsWithinMs } from '../src/router/plan.js';
 import { seededRandom } from '../src/seeded-random.js';
 
 /** Every way to put `items` items on `nodes` nodes (optionally at least one each): the best finish time. */
@@ -93,6 +94,22 @@ describe('planSplit', () => {
   it('handles empty batches and no nodes', () => {
     expect(planSplit([{ overheadMs: 1, perItemMs: 1 }], 0)).toEqual({ counts: [0], finishMs: 0, used: 0 });
     expect(planSplit([], 5).finishMs).toBe(Infinity);
+  });
+});
+
+describe('itemsWithinMs', () => {
+  it('counts the whole items each node finishes in one call within the window, overhead first', () => {
+    const nodes: NodeCost[] = [
+      { overheadMs: 20, perItemMs: 10 },
+      { overheadMs: 20, perItemMs: 500, readyInMs: 1e6 },
+      { overheadMs: 300, perItemMs: 1 },
+    ];
+    // 220 ms: 20 + 20 x 10 on the first; the second not one item; the third's overhead outlasts it.
+    expect(itemsWithinMs(nodes, 220)).toBe(20);
+    // 520 ms: 50 + 1 + 220; what keeps a node busy now does not count against it.
+    expect(itemsWithinMs(nodes, 520)).toBe(50 + 1 + 220);
+    expect(itemsWithinMs(nodes, 0)).toBe(0);
+    expect(itemsWithinMs([], 1000)).toBe(0);
   });
 });
 

@@ -220,6 +220,24 @@ describe('AdaptiveRouter on simulated nodes', () => {
     }
   });
 
+  it('holds no tail back on a fast node when only a much slower one could take it', async () => {
+    // Speeds known to about 15%: the fast node's 99 items would keep back a tail of 22, but the
+    // slow node would need 500 ms for each of them; they would come back to the fast node after a
+    // second overhead: one call each, done at the planned 1010 ms. With two fast nodes (the slow
+    // one left out for its risk), each holds a tail back for whichever of them frees up first.
+    const fast = { overheadMs: 20, perItemMs: 10 };
+    const slow = { overheadMs: 20, perItemMs: 500 };
+    const alone = cluster([fast, slow]);
+    const router = new AdaptiveRouter({ nodes: alone.routerNodes(true, 0.15), clock: alone.clock });
+    expectExactlyOnce(await alone.clock.run(router.run(items(100))), 100);
+    expect(alone.calls).toEqual([1, 1]);
+    expect(alone.clock.now()).toBeCloseTo(1010, 6);
+    const twins = cluster([fast, fast, slow]);
+    const paired = new AdaptiveRouter({ nodes: twins.routerNodes(true, 0.15), clock: twins.clock });
+    expectExactlyOnce(await twins.clock.run(paired.run(items(100))), 100);
+    expect(twins.calls[0]! + twins.calls[1]!).toBeGreaterThan(2);
+  });
+
   it('moves work away from a node that slows down mid-batch, backing up its late call', async () => {
     const sim = cluster([
       { overheadMs: 5, perItemMs: 10, slowdown: { atMs: 200, factor: 8 } },

@@ -207,6 +207,17 @@ export function equalSplitCounts(costs: readonly NodeCost[], items: number): num
   return counts;
 }
 
+/**
+ * How many items `nodes` could finish within `windowMs` between them, each in one call of its own
+ * (its overhead, then its time per item; whatever keeps it busy now is left out): what a held-back
+ * tail that takes one node `windowMs` could hand to the others once they are free.
+ */
+export function itemsWithinMs(nodes: readonly NodeCost[], windowMs: number): number {
+  let items = 0;
+  for (const n of nodes) items += Math.max(0, Math.floor((windowMs - Math.max(0, n.overheadMs)) / perItemOf(n)));
+  return items;
+}
+
 /** The finish time of {@link equalSplitCounts}. */
 export function equalSplitMs(costs: readonly NodeCost[], items: number): number {
   return finishMsOf(costs, equalSplitCounts(costs, items));

@@ -10,7 +10,7 @@ import { isRouterError, routerError, routerInt, routerNumber, type RouterError }
 import { CostEstimator, type CostEstimate, type EstimatorOptions } from './estimator.js';
 import { fleetNoise, noiseOf, planningLines, type CostLine } from './learned-lines.js';
 import { checkNodes, checkResults, describe, type RouterNode, type RouterNodeSpec } from './nodes.js';
-import { planUnderNoise, type NodeCost, type PlanMode, type SplitPlan } from './plan.js';
+import { itemsWithinMs, planUnderNoise, type NodeCost, type PlanMode, type SplitPlan } from './plan.js';
 import { explainPlans, type RoutePlan } from './plan-report.js';
 
 /** Options of {@link AdaptiveRouter}. */
@@ -321,7 +321,8 @@ export class AdaptiveRouter {
       const s = closed[i]!;
       const count = plan.counts[i]!;
       if (count === 0 || s.inFlight > 0 || run.remaining() === 0) continue;
-      this.#send(run, s, run.take(this.#chunkOf(s, seen[i]!.own, count, costs[i]!, plan)), now);
+      const others = costs.filter((_, j) => j !== i);
+      this.#send(run, s, run.take(this.#chunkOf(s, seen[i]!.own, count, costs[i]!, plan, others)), now);
     }
   }
 
@@ -364,7 +365,7 @@ export class AdaptiveRouter {
    * first. A plan on one node (as every `sequential` plan is) sends its whole share: that node
    * would take a held-back tail itself, after a second call's overhead.
    */
-  #chunkOf(s: NodeState, estimate: CostEstimate, count: number, cost: NodeCost, plan: SplitPlan): number {
+  #chunkOf(s: NodeState, estimate: CostEstimate, count: number, cost: NodeCost, plan: SplitPlan, others: readonly NodeCost[]): number {
     if (plan.used === 1) return count;
     // A node never measured gets one item first: with its next, larger call that tells its
     // overhead from its time per item.
@@ -385,6 +386,10 @@ export class AdaptiveRouter {
     // Holding items back costs a later call's overhead; it pays only when the share's likely
     // error (its uncertainty times its length) is worth more than that overhead.
     if (cost.overheadMs >= 0.5 * estimate.uncertainty * count * cost.perItemMs) hold = 0;
+    // Nor when the other nodes could take too few of them, while this one would work on them, to
+    // save that overhead: the rest come back to this node after it (a fast node beside much
+    // slower ones keeps its whole share).
+    if (itemsWithinMs(others, hold * cost.perItemMs) * cost.perItemMs <= cost.overheadMs) hold = 0;
     return Math.max(1, count - hold);
   }
 
