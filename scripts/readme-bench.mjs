@@ -587,6 +587,11 @@ under noise, each strategy's median over ${routerSim.noisySeeds ?? 1} runs (the 
 |---|---:|---:|---:|---:|---:|---:|---:|
 ${rows.join('\n')}
 
+Each strategy's performance profile (\`bench/results/router-sim.svg\`): the share of the clusters it finishes within x
+times the optimum; the higher and further left a curve, the better, and where it reaches the top is its worst cluster.
+
+![Share of clusters finished within x times the optimum, by strategy and noise](bench/results/router-sim.svg)
+
 Targets:
 ${targets.map((x) => `- ${x}`).join('\n')}
 

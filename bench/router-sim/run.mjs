@@ -13,13 +13,14 @@
 // The reference is the optimal finish time with known speeds and no noise; under noise each
 // strategy's finish is its median over NOISY_SEEDS runs. Then: crashes
 // mid-batch, a 4x slow-down's detection, and planning speed (tinybench).
-// Writes bench/results/router-sim.json and prints tables.
+// Writes bench/results/router-sim.json, a plot of each strategy's performance profile at each noise
+// level (bench/results/router-sim.svg) and prints tables.
 import { mkdirSync, writeFileSync } from 'node:fs';
 
 import { Bench } from 'tinybench';
 
 import { machine as measuredOn, median } from '../lib.mjs';
-import { CostEstimator, ROUTE_STRATEGIES, baselineFinishMs, optimalFinishMs, planSplit, simulateRoute } from '../../dist/src/index.js';
+import { CostEstimator, ROUTE_STRATEGIES, baselineFinishMs, optimalFinishMs, planSplit, profilePlot, simulateRoute } from '../../dist/src/index.js';
 import { seededRandom } from '../../dist/src/seeded-random.js';
 import { NOISES, clusterOf, clusterSpecs, describeCluster } from './clusters.mjs';
 
@@ -207,6 +208,14 @@ async function main() {
   const result = { suite: 'router-sim', machine: measuredOn(), wallSeconds: (performance.now() - started) / 1000, noisySeeds: NOISY_SEEDS, summary, crashes: crashRows, detection, planning, rows };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/router-sim.json', `${JSON.stringify(result, null, 1)}\n`);
+  const panels = NOISES.map((noise) => ({
+    name: noise === 0 ? 'no noise' : `noise ${100 * noise}% per call (median of ${NOISY_SEEDS} runs)`,
+    curves: ROUTE_STRATEGIES.map((strategy) => ({ strategy, ratios: rows.filter((r) => r.noise === noise).map((r) => r.finishMs[strategy] / r.optimalMs) })),
+  }));
+  writeFileSync(
+    'bench/results/router-sim.svg',
+    profilePlot(panels, `Share of the ${rows.length / NOISES.length} clusters at each noise level finished within x times the optimum`, 'the optimum: the best split with the true speeds and no noise; learning strategies on their 4th batch'),
+  );
 
   const pct = (x) => `${(100 * x).toFixed(1)}%`;
   console.log(`\nrouter over ${summary.scenarios} simulated clusters (finish time / optimal with known speeds, no noise)\n`);

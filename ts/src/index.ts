@@ -71,6 +71,8 @@ export { FlockRouter } from './router/flock-router.js';
 export type { FlockNodeSpec, FlockRouterOptions, FlockRunResult, FlockNodeReport } from './router/flock-router.js';
 export { SimCluster, simulateRoute, optimalFinishMs, baselineFinishMs, checkSimNodes, costsOf, typicalLogError, expectedFixedFinishMs, ROUTE_STRATEGIES } from './router/simulate.js';
 export type { SimNodeSpec, RouteStrategy, RouteScenario, RouteOutcome } from './router/simulate.js';
+export { profilePlot, profilePoints } from './router/plot.js';
+export type { ProfileCurve, ProfilePanel } from './router/plot.js';
 export { routerError, isRouterError } from './router/errors.js';
 export type { RouterError, RouterErrorCode } from './router/errors.js';
 
