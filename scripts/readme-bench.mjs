@@ -199,7 +199,10 @@ and it misses the 1 s target: ${f(sim.speed.at(-1).medianMs / 1000, 2)} s. Decod
 which moves the simulated throughput by 0.05% (1162.3 → 1162.9 jobs/s). What is left
 costs about 700 instructions an event, spread thin: a fifth on the gamma cost draws (about 125
 instructions each, a tenth of them with two logarithms), a tenth on the two priority queues, the
-rest on the protocol's own steps; the 1 s target needs half of all of it. It took 3.2 s on an AMD EPYC host earlier that day, before
+rest on the protocol's own steps. Since 2026-12-04 a run of 100K jobs or more has a second thread
+draw the costs' spread ahead in blocks (the same numbers in the same order, so the same results to
+the bit): 1.53–1.64 s → 1.24–1.29 s for this run by the \`simulate\` example, and the other
+cases a quarter faster; the 1 s target needs a fifth more off the engine's own steps. It took 3.2 s on an AMD EPYC host earlier that day, before
 cost draws came from a ziggurat normal with their constants worked out once and the queues
 compared one integer per step (2.17 s after), and 2.07 s on the Xeon of the earlier runs
 before that change (9.5 s on 2026-11-22, before claimers queued behind each other's commits).

@@ -13,6 +13,7 @@
 pub mod calibrate;
 pub mod config;
 mod cpu;
+mod draws;
 mod due;
 mod engine;
 pub mod error;
