@@ -1,7 +1,8 @@
 //! The stream of cost factors a simulation draws (`costs.cv` around each mean), in order from
 //! its seed. The stream does not depend on what the simulation does with it, so a large run
 //! has a second thread draw it ahead in blocks while the engine runs on: the same numbers in
-//! the same order as drawing them inline, so the results are identical either way.
+//! the same order as drawing them inline, so the results are identical either way. Inline, it
+//! is drawn in small blocks too, so that taking the next factor is one read on either path.
 
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::thread::JoinHandle;
@@ -13,18 +14,22 @@ const BLOCK: usize = 8192;
 /// Blocks drawn ahead of the engine at most.
 const AHEAD: usize = 4;
 
-/// Cost factors with mean 1 and the configured spread, drawn inline or ahead on a thread.
+/// Cost factors with mean 1 and the configured spread, drawn in blocks: inline (small blocks)
+/// or ahead on a thread. Either way `next` only reads the block it holds.
 pub struct Draws {
+    block: Vec<f64>,
+    at: usize,
     source: Source,
 }
+
+/// Factors per block drawn inline: small, so a short run draws few it does not use.
+const INLINE_BLOCK: usize = 64;
 
 enum Source {
     Inline(Factor, Rng),
     Ahead {
         blocks: Option<Receiver<Vec<f64>>>,
         drawer: Option<JoinHandle<()>>,
-        block: Vec<f64>,
-        at: usize,
     },
 }
 
@@ -55,11 +60,11 @@ impl Draws {
             });
         match spawned {
             Ok(drawer) => Self {
+                block: Vec::new(),
+                at: 0,
                 source: Source::Ahead {
                     blocks: Some(blocks),
                     drawer: Some(drawer),
-                    block: Vec::new(),
-                    at: 0,
                 },
             },
             Err(_) => Self::inline(Factor::new(cv), Rng::new(seed)),
@@ -68,6 +73,8 @@ impl Draws {
 
     fn inline(factor: Factor, rng: Rng) -> Self {
         Self {
+            block: Vec::with_capacity(INLINE_BLOCK),
+            at: 0,
             source: Source::Inline(factor, rng),
         }
     }
@@ -75,28 +82,36 @@ impl Draws {
     /// The next factor.
     #[inline]
     pub fn next(&mut self) -> f64 {
+        if self.at == self.block.len() {
+            self.refill();
+        }
+        let factor = self.block[self.at];
+        self.at += 1;
+        factor
+    }
+
+    #[cold]
+    fn refill(&mut self) {
         match &mut self.source {
-            Source::Inline(factor, rng) => factor.draw(rng),
-            Source::Ahead {
-                blocks, block, at, ..
-            } => {
-                if *at == block.len() {
-                    *block = blocks
-                        .as_ref()
-                        .and_then(|b| b.recv().ok())
-                        .expect("the drawing thread draws until the engine is done");
-                    *at = 0;
-                }
-                *at += 1;
-                block[*at - 1]
+            Source::Inline(factor, rng) => {
+                self.block.clear();
+                self.block
+                    .extend((0..INLINE_BLOCK).map(|_| factor.draw(rng)));
+            }
+            Source::Ahead { blocks, .. } => {
+                self.block = blocks
+                    .as_ref()
+                    .and_then(|b| b.recv().ok())
+                    .expect("the drawing thread draws until the engine is done");
             }
         }
+        self.at = 0;
     }
 }
 
 impl Drop for Draws {
     fn drop(&mut self) {
-        if let Source::Ahead { blocks, drawer, .. } = &mut self.source {
+        if let Source::Ahead { blocks, drawer } = &mut self.source {
             // Closing our end makes the thread's next hand-over fail, and it stops.
             drop(blocks.take());
             if let Some(drawer) = drawer.take() {

@@ -42,27 +42,52 @@ enum Ev {
     BackedOff(u32),
 }
 
-/// An event and when it is due (ties go by the order they were scheduled in).
-#[derive(Debug, Clone, Copy)]
-struct Timed {
-    due: Due,
-    ev: Ev,
+/// Pending events: each one's time and tie-breaker in a heap of plain integers, what it is in a
+/// slot of its own. The tie-breaker is the order events were scheduled in, shifted up to leave
+/// room for the slot, so the heap orders them by time and then by that order as before; its
+/// entries are half the size they would be carrying the event.
+#[derive(Debug, Default)]
+struct Events {
+    heap: BinaryHeap<Reverse<Due>>,
+    slots: Vec<Ev>,
+    free: Vec<u32>,
+    scheduled: u64,
 }
 
-impl PartialEq for Timed {
-    fn eq(&self, other: &Self) -> bool {
-        self.due == other.due
+/// Bits of an event's tie-breaker that name its slot (16M events pending at once; the rest
+/// count 2^40 events scheduled).
+const SLOT_BITS: u32 = 24;
+
+impl Events {
+    fn push(&mut self, at: f64, ev: Ev) {
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = ev;
+                slot
+            }
+            None => {
+                self.slots.push(ev);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.scheduled += 1;
+        assert!(
+            slot < 1 << SLOT_BITS && self.scheduled < 1 << (64 - SLOT_BITS),
+            "too many events for the event queue"
+        );
+        let tie = (self.scheduled << SLOT_BITS) | u64::from(slot);
+        self.heap.push(Reverse(Due::new(at, tie)));
     }
-}
-impl Eq for Timed {}
-impl Ord for Timed {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.due.cmp(&other.due)
+
+    fn next_at(&self) -> Option<f64> {
+        self.heap.peek().map(|Reverse(due)| due.at())
     }
-}
-impl PartialOrd for Timed {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
+
+    fn pop(&mut self) -> Option<(f64, Ev)> {
+        let Reverse(due) = self.heap.pop()?;
+        let slot = (due.tie() & ((1 << SLOT_BITS) - 1)) as u32;
+        self.free.push(slot);
+        Some((due.at(), self.slots[slot as usize]))
     }
 }
 
@@ -151,8 +176,7 @@ struct Consumer {
 struct Engine<'a> {
     cfg: &'a SimConfig,
     now: f64,
-    seq: u64,
-    events: BinaryHeap<Reverse<Timed>>,
+    events: Events,
     cpu: Cpu,
     wal: Wal,
     table: Table,
@@ -231,8 +255,7 @@ impl<'a> Engine<'a> {
         Self {
             cfg,
             now: 0.0,
-            seq: 0,
-            events: BinaryHeap::new(),
+            events: Events::default(),
             // CPU entities: the loops 0..w, then a backend per connection, then a background
             // thread per worker (`background_entity`).
             cpu: Cpu::new(cfg.cores, cfg.cpu_slice_ms)
@@ -269,7 +292,7 @@ impl<'a> Engine<'a> {
                 self.loop_done(w);
                 continue;
             }
-            let next_event = self.events.peek().map(|Reverse(t)| t.due.at());
+            let next_event = self.events.next_at();
             let next_cpu = self.cpu.next_event();
             if next_event.is_none() && next_cpu.is_none() {
                 break;
@@ -279,9 +302,9 @@ impl<'a> Engine<'a> {
                 (Some(e), Some(c)) if c < e => self.cpu_done(c),
                 (None, Some(c)) => self.cpu_done(c),
                 _ => {
-                    let Reverse(t) = self.events.pop().expect("peeked");
-                    self.now = t.due.at();
-                    match t.ev {
+                    let (at, ev) = self.events.pop().expect("peeked");
+                    self.now = at;
+                    match ev {
                         Ev::Arrive(op) => self.arrive(op),
                         Ev::Reply(op) => self.reply(op),
                         Ev::WalFlushed(took) => self.wal_flushed(took),
@@ -302,11 +325,7 @@ impl<'a> Engine<'a> {
     // ---- plumbing -------------------------------------------------------------------------
 
     fn at(&mut self, delay: f64, ev: Ev) {
-        self.seq += 1;
-        self.events.push(Reverse(Timed {
-            due: Due::new(self.now + delay, self.seq),
-            ev,
-        }));
+        self.events.push(self.now + delay, ev);
     }
 
     /// A cost drawn around its mean.
@@ -959,6 +978,28 @@ impl<'a> Engine<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn events_come_out_by_time_then_in_the_order_they_were_scheduled() {
+        let mut events = Events::default();
+        events.push(2.0, Ev::Wake(1));
+        events.push(1.0, Ev::Wake(2));
+        events.push(2.0, Ev::Wake(3));
+        let (at, first) = events.pop().expect("three pending");
+        assert_eq!(at, 1.0);
+        assert!(matches!(first, Ev::Wake(2)));
+        // A freed slot is taken again; the new event still goes after the earlier one at 2.0.
+        events.push(2.0, Ev::Wake(4));
+        assert_eq!(events.slots.len(), 3);
+        let order: Vec<u32> = std::iter::from_fn(|| events.pop())
+            .map(|(_, ev)| match ev {
+                Ev::Wake(c) => c,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(order, vec![1, 3, 4]);
+        assert_eq!(events.next_at(), None);
+    }
 
     #[test]
     fn drawing_the_spread_ahead_on_a_thread_changes_no_result() {
