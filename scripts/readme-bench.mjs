@@ -202,9 +202,10 @@ instructions each, a tenth of them with two logarithms), a tenth on the two prio
 rest on the protocol's own steps. Since 2026-12-04 a run of 100K jobs or more has a second thread
 draw the costs' spread ahead in blocks (the same numbers in the same order, so the same results to
 the bit), the engine takes each factor from a block it holds (drawn inline in blocks of 64 for
-smaller runs), and its event queue orders bare integers with the events in slots beside it:
-1.53–1.64 s → 1.15–1.34 s for this run by the \`simulate\` example (1.74 → 1.25 s here), and the
-other cases a third faster; the 1 s target needs a fifth more off the engine's own steps. It took 3.2 s on an AMD EPYC host earlier that day, before
+smaller runs), its event queue orders bare integers with the events in slots beside it, and the
+shared cores work out their rate once per change of the runnable set instead of at every step:
+1.53–1.64 s → 1.14–1.32 s for this run by the \`simulate\` example (1.74 → 1.17 s here), and the
+other cases a third faster; the 1 s target needs a seventh more off the engine's own steps. It took 3.2 s on an AMD EPYC host earlier that day, before
 cost draws came from a ziggurat normal with their constants worked out once and the queues
 compared one integer per step (2.17 s after), and 2.07 s on the Xeon of the earlier runs
 before that change (9.5 s on 2026-11-22, before claimers queued behind each other's commits).

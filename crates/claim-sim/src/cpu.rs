@@ -122,6 +122,8 @@ struct Sharing {
     /// When the first of them finishes, worked out whenever they change (the engine asks
     /// before every event).
     next: Option<f64>,
+    /// The rate every runnable entity progresses at, worked out whenever their number changes.
+    rate: f64,
 }
 
 impl Sharing {
@@ -132,22 +134,25 @@ impl Sharing {
             at: 0.0,
             running: BinaryHeap::new(),
             next: None,
+            rate: 0.0,
         }
     }
 
-    fn rate(&self) -> f64 {
+    /// After the runnable entities changed: their rate and the first finish.
+    fn changed(&mut self) {
         let n = self.running.len() as f64;
-        if n == 0.0 {
+        self.rate = if n == 0.0 {
             0.0
         } else {
             (self.cores / n).min(1.0)
-        }
+        };
+        self.next = self.first_finish();
     }
 
     fn advance(&mut self, now: f64, busy: &mut f64) {
         let dt = now - self.at;
         if dt > 0.0 {
-            let rate = self.rate();
+            let rate = self.rate;
             self.virtual_ms += rate * dt;
             *busy += rate * self.running.len() as f64 * dt;
             self.at = now;
@@ -158,7 +163,7 @@ impl Sharing {
         self.advance(now, busy);
         self.running
             .push(Reverse(Due::new(self.virtual_ms + work, entity.into())));
-        self.next = self.first_finish();
+        self.changed();
     }
 
     fn next_finish(&self) -> Option<f64> {
@@ -171,7 +176,7 @@ impl Sharing {
             if left == 0.0 {
                 self.at
             } else {
-                self.at + left / self.rate()
+                self.at + left / self.rate
             }
         })
     }
@@ -179,7 +184,7 @@ impl Sharing {
     fn finish(&mut self, now: f64, busy: &mut f64) -> u32 {
         self.advance(now, busy);
         let Reverse(due) = self.running.pop().expect("an entity is running");
-        self.next = self.first_finish();
+        self.changed();
         due.tie() as u32
     }
 }
