@@ -196,8 +196,8 @@ and it misses the 1 s target: ${f(sim.speed.at(-1).medianMs / 1000, 2)} s. Decod
 2026-12-03 such a task no longer goes through the CPU's queue where that changes nothing (22.9M
 → ${f(sim.speed.at(-1).events / 1e6, 1)}M events; 1.391 → 1.300 G instructions at 100K jobs, by cachegrind). The results are the same to rounding: runs of
 100K–400K jobs agree to 13 digits, and at 1M the last digits' differences reorder a few events,
-which moves the simulated throughput by 0.05% (1162.3 → 1162.9 jobs/s). What is left
-costs about 700 instructions an event, spread thin: a fifth on the gamma cost draws (about 125
+which moves the simulated throughput by 0.05% (1162.3 → 1162.9 jobs/s). What was left then
+cost about 700 instructions an event, spread thin: a fifth on the gamma cost draws (about 125
 instructions each, a tenth of them with two logarithms), a tenth on the two priority queues, the
 rest on the protocol's own steps. Since 2026-12-04 a run of 100K jobs or more has a second thread
 draw the costs' spread ahead in blocks (the same numbers in the same order, so the same results to
@@ -205,7 +205,8 @@ the bit), the engine takes each factor from a block it holds (drawn inline in bl
 smaller runs), its event queue orders bare integers with the events in slots beside it, and the
 shared cores work out their rate once per change of the runnable set instead of at every step:
 1.53–1.64 s → 1.14–1.32 s for this run by the \`simulate\` example (1.74 → 1.17 s here), and the
-other cases a third faster; the 1 s target needs a seventh more off the engine's own steps. It took 3.2 s on an AMD EPYC host earlier that day, before
+other cases a third faster; the 1 s target needs a seventh more off the engine's own steps, where
+popping the event and CPU heaps is now the largest single cost (about a tenth). It took 3.2 s on an AMD EPYC host on 2026-12-03, before
 cost draws came from a ziggurat normal with their constants worked out once and the queues
 compared one integer per step (2.17 s after), and 2.07 s on the Xeon of the earlier runs
 before that change (9.5 s on 2026-11-22, before claimers queued behind each other's commits).
