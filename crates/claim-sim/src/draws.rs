@@ -40,8 +40,10 @@ impl Draws {
     pub fn new(seed: u64, cv: f64, ahead: bool) -> Self {
         let factor = Factor::new(cv);
         let rng = Rng::new(seed);
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if !ahead || matches!(factor, Factor::One) || cores < 2 {
+        // Asked only when drawing ahead is wanted: finding the cores reads cgroup files, and
+        // calibration and sweeps start many small runs.
+        let spare_core = || std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+        if !ahead || matches!(factor, Factor::One) || !spare_core() {
             return Self::inline(factor, rng);
         }
         let (send, blocks) = sync_channel::<Vec<f64>>(AHEAD);

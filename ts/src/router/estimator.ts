@@ -84,6 +84,16 @@ const MAX_LOG_RESCALE = Math.log(10);
 const RECENT_CALLS = 5;
 const RECENT_MIN = 3;
 
+/**
+ * The time per item of the weighted least-squares line through calls summarised by their sums
+ * (weights, weighted sizes, sizes², times, sizes × times); undefined while the sizes are too
+ * nearly all the same to tell it from the overhead.
+ */
+function fittedPerItem(w: number, wk: number, wkk: number, wt: number, wkt: number): number | undefined {
+  const det = w * wkk - wk * wk;
+  return det > 1e-9 * w * wkk ? (w * wkt - wk * wt) / det : undefined;
+}
+
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const m = sorted.length >> 1;
@@ -240,12 +250,8 @@ export class CostEstimator {
    */
   #callsPrediction(items: number, fallback: number): number {
     if (!(this.#w > 0)) return Math.max(fallback, 1e-9);
-    const det = this.#w * this.#wkk - this.#wk * this.#wk;
-    let predicted = this.#wt / this.#w;
-    if (det > 1e-9 * this.#w * this.#wkk) {
-      const perItem = (this.#w * this.#wkt - this.#wk * this.#wt) / det;
-      predicted = (this.#wt - perItem * this.#wk) / this.#w + perItem * items;
-    }
+    const perItem = fittedPerItem(this.#w, this.#wk, this.#wkk, this.#wt, this.#wkt);
+    const predicted = perItem === undefined ? this.#wt / this.#w : (this.#wt - perItem * this.#wk) / this.#w + perItem * items;
     return predicted > 0 ? predicted : Math.max(fallback, 1e-9);
   }
 
@@ -296,7 +302,7 @@ export class CostEstimator {
     // item to it, and its error is then several times the estimate.
     this.#perItemErrorMs = det > 0 ? Math.sqrt(w / det) : Infinity;
     this.#pivotItems = this.#w > 0 ? this.#wk / this.#w : 0;
-    let perItem = det > 1e-9 * w * this.#wkk ? (w * this.#wkt - this.#wk * wt) / det : this.#perItemMs;
+    let perItem = fittedPerItem(w, this.#wk, this.#wkk, wt, this.#wkt) ?? this.#perItemMs;
     let overhead = (wt - perItem * this.#wk) / w;
     if (overhead < 0) {
       // A line through the origin: every call's time is items × perItem.

@@ -86,33 +86,34 @@ export function profilePlot(panels: readonly ProfilePanel[], title: string, subt
   out.push('</g>');
   const iw = pw - m.left - m.right;
   const ih = ph - m.top - m.bottom;
-  ranges.forEach(([lo, hi], row) => {
-  const zoomed = row > 0;
-  const xs = zoomed ? linearTicks(lo, hi) : logTicks(lo, hi);
-  panels.forEach((panel, k) => {
-    const ox = k * pw;
-    const oy = head + row * ph;
-    const px = (x: number): number => ox + m.left + (Math.log(Math.min(hi, Math.max(lo, x)) / lo) / Math.log(hi / lo)) * iw;
-    const py = (share: number): number => oy + m.top + ih - share * ih;
-    out.push(`<text x="${ox + m.left}" y="${oy + 14}" font-weight="bold">${esc(zoomed ? `${panel.name}, up to ${hi}×` : panel.name)}</text>`);
-    for (const share of [0, 0.25, 0.5, 0.75, 1]) {
-      out.push(`<line x1="${ox + m.left}" y1="${py(share).toFixed(1)}" x2="${ox + m.left + iw}" y2="${py(share).toFixed(1)}" stroke="#eee"/>`);
-      out.push(`<text x="${ox + m.left - 4}" y="${(py(share) + 3).toFixed(1)}" text-anchor="end" fill="#555">${Math.round(share * 100)}%</text>`);
-    }
-    for (const x of xs) {
-      out.push(`<line x1="${px(x).toFixed(1)}" y1="${oy + m.top}" x2="${px(x).toFixed(1)}" y2="${oy + m.top + ih}" stroke="#eee"/>`);
-      out.push(`<text x="${px(x).toFixed(1)}" y="${oy + m.top + ih + 12}" text-anchor="middle" fill="#555">${+x.toFixed(2)}×</text>`);
-    }
-    out.push(`<text x="${ox + m.left + iw / 2}" y="${oy + m.top + ih + 26}" text-anchor="middle" fill="#555">finish ÷ optimum (log scale)</text>`);
-    out.push(`<rect x="${ox + m.left}" y="${oy + m.top}" width="${iw}" height="${ih}" fill="none" stroke="#999"/>`);
-    for (const curve of panel.curves) {
-      const pts = profilePoints(curve.ratios, lo, hi);
-      const worst = Math.max(...curve.ratios);
-      out.push(
-        `<polyline fill="none" stroke="${colour(curve.strategy)}" stroke-width="1.6" points="${pts.map(([x, share]) => `${px(x).toFixed(1)},${py(share).toFixed(1)}`).join(' ')}"><title>${esc(`${panel.name}, ${curve.strategy}: worst ${worst.toFixed(3)}× over ${curve.ratios.length} clusters`)}</title></polyline>`,
-      );
-    }
-  });
+  // Each row of panels over one range of ratios: every one seen, then the zoom.
+  ranges.forEach(([from, to], row) => {
+    const zoomed = row > 0;
+    const xs = zoomed ? linearTicks(from, to) : logTicks(from, to);
+    panels.forEach((panel, k) => {
+      const ox = k * pw;
+      const oy = head + row * ph;
+      const px = (x: number): number => ox + m.left + (Math.log(Math.min(to, Math.max(from, x)) / from) / Math.log(to / from)) * iw;
+      const py = (share: number): number => oy + m.top + ih - share * ih;
+      out.push(`<text x="${ox + m.left}" y="${oy + 14}" font-weight="bold">${esc(zoomed ? `${panel.name}, up to ${to}×` : panel.name)}</text>`);
+      for (const share of [0, 0.25, 0.5, 0.75, 1]) {
+        out.push(`<line x1="${ox + m.left}" y1="${py(share).toFixed(1)}" x2="${ox + m.left + iw}" y2="${py(share).toFixed(1)}" stroke="#eee"/>`);
+        out.push(`<text x="${ox + m.left - 4}" y="${(py(share) + 3).toFixed(1)}" text-anchor="end" fill="#555">${Math.round(share * 100)}%</text>`);
+      }
+      for (const x of xs) {
+        out.push(`<line x1="${px(x).toFixed(1)}" y1="${oy + m.top}" x2="${px(x).toFixed(1)}" y2="${oy + m.top + ih}" stroke="#eee"/>`);
+        out.push(`<text x="${px(x).toFixed(1)}" y="${oy + m.top + ih + 12}" text-anchor="middle" fill="#555">${+x.toFixed(2)}×</text>`);
+      }
+      out.push(`<text x="${ox + m.left + iw / 2}" y="${oy + m.top + ih + 26}" text-anchor="middle" fill="#555">finish ÷ optimum (log scale)</text>`);
+      out.push(`<rect x="${ox + m.left}" y="${oy + m.top}" width="${iw}" height="${ih}" fill="none" stroke="#999"/>`);
+      for (const curve of panel.curves) {
+        const pts = profilePoints(curve.ratios, from, to);
+        const worst = Math.max(...curve.ratios);
+        out.push(
+          `<polyline fill="none" stroke="${colour(curve.strategy)}" stroke-width="1.6" points="${pts.map(([x, share]) => `${px(x).toFixed(1)},${py(share).toFixed(1)}`).join(' ')}"><title>${esc(`${panel.name}, ${curve.strategy}: worst ${worst.toFixed(3)}× over ${curve.ratios.length} clusters`)}</title></polyline>`,
+        );
+      }
+    });
   });
   out.push('</svg>');
   return `${out.join('\n')}\n`;

@@ -321,8 +321,7 @@ export class AdaptiveRouter {
       const s = closed[i]!;
       const count = plan.counts[i]!;
       if (count === 0 || s.inFlight > 0 || run.remaining() === 0) continue;
-      const others = costs.filter((_, j) => j !== i);
-      this.#send(run, s, run.take(this.#chunkOf(s, seen[i]!.own, count, costs[i]!, plan, others)), now);
+      this.#send(run, s, run.take(this.#chunkOf(s, seen[i]!.own, count, costs, i, plan)), now);
     }
   }
 
@@ -365,8 +364,9 @@ export class AdaptiveRouter {
    * first. A plan on one node (as every `sequential` plan is) sends its whole share: that node
    * would take a held-back tail itself, after a second call's overhead.
    */
-  #chunkOf(s: NodeState, estimate: CostEstimate, count: number, cost: NodeCost, plan: SplitPlan, others: readonly NodeCost[]): number {
+  #chunkOf(s: NodeState, estimate: CostEstimate, count: number, costs: readonly NodeCost[], i: number, plan: SplitPlan): number {
     if (plan.used === 1) return count;
+    const cost = costs[i]!;
     // A node never measured gets one item first: with its next, larger call that tells its
     // overhead from its time per item.
     if (!estimate.known) return 1;
@@ -389,7 +389,10 @@ export class AdaptiveRouter {
     // Nor when the other nodes could take too few of them, while this one would work on them, to
     // save that overhead: the rest come back to this node after it (a fast node beside much
     // slower ones keeps its whole share).
-    if (itemsWithinMs(others, hold * cost.perItemMs) * cost.perItemMs <= cost.overheadMs) hold = 0;
+    if (hold > 0) {
+      const others = costs.filter((_, j) => j !== i);
+      if (itemsWithinMs(others, hold * cost.perItemMs) * cost.perItemMs <= cost.overheadMs) hold = 0;
+    }
     return Math.max(1, count - hold);
   }
 
