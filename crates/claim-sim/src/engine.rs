@@ -16,13 +16,12 @@
 //! 4. after an empty claim: ask whether jobs are ready; claim again at once if so, else flush
 //!    what is buffered and, while others still hold jobs, look again after `idleMs`.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 use crate::config::{LoopOrder, OptimisticSelect, SimConfig, Strategy};
 use crate::cpu::Cpu;
 use crate::draws::Draws;
-use crate::due::Due;
+use crate::due::{Due, DueQueue};
 use crate::report::{Counters, SimReport, Utilisation, Waits, Window};
 use crate::table::{Candidates, Outcome, Runs, Table};
 use crate::wal::{Commit, Wal};
@@ -42,13 +41,13 @@ enum Ev {
     BackedOff(u32),
 }
 
-/// Pending events: each one's time and tie-breaker in a heap of plain integers, what it is in a
-/// slot of its own. The tie-breaker is the order events were scheduled in, shifted up to leave
-/// room for the slot, so the heap orders them by time and then by that order as before; its
-/// entries are half the size they would be carrying the event.
+/// Pending events: each one's time and tie-breaker in a queue of plain integers (`DueQueue`),
+/// what it is in a slot of its own. The tie-breaker is the order events were scheduled in,
+/// shifted up to leave room for the slot, so the queue orders them by time and then by that
+/// order; its entries are half the size they would be carrying the event.
 #[derive(Debug, Default)]
 struct Events {
-    heap: BinaryHeap<Reverse<Due>>,
+    queue: DueQueue,
     slots: Vec<Ev>,
     free: Vec<u32>,
     scheduled: u64,
@@ -76,15 +75,15 @@ impl Events {
             "too many events for the event queue"
         );
         let tie = (self.scheduled << SLOT_BITS) | u64::from(slot);
-        self.heap.push(Reverse(Due::new(at, tie)));
+        self.queue.push(Due::new(at, tie));
     }
 
     fn next_at(&self) -> Option<f64> {
-        self.heap.peek().map(|Reverse(due)| due.at())
+        self.queue.first().map(Due::at)
     }
 
     fn pop(&mut self) -> Option<(f64, Ev)> {
-        let Reverse(due) = self.heap.pop()?;
+        let due = self.queue.pop()?;
         let slot = (due.tie() & ((1 << SLOT_BITS) - 1)) as u32;
         self.free.push(slot);
         Some((due.at(), self.slots[slot as usize]))
