@@ -33,8 +33,8 @@ const CELLS = ['skip-locked', 'partitioned'].flatMap((strategy) => [1, 2, 3].map
 
 const db = new pg.Client({ connectionString: url });
 await db.connect();
-const setting = async (name) => (await db.query(`SELECT current_setting($1) AS v`, [name])).rows[0].v;
-const server = { version: await setting('server_version'), fsync: await setting('fsync'), synchronousCommit: await setting('synchronous_commit') };
+const serverSetting = async (name) => (await db.query(`SELECT current_setting($1) AS v`, [name])).rows[0].v;
+const server = { version: await serverSetting('server_version'), fsync: await serverSetting('fsync'), synchronousCommit: await serverSetting('synchronous_commit') };
 await db.end();
 const durable = server.fsync === 'on' && server.synchronousCommit !== 'off';
 
