@@ -208,7 +208,7 @@ the same to rounding: runs of 100K–400K jobs agree to 13 digits, and at 1M the
 a few events, 1162.3 → 1162.9 simulated jobs/s). Since then every change has left the results the
 same to the bit: 1.74 → 1.17 s on one host from a second thread that draws the costs' spread ahead
 in blocks for runs of 100K jobs or more (the same numbers in the same order; drawn inline, the
-run takes 13% longer), factors read from a block the engine holds, an event queue of bare
+run takes 15% longer), factors read from a block the engine holds, an event queue of bare
 integers with the events in slots beside it, and the shared cores' rate worked out once per
 change of the runnable set; then 0.93 → 0.83 s (interleaved medians of 7 by the \`simulate\`
 example; 1.334 → 1.202 G instructions at 99,999 jobs × 64 workers, draws inline, by cachegrind)
@@ -221,7 +221,7 @@ What is left costs about 490 instructions an event on the engine's thread (0.92 
 keeps its cost: a new finish there lands mid-queue (about 15th of 33 runnable at the median), so
 a sorted front would not help it. Tried on 2026-12-04 and dropped, each with the same results to
 the bit: a binary heap of its own that picks the smaller child without a branch (no faster); a
-4-ary one (in isolation a sixth faster on a heap of 32, in the engine 15% more instructions and 7%
+4-ary one (in isolation 14–16% faster on a heap of 32, in the engine 15% more instructions and 7%
 slower); a tournament tree and a pairing heap (slower in isolation); forcing the hot steps inline
 (1–2% fewer instructions, no faster). Earlier, keeping a claim's runs inline rather than in a heap
 allocation each took 5% off (1.465 → 1.387 G).

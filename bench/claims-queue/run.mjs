@@ -51,7 +51,7 @@ for (let pass = 0; pass < repeats; pass++) {
     const host = r.cpu.host;
     // How busy the host's cores were over the run (busy ÷ busy + idle + stolen): what is left for more workers.
     const busyShare = host ? host.busyMs / (host.busyMs + host.idleMs + host.stealMs) : null;
-    runs.get(key(cell)).push({ throughput: r.throughput, elapsedMs: r.elapsedMs, p99Ms: r.latencyMs?.p99 ?? null, busyShare, stealMsPerJob: host?.stealMsPerJob ?? null });
+    runs.get(key(cell)).push({ throughput: r.throughput, p99Ms: r.latencyMs?.p99 ?? null, busyShare });
     process.stdout.write(`[${pass + 1}/${repeats}] ${key(cell).padEnd(16)} ${Math.round(r.throughput).toLocaleString('en-US')} jobs/s\n`);
   }
 }
