@@ -30,7 +30,7 @@ const PRESETS = {
   predictive: (min) => ({ preset: 'predictive', min, max: 60, targets: TARGETS }),
 };
 
-mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
+mkdirSync(new URL('../results', import.meta.url), { recursive: true });
 const rows = [];
 /** The bursty trace's first-seed runs, for the plot. */
 const burstyPanels = [];

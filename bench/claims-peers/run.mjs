@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 
 import pg from 'pg';
 
-import { runClaims } from '../../dist/src/claims/harness.js';
+import { runClaims } from '../../dist/src/lab/claims/harness.js';
 import { machine, median } from '../lib.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));

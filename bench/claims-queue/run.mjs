@@ -16,7 +16,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 
 import pg from 'pg';
 
-import { runClaims } from '../../dist/src/claims/harness.js';
+import { runClaims } from '../../dist/src/lab/claims/harness.js';
 import { machine, median } from '../lib.mjs';
 
 const arg = (name, fallback) => {
@@ -86,7 +86,7 @@ const result = {
   rows,
   best: { name: best.name, throughput: best.throughput, target: TARGET_JOBS_PER_S, met: durable && best.throughput >= TARGET_JOBS_PER_S },
 };
-mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
+mkdirSync(new URL('../results', import.meta.url), { recursive: true });
 writeFileSync(new URL('../results/claims-queue.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 
 const n = (v) => Math.round(v).toLocaleString('en-US');

@@ -45,7 +45,7 @@ async function main() {
   const proposals = claimPresets.seedPhase3Report({ jobs: 50_000 });
 
   const machine = measuredOn();
-  mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
+  mkdirSync(new URL('../results', import.meta.url), { recursive: true });
   writeFileSync(new URL('../results/claims-sim.json', import.meta.url), `${JSON.stringify({ suite: 'claims-sim', machine, speed, phase3, proposals }, null, 2)}\n`);
   console.log(`\nclaims-sim — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\n`);
   console.log('| case | median ms | events | simulated jobs/s | bottleneck |\n|---|---:|---:|---:|---|');

@@ -164,7 +164,7 @@ async function main() {
     ? Object.fromEntries(['fuseColumnsMedianMs', 'bulkMedianMs', 'nativeMs'].map((k) => [k, rowOf(1_000_000)[k] / rowOf(100_000)[k] / 10]))
     : null;
   const machine = measuredOn();
-  mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
+  mkdirSync(new URL('../results', import.meta.url), { recursive: true });
   writeFileSync(new URL('../results/fusion-scaling.json', import.meta.url), `${JSON.stringify({ suite: 'fusion-scaling', machine, rows, growth100kTo1M: growth }, null, 2)}\n`);
   console.log(`\nfusion-scaling — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\n`);
   console.log('| case | nodes | records | fuseSync median ms | fuse(columns) median ms | fuseColumns median ms | legacy ms | speed-up | candidates | matched | pairs completeness (edge-stress) | F1 | B-cubed F1 | peak RSS MiB (generate + fuse) |');

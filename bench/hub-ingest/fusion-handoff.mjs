@@ -70,6 +70,6 @@ for (const c of cases) {
 await thread.terminate();
 
 const result = { suite: 'hub-fusion-handoff', machine: machine(), rows };
-mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
+mkdirSync(new URL('../results', import.meta.url), { recursive: true });
 writeFileSync(new URL('../results/hub-fusion-handoff.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 console.table(rows.map((r) => ({ texts: r.texts, sent: r.sent, batches: r.batches, MB: r.megabytes.toFixed(1), 'median ms': r.medianMs.toFixed(1), 'min ms': r.minMs.toFixed(1), 'max ms': r.maxMs.toFixed(1) })));

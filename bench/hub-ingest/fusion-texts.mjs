@@ -83,6 +83,6 @@ for (const batches of [1, 20]) {
     });
   }
 }
-mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
+mkdirSync(new URL('../results', import.meta.url), { recursive: true });
 writeFileSync(new URL('../results/hub-fusion-texts.json', import.meta.url), `${JSON.stringify({ suite: 'hub-fusion-texts', machine: machine(), rows }, null, 2)}\n`);
 console.table(rows.map((r) => ({ observations: r.observations, path: r.path, 'median ms': r.medianMs.toFixed(1), 'min ms': r.minMs.toFixed(1), 'max ms': r.maxMs.toFixed(1), 'read ms': r.readMs.toFixed(1), 'engine ms': r.engineMs.toFixed(1), 'write ms': r.writeMs.toFixed(1) })));

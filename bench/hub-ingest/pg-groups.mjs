@@ -11,7 +11,7 @@
 // Writes bench/results/hub-pg-groups.json and prints a table.
 import { mkdirSync, writeFileSync } from 'node:fs';
 
-import { postgresCpuMs } from '../../dist/src/claims/host-cpu.js';
+import { postgresCpuMs } from '../../dist/src/lab/claims/host-cpu.js';
 import { batchDigest } from '../../dist/src/hub/rounds.js';
 import { PostgresStore } from '../../dist/src/hub/store/postgres.js';
 import { machine, median } from '../lib.mjs';
@@ -71,6 +71,6 @@ for (const path of ['set-wide', 'batch by batch']) {
     rows.push({ path, groupSize: size, announceUsPerNode: median(runs.map((r) => r.announceUs)), wallUsPerBatch: median(runs.map((r) => r.wallUs)), dbCpuUsPerBatch: median(runs.map((r) => r.dbCpuUs)), runs: runs.length });
   }
 }
-mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
+mkdirSync(new URL('../results', import.meta.url), { recursive: true });
 writeFileSync(new URL('../results/hub-pg-groups.json', import.meta.url), `${JSON.stringify({ suite: 'hub-pg-groups', machine: machine(), nodes: NODES, batchesPerNode: BATCHES, rows }, null, 2)}\n`);
 console.table(rows.map((r) => ({ path: r.path, 'group size': r.groupSize, 'announce µs/node': r.announceUsPerNode.toFixed(0), 'wall µs/batch': r.wallUsPerBatch.toFixed(0), 'database cpu µs/batch': r.dbCpuUsPerBatch.toFixed(0) })));

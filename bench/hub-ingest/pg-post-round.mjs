@@ -21,7 +21,7 @@ import { Worker } from 'node:worker_threads';
 
 import pg from 'pg';
 
-import { postgresCpuMs } from '../../dist/src/claims/host-cpu.js';
+import { postgresCpuMs } from '../../dist/src/lab/claims/host-cpu.js';
 import { sensorPreset } from '../../dist/src/fusion/preset.js';
 import { TextFusion } from '../../dist/src/fusion/text-fusion.js';
 import { batchDigest } from '../../dist/src/hub/rounds.js';
@@ -168,7 +168,7 @@ for (const variant of ['before', 'after']) {
   const totals = runs[variant].map((r) => ({ wallMs: sum(r, 'wallMs'), dbCpuMs: sum(r, 'dbCpuMs'), mainCpuMs: sum(r, 'mainCpuMs') }));
   rows.push({ variant, step: 'all', wallMs: median(totals.map((t) => t.wallMs)), dbCpuMs: median(totals.map((t) => t.dbCpuMs)), mainCpuMs: median(totals.map((t) => t.mainCpuMs)), runs: totals.length });
 }
-mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
+mkdirSync(new URL('../results', import.meta.url), { recursive: true });
 writeFileSync(
   new URL('../results/hub-pg-post-round.json', import.meta.url),
   `${JSON.stringify({ suite: 'hub-pg-post-round', machine: machine(), nodes: NODES, batchesPerNode: BATCHES, observations: NODES * BATCHES * 5, resultBytes: result.bytes.length, rows }, null, 2)}\n`,

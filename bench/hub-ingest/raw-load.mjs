@@ -16,7 +16,7 @@
 // than hiding it (no coordinated omission).
 import net from 'node:net';
 
-import { runHttpLoad } from '../../dist/src/fleet/http-load.js';
+import { runHttpLoad } from '../../dist/src/lab/load/http-load.js';
 import { generateFleet } from '../../dist/src/fusion/generate.js';
 import { nodeToken } from '../../dist/src/hub/tokens.js';
 import { percentile } from '../lib.mjs';

@@ -40,7 +40,7 @@ import { join } from 'node:path';
 
 import pg from 'pg';
 
-import { runFleet } from '../../dist/src/fleet/simulator.js';
+import { runFleet } from '../../dist/src/hub/fleet-simulator.js';
 import { machine, median } from '../lib.mjs';
 import { cpuTime, stealTime } from './cpu-time.mjs';
 import { rawLoad } from './raw-load.mjs';
@@ -259,7 +259,7 @@ const result = {
   sustainedRuns: SUSTAINED_RUNS,
   rows,
 };
-mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
+mkdirSync(new URL('../results', import.meta.url), { recursive: true });
 writeFileSync(new URL('../results/hub-ingest.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 const f = (v, d = 1) => (v === undefined || Number.isNaN(v) ? '—' : v.toFixed(d));
 console.table(rows.map((r) => ({ case: r.id, store: r.store, nodes: r.nodes, 'offered/s': f(r.offeredPerS ?? undefined, 0), 'all acked ms': f(r.allAcknowledgedMs), 'batches/s': f(r.batchesPerS, 0), 'p50 ms': f(r.p50Ms), 'p99 ms': f(r.p99Ms), 'close→result ms': f(r.closeToResultMs), 'main µs/batch': f(r.mainCpuUsPerBatch), 'cpu µs/batch': f(r.cpuUsPerBatch), 'loadgen µs/batch': f(r.loadgenCpuUsPerBatch), 'windows > 50 ms': r.windows ? `${r.slowWindows}/${r.windows}` : '' })));

@@ -111,7 +111,7 @@ for (const nodes of sizes) {
 
 const versions = execFileSync(python, ['-c', 'import splink, duckdb; print(splink.__version__, duckdb.__version__)'], { encoding: 'utf8' }).trim().split(' ');
 const machine = { cpu: os.cpus()[0]?.model, cores: os.availableParallelism(), node: process.version, splink: versions[0], duckdb: versions[1], date: new Date().toISOString() };
-mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
+mkdirSync(new URL('../results', import.meta.url), { recursive: true });
 writeFileSync(new URL('../results/peers-splink.json', import.meta.url), `${JSON.stringify({ suite: 'peers-splink', machine, rows }, null, 2)}\n`);
 console.log(`\npeers — fleetscale vs Splink ${machine.splink} (DuckDB ${machine.duckdb}), ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\n`);
 console.log('| records | fleetscale, event objects: median ms | fleetscale, fuseColumns: median ms | Splink median ms | Splink ÷ fleetscale (objects / columns) | fleetscale F1 (B-cubed) | Splink F1 (B-cubed) |');

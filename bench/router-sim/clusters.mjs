@@ -1,7 +1,7 @@
 // The simulated clusters the router benchmarks share: 2-16 nodes, speed ratios 1-50x (spread
 // geometrically, or one fast node and the rest slow), overheads 0-200 ms (±50% per node), noise
 // 0-30% per call, batches of 100 and 1000 items. Each cluster has its own seed.
-import { seededRandom } from '../../dist/src/seeded-random.js';
+import { seededRandom } from '../../dist/src/lab/seeded-random.js';
 
 export const NODE_COUNTS = [2, 4, 8, 16];
 export const RATIOS = [1, 3, 10, 50];

@@ -21,7 +21,7 @@ import { Bench } from 'tinybench';
 
 import { machine as measuredOn, median } from '../lib.mjs';
 import { CostEstimator, ROUTE_STRATEGIES, baselineFinishMs, optimalFinishMs, planSplit, profilePlot, simulateRoute } from '../../dist/src/index.js';
-import { seededRandom } from '../../dist/src/seeded-random.js';
+import { seededRandom } from '../../dist/src/lab/seeded-random.js';
 import { NOISES, clusterOf, clusterSpecs, describeCluster } from './clusters.mjs';
 
 const NOISY_SEEDS = 5;

@@ -848,7 +848,6 @@ module.exports.fuseBatchTexts = nativeBinding.fuseBatchTexts
 module.exports.fuseColumns = nativeBinding.fuseColumns
 module.exports.fuseColumnsAsync = nativeBinding.fuseColumnsAsync
 module.exports.generateFleetColumns = nativeBinding.generateFleetColumns
-module.exports.runHttpLoad = nativeBinding.runHttpLoad
 module.exports.sensorPresetJson = nativeBinding.sensorPresetJson
 module.exports.simulateClaims = nativeBinding.simulateClaims
 module.exports.simulateClaimsAsync = nativeBinding.simulateClaimsAsync

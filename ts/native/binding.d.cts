@@ -62,23 +62,6 @@ export declare function fuseColumnsAsync(config: string, columns: NativeColumns,
 /** Generates a seeded fleet with known truth. */
 export declare function generateFleetColumns(nodes: number, obsPerNode: number, seed: number, noise: number, edgeStress: boolean): NativeFleet
 
-/** What `runHttpLoad` sends; see `LoadPlan`. */
-export interface HttpLoadPlan {
-  host: string
-  port: number
-  /** Request bytes, connection after connection: its warm-up request, then its timed ones. */
-  requests: Buffer
-  /** End offset of each request in `requests`. */
-  ends: Array<number>
-  connections: number
-  /** Timed requests per connection. */
-  timed: number
-  /** 0: closed loop; else the interval between one connection's requests (ms). */
-  intervalMs: number
-  /** Default 600,000. */
-  timeoutMs?: number
-}
-
 /** Blocking quality of a configuration on records with known truth. */
 export interface NativeBlockingQuality {
   pairsCompleteness: number
@@ -175,12 +158,6 @@ export interface NativeStats {
   matched: number
   timings: Array<NativePhase>
 }
-
-/**
- * Runs a load on a thread of the libuv pool; resolves with its report as JSON
- * (`{ ok: true, report }` or `{ ok: false, error }` when a connection could not be made).
- */
-export declare function runHttpLoad(plan: HttpLoadPlan): Promise<string>
 
 /** The sensor preset as `FusionConfig` JSON. */
 export declare function sensorPresetJson(timeWindowMs: number, radiusM: number, onePerNode: boolean): string

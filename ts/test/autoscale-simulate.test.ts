@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { createAutoscaler } from '../src/autoscale/autoscaler.js';
-import { simulateAutoscaler } from '../src/autoscale/simulate.js';
-import { makeTrace, TRACE_SHAPES, traceOf } from '../src/autoscale/traces.js';
+import { simulateAutoscaler } from '../src/lab/autoscale/simulate.js';
+import { makeTrace, TRACE_SHAPES, traceOf } from '../src/lab/autoscale/traces.js';
 import type { Autoscaler, AutoscaleSample } from '../src/autoscale/types.js';
 
 /** A policy that asks for `plan(t)` replicas and records what it was told. */

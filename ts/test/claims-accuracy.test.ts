@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { mape, median, noiseFloor, ranks, relativeError, spearman } from '../src/claims/accuracy.js';
-import { passOrder, spreadOf, type CellRun } from '../src/claims/grid.js';
-import { throughputPlot } from '../src/claims/plot.js';
+import { mape, median, noiseFloor, ranks, relativeError, spearman } from '../src/lab/claims/accuracy.js';
+import { passOrder, spreadOf, type CellRun } from '../src/lab/claims/grid.js';
+import { throughputPlot } from '../src/lab/claims/plot.js';
 
 describe('model accuracy measures', () => {
   it('relative error and MAPE', () => {

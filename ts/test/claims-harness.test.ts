@@ -1,5 +1,5 @@
 /**
- * `fleetscale claims run`, `sweep` and `validate`: worker processes drain a queue in PostgreSQL
+ * `fleetscale lab claims run`, `sweep` and `validate`: worker processes drain a queue in PostgreSQL
  * and the reports add up (the built CLI, as operators run it).
  */
 import { spawnSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { dropSchemas, freshSchema, PG_URL, postgresAvailable, withClient } from './pg-helpers.js';
-import { backgroundShareOf } from '../src/index.js';
+import { backgroundShareOf } from '../src/lab/index.js';
 
 const withPostgres = await postgresAvailable();
 const cli = join(import.meta.dirname, '../../dist/src/cli/main.js');
@@ -20,9 +20,9 @@ afterAll(() => (withPostgres ? dropSchemas([schema]) : undefined));
 /** Jobs of any queue still in the schema (the harness deletes a run's, and its warm-ups'). */
 const jobsLeft = (s: string) => withClient(async (c) => Number((await c.query(`SELECT count(*) AS n FROM ${s}.jobs`)).rows[0].n));
 
-const claims = (...args: string[]) => spawnSync(process.execPath, [cli, 'claims', ...args], { encoding: 'utf8', env: { ...process.env, FLEETSCALE_PG_URL: PG_URL } });
+const claims = (...args: string[]) => spawnSync(process.execPath, [cli, 'lab', 'claims', ...args], { encoding: 'utf8', env: { ...process.env, FLEETSCALE_PG_URL: PG_URL } });
 
-describe.skipIf(!withPostgres)('fleetscale claims run', () => {
+describe.skipIf(!withPostgres)('fleetscale lab claims run', () => {
   it.each(['optimistic-any', 'skip-locked', 'partitioned'])('%s: 3 worker processes warm up, then complete every job once; --json adds up', async (strategy) => {
     const run = claims('run', '--workers', '3', '--batch', '20', '--strategy', strategy, '--jobs', '3000', '--work-ms', '0.01', '--flush-size', '50', '--flush-ms', '20', '--window-ms', '200', '--warmup', '150', '--schema', schema, '--json');
     expect(run.stderr).toBe('');
@@ -305,7 +305,7 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
     ]) {
       const run = claims(...args, '--schema', schema);
       expect(run.status, args.join(' ')).toBe(2);
-      expect(run.stderr).toMatch(/^fleetscale claims: /);
+      expect(run.stderr).toMatch(/^fleetscale lab claims: /);
     }
     const down = claims('run', '--jobs', '10', '--pg', 'postgres://postgres@127.0.0.1:1/test');
     expect(down.status).toBe(1);
@@ -321,7 +321,7 @@ describe.skipIf(!withPostgres)('fleetscale claims run', () => {
   });
 });
 
-describe('fleetscale claims validate --replay', () => {
+describe('fleetscale lab claims validate --replay', () => {
   it('refuses grid options beside it, and a file it cannot read or that is not a report, with coded errors', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleetscale-replay-'));
     writeFileSync(join(dir, 'broken.json'), '{"heldOut": [');
@@ -334,17 +334,17 @@ describe('fleetscale claims validate --replay', () => {
     };
     rmSync(dir, { recursive: true });
     expect(runs.clash.status).toBe(2);
-    expect(runs.clash.stderr).toMatch(/^fleetscale claims: --replay takes the grid, the workload and the runs from its file; --workers cannot go with it/);
+    expect(runs.clash.stderr).toMatch(/^fleetscale lab claims: --replay takes the grid, the workload and the runs from its file; --workers cannot go with it/);
     expect(runs.missing.status).toBe(1);
     expect(runs.missing.stderr).toMatch(/ERR_CLAIMS_INPUT: cannot read the report to replay: ENOENT/);
     expect(runs.broken.status).toBe(1);
     expect(runs.broken.stderr).toMatch(/ERR_CLAIMS_INPUT: .*broken\.json is not JSON/);
     expect(runs.other.status).toBe(1);
-    expect(runs.other.stderr).toMatch(/ERR_CLAIMS_INPUT: not a validation report \(fleetscale claims validate --out\): machine must be an object/);
+    expect(runs.other.stderr).toMatch(/ERR_CLAIMS_INPUT: not a validation report \(fleetscale lab claims validate --out\): machine must be an object/);
   });
 });
 
-describe('fleetscale claims probe', () => {
+describe('fleetscale lab claims probe', () => {
   it("measures the scheduler's slice with one busy process more than there are cores", () => {
     const run = claims('probe', '--duration-ms', '400', '--json');
     expect(run.status, run.stderr).toBe(0);
@@ -362,7 +362,7 @@ describe('fleetscale claims probe', () => {
   });
 });
 
-describe.skipIf(!withPostgres)('fleetscale claims probe --statements', () => {
+describe.skipIf(!withPostgres)('fleetscale lab claims probe --statements', () => {
   it("measures statement CPU at each worker count and its growth over one worker's", () => {
     const run = claims('probe', '--statements', '--workers', '3,2', '--connections', '2', '--rows', '5', '--duration-ms', '150', '--rounds', '2', '--warmup', '20', '--json');
     expect(run.status, run.stderr).toBe(0);

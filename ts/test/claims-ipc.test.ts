@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 
 import { describe, expect, it } from 'vitest';
 
-import { Inbox } from '../src/claims/ipc.js';
+import { Inbox } from '../src/lab/claims/ipc.js';
 
 describe('Inbox', () => {
   it('gives messages in order, whether they came before or after the read', async () => {

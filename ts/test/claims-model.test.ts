@@ -6,7 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { calibrateClaims, claimPresets, fitUsl, isClaimsError, simulateClaims, simulateClaimsAsync, type SimulationConfig } from '../src/index.js';
+import { calibrateClaims } from '../src/lab/index.js';
+import { claimPresets, fitUsl, simulateClaimsAsync } from '../src/claims/index.js';
+import { isFleetscaleError, simulateClaims, type SimulationConfig } from '../src/index.js';
 
 const PERF_WINDOW_KEYS = ['index', 'claimBatches', 'claimMs', 'claimedJobs', 'partialBatches', 'emptyClaims', 'persistFlushes', 'persistMs', 'workMs', 'completed', 'failed'].sort();
 
@@ -14,7 +16,7 @@ function codeOf(f: () => unknown): string | undefined {
   try {
     f();
   } catch (e) {
-    expect(isClaimsError(e)).toBe(true);
+    expect(isFleetscaleError(e)).toBe(true);
     return (e as { code: string }).code;
   }
   return undefined;

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CLAIM_STRATEGIES, ClaimQueue, statements, type ClaimStrategy } from '../src/claims/queue.js';
-import { probeDeadEntries } from '../src/claims/dead-entry-probe.js';
-import { probeSkippedRows } from '../src/claims/skip-row-probe.js';
-import { growthSlope, probeStatementCpu } from '../src/claims/statement-cpu-probe.js';
+import { probeDeadEntries } from '../src/lab/claims/dead-entry-probe.js';
+import { probeSkippedRows } from '../src/lab/claims/skip-row-probe.js';
+import { growthSlope, probeStatementCpu } from '../src/lab/claims/statement-cpu-probe.js';
 import { ClaimWorker } from '../src/claims/worker.js';
 import { PerfWindows } from '../src/claims/windows.js';
 import { dropSchemas, freshSchema, PG_URL, postgresAvailable } from './pg-helpers.js';

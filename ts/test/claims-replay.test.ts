@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
-import { backgroundShareOf, isClaimsError, replayValidation, simulateClaims, simulationOf, type CellSettings } from '../src/index.js';
+import { backgroundShareOf, replayValidation, simulationOf, type CellSettings } from '../src/lab/index.js';
+import { isFleetscaleError, simulateClaims } from '../src/index.js';
 
 const workload = { jobs: 2000, workMs: 0.05, concurrency: 4, warmupJobs: 0 };
 const series = [
@@ -39,7 +40,7 @@ function measuredCell(settings: CellSettings, seed: number) {
   };
 }
 
-/** A saved report as `fleetscale claims validate --out` writes it (the parts a replay reads). */
+/** A saved report as `fleetscale lab claims validate --out` writes it (the parts a replay reads). */
 function savedReport(pick: { workers: number; batchSize: number }) {
   const single = series.map((s, i) => measuredCell({ ...s, workers: 1 }, i + 1));
   const heldOut = series.map((s, i) => measuredCell({ ...s, workers: 2 }, i + 11));
@@ -63,7 +64,7 @@ async function codeOf(f: () => Promise<unknown>): Promise<string | undefined> {
   try {
     await f();
   } catch (e) {
-    expect(isClaimsError(e), String(e)).toBe(true);
+    expect(isFleetscaleError(e), String(e)).toBe(true);
     return (e as { code: string }).code;
   }
   return undefined;

@@ -7,14 +7,14 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import type { SwitchProbeReport } from '../src/claims/switch-probe.js';
+import type { SwitchProbeReport } from '../src/lab/claims/switch-probe.js';
 
 const cli = join(import.meta.dirname, '../../dist/src/cli/main.js');
-const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'claims', 'probe', '--switch', ...args], { encoding: 'utf8', timeout: 120_000 });
-const runWithout = (env: NodeJS.ProcessEnv, ...args: string[]) => spawnSync(process.execPath, [cli, 'claims', 'probe', '--switch', ...args], { encoding: 'utf8', timeout: 120_000, env });
+const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'lab', 'claims', 'probe', '--switch', ...args], { encoding: 'utf8', timeout: 120_000 });
+const runWithout = (env: NodeJS.ProcessEnv, ...args: string[]) => spawnSync(process.execPath, [cli, 'lab', 'claims', 'probe', '--switch', ...args], { encoding: 'utf8', timeout: 120_000, env });
 const hasTaskset = spawnSync('taskset', ['-cp', String(process.pid)]).status === 0;
 
-describe('fleetscale claims probe --switch', () => {
+describe('fleetscale lab claims probe --switch', () => {
   it.runIf(hasTaskset)('times a unit alone and taking turns on one core, and takes the difference as the switch', () => {
     const r = run('--units', '400', '--rounds', '1', '--json');
     expect(r.status, r.stderr).toBe(0);

@@ -55,7 +55,7 @@ describe('fleetscale CLI', () => {
   });
 
   it('compare prints both algorithms and the quality', () => {
-    const demo = run(['compare', '--nodes', '200', '--runs', '1']);
+    const demo = run(['lab', 'fusion', 'compare', '--nodes', '200', '--runs', '1']);
     expect(demo.status, demo.stderr).toBe(0);
     expect(demo.stdout).toMatch(/global blocking index/);
     expect(demo.stdout).toMatch(/same events: yes/);

@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import {
-  evaluate,
-  fuse,
-  fuseColumns,
-  fusePairwise,
-  fuseSync,
-  generateFleet,
-  generateFleetColumns,
-  sensorPreset,
-  type SensorRecord,
-} from '../src/index.js';
+import { evaluate, fuse, fuseColumns, fuseSync, generateFleet, sensorPreset, type SensorRecord } from '../src/index.js';
+import { fusePairwise } from '../src/lab/index.js';
+import { generateFleetColumns } from '../src/fusion/index.js';
 
 const rec = (id: string, node: string, t: number, lat: number, lon: number, cls = 'vehicle'): SensorRecord => ({
   id,

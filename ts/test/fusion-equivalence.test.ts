@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
-import { candidatePairs, evaluateBlocking, fusePairwise, fuseSync, generateFleet, type FusionConfig } from '../src/index.js';
-import { seededRandom } from '../src/seeded-random.js';
+import { candidatePairs, evaluateBlocking } from '../src/fusion/index.js';
+import { fusePairwise } from '../src/lab/index.js';
+import { fuseSync, generateFleet, type FusionConfig } from '../src/index.js';
+import { seededRandom } from '../src/lab/seeded-random.js';
 
 describe('index, legacy loop and brute force agree', () => {
   it('on random fleets, edge-stress included', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { fuse, fuseSync, generateFleetColumns, isFusionError, sensorPreset, type FusionConfig, type SensorRecord } from '../src/index.js';
+import { fuse, fuseSync, isFleetscaleError, sensorPreset, type FusionConfig, type SensorRecord } from '../src/index.js';
+import { generateFleetColumns } from '../src/fusion/index.js';
 
 const t0 = 1_767_225_600_000;
 const good = (): SensorRecord[] => [
@@ -168,7 +169,7 @@ describe('fuzz: random configs and records never crash the process', () => {
         expect(result.events.reduce((s, e) => s + e.members.length, 0)).toBe(records.length);
         results++;
       } catch (e) {
-        if (!isFusionError(e)) throw e;
+        if (!isFleetscaleError(e)) throw e;
         errors++;
       }
     }

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { runHttpLoad } from '../src/fleet/http-load.js';
+import { runHttpLoad } from '../src/lab/load/http-load.js';
 
 let server: http.Server;
 let url: string;

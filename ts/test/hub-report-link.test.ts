@@ -74,7 +74,7 @@ describe('report-link frames', () => {
     }
     const conflict = decodeAnswer(encodeAnswer(8, { error: new HubError('ERR_BATCH_CONFLICT', 'batch 3 of "é" differs') }).subarray(4));
     expect(conflict.id).toBe(8);
-    expect(conflict.error).toMatchObject({ name: 'HubError', code: 'ERR_BATCH_CONFLICT', statusCode: 409, message: 'batch 3 of "é" differs' });
+    expect(conflict.error).toMatchObject({ name: 'FleetscaleError', code: 'ERR_BATCH_CONFLICT', statusCode: 409, message: 'batch 3 of "é" differs' });
     expect(decodeAnswer(encodeAnswer(9, { error: new TypeError('boom') }).subarray(4)).error).toMatchObject({ code: 'ERR_INTERNAL', message: 'boom' });
   });
 

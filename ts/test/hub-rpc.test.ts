@@ -56,7 +56,7 @@ describe('RpcPeer', () => {
         },
       },
     );
-    await expect(a.call('closed')).rejects.toMatchObject({ name: 'HubError', code: 'ERR_ROUND_CLOSED', statusCode: 409, message: 'round "r" is closed' });
+    await expect(a.call('closed')).rejects.toMatchObject({ name: 'FleetscaleError', code: 'ERR_ROUND_CLOSED', statusCode: 409, message: 'round "r" is closed' });
     await expect(a.call('rejects')).rejects.toMatchObject({ code: 'ERR_BATCH_CONFLICT', statusCode: 409 });
     await expect(a.call('crashes')).rejects.toMatchObject({ code: 'ERR_INTERNAL', statusCode: 500, message: 'boom' });
     await expect(a.call('missing')).rejects.toMatchObject({ code: 'ERR_INTERNAL', message: 'no handler "missing" on the other end' });

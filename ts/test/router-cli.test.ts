@@ -12,8 +12,18 @@ describe('fleetscale route', () => {
   it("prints the plan for the tool's example: 8.4 s where its rules take 10 s", () => {
     const out = run(['route', '--nodes', 'gpu=100ms,cpu1=1s,cpu2=1s', '--batch-sizes', '10,100']);
     expect(out.status, out.stderr).toBe(0);
-    expect(out.stdout).toContain('| 100 | parallel | gpu 84, cpu1 8, cpu2 8 | 8400 ms | 10.0 s (gpu) | 33.0 s | dominant_node | 10.0 s |');
+    expect(out.stdout).toContain('| 100 | parallel | gpu 84, cpu1 8, cpu2 8 | 8400 ms | 10.0 s (gpu) | 33.0 s |\n');
     expect(out.stdout).toContain('| 10 | sequential | gpu 10 | 1000 ms |');
+    expect(out.stdout).not.toContain('flockRules');
+  });
+
+  it('lab router compare adds what the rule table decides, simulated on the same nodes', () => {
+    const out = run(['lab', 'router', 'compare', '--nodes', 'gpu=100ms,cpu1=1s,cpu2=1s', '--batch-sizes', '10,100']);
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout).toContain('| 100 | parallel | gpu 84, cpu1 8, cpu2 8 | 8400 ms | 10.0 s (gpu) | 33.0 s | dominant_node | 10.0 s |');
+    const json = run(['lab', 'router', 'compare', '--nodes', 'gpu=100ms,cpu1=1s', '--batch-sizes', '10', '--json']);
+    expect(json.status, json.stderr).toBe(0);
+    expect((JSON.parse(json.stdout) as { flock: { reason: string } }[])[0]!.flock.reason).toMatch(/\w/);
   });
 
   it('reads a JSON file of nodes and prints JSON', () => {
@@ -34,7 +44,8 @@ describe('fleetscale route', () => {
     [['route', '--nodes', 'a=1ms,a=2ms'], /appears twice/],
     [['route', '--nodes', 'a=1ms', '--batch-sizes', '0'], /integers >= 1/],
     [['route', '--nodes', 'a=1ms', '--mode', 'fastest'], /--mode must be/],
-    [['route', '--nodes', '/nonexistent/nodes.json'], /ENOENT/],
+    [['route', '--nodes', '/nonexistent/nodes.json'], /nonexistent\/nodes.json: no such file/],
+    [['route', '--nodes', 'a=0ms'], /perItemMs must be a number/],
   ])('%j is refused with a usage message', (args, message) => {
     const out = run(args);
     expect(out.status).toBe(2);

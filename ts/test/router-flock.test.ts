@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { FlockRouter, SimCluster, flockEstimate, flockHealthScore, flockRules, flockStats, flockWorkers, type FlockNodeStats } from '../src/index.js';
+import { FlockRouter, SimCluster, flockEstimate, flockHealthScore, flockRules, flockStats, flockWorkers, type FlockNodeStats } from '../src/lab/index.js';
 
 /** A node that answered `requests` requests of `seconds` each. */
 function measured(id: string, seconds: number, requests = 10, extra: Partial<FlockNodeStats> = {}): FlockNodeStats {

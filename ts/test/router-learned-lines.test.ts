@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
-import { AdaptiveRouter, CostEstimator, SimCluster, cautiousLine, fleetNoise, noiseOf, planningLines, type CostEstimate } from '../src/index.js';
-import { seededRandom } from '../src/seeded-random.js';
+import { AdaptiveRouter } from '../src/index.js';
+import { CostEstimator, type CostEstimate } from '../src/router/index.js';
+import { SimCluster } from '../src/lab/index.js';
+import { cautiousLine, fleetNoise, noiseOf, planningLines } from '../src/router/learned-lines.js';
+import { seededRandom } from '../src/lab/seeded-random.js';
 
 /** An estimator of an undescribed node that answered calls of `sizes` items taking `overheadMs + k·perItemMs`, times a factor uniform in 1 ± noise. */
 function learned(sizes: number[], overheadMs: number, perItemMs: number, noise = 0, seed = 1): CostEstimator {

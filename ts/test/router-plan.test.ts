@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
-import { equalSplitMs, expectedFinishMs, finishMsOf, fractionalFinishMs, planSplit, planSplitUnderNoise, type NodeCost } from '../src/index.js';
+import { equalSplitMs, finishMsOf, fractionalFinishMs } from '../src/router/plan.js';
+import { expectedFinishMs, planSplitUnderNoise, type NodeCost } from '../src/router/index.js';
+import { planSplit } from '../src/index.js';
 import { itemsWithinMs } from '../src/router/plan.js';
-import { seededRandom } from '../src/seeded-random.js';
+import { seededRandom } from '../src/lab/seeded-random.js';
 
 /** Every way to put `items` items on `nodes` nodes (optionally at least one each): the best finish time. */
 function bruteForce(costs: NodeCost[], items: number, minEach = 0): number {

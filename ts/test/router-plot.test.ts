@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { profilePlot, profilePoints } from '../src/index.js';
+import { profilePlot, profilePoints } from '../src/lab/index.js';
 
 describe('profilePoints', () => {
   it('steps up by each ratio’s share, from the share already at the left edge to the right edge', () => {

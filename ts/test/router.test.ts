@@ -3,8 +3,10 @@ import type { AddressInfo } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { AdaptiveRouter, CostEstimator, SimCluster, VirtualClock, expectedFixedFinishMs, isRouterError, simulateRoute, typicalLogError, type RouterError, type SimNodeSpec } from '../src/index.js';
-import { seededRandom } from '../src/seeded-random.js';
+import { AdaptiveRouter, isFleetscaleError, type FleetscaleError } from '../src/index.js';
+import { CostEstimator, VirtualClock, type ExhaustedDetails } from '../src/router/index.js';
+import { SimCluster, expectedFixedFinishMs, simulateRoute, typicalLogError, type SimNodeSpec } from '../src/lab/index.js';
+import { seededRandom } from '../src/lab/seeded-random.js';
 
 function items(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
@@ -331,13 +333,14 @@ describe('AdaptiveRouter on simulated nodes', () => {
         { id: 'picky', perItemMs: 1, handler: echo(clock, 0, { minMs: 1, refuse: (batch) => (batch.some((item) => (item as number) % 10 === 3) ? 'poison item' : undefined) }) },
       ],
     });
-    const error = (await clock.run(router.run(items(30))).catch((e: unknown) => e)) as RouterError;
-    expect(isRouterError(error)).toBe(true);
+    const error = (await clock.run(router.run(items(30))).catch((e: unknown) => e)) as FleetscaleError;
+    expect(isFleetscaleError(error)).toBe(true);
     expect(error.code).toBe('ERR_ROUTER_EXHAUSTED');
-    expect(error.failedItems).toEqual([3, 13, 23]);
-    const arrived = error.partialResults!.filter((r) => r !== undefined);
+    const details = error.details as ExhaustedDetails;
+    expect(details.failedItems).toEqual([3, 13, 23]);
+    const arrived = details.partialResults.filter((r) => r !== undefined);
     expect(arrived.length).toBeGreaterThan(0);
-    for (const [i, r] of error.partialResults!.entries()) if (r !== undefined) expect((r as { item: number }).item).toBe(i);
+    for (const [i, r] of details.partialResults.entries()) if (r !== undefined) expect((r as { item: number }).item).toBe(i);
   });
 
   it('fails the rest of a run when no node is usable for maxStallMs', async () => {
@@ -349,9 +352,9 @@ describe('AdaptiveRouter on simulated nodes', () => {
       breaker: { cooldownMs: 1000 },
       nodes: [{ id: 'dead', handler: async () => (await clock.sleep(1), Promise.reject(new Error('down'))) }],
     });
-    const error = (await clock.run(router.run(items(10))).catch((e: unknown) => e)) as RouterError;
+    const error = (await clock.run(router.run(items(10))).catch((e: unknown) => e)) as FleetscaleError;
     expect(error.code).toBe('ERR_ROUTER_EXHAUSTED');
-    expect(error.failedItems).toEqual(items(10));
+    expect((error.details as ExhaustedDetails).failedItems).toEqual(items(10));
     expect(clock.now()).toBeLessThan(20_000);
   });
 
@@ -454,8 +457,8 @@ describe('AdaptiveRouter errors', () => {
     } catch (e) {
       error = e;
     }
-    expect(isRouterError(error)).toBe(true);
-    expect((error as RouterError).code).toBe('ERR_ROUTER_CONFIG');
+    expect(isFleetscaleError(error)).toBe(true);
+    expect((error as FleetscaleError).code).toBe('ERR_ROUTER_CONFIG');
     expect((error as Error).message).toMatch(message);
   });
 

@@ -8,7 +8,6 @@ pub enum ErrorCode {
     FusionConfig,
     FusionInput,
     ClaimsConfig,
-    LoadConfig,
 }
 
 impl AsRef<str> for ErrorCode {
@@ -17,7 +16,6 @@ impl AsRef<str> for ErrorCode {
             ErrorCode::FusionConfig => "ERR_FUSION_CONFIG",
             ErrorCode::FusionInput => "ERR_FUSION_INPUT",
             ErrorCode::ClaimsConfig => "ERR_CLAIMS_CONFIG",
-            ErrorCode::LoadConfig => "ERR_LOAD_CONFIG",
         }
     }
 }

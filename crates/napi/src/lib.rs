@@ -6,8 +6,6 @@ mod claims;
 mod columns;
 mod error;
 mod fusion;
-mod load;
 
 pub use claims::*;
 pub use fusion::*;
-pub use load::*;

@@ -53,6 +53,7 @@ export const HPA_SCALE_UP: HpaRules = {
   ],
   select: 'max',
 };
+/** Kubernetes' default scale-down behaviour: a 300 s stabilisation window, at most 100% of the replicas every 15 s. */
 export const HPA_SCALE_DOWN: HpaRules = { stabilizationWindowS: 300, policies: [{ type: 'percent', value: 100, periodS: 15 }], select: 'max' };
 
 type Event = { at: number; change: number };
@@ -70,6 +71,7 @@ function rules(name: string, given: Partial<HpaRules> | undefined, base: HpaRule
   return out;
 }
 
+/** The Kubernetes Horizontal Pod Autoscaler's algorithm: desired = ceil(replicas × metric / target), with its tolerance, stabilisation windows and rate policies. */
 export class Hpa implements Autoscaler {
   readonly preset = 'hpa';
   private readonly min: number;

@@ -39,6 +39,7 @@ export type PipestreamRules = {
 
 const COMMON = { cpu: 0.7, cpuForS: 300, upCooldownS: 60, downCooldownS: 300 };
 
+/** The reference pipeline's rules for each pool (engine, cpu, gpu): thresholds, how long they must hold, cooldowns. */
 export const PIPESTREAM_POOLS: Record<PipestreamPool, PipestreamRules> = {
   engine: { ...COMMON, min: 2, max: 10, lag: 1000, p99Ms: 500 },
   cpu: { ...COMMON, min: 1, max: 20, pending: 10, p99Ms: 2000 },
@@ -47,6 +48,7 @@ export const PIPESTREAM_POOLS: Record<PipestreamPool, PipestreamRules> = {
 
 export type PipestreamOptions = { pool?: PipestreamPool } & Partial<PipestreamRules>;
 
+/** The reference pipeline's threshold rules: scale up on sustained CPU or pending work, down after a cooldown, to zero when idle. */
 export class Pipestream implements Autoscaler {
   readonly preset = 'pipestream';
   readonly rules: PipestreamRules;

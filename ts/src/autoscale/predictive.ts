@@ -52,6 +52,7 @@ export type PredictiveOptions = {
 
 const DEFAULT_UTILISATION = 0.7;
 
+/** Scales on the lag and its growth: enough replicas to drain the backlog within the SLO at the rate it is arriving, before latency shows it. */
 export class Predictive implements Autoscaler {
   readonly preset = 'predictive';
   private readonly min: number;

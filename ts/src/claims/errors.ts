@@ -1,3 +1,4 @@
+import { FleetscaleError } from '../errors.js';
 import { checkInteger, checkNumber } from '../option-checks.js';
 
 /** Stable error codes of the claims queue and simulator. */
@@ -9,20 +10,9 @@ export type ClaimsErrorCode =
   /** The database failed or could not be reached. */
   | 'ERR_CLAIMS_UNAVAILABLE';
 
-/** An `Error` whose `code` says which contract broke. */
-export interface ClaimsError extends Error {
-  code: ClaimsErrorCode;
-}
-
-export function claimsError(code: ClaimsErrorCode, message: string, cause?: unknown): ClaimsError {
-  const error = new Error(message, cause === undefined ? undefined : { cause }) as ClaimsError;
-  error.code = code;
-  return error;
-}
-
-export function isClaimsError(error: unknown): error is ClaimsError {
-  const code = (error as { code?: unknown } | null)?.code;
-  return error instanceof Error && (code === 'ERR_CLAIMS_CONFIG' || code === 'ERR_CLAIMS_INPUT' || code === 'ERR_CLAIMS_UNAVAILABLE');
+/** A {@link FleetscaleError} with one of the claims codes. */
+export function claimsError(code: ClaimsErrorCode, message: string, cause?: unknown): FleetscaleError<ClaimsErrorCode> {
+  return new FleetscaleError(code, message, { cause });
 }
 
 /** Checks an integer option: `name` must be an integer in [min, max]. */

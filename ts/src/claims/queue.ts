@@ -19,10 +19,12 @@
 import pg from 'pg';
 
 import { inTransaction } from '../pg/transaction.js';
-import { claimsError, intOption, isClaimsError } from './errors.js';
+import { hasCodePrefix } from '../errors.js';
+import { claimsError, intOption } from './errors.js';
 import { checkSchema, DEFAULT_SCHEMA, migrate } from './schema.js';
 
 export type ClaimStrategy = 'optimistic-any' | 'skip-locked' | 'partitioned';
+/** The ways a worker can claim a batch: any pending rows optimistically, `FOR UPDATE SKIP LOCKED`, or its own partition. */
 export const CLAIM_STRATEGIES: readonly ClaimStrategy[] = ['optimistic-any', 'skip-locked', 'partitioned'];
 
 export function checkStrategy(strategy: unknown): ClaimStrategy {
@@ -94,10 +96,15 @@ const DEADLOCK_ATTEMPTS = 5;
 
 /** Wraps a database failure in ERR_CLAIMS_UNAVAILABLE (coded errors pass through). */
 function unavailable(e: unknown, doing: string): Error {
-  if (isClaimsError(e)) return e;
+  if (hasCodePrefix(e, 'ERR_CLAIMS_')) return e;
   return claimsError('ERR_CLAIMS_UNAVAILABLE', `${doing}: ${(e as Error).message}`, e);
 }
 
+/**
+ * Jobs of any number of named queues in one PostgreSQL table: `await ClaimQueue.open(url)`,
+ * `enqueue(name, payloads)`, then workers claim them in batches (see {@link ClaimWorker}).
+ * `open` creates or migrates its schema; `close()` ends its pool.
+ */
 export class ClaimQueue {
   readonly schema: string;
   readonly pool: pg.Pool;

@@ -44,6 +44,7 @@ const ZERO: PhaseTotals = {
 
 const FIELDS = Object.keys(ZERO) as Array<keyof PhaseTotals>;
 
+/** Per-window totals of a worker's phases (claim, work, persist), merged across processes by their shared start. */
 export class PerfWindows {
   private readonly windows: PerfWindow[] = [];
 

@@ -8,22 +8,27 @@
  * A database failure stops the worker (its `run()` rejects): whatever it held comes back to
  * the queue when the leases expire, so nothing is lost and nothing is done twice.
  */
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { claimsError, intOption } from './errors.js';
 import { checkStrategy, type ClaimedJob, type ClaimQueue, type ClaimStrategy } from './queue.js';
 import { PerfWindows, type PerfWindow, type PhaseTotals } from './windows.js';
 
+/** What a {@link ClaimWorker} needs: a queue and a handler; everything else has a default. */
 export type ClaimWorkerOptions<P = unknown, R = unknown> = {
+  /** The queue (the database connection) to claim from. */
   queue: ClaimQueue;
-  /** The queue's name in the jobs table. */
-  queueName: string;
-  /** This worker's name (on claimed jobs and stored results). */
-  worker: string;
-  strategy: ClaimStrategy;
-  batchSize: number;
   /** The job's work; what it returns is stored as the result. A throw fails the attempt. */
   handler: (job: ClaimedJob<P>) => R | Promise<R>;
+  /** The queue's name in the jobs table, as given to `enqueue` (default `'default'`). */
+  queueName?: string;
+  /** This worker's name on claimed jobs and stored results (default host:pid:n). */
+  worker?: string;
+  /** How a batch is claimed (default `'skip-locked'`; see `CLAIM_STRATEGIES`). */
+  strategy?: ClaimStrategy;
+  /** Jobs a consumer claims at once (default 10). */
+  batchSize?: number;
   /** Consumers claiming concurrently (default 4). */
   concurrency?: number;
   /** The worker's partition (`partitioned`; default 0). */
@@ -62,8 +67,18 @@ export type WorkerReport = {
 /** How long a worker waits after an empty claim when nothing is ready (ms). */
 export const DEFAULT_IDLE_MS = 50;
 
+let workersMade = 0;
+
 type Done = { id: number; attempt: number; result: unknown };
 
+/**
+ * Claims jobs from a {@link ClaimQueue} in batches and runs each through a handler:
+ * `new ClaimWorker({ queue, handler })`, then `await worker.run()`. By default `run()` keeps
+ * claiming (waiting `idleMs` whenever nothing is ready) until `stop()` is called, then resolves
+ * with a report once the jobs in hand are done and flushed; with `untilEmpty: true` it resolves
+ * as soon as the queue has nothing pending or running. A database failure rejects `run()` with
+ * `ERR_CLAIMS_UNAVAILABLE`; the jobs it held return to the queue when their leases lapse.
+ */
 export class ClaimWorker<P = unknown, R = unknown> {
   readonly windows: PerfWindows;
   private readonly o: Required<Omit<ClaimWorkerOptions<P, R>, 'windows' | 'onProgress' | 'partition'>> & Pick<ClaimWorkerOptions<P, R>, 'onProgress' | 'partition'>;
@@ -83,8 +98,10 @@ export class ClaimWorker<P = unknown, R = unknown> {
     const leaseMs = intOption('leaseMs', options.leaseMs ?? 30_000, 10);
     this.o = {
       ...options,
-      strategy: checkStrategy(options.strategy),
-      batchSize: intOption('batchSize', options.batchSize, 1, 100_000),
+      queueName: options.queueName ?? 'default',
+      worker: options.worker ?? `${hostname()}:${process.pid}:${++workersMade}`,
+      strategy: checkStrategy(options.strategy ?? 'skip-locked'),
+      batchSize: intOption('batchSize', options.batchSize ?? 10, 1, 100_000),
       concurrency: intOption('concurrency', options.concurrency ?? 4, 1, 1000),
       flushSize: intOption('flushSize', options.flushSize ?? 100, 1, 1_000_000),
       flushMs: intOption('flushMs', options.flushMs ?? 500, 0),
@@ -97,7 +114,11 @@ export class ClaimWorker<P = unknown, R = unknown> {
     this.windows = options.windows ?? new PerfWindows(Date.now());
   }
 
-  /** Runs until stopped (or, with `untilEmpty`, until the queue is drained). */
+  /**
+   * Claims and runs jobs. Resolves with the worker's report after `stop()` (once the jobs in
+   * hand are done and flushed), or, with `untilEmpty`, once the queue has nothing pending or
+   * running; it does not return on its own while the queue is merely empty for now.
+   */
   async run(): Promise<WorkerReport> {
     const started = performance.now();
     const timers: NodeJS.Timeout[] = [];

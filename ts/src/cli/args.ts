@@ -53,3 +53,35 @@ export function intItem(name: string, min: number): (item: string) => number {
     return v;
   };
 }
+
+/**
+ * The PostgreSQL URL a command works on: `--pg`, else `FLEETSCALE_PG_URL`. A command that touches
+ * a database never picks one nobody named.
+ */
+export function pgUrlOption(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): string {
+  const given = args.options.get('pg');
+  if (given === true) throw new UsageError('--pg needs a URL');
+  const url = given ?? env.FLEETSCALE_PG_URL;
+  if (url === undefined || url === '') throw new UsageError('name the database: --pg postgres://user@host:5432/db, or set FLEETSCALE_PG_URL');
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') throw new Error('not postgres');
+  } catch {
+    throw new UsageError(`${given !== undefined ? '--pg' : 'FLEETSCALE_PG_URL'} must be a postgres:// URL, got "${url}"`);
+  }
+  return url;
+}
+
+/** An http(s) URL option, checked. */
+export function urlOption(args: ParsedArgs, name: string, fallback: string): string {
+  const raw = args.options.get(name) ?? fallback;
+  if (raw === true) throw new UsageError(`--${name} needs a URL`);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`--${name} must be a URL like http://127.0.0.1:8080, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--${name} must be an http:// or https:// URL, got "${raw}"`);
+  return raw;
+}

@@ -1,7 +1,7 @@
 /** `fleetscale fleet`: a simulated fleet reporting to a hub over HTTP. */
-import { runFleet, type FleetReport } from '../fleet/simulator.js';
+import { runFleet, type FleetReport } from '../hub/fleet-simulator.js';
 import { loadSecret } from '../hub/tokens.js';
-import { numberOption, parseArgs, type ParsedArgs } from './args.js';
+import { numberOption, parseArgs, urlOption, type ParsedArgs } from './args.js';
 import { ProgressBar } from './progress.js';
 
 export const fleetUsage = `fleetscale fleet --hub <url> [--nodes 2000] [--obs-per-node 5] [--rounds 1] [--batch-size K]
@@ -43,7 +43,7 @@ export function printFleetReport(report: FleetReport, out: NodeJS.WritableStream
 
 export async function fleetCommand(argv: string[]): Promise<void> {
   const args = parseArgs(argv, ['json'], [...fleetValued]);
-  const hub = String(args.options.get('hub') ?? 'http://127.0.0.1:8080');
+  const hub = urlOption(args, 'hub', 'http://127.0.0.1:8080');
   const settings = fleetSettings(args);
   const secret = args.options.has('secret')
     ? String(args.options.get('secret'))
@@ -54,9 +54,18 @@ export async function fleetCommand(argv: string[]): Promise<void> {
     secret,
     ...settings,
     onProgress: (done, total) => bar.update(done, total),
-  });
-  bar.done();
+  }).finally(() => bar.done());
   if (args.options.has('json')) process.stdout.write(`${JSON.stringify(report)}\n`);
   else printFleetReport(report);
-  if (report.rounds.some((r) => r.errors > 0)) process.exitCode = 1;
+  failOnErrors(report);
+}
+
+/** A run in which any request failed exits non-zero, with one line that counts them. */
+export function failOnErrors(report: FleetReport): void {
+  const failed = report.rounds.reduce((n, r) => n + r.errors, 0);
+  if (failed === 0) return;
+  const codes: Record<string, number> = {};
+  for (const r of report.rounds) for (const [code, n] of Object.entries(r.errorCodes)) codes[code] = (codes[code] ?? 0) + n;
+  process.stderr.write(`fleetscale fleet: ${failed} requests failed (${Object.entries(codes).map(([c, n]) => `${c} ×${n}`).join(', ')})\n`);
+  process.exitCode = 1;
 }

@@ -18,8 +18,8 @@ export const fuseUsage = `fleetscale fuse [FILE|-] [--config FILE] [--window-ms 
 /** Reads JSONL into objects; a bad line is an ERR_FUSION_INPUT naming its line. */
 async function readJsonl(path: string | undefined): Promise<unknown[]> {
   const fromStdin = path === undefined || path === '-';
-  const stream = fromStdin ? process.stdin : createReadStream(path);
   const total = fromStdin ? 0 : statSync(path).size;
+  const stream = fromStdin ? process.stdin : createReadStream(path);
   const bar = new ProgressBar('reading', total);
   const records: unknown[] = [];
   let rest = '';

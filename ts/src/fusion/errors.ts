@@ -1,23 +1,14 @@
+import { FleetscaleError, hasCodePrefix } from '../errors.js';
+
 /** Stable error codes of the fusion API. */
 export type FusionErrorCode = 'ERR_FUSION_CONFIG' | 'ERR_FUSION_INPUT';
 
-/** An `Error` whose `code` says which contract the caller broke. */
-export interface FusionError extends Error {
-  code: FusionErrorCode;
+/** A {@link FleetscaleError} with one of fusion's codes. */
+export function fusionError(code: FusionErrorCode, message: string): FleetscaleError<FusionErrorCode> {
+  return new FleetscaleError(code, message);
 }
 
-/** Creates an `Error` with a stable `code`, as the native layer throws them. */
-export function fusionError(code: FusionErrorCode, message: string): FusionError {
-  const error = new Error(message) as FusionError;
-  error.code = code;
-  return error;
-}
-
-/** Whether `error` is one of the fusion API's coded errors. */
-export function isFusionError(error: unknown): error is FusionError {
-  return (
-    error instanceof Error &&
-    ((error as FusionError).code === 'ERR_FUSION_CONFIG' ||
-      (error as FusionError).code === 'ERR_FUSION_INPUT')
-  );
+/** Whether `error` is one of fusion's coded errors (the caller's mistake, not a failure). */
+export function isFusionError(error: unknown): error is FleetscaleError<FusionErrorCode> {
+  return hasCodePrefix(error, 'ERR_FUSION_');
 }

@@ -1,8 +1,9 @@
 /**
- * `fleetscale/fusion`: the fusion API alone, without the hub's server, database and HTTP
- * client dependencies (importing the package root loads those too, about 50 MiB of RSS).
+ * `fleetscale/fusion`: find the observations from different nodes that describe the same
+ * real-world event (native global blocking index, Fellegi–Sunter scoring, one-per-node
+ * clustering). Loads no server, database or HTTP client package.
  */
-export { fuse, fuseSync, fuseColumns, fusePairwise, candidatePairs } from './fuse.js';
+export { fuse, fuseSync, fuseColumns, candidatePairs } from './fuse.js';
 export type { FusionInput, CandidateMethod } from './fuse.js';
 export { sensorPreset } from './preset.js';
 export type { SensorPresetOptions } from './preset.js';
@@ -10,8 +11,8 @@ export { generateFleet, generateFleetColumns } from './generate.js';
 export type { Fleet, FleetOptions } from './generate.js';
 export { evaluate, evaluateBlocking } from './evaluate.js';
 export type { Quality, BlockingQuality } from './evaluate.js';
-export { fusionError, isFusionError } from './errors.js';
-export type { FusionError, FusionErrorCode } from './errors.js';
+export type { FusionErrorCode } from './errors.js';
+export { FleetscaleError, isFleetscaleError } from '../errors.js';
 export type {
   SensorRecord,
   GenericRecord,

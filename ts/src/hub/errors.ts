@@ -1,3 +1,5 @@
+import { FleetscaleError, isFleetscaleError, type FleetscaleErrorOptions } from '../errors.js';
+
 /**
  * The hub's error codes. Every rejection is `{ error: { code, message } }` with the status
  * listed here; clients branch on `code`, never on the message.
@@ -30,16 +32,13 @@ export const hubErrors = {
 
 export type HubErrorCode = keyof typeof hubErrors;
 
-/** An error the hub answers with its status and code. */
-export class HubError extends Error {
+/** An error the hub answers with its status and code: a {@link FleetscaleError} with the HTTP status beside it. */
+export class HubError extends FleetscaleError<HubErrorCode> {
+  /** The HTTP status the hub answers with. */
   readonly statusCode: number;
 
-  constructor(
-    readonly code: HubErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'HubError';
+  constructor(code: HubErrorCode, message: string, options?: FleetscaleErrorOptions) {
+    super(code, message, options);
     this.statusCode = hubErrors[code];
   }
 }
@@ -47,7 +46,7 @@ export class HubError extends Error {
 /** The JSON body of every rejection. */
 export type HubErrorBody = { error: { code: string; message: string } };
 
-/** Whether `error` is a `HubError` (also across module copies). */
+/** Whether `error` is a {@link HubError} (also across module copies). */
 export function isHubError(error: unknown): error is HubError {
-  return error instanceof Error && error.name === 'HubError' && typeof (error as HubError).code === 'string';
+  return isFleetscaleError(error) && error.code in hubErrors && typeof (error as HubError).statusCode === 'number';
 }

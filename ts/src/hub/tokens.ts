@@ -9,6 +9,7 @@ import { join } from 'node:path';
 
 import { HubError } from './errors.js';
 
+/** The node id whose token is the admin's (closing rounds, stateless fusion). */
 export const ADMIN_NODE = 'admin';
 const SECRET_FILE = 'secret';
 

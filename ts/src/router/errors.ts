@@ -1,3 +1,4 @@
+import { FleetscaleError } from '../errors.js';
 import { checkInteger, checkNumber } from '../option-checks.js';
 
 /** Stable error codes of the router. */
@@ -15,35 +16,17 @@ export type RouterErrorCode =
   /** Some items failed on every attempt; the error lists them and carries the results that did arrive. */
   | 'ERR_ROUTER_EXHAUSTED';
 
-const CODES: ReadonlySet<string> = new Set<RouterErrorCode>([
-  'ERR_ROUTER_CONFIG',
-  'ERR_ROUTER_INPUT',
-  'ERR_ROUTER_NODE_RESPONSE',
-  'ERR_ROUTER_NODE_TIMEOUT',
-  'ERR_ROUTER_NODE_FAILED',
-  'ERR_ROUTER_EXHAUSTED',
-]);
+/** What `ERR_ROUTER_EXHAUSTED` carries in `details`. */
+export type ExhaustedDetails = {
+  /** The indices of the items that never got a result. */
+  failedItems: number[];
+  /** The results that did arrive (holes where items failed). */
+  partialResults: unknown[];
+};
 
-/** An `Error` whose `code` says which contract broke. */
-export interface RouterError extends Error {
-  code: RouterErrorCode;
-  /** On `ERR_ROUTER_EXHAUSTED`: the indices of the items that never got a result. */
-  failedItems?: number[];
-  /** On `ERR_ROUTER_EXHAUSTED`: the results that did arrive (holes where items failed). */
-  partialResults?: unknown[];
-}
-
-/** Makes a {@link RouterError}. */
-export function routerError(code: RouterErrorCode, message: string, cause?: unknown): RouterError {
-  const error = new Error(message, cause === undefined ? undefined : { cause }) as RouterError;
-  error.code = code;
-  return error;
-}
-
-/** True when `error` is an `Error` with one of the router's codes. */
-export function isRouterError(error: unknown): error is RouterError {
-  const code = (error as { code?: unknown } | null)?.code;
-  return error instanceof Error && typeof code === 'string' && CODES.has(code);
+/** A {@link FleetscaleError} with one of the router's codes. */
+export function routerError(code: RouterErrorCode, message: string, cause?: unknown, details?: ExhaustedDetails): FleetscaleError<RouterErrorCode> {
+  return new FleetscaleError(code, message, { cause, details });
 }
 
 /** Checks a number option: `name` must be finite and in [min, max]. */

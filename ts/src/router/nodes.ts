@@ -2,7 +2,8 @@
  * The nodes a router sends work to: an HTTP endpoint that takes a JSON array of items and answers
  * a JSON array with one result per item, or an async function doing the same.
  */
-import { routerError, routerNumber, type RouterError } from './errors.js';
+import type { FleetscaleError } from '../errors.js';
+import { routerError, routerNumber, type RouterErrorCode } from './errors.js';
 
 /** Sends one chunk of items to a node; resolves to one result per item, in order. */
 export type NodeHandler = (items: unknown[], context: { signal: AbortSignal }) => Promise<unknown[]>;
@@ -113,7 +114,7 @@ function httpCaller(where: string, url: unknown, headers: unknown): NodeHandler 
 }
 
 /** Checks a node's answer: one result per item. */
-export function checkResults(id: string, results: unknown, items: number): unknown[] | RouterError {
+export function checkResults(id: string, results: unknown, items: number): unknown[] | FleetscaleError<RouterErrorCode> {
   if (!Array.isArray(results)) return routerError('ERR_ROUTER_NODE_RESPONSE', `node "${id}" answered ${describe(results)} instead of an array of results`);
   if (results.length !== items) {
     return routerError('ERR_ROUTER_NODE_RESPONSE', `node "${id}" answered ${results.length} results for ${items} items`);

@@ -6,7 +6,8 @@
  */
 import { CircuitBreaker, type BreakerOptions, type BreakerState } from './breaker.js';
 import { realClock, type RouterClock } from './clock.js';
-import { isRouterError, routerError, routerInt, routerNumber, type RouterError } from './errors.js';
+import { hasCodePrefix, type FleetscaleError } from '../errors.js';
+import { routerError, routerInt, routerNumber, type RouterErrorCode } from './errors.js';
 import { CostEstimator, type CostEstimate, type EstimatorOptions } from './estimator.js';
 import { fleetNoise, noiseOf, planningLines, type CostLine } from './learned-lines.js';
 import { checkNodes, checkResults, describe, type RouterNode, type RouterNodeSpec } from './nodes.js';
@@ -504,8 +505,10 @@ function fleetMedian(estimates: readonly CostEstimate[]): CostEstimate | undefin
   return { ...known[0]!, overheadMs: middle(known.map((e) => e.overheadMs)), perItemMs: middle(known.map((e) => e.perItemMs)), slope: undefined, recentError: undefined, recentErrors: [] };
 }
 
+type RouterError = FleetscaleError<RouterErrorCode>;
+
 function toRouterError(id: string, error: unknown): RouterError {
-  if (isRouterError(error)) return error;
+  if (hasCodePrefix(error, 'ERR_ROUTER_')) return error as RouterError;
   const message = error instanceof Error ? error.message : String(error);
   return routerError('ERR_ROUTER_NODE_FAILED', `node "${id}" failed: ${message}`, error);
 }
@@ -614,9 +617,8 @@ class BatchRun {
         'ERR_ROUTER_EXHAUSTED',
         `${failed.length} of ${this.items.length} items failed on every attempt; last error: ${this.#lastError?.message ?? 'unknown'}`,
         this.#lastError,
+        { failedItems: failed, partialResults: this.results },
       );
-      error.failedItems = failed;
-      error.partialResults = this.results;
       this.#reject(error);
     }
     return true;

@@ -90,6 +90,10 @@ const SMALL_BATCH = 16;
 /** How many results are kept in memory besides the files. */
 const RESULT_CACHE = 8;
 
+/**
+ * The hub's default store: rounds and batches in a write-ahead log in the data directory
+ * (fsync'd, group-committed), so an acknowledged batch survives `kill -9` with no server.
+ */
 export class EmbeddedStore implements RoundStore {
   readonly kind = 'embedded';
   /** Rounds still needing the log: open, closed, or fused with the file not yet written. */

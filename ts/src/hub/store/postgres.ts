@@ -383,6 +383,10 @@ export function reportManyParams(items: ReadonlyArray<{ round: string; batch: Ba
   ];
 }
 
+/**
+ * The hub's store on PostgreSQL, shared by several hub processes behind a load balancer: each
+ * round's batches, closes and results in one schema; `PostgresStore.open(url)` creates it.
+ */
 export class PostgresStore implements RoundStore {
   readonly kind = 'postgres';
   private readonly s: string;
