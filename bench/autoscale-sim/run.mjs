@@ -15,7 +15,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { Bench } from 'tinybench';
 
 import { machine, median } from '../lib.mjs';
-import { createAutoscaler, makeTrace, replayPlot, simulateAutoscaler, TRACE_SHAPES } from '../../dist/src/index.js';
+import { createAutoscaler } from '../../dist/src/index.js';
+import { makeTrace, replayPlot, simulateAutoscaler, TRACE_SHAPES } from '../../dist/src/lab/index.js';
 
 const SEEDS = [1, 2, 3, 4, 5];
 const SECONDS = 7200;

@@ -11,7 +11,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { Bench } from 'tinybench';
 
 import { machine as measuredOn } from '../lib.mjs';
-import { claimPresets, simulateClaims } from '../../dist/src/index.js';
+import { claimPresets } from '../../dist/src/claims/index.js';
+import { simulateClaims } from '../../dist/src/index.js';
 
 const SPEED_CASES = [
   { id: '1M jobs × 64 workers, skip-locked', config: { jobs: 1_000_000, workers: 64, strategy: 'skip-locked' } },

@@ -8,7 +8,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 import { machine as measuredOn, median } from '../lib.mjs';
-import { AdaptiveRouter, FlockRouter, costsOf, equalSplitCounts, optimalFinishMs, planSplit } from '../../dist/src/index.js';
+import { AdaptiveRouter, planSplit } from '../../dist/src/index.js';
+import { FlockRouter, costsOf, optimalFinishMs } from '../../dist/src/lab/index.js';
+import { equalSplitCounts } from '../../dist/src/router/plan.js';
 
 const SCENARIOS = [
   { id: "the tool's example (1 fast, 2 at 10x)", items: 100, nodes: [{ perItemMs: 10, overheadMs: 5 }, { perItemMs: 100, overheadMs: 5 }, { perItemMs: 100, overheadMs: 5 }] },

@@ -14,7 +14,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 
 import { machine as measuredOn } from '../lib.mjs';
-import { costsOf, equalSplitCounts, expectedFixedFinishMs, optimalFinishMs, planSplit, simulateRoute } from '../../dist/src/index.js';
+import { costsOf, expectedFixedFinishMs, optimalFinishMs, simulateRoute } from '../../dist/src/lab/index.js';
+import { equalSplitCounts } from '../../dist/src/router/plan.js';
+import { planSplit } from '../../dist/src/index.js';
 import { clusterOf, clusterSpecs, describeCluster } from './clusters.mjs';
 
 const RUNS = Number(process.env.ROUTER_NOISE_RUNS ?? 100);

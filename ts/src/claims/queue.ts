@@ -19,7 +19,7 @@
 import pg from 'pg';
 
 import { inTransaction } from '../pg/transaction.js';
-import { hasCodePrefix } from '../errors.js';
+import { isFleetscaleError } from '../errors.js';
 import { claimsError, intOption } from './errors.js';
 import { checkSchema, DEFAULT_SCHEMA, migrate } from './schema.js';
 
@@ -96,7 +96,7 @@ const DEADLOCK_ATTEMPTS = 5;
 
 /** Wraps a database failure in ERR_CLAIMS_UNAVAILABLE (coded errors pass through). */
 function unavailable(e: unknown, doing: string): Error {
-  if (hasCodePrefix(e, 'ERR_CLAIMS_')) return e;
+  if (isFleetscaleError(e)) return e;
   return claimsError('ERR_CLAIMS_UNAVAILABLE', `${doing}: ${(e as Error).message}`, e);
 }
 
@@ -118,7 +118,11 @@ export class ClaimQueue {
     this.sql = statements(schema);
   }
 
-  /** Connects and creates the tables if needed. */
+  /**
+   * Connects and brings the schema's tables up to date: the numbered migrations in
+   * `sql/claims/`, under an advisory lock (`ERR_MIGRATION` when one fails, or when the schema is
+   * newer than this version knows).
+   */
   static async open(options: ClaimQueueOptions = {}): Promise<ClaimQueue> {
     const schema = checkSchema(options.schema ?? DEFAULT_SCHEMA);
     if (!options.pool && !options.connectionString) throw claimsError('ERR_CLAIMS_CONFIG', 'give a pool or a connectionString');
