@@ -2,7 +2,11 @@ import { ClaimQueue, ClaimWorker } from 'fleetscale/claims';
 
 // Any PostgreSQL database; the queue creates (or migrates) its own schema in it.
 const queue = await ClaimQueue.open({ connectionString: process.env.FLEETSCALE_PG_URL, schema: 'fleetscale_example' });
-await queue.enqueue('squares', [1, 2, 3, 4, 5].map((n) => ({ n })), { maxAttempts: 3 });
+await queue.enqueue(
+  'squares',
+  [1, 2, 3, 4, 5].map((n) => ({ n })),
+  { maxAttempts: 3 },
+);
 
 // A worker needs a queue and a handler; strategy, batch size and name have defaults.
 const worker = new ClaimWorker<{ n: number }, number>({

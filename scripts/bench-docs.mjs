@@ -128,7 +128,12 @@ ${peerRows.join('\n')}
 Against the target (≥ 10× Splink's speed at equal or better F1): F1 and B-cubed F1 are higher
 at every size. Through \`fuseColumns\` (columns in and out, like Splink's tables) fleetscale is
 ${peers.rows.map((r) => `${f(r.speedRatioColumns)}×`).join(', ')} faster (${met(peers.rows.every((r) => r.speedRatioColumns >= 10))}). Through event objects
-it is ${peers.rows.map((r) => `${f(r.speedRatio)}×`).join(', ')} faster (${met(peers.rows.every((r) => r.speedRatio >= 10))} at ${peers.rows.filter((r) => r.speedRatio < 10).map((r) => n(r.records)).join(', ') || 'no size'}): turning a
+it is ${peers.rows.map((r) => `${f(r.speedRatio)}×`).join(', ')} faster (${met(peers.rows.every((r) => r.speedRatio >= 10))} at ${
+  peers.rows
+    .filter((r) => r.speedRatio < 10)
+    .map((r) => n(r.records))
+    .join(', ') || 'no size'
+}): turning a
 million record objects into columns and 370k events back into objects costs V8 more than the
 fusion itself.
 
@@ -244,15 +249,16 @@ ${sim.proposals.map((r) => `| ${r.name} | ${f(r.oneWorker, 0)} | ${f(r.threeWork
 ${validationSection()}${queueSection()}${peersSection()}${routerSection()}${autoscaleSection()}
 <!-- bench:end -->`;
 
-
-
 /** The queue's own throughput at its best configuration (bench/claims-queue). */
 function queueSection() {
   if (!claimQueue) return '';
   const q = claimQueue;
   const s = q.setting;
   const busy = (v) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(0)}%`);
-  const rows = q.rows.map((r) => `| ${r.strategy} | ${r.workers} | ${n(Math.round(r.throughput))} | ${n(Math.round(r.min))}–${n(Math.round(r.max))} | ${f(r.speedup, 2)}× | ${f(r.p99Ms, 0)} | ${busy(r.busyShare)} |`);
+  const rows = q.rows.map(
+    (r) =>
+      `| ${r.strategy} | ${r.workers} | ${n(Math.round(r.throughput))} | ${n(Math.round(r.min))}–${n(Math.round(r.max))} | ${f(r.speedup, 2)}× | ${f(r.p99Ms, 0)} | ${busy(r.busyShare)} |`,
+  );
   const one = q.rows.filter((r) => r.workers === 1 && r.busyShare !== null && r.busyShare !== undefined);
   const range = (rs) => {
     const shares = rs.map((r) => r.busyShare).filter((v) => v !== null && v !== undefined);
@@ -273,9 +279,17 @@ ${q.machine.date.slice(0, 10)} on ${q.machine.cpu}, Node ${q.machine.node}).
 ${rows.join('\n')}
 
 Against the target (≥ ${n(q.best.target)} jobs/s claimed, persisted and completed durably at the best configuration): ${n(Math.round(q.best.throughput))} jobs/s,
-${q.best.name} (${met(q.best.met)}).${one.length ? ` With jobs this light the cores are the limit, not the workers: one worker and its
-backends already keep them ${range(one)} busy and two ${range(q.rows.filter((r) => r.workers === 2))} (the cores' busy share over the run), so more workers have little left to use.` : ''}${validation?.pick?.measured ? ` The target of 3 workers ≥ 1.5× one is the validation's
-(above, 0.1 ms jobs, settings the model picked before measuring): ${validation.pick.measured.speedup.toFixed(2)}× measured.` : ''}
+${q.best.name} (${met(q.best.met)}).${
+    one.length
+      ? ` With jobs this light the cores are the limit, not the workers: one worker and its
+backends already keep them ${range(one)} busy and two ${range(q.rows.filter((r) => r.workers === 2))} (the cores' busy share over the run), so more workers have little left to use.`
+      : ''
+  }${
+    validation?.pick?.measured
+      ? ` The target of 3 workers ≥ 1.5× one is the validation's
+(above, 0.1 ms jobs, settings the model picked before measuring): ${validation.pick.measured.speedup.toFixed(2)}× measured.`
+      : ''
+  }
 `;
 }
 
@@ -443,7 +457,9 @@ function warmupLine(v) {
   const share = v.model?.workerBackgroundShare;
   if (share > 0) {
     const shares = v.model.backgroundShares;
-    const range = shares?.length ? ` (median of ${shares.length} single-worker runs, ${(Math.min(...shares) * 100).toFixed(1)}–${(Math.max(...shares) * 100).toFixed(1)}%, measured before the model predicted anything)` : ' (given)';
+    const range = shares?.length
+      ? ` (median of ${shares.length} single-worker runs, ${(Math.min(...shares) * 100).toFixed(1)}–${(Math.max(...shares) * 100).toFixed(1)}%, measured before the model predicted anything)`
+      : ' (given)';
     parts.push(` The workers spent ${(share * 100).toFixed(1)}% of their own CPU (all but the jobs' work) on background threads beside their event loops${range}.`);
   }
   return parts.join('');
@@ -504,8 +520,17 @@ function fitLine(v) {
   const e = v.calibration.meanErrors;
   if (!e) return '';
   const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
-  const names = { throughput: 'throughput', claimMs: 'claim latency', persistMs: 'flush latency', claimsPerJob: 'claims per job', workerCpuMsPerJob: 'worker CPU per job', dbCpuMsPerJob: 'database CPU per job' };
-  const parts = Object.entries(names).filter(([q]) => e[q] !== null && e[q] !== undefined).map(([q, name]) => `${name} ${pct(e[q])}`);
+  const names = {
+    throughput: 'throughput',
+    claimMs: 'claim latency',
+    persistMs: 'flush latency',
+    claimsPerJob: 'claims per job',
+    workerCpuMsPerJob: 'worker CPU per job',
+    dbCpuMsPerJob: 'database CPU per job',
+  };
+  const parts = Object.entries(names)
+    .filter(([q]) => e[q] !== null && e[q] !== undefined)
+    .map(([q, name]) => `${name} ${pct(e[q])}`);
   return ` The fitted model against the single-worker runs, mean predicted ÷ measured − 1: ${parts.join(', ')}.`;
 }
 
@@ -576,12 +601,16 @@ function noiseVerdict() {
 function routerNoiseSection() {
   if (!routerNoise) return '';
   const s = routerNoise.summary;
-  const line = (name, x) => `| ${name} | ${x.over2Percent} | ${x.over2PercentByNoise['0.1']} / ${x.over2PercentByNoise['0.3']} | ${x.clearlyOver} | ${f(x.worstRatio, 3)} ± ${f(x.worstStandardError, 3)} (${x.worstScenario}) |`;
+  const line = (name, x) =>
+    `| ${name} | ${x.over2Percent} | ${x.over2PercentByNoise['0.1']} / ${x.over2PercentByNoise['0.3']} | ${x.clearlyOver} | ${f(x.worstRatio, 3)} ± ${f(x.worstStandardError, 3)} (${x.worstScenario}) |`;
   const over = routerNoise.rows
     .flatMap((r) => ['adaptive-known', 'adaptive'].map((strategy) => ({ r, strategy, x: r.routers[strategy] })))
     .filter(({ x }) => x.clearlyWorse)
     .sort((p, q) => q.x.ratio - p.x.ratio)
-    .map(({ r, strategy, x }) => `| ${strategy} | ${r.nodes} nodes, ${r.shape} ${r.ratio}x, overhead ${r.overheadMs} ms, noise ${r.noise}, ${r.items} items | ${f(x.ratio, 3)} ± ${f(x.standardError / Math.min(r.expected.oneNode, r.expected.equalSplit), 3)} (${x.runs} runs) | ${f(r.optimalPlanRatio, 3)} |`);
+    .map(
+      ({ r, strategy, x }) =>
+        `| ${strategy} | ${r.nodes} nodes, ${r.shape} ${r.ratio}x, overhead ${r.overheadMs} ms, noise ${r.noise}, ${r.items} items | ${f(x.ratio, 3)} ± ${f(x.standardError / Math.min(r.expected.oneNode, r.expected.equalSplit), 3)} (${x.runs} runs) | ${f(r.optimalPlanRatio, 3)} |`,
+    );
   return `
 In expectation (\`npm run bench:router-noise\` → \`bench/results/router-noise.json\`): on each of the ${routerNoise.clusters} noisy clusters the
 fixed plans (one node, an equal split, the optimal plan with the true speeds) get their exact expected finish time, and each
@@ -604,18 +633,26 @@ function routerSection() {
   const t = r.targets;
   const pct = (x) => `${(100 * x).toFixed(1)}%`;
   const met = (ok) => (ok ? 'met' : '**missed**');
-  const rows = r.strategies.map((s) => `| ${s.strategy} | ${f(s.geomeanVsOptimal, 3)} | ${f(s.medianVsOptimal, 3)} | ${f(s.p90VsOptimal, 3)} | ${f(s.worstVsOptimal, 2)} | ${f(s.noiseFree, 3)} | ${f(s.noise30, 3)} | ${s.lostItems} |`);
+  const rows = r.strategies.map(
+    (s) =>
+      `| ${s.strategy} | ${f(s.geomeanVsOptimal, 3)} | ${f(s.medianVsOptimal, 3)} | ${f(s.p90VsOptimal, 3)} | ${f(s.worstVsOptimal, 2)} | ${f(s.noiseFree, 3)} | ${f(s.noise30, 3)} | ${s.lostItems} |`,
+  );
   const crash = routerSim.crashes.map((c) => {
     const cell = (k) => `${f(c.finishMs[k] / c.survivorsOptimalMs, 2)} (${c.lost[k]})`;
     return `| ${c.nodes} | ${c.noise} | ${c.items} | ${cell('adaptive-known')} | ${cell('adaptive')} | ${cell('equal-split')} | ${cell('self-scheduling')} | ${cell('flock')} |`;
   });
-  const detection = routerSim.detection.map((d) => `| ${d.noise} | ${pct(d.seenWithin3)} | ${d.seenMaxRequests} | ${d.medianRequests} | ${d.p90Requests} | ${d.maxRequests} | ${pct(d.within3)} |`);
+  const detection = routerSim.detection.map(
+    (d) => `| ${d.noise} | ${pct(d.seenWithin3)} | ${d.seenMaxRequests} | ${d.medianRequests} | ${d.p90Requests} | ${d.maxRequests} | ${pct(d.within3)} |`,
+  );
   const plan = routerSim.planning.find((p) => p.id.startsWith('64 nodes'));
   const b = t.adaptiveVsBetterOfOneNodeAndEqualSplit;
   const k = t.knownVsBetterOfOneNodeAndEqualSplit;
   const o = t.optimalVsBetterOfOneNodeAndEqualSplit;
   const d = t.knownDefaultUncertaintyWithin5Percent;
-  const noisy = (x) => Object.entries(x.scenariosOver2PercentByNoise).filter(([n]) => n !== '0').reduce((sum, [, c]) => sum + c, 0);
+  const noisy = (x) =>
+    Object.entries(x.scenariosOver2PercentByNoise)
+      .filter(([n]) => n !== '0')
+      .reduce((sum, [, c]) => sum + c, 0);
   const targets = [
     `within 5% of the optimal finish time with known speeds: noise-free median ${f(t.knownWithin5Percent.noiseFreeMedian, 3)}, worst ${f(t.knownWithin5Percent.noiseFreeWorst, 3)}, ${pct(t.knownWithin5Percent.share)} of clusters within 5% (${met(t.knownWithin5Percent.noiseFreeWorst <= 1.05)} for the worst); under noise ${f(t.knownVsOracleUnderNoise, 3)}× the optimal plan run under the same noise. Given the speeds but not how exact they are (the default uncertainty, 15%), the router holds back a tail that costs a second call's overhead: worst ${f(d.noiseFreeWorst, 3)}, ${pct(d.share)} within 5%`,
     `within 10% after 3 learning batches: noise-free median ${f(t.learnedWithin10Percent.noiseFreeMedian, 3)}, worst ${f(t.learnedWithin10Percent.noiseFreeWorst, 3)}, ${pct(t.learnedWithin10Percent.share)} within 10% (${met(t.learnedWithin10Percent.noiseFreeWorst <= 1.1)} for the worst); under noise ${f(t.learnedVsOracleUnderNoise, 3)}× the optimal plan under the same noise`,

@@ -44,7 +44,11 @@ for (const shape of TRACE_SHAPES) {
     });
     if (shape === 'bursty') {
       const r = runs[0];
-      burstyPanels.push({ name: preset, result: r, summary: `${(r.replicaSeconds / 3600).toFixed(1)} h of replicas, ${r.sloViolationSeconds} s over the SLO, ${r.reversals} reversals` });
+      burstyPanels.push({
+        name: preset,
+        result: r,
+        summary: `${(r.replicaSeconds / 3600).toFixed(1)} h of replicas, ${r.sloViolationSeconds} s over the SLO, ${r.reversals} reversals`,
+      });
     }
     const wakes = runs.flatMap((r) => r.wakes);
     rows.push({
@@ -77,7 +81,12 @@ const speed = bench.tasks.map((t) => ({ id: t.name, medianMs: t.result.latency.p
 
 writeFileSync(
   new URL('../results/autoscale-bursty.svg', import.meta.url),
-  replayPlot(burstyPanels, SERVICE.perReplicaRate, `Every preset on the bursty trace (seed ${SEEDS[0]})`, `one replica ${SERVICE.perReplicaRate} items/s, cold start ${SERVICE.coldStartS} s, decisions every ${SERVICE.intervalS} s, SLO ${SERVICE.sloMs} ms`),
+  replayPlot(
+    burstyPanels,
+    SERVICE.perReplicaRate,
+    `Every preset on the bursty trace (seed ${SEEDS[0]})`,
+    `one replica ${SERVICE.perReplicaRate} items/s, cold start ${SERVICE.coldStartS} s, decisions every ${SERVICE.intervalS} s, SLO ${SERVICE.sloMs} ms`,
+  ),
 );
 
 const by = (trace, preset) => rows.find((r) => r.trace === trace && r.preset === preset);
@@ -99,6 +108,16 @@ const result = {
 };
 writeFileSync(new URL('../results/autoscale-sim.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 const f = (v, d = 1) => (v === null || v === undefined ? '—' : v.toFixed(d));
-console.table(rows.map((r) => ({ trace: r.trace, preset: r.preset, 'replica h': f(r.replicaHours), 'SLO-viol s': f(r.sloViolationSeconds, 0), reversals: f(r.reversals, 0), 'wake s': f(r.wakeDecisionS, 0), 'wake ready s': f(r.wakeReadyS, 0) })));
+console.table(
+  rows.map((r) => ({
+    trace: r.trace,
+    preset: r.preset,
+    'replica h': f(r.replicaHours),
+    'SLO-viol s': f(r.sloViolationSeconds, 0),
+    reversals: f(r.reversals, 0),
+    'wake s': f(r.wakeDecisionS, 0),
+    'wake ready s': f(r.wakeReadyS, 0),
+  })),
+);
 console.table(perSeedWins);
 console.table(speed);

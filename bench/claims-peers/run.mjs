@@ -38,7 +38,15 @@ const workloads = OPTIONS.some((o) => process.argv.includes(`--${o}`))
   ? [
       (() => {
         const [flushSize, flushMs] = String(arg('flush', '100/100')).split('/').map(Number);
-        const w = { jobs: Number(arg('jobs', 20_000)), workMs: Number(arg('work-ms', 0.1)), workers: Number(arg('workers', 2)), concurrency: Number(arg('concurrency', 4)), batchSize: Number(arg('batch', 100)), flushSize, flushMs };
+        const w = {
+          jobs: Number(arg('jobs', 20_000)),
+          workMs: Number(arg('work-ms', 0.1)),
+          workers: Number(arg('workers', 2)),
+          concurrency: Number(arg('concurrency', 4)),
+          batchSize: Number(arg('batch', 100)),
+          flushSize,
+          flushMs,
+        };
         return { name: `${w.workMs} ms jobs, ${w.workers} workers, batches of ${w.batchSize}`, ...w };
       })(),
     ]
@@ -114,15 +122,17 @@ async function peer(system, workload) {
     for (let w = 0; w < workload.workers; w++) {
       const child = fork(`${here}worker.mjs`, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       children.push(child);
-      ready.push(new Promise((resolve, reject) => {
-        child.on('message', (m) => {
-          if (m.type === 'ready') resolve();
-          else if (m.type === 'progress') progress[w] = m.completed;
-          else if (m.type === 'done') reports[w] = m;
-          else if (m.type === 'error') reject(new Error(`${system} worker ${w}: ${m.message}`));
-        });
-        child.once('exit', (code) => reject(new Error(`${system} worker ${w} exited (${code})`)));
-      }));
+      ready.push(
+        new Promise((resolve, reject) => {
+          child.on('message', (m) => {
+            if (m.type === 'ready') resolve();
+            else if (m.type === 'progress') progress[w] = m.completed;
+            else if (m.type === 'done') reports[w] = m;
+            else if (m.type === 'error') reject(new Error(`${system} worker ${w}: ${m.message}`));
+          });
+          child.once('exit', (code) => reject(new Error(`${system} worker ${w} exited (${code})`)));
+        }),
+      );
       done.push(new Promise((resolve) => child.once('exit', resolve)));
       child.send({ type: 'task', system, url, schema, queue: QUEUE, workMs: workload.workMs, concurrency: workload.concurrency, batchSize: workload.batchSize });
     }
@@ -139,9 +149,10 @@ async function peer(system, workload) {
       if (sum < workload.jobs) continue;
       // Done when the database says so: graphile-worker deletes a job once its completion is
       // written; pg-boss marks it completed.
-      const [{ n }] = system === 'graphile-worker'
-        ? await sql(`SELECT ${workload.jobs} - count(*)::int AS n FROM ${schema}._private_jobs`)
-        : await sql(`SELECT count(*)::int AS n FROM ${schema}.job WHERE name = $1 AND state = 'completed'`, [QUEUE]);
+      const [{ n }] =
+        system === 'graphile-worker'
+          ? await sql(`SELECT ${workload.jobs} - count(*)::int AS n FROM ${schema}._private_jobs`)
+          : await sql(`SELECT count(*)::int AS n FROM ${schema}.job WHERE name = $1 AND state = 'completed'`, [QUEUE]);
       if (n >= workload.jobs) break;
     }
     const end = Date.now();
@@ -172,7 +183,9 @@ const systems = { fleetscale, 'graphile-worker': (w) => peer('graphile-worker', 
 const names = Object.keys(systems);
 const results = [];
 for (const workload of workloads) {
-  console.error(`${workload.name}: ${workload.jobs} jobs of ${workload.workMs} ms, ${workload.workers} workers × ${workload.concurrency} consumers, batches of ${workload.batchSize}`);
+  console.error(
+    `${workload.name}: ${workload.jobs} jobs of ${workload.workMs} ms, ${workload.workers} workers × ${workload.concurrency} consumers, batches of ${workload.batchSize}`,
+  );
   const runs = Object.fromEntries(names.map((n) => [n, []]));
   for (let r = 0; r < repeats; r++) {
     for (let k = 0; k < names.length; k++) {
@@ -210,6 +223,8 @@ for (const { workload, summary, ratios } of results) {
   console.log(`${workload.name}\nsystem            jobs/s (median)  p50 ms  p99 ms  fleetscale ×`);
   for (const n of names) {
     const s = summary[n];
-    console.log(`${n.padEnd(16)}  ${Math.round(s.throughput).toLocaleString('en-US').padStart(15)}  ${s.p50Ms.toFixed(1).padStart(6)}  ${s.p99Ms.toFixed(1).padStart(6)}  ${n === 'fleetscale' ? '' : `${ratios[n].throughput.toFixed(2)}× jobs/s, ${ratios[n].p99.toFixed(2)}× lower p99`}`);
+    console.log(
+      `${n.padEnd(16)}  ${Math.round(s.throughput).toLocaleString('en-US').padStart(15)}  ${s.p50Ms.toFixed(1).padStart(6)}  ${s.p99Ms.toFixed(1).padStart(6)}  ${n === 'fleetscale' ? '' : `${ratios[n].throughput.toFixed(2)}× jobs/s, ${ratios[n].p99.toFixed(2)}× lower p99`}`,
+    );
   }
 }

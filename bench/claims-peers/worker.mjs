@@ -6,14 +6,15 @@ import pg from 'pg';
 
 import { spin } from '../../dist/src/claims/worker.js';
 
-const message = (type) => new Promise((resolve) => {
-  const on = (m) => {
-    if (m.type !== type) return;
-    process.off('message', on);
-    resolve(m);
-  };
-  process.on('message', on);
-});
+const message = (type) =>
+  new Promise((resolve) => {
+    const on = (m) => {
+      if (m.type !== type) return;
+      process.off('message', on);
+      resolve(m);
+    };
+    process.on('message', on);
+  });
 
 const task = await message('task');
 const { system, url, schema, queue, workMs, concurrency, batchSize } = task;

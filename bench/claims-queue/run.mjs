@@ -94,4 +94,6 @@ console.log(`\nclaims-queue — ${result.machine.cpu}, ${result.machine.cores} c
 const pct = (v) => (v === null ? '—' : `${(v * 100).toFixed(0)}%`);
 console.log('| cell | jobs/s | range | vs 1 worker | p99 claim→complete ms | cores busy |\n|---|---:|---:|---:|---:|---:|');
 for (const r of rows) console.log(`| ${r.name} | ${n(r.throughput)} | ${n(r.min)}–${n(r.max)} | ${r.speedup.toFixed(2)}× | ${r.p99Ms.toFixed(0)} | ${pct(r.busyShare)} |`);
-console.log(`\nbest: ${best.name} at ${n(best.throughput)} jobs/s (target ≥ ${n(TARGET_JOBS_PER_S)}: ${result.best.met ? 'met' : 'missed'}); PostgreSQL ${server.version}, fsync ${server.fsync}, synchronous_commit ${server.synchronousCommit}`);
+console.log(
+  `\nbest: ${best.name} at ${n(best.throughput)} jobs/s (target ≥ ${n(TARGET_JOBS_PER_S)}: ${result.best.met ? 'met' : 'missed'}); PostgreSQL ${server.version}, fsync ${server.fsync}, synchronous_commit ${server.synchronousCommit}`,
+);

@@ -37,11 +37,29 @@ async function main() {
   slow.add(THRASH.id, () => void (thrash = simulateClaims(THRASH.config)));
   await slow.run();
   const { latency } = slow.tasks[0].result;
-  speed.push({ id: THRASH.id, medianMs: latency.p50, minMs: latency.min, maxMs: latency.max, runs: THRASH_RUNS, events: thrash.events, simulatedThroughput: thrash.throughput, bottleneck: thrash.bottleneck });
+  speed.push({
+    id: THRASH.id,
+    medianMs: latency.p50,
+    minMs: latency.min,
+    maxMs: latency.max,
+    runs: THRASH_RUNS,
+    events: thrash.events,
+    simulatedThroughput: thrash.throughput,
+    bottleneck: thrash.bottleneck,
+  });
 
   const phase3 = claimPresets.seedPhase3Measured.map(({ workers, jobs, seconds }) => {
     const r = simulateClaims(claimPresets.seedPhase3({ workers, jobs }));
-    return { workers, jobs, measuredS: seconds, modelS: r.elapsedMs / 1000, error: r.elapsedMs / 1000 / seconds - 1, claimsPer10s: (r.totals.claimBatches / r.runMs) * 10_000, claimMs: r.totals.claimMs / r.totals.claimBatches, bottleneck: r.bottleneck };
+    return {
+      workers,
+      jobs,
+      measuredS: seconds,
+      modelS: r.elapsedMs / 1000,
+      error: r.elapsedMs / 1000 / seconds - 1,
+      claimsPer10s: (r.totals.claimBatches / r.runMs) * 10_000,
+      claimMs: r.totals.claimMs / r.totals.claimBatches,
+      bottleneck: r.bottleneck,
+    };
   });
   const proposals = claimPresets.seedPhase3Report({ jobs: 50_000 });
 
@@ -50,9 +68,13 @@ async function main() {
   writeFileSync(new URL('../results/claims-sim.json', import.meta.url), `${JSON.stringify({ suite: 'claims-sim', machine, speed, phase3, proposals }, null, 2)}\n`);
   console.log(`\nclaims-sim — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\n`);
   console.log('| case | median ms | events | simulated jobs/s | bottleneck |\n|---|---:|---:|---:|---|');
-  for (const s of speed) console.log(`| ${s.id} | ${s.medianMs.toFixed(1)}${s.runs ? ` (${s.minMs.toFixed(0)}–${s.maxMs.toFixed(0)})` : ''} | ${s.events.toLocaleString('en-US')} | ${s.simulatedThroughput.toFixed(0)} | ${s.bottleneck} |`);
+  for (const s of speed)
+    console.log(
+      `| ${s.id} | ${s.medianMs.toFixed(1)}${s.runs ? ` (${s.minMs.toFixed(0)}–${s.maxMs.toFixed(0)})` : ''} | ${s.events.toLocaleString('en-US')} | ${s.simulatedThroughput.toFixed(0)} | ${s.bottleneck} |`,
+    );
   console.log('\n| workers | runs | measured s | model s | error | claims / 10 s | bottleneck |\n|---:|---:|---:|---:|---:|---:|---|');
-  for (const p of phase3) console.log(`| ${p.workers} | ${p.jobs} | ${p.measuredS} | ${p.modelS.toFixed(2)} | ${(p.error * 100).toFixed(1)}% | ${p.claimsPer10s.toFixed(0)} | ${p.bottleneck} |`);
+  for (const p of phase3)
+    console.log(`| ${p.workers} | ${p.jobs} | ${p.measuredS} | ${p.modelS.toFixed(2)} | ${(p.error * 100).toFixed(1)}% | ${p.claimsPer10s.toFixed(0)} | ${p.bottleneck} |`);
   console.log('\n| proposal | 1 worker jobs/s | 3 workers jobs/s | speed-up | bottleneck at 3 |\n|---|---:|---:|---:|---|');
   for (const p of proposals) console.log(`| ${p.name} | ${p.oneWorker.toFixed(0)} | ${p.threeWorkers.toFixed(0)} | ${p.speedup.toFixed(2)}× | ${p.bottleneck} |`);
 }

@@ -14,16 +14,7 @@ import { Bench } from 'tinybench';
 
 import { machine as measuredOn, median } from '../lib.mjs';
 
-import {
-  evaluate,
-  evaluateBlocking,
-  fuse,
-  fuseColumns,
-  fusePairwise,
-  fuseSync,
-  generateFleet,
-  generateFleetColumns,
-} from '../../dist/src/fusion/index.js';
+import { evaluate, evaluateBlocking, fuse, fuseColumns, fusePairwise, fuseSync, generateFleet, generateFleetColumns } from '../../dist/src/fusion/index.js';
 
 const OBS_PER_NODE = 5;
 const SEED = 42;
@@ -41,7 +32,6 @@ const SIZES = [
 const LEGACY_MAX_NODES = 2000;
 /** Largest fleet also measured as record objects (1M objects would measure V8 and its heap, not fusion: the 1M row uses columns). */
 const OBJECTS_MAX_NODES = 20_000;
-
 
 async function measure(size) {
   const { nodes } = size;
@@ -160,17 +150,24 @@ async function main() {
   }
   // Growth from 100k to 1M records at fixed density (1.0 would be exactly linear).
   const rowOf = (n) => rows.find((r) => r.records === n);
-  const growth = rowOf(100_000) && rowOf(1_000_000)
-    ? Object.fromEntries(['fuseColumnsMedianMs', 'bulkMedianMs', 'nativeMs'].map((k) => [k, rowOf(1_000_000)[k] / rowOf(100_000)[k] / 10]))
-    : null;
+  const growth =
+    rowOf(100_000) && rowOf(1_000_000)
+      ? Object.fromEntries(['fuseColumnsMedianMs', 'bulkMedianMs', 'nativeMs'].map((k) => [k, rowOf(1_000_000)[k] / rowOf(100_000)[k] / 10]))
+      : null;
   const machine = measuredOn();
   mkdirSync(new URL('../results', import.meta.url), { recursive: true });
   writeFileSync(new URL('../results/fusion-scaling.json', import.meta.url), `${JSON.stringify({ suite: 'fusion-scaling', machine, rows, growth100kTo1M: growth }, null, 2)}\n`);
   console.log(`\nfusion-scaling — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\n`);
-  console.log('| case | nodes | records | fuseSync median ms | fuse(columns) median ms | fuseColumns median ms | legacy ms | speed-up | candidates | matched | pairs completeness (edge-stress) | F1 | B-cubed F1 | peak RSS MiB (generate + fuse) |');
+  console.log(
+    '| case | nodes | records | fuseSync median ms | fuse(columns) median ms | fuseColumns median ms | legacy ms | speed-up | candidates | matched | pairs completeness (edge-stress) | F1 | B-cubed F1 | peak RSS MiB (generate + fuse) |',
+  );
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   if (growth) {
-    console.log(`\ngrowth 100k → 1M records, relative to linear (1.0 = linear): ${Object.entries(growth).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}\n`);
+    console.log(
+      `\ngrowth 100k → 1M records, relative to linear (1.0 = linear): ${Object.entries(growth)
+        .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+        .join(', ')}\n`,
+    );
   }
   for (const r of rows) {
     console.log(

@@ -65,11 +65,30 @@ for (const c of cases) {
     await new Promise((resolve) => thread.once('message', resolve));
   }
   const bytes = jsons.reduce((n, j) => n + Buffer.byteLength(j), 0);
-  rows.push({ texts: c.texts, sent: c.sent, batches: jsons.length, megabytes: bytes / 2 ** 20, medianMs: median(times), minMs: Math.min(...times), maxMs: Math.max(...times), runs: RUNS });
+  rows.push({
+    texts: c.texts,
+    sent: c.sent,
+    batches: jsons.length,
+    megabytes: bytes / 2 ** 20,
+    medianMs: median(times),
+    minMs: Math.min(...times),
+    maxMs: Math.max(...times),
+    runs: RUNS,
+  });
 }
 await thread.terminate();
 
 const result = { suite: 'hub-fusion-handoff', machine: machine(), rows };
 mkdirSync(new URL('../results', import.meta.url), { recursive: true });
 writeFileSync(new URL('../results/hub-fusion-handoff.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
-console.table(rows.map((r) => ({ texts: r.texts, sent: r.sent, batches: r.batches, MB: r.megabytes.toFixed(1), 'median ms': r.medianMs.toFixed(1), 'min ms': r.minMs.toFixed(1), 'max ms': r.maxMs.toFixed(1) })));
+console.table(
+  rows.map((r) => ({
+    texts: r.texts,
+    sent: r.sent,
+    batches: r.batches,
+    MB: r.megabytes.toFixed(1),
+    'median ms': r.medianMs.toFixed(1),
+    'min ms': r.minMs.toFixed(1),
+    'max ms': r.maxMs.toFixed(1),
+  })),
+);

@@ -40,7 +40,10 @@ for (const batches of [1, 20]) {
   // Each run's split: reading the texts into columns, the fusion engine, writing the result's
   // text (the engine's own phases and the columns' preparation from the result's timingsMs).
   const phases = { 'TypeScript path': [], 'native path': [] };
-  const engineMs = (timings) => Object.entries(timings).filter(([k]) => !['prepare', 'result'].includes(k)).reduce((sum, [, ms]) => sum + ms, 0);
+  const engineMs = (timings) =>
+    Object.entries(timings)
+      .filter(([k]) => !['prepare', 'result'].includes(k))
+      .reduce((sum, [, ms]) => sum + ms, 0);
   bench.add('TypeScript path', () => {
     const t0 = performance.now();
     const records = readBatchRecords(unpackTexts(packed));
@@ -54,7 +57,6 @@ for (const batches of [1, 20]) {
     phases['TypeScript path'].push({ readMs: t1 - t0 + prepare, engineMs: engineMs(result.stats.timingsMs), writeMs: build + (t3 - t2) });
   });
   bench.add('native path', () => {
-    const t0 = performance.now();
     const fused = fuseTextsNatively(packed, configText);
     const t1 = performance.now();
     results.native = { json: decoder.decode(fused.bytes), bytes: fused.bytes };
@@ -85,4 +87,15 @@ for (const batches of [1, 20]) {
 }
 mkdirSync(new URL('../results', import.meta.url), { recursive: true });
 writeFileSync(new URL('../results/hub-fusion-texts.json', import.meta.url), `${JSON.stringify({ suite: 'hub-fusion-texts', machine: machine(), rows }, null, 2)}\n`);
-console.table(rows.map((r) => ({ observations: r.observations, path: r.path, 'median ms': r.medianMs.toFixed(1), 'min ms': r.minMs.toFixed(1), 'max ms': r.maxMs.toFixed(1), 'read ms': r.readMs.toFixed(1), 'engine ms': r.engineMs.toFixed(1), 'write ms': r.writeMs.toFixed(1) })));
+console.table(
+  rows.map((r) => ({
+    observations: r.observations,
+    path: r.path,
+    'median ms': r.medianMs.toFixed(1),
+    'min ms': r.minMs.toFixed(1),
+    'max ms': r.maxMs.toFixed(1),
+    'read ms': r.readMs.toFixed(1),
+    'engine ms': r.engineMs.toFixed(1),
+    'write ms': r.writeMs.toFixed(1),
+  })),
+);

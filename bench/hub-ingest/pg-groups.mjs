@@ -22,7 +22,14 @@ const BATCHES = 10;
 const RUNS = process.argv.includes('--quick') ? 1 : 3;
 
 function batchOf(node, seq) {
-  const records = Array.from({ length: 5 }, (_, k) => ({ id: `${node}-${seq}-${k}`, node, cls: k % 2 ? 'person' : 'vehicle', t: 1_700_000_000_000 + seq * 1000 + k, lat: 52.37, lon: 4.89 }));
+  const records = Array.from({ length: 5 }, (_, k) => ({
+    id: `${node}-${seq}-${k}`,
+    node,
+    cls: k % 2 ? 'person' : 'vehicle',
+    t: 1_700_000_000_000 + seq * 1000 + k,
+    lat: 52.37,
+    lon: 4.89,
+  }));
   const json = JSON.stringify({ node, seq, final: seq === BATCHES, records });
   return { node, seq, final: seq === BATCHES, ids: records.map((r) => r.id), json, digest: batchDigest(json) };
 }
@@ -68,9 +75,27 @@ for (const path of ['set-wide', 'batch by batch']) {
   for (const size of [2, 10, 50, 200]) {
     const runs = [];
     for (let k = 0; k < RUNS; k++) runs.push(await run(size, path));
-    rows.push({ path, groupSize: size, announceUsPerNode: median(runs.map((r) => r.announceUs)), wallUsPerBatch: median(runs.map((r) => r.wallUs)), dbCpuUsPerBatch: median(runs.map((r) => r.dbCpuUs)), runs: runs.length });
+    rows.push({
+      path,
+      groupSize: size,
+      announceUsPerNode: median(runs.map((r) => r.announceUs)),
+      wallUsPerBatch: median(runs.map((r) => r.wallUs)),
+      dbCpuUsPerBatch: median(runs.map((r) => r.dbCpuUs)),
+      runs: runs.length,
+    });
   }
 }
 mkdirSync(new URL('../results', import.meta.url), { recursive: true });
-writeFileSync(new URL('../results/hub-pg-groups.json', import.meta.url), `${JSON.stringify({ suite: 'hub-pg-groups', machine: machine(), nodes: NODES, batchesPerNode: BATCHES, rows }, null, 2)}\n`);
-console.table(rows.map((r) => ({ path: r.path, 'group size': r.groupSize, 'announce µs/node': r.announceUsPerNode.toFixed(0), 'wall µs/batch': r.wallUsPerBatch.toFixed(0), 'database cpu µs/batch': r.dbCpuUsPerBatch.toFixed(0) })));
+writeFileSync(
+  new URL('../results/hub-pg-groups.json', import.meta.url),
+  `${JSON.stringify({ suite: 'hub-pg-groups', machine: machine(), nodes: NODES, batchesPerNode: BATCHES, rows }, null, 2)}\n`,
+);
+console.table(
+  rows.map((r) => ({
+    path: r.path,
+    'group size': r.groupSize,
+    'announce µs/node': r.announceUsPerNode.toFixed(0),
+    'wall µs/batch': r.wallUsPerBatch.toFixed(0),
+    'database cpu µs/batch': r.dbCpuUsPerBatch.toFixed(0),
+  })),
+);

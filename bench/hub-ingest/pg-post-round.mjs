@@ -101,7 +101,11 @@ async function before(client, s, result) {
   const save = await measured(async () => {
     await client.query('BEGIN');
     await liveCounts(client, s);
-    await client.query(`UPDATE ${s}.rounds SET state = 'fused', result = $2, events = $3, fusion_ms = 1 WHERE round = $1 AND state = 'closed'`, [ROUND, result.json, result.events]);
+    await client.query(`UPDATE ${s}.rounds SET state = 'fused', result = $2, events = $3, fusion_ms = 1 WHERE round = $1 AND state = 'closed'`, [
+      ROUND,
+      result.json,
+      result.events,
+    ]);
     await client.query(`DELETE FROM ${s}.record_ids WHERE round = $1`, [ROUND]);
     await client.query(`DELETE FROM ${s}.nodes WHERE round = $1`, [ROUND]);
     await client.query('COMMIT');
@@ -162,15 +166,31 @@ const rows = [];
 for (const variant of ['before', 'after']) {
   for (const step of ['read', 'save', 'tidy']) {
     const of = runs[variant].map((r) => r[step]);
-    rows.push({ variant, step, wallMs: median(of.map((r) => r.wallMs)), dbCpuMs: median(of.map((r) => r.dbCpuMs)), mainCpuMs: median(of.map((r) => r.mainCpuMs)), runs: of.length });
+    rows.push({
+      variant,
+      step,
+      wallMs: median(of.map((r) => r.wallMs)),
+      dbCpuMs: median(of.map((r) => r.dbCpuMs)),
+      mainCpuMs: median(of.map((r) => r.mainCpuMs)),
+      runs: of.length,
+    });
   }
   const sum = (r, key) => r.read[key] + r.save[key] + r.tidy[key];
   const totals = runs[variant].map((r) => ({ wallMs: sum(r, 'wallMs'), dbCpuMs: sum(r, 'dbCpuMs'), mainCpuMs: sum(r, 'mainCpuMs') }));
-  rows.push({ variant, step: 'all', wallMs: median(totals.map((t) => t.wallMs)), dbCpuMs: median(totals.map((t) => t.dbCpuMs)), mainCpuMs: median(totals.map((t) => t.mainCpuMs)), runs: totals.length });
+  rows.push({
+    variant,
+    step: 'all',
+    wallMs: median(totals.map((t) => t.wallMs)),
+    dbCpuMs: median(totals.map((t) => t.dbCpuMs)),
+    mainCpuMs: median(totals.map((t) => t.mainCpuMs)),
+    runs: totals.length,
+  });
 }
 mkdirSync(new URL('../results', import.meta.url), { recursive: true });
 writeFileSync(
   new URL('../results/hub-pg-post-round.json', import.meta.url),
   `${JSON.stringify({ suite: 'hub-pg-post-round', machine: machine(), nodes: NODES, batchesPerNode: BATCHES, observations: NODES * BATCHES * 5, resultBytes: result.bytes.length, rows }, null, 2)}\n`,
 );
-console.table(rows.map((r) => ({ variant: r.variant, step: r.step, 'wall ms': r.wallMs.toFixed(0), 'database cpu ms': r.dbCpuMs.toFixed(0), 'main thread cpu ms': r.mainCpuMs.toFixed(0) })));
+console.table(
+  rows.map((r) => ({ variant: r.variant, step: r.step, 'wall ms': r.wallMs.toFixed(0), 'database cpu ms': r.dbCpuMs.toFixed(0), 'main thread cpu ms': r.mainCpuMs.toFixed(0) })),
+);

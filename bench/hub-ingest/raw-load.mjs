@@ -180,8 +180,18 @@ function summary({ nodes, intervalMs, acked, replies, elapsedMs, sorted, failure
 }
 
 /** The same load through the native generator (crates/http-load), on a thread of its own. */
-async function nativeLoad({ hub, nodes, batches, intervalMs, announces, posts }) {
+async function nativeLoad({ hub, intervalMs, announces, posts }) {
   const report = await runHttpLoad({ url: hub, connections: announces.map((warmUp, i) => ({ warmUp, timed: posts[i] })), intervalMs });
   // Warm-up failures count like the JavaScript engine's announce failures: in errorCodes only.
-  return summary({ nodes, intervalMs, acked: report.acked, replies: report.replies, elapsedMs: report.elapsedMs, sorted: report.latenciesMs, failures: report.failures, cpuUs: report.cpuUs, timeline: report.timeline });
+  return summary({
+    nodes,
+    intervalMs,
+    acked: report.acked,
+    replies: report.replies,
+    elapsedMs: report.elapsedMs,
+    sorted: report.latenciesMs,
+    failures: report.failures,
+    cpuUs: report.cpuUs,
+    timeline: report.timeline,
+  });
 }

@@ -58,7 +58,6 @@ const PG_URL = process.env.FLEETSCALE_PG_URL ?? 'postgres://postgres@127.0.0.1:5
 const SECRET = 'bench-secret';
 const cli = new URL('../../dist/src/cli/main.js', import.meta.url).pathname;
 
-
 const startHub = (extra) => startServer([cli, 'hub', '--port', '0', '--round-deadline-ms', '600000', ...extra]);
 
 /** Spawns a server script that prints `listening on <url>`. */
@@ -186,7 +185,11 @@ async function measureStore(store, extra) {
   try {
     // Warm-up: JIT, connections, the store's first files.
     await round(hub.url, 2000);
-    for (const [id, nodes] of [['S-20g', 100], ['S-20h', 500], ['S-20i', 2000]]) {
+    for (const [id, nodes] of [
+      ['S-20g', 100],
+      ['S-20h', 500],
+      ['S-20i', 2000],
+    ]) {
       const runs = [];
       for (let k = 0; k < (quick ? 3 : 7); k++) runs.push(await round(hub.url, nodes));
       rows.push({
@@ -206,7 +209,16 @@ async function measureStore(store, extra) {
     const closed = await sustained(hub, store, 'sustained, closed loop', 0);
     rows.push(closed);
     const simulated = await round(hub.url, 2000, { obsPerNode: 5 * BATCHES, batchSize: 5 });
-    rows.push({ id: 'sustained, closed loop, fleet simulator', store, nodes: 2000, batches: simulated.batches, batchesPerS: simulated.batchesPerS, p50Ms: simulated.latencyMs.p50, p99Ms: simulated.latencyMs.p99, runs: 1 });
+    rows.push({
+      id: 'sustained, closed loop, fleet simulator',
+      store,
+      nodes: 2000,
+      batches: simulated.batches,
+      batchesPerS: simulated.batchesPerS,
+      p50Ms: simulated.latencyMs.p50,
+      p99Ms: simulated.latencyMs.p99,
+      runs: 1,
+    });
     rows.push(await sustained(hub, store, 'sustained, paced 10k/s', 200));
     rows.push(await sustained(hub, store, 'sustained, paced 10k/s, no fusion in flight', 200, true));
     // PostgreSQL's target is within 2x of the embedded one: half its rate at twice its p99.
@@ -262,4 +274,20 @@ const result = {
 mkdirSync(new URL('../results', import.meta.url), { recursive: true });
 writeFileSync(new URL('../results/hub-ingest.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 const f = (v, d = 1) => (v === undefined || Number.isNaN(v) ? '—' : v.toFixed(d));
-console.table(rows.map((r) => ({ case: r.id, store: r.store, nodes: r.nodes, 'offered/s': f(r.offeredPerS ?? undefined, 0), 'all acked ms': f(r.allAcknowledgedMs), 'batches/s': f(r.batchesPerS, 0), 'p50 ms': f(r.p50Ms), 'p99 ms': f(r.p99Ms), 'close→result ms': f(r.closeToResultMs), 'main µs/batch': f(r.mainCpuUsPerBatch), 'cpu µs/batch': f(r.cpuUsPerBatch), 'loadgen µs/batch': f(r.loadgenCpuUsPerBatch), 'windows > 50 ms': r.windows ? `${r.slowWindows}/${r.windows}` : '' })));
+console.table(
+  rows.map((r) => ({
+    case: r.id,
+    store: r.store,
+    nodes: r.nodes,
+    'offered/s': f(r.offeredPerS ?? undefined, 0),
+    'all acked ms': f(r.allAcknowledgedMs),
+    'batches/s': f(r.batchesPerS, 0),
+    'p50 ms': f(r.p50Ms),
+    'p99 ms': f(r.p99Ms),
+    'close→result ms': f(r.closeToResultMs),
+    'main µs/batch': f(r.mainCpuUsPerBatch),
+    'cpu µs/batch': f(r.cpuUsPerBatch),
+    'loadgen µs/batch': f(r.loadgenCpuUsPerBatch),
+    'windows > 50 ms': r.windows ? `${r.slowWindows}/${r.windows}` : '',
+  })),
+);

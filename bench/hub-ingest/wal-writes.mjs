@@ -69,4 +69,6 @@ const rows = Object.entries(runs).map(([mode, list]) => ({
 }));
 mkdirSync(new URL('../results', import.meta.url), { recursive: true });
 writeFileSync(new URL('../results/hub-wal-writes.json', import.meta.url), `${JSON.stringify({ suite: 'hub-wal-writes', machine: machine(), rows }, null, 2)}\n`);
-console.table(rows.map((r) => ({ mode: r.mode, writes: r.writes, 'p50 ms': r.p50Ms.toFixed(3), 'p99 ms': r.p99Ms.toFixed(3), 'p99.9 ms': r.p999Ms.toFixed(3), 'max ms': r.maxMs.toFixed(2) })));
+console.table(
+  rows.map((r) => ({ mode: r.mode, writes: r.writes, 'p50 ms': r.p50Ms.toFixed(3), 'p99 ms': r.p99Ms.toFixed(3), 'p99.9 ms': r.p999Ms.toFixed(3), 'max ms': r.maxMs.toFixed(2) })),
+);

@@ -114,7 +114,9 @@ const machine = { cpu: os.cpus()[0]?.model, cores: os.availableParallelism(), no
 mkdirSync(new URL('../results', import.meta.url), { recursive: true });
 writeFileSync(new URL('../results/peers-splink.json', import.meta.url), `${JSON.stringify({ suite: 'peers-splink', machine, rows }, null, 2)}\n`);
 console.log(`\npeers — fleetscale vs Splink ${machine.splink} (DuckDB ${machine.duckdb}), ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\n`);
-console.log('| records | fleetscale, event objects: median ms | fleetscale, fuseColumns: median ms | Splink median ms | Splink ÷ fleetscale (objects / columns) | fleetscale F1 (B-cubed) | Splink F1 (B-cubed) |');
+console.log(
+  '| records | fleetscale, event objects: median ms | fleetscale, fuseColumns: median ms | Splink median ms | Splink ÷ fleetscale (objects / columns) | fleetscale F1 (B-cubed) | Splink F1 (B-cubed) |',
+);
 console.log('|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   console.log(

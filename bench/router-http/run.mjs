@@ -13,10 +13,26 @@ import { FlockRouter, costsOf, optimalFinishMs } from '../../dist/src/lab/index.
 import { equalSplitCounts } from '../../dist/src/router/plan.js';
 
 const SCENARIOS = [
-  { id: "the tool's example (1 fast, 2 at 10x)", items: 100, nodes: [{ perItemMs: 10, overheadMs: 5 }, { perItemMs: 100, overheadMs: 5 }, { perItemMs: 100, overheadMs: 5 }] },
+  {
+    id: "the tool's example (1 fast, 2 at 10x)",
+    items: 100,
+    nodes: [
+      { perItemMs: 10, overheadMs: 5 },
+      { perItemMs: 100, overheadMs: 5 },
+      { perItemMs: 100, overheadMs: 5 },
+    ],
+  },
   { id: '4 nodes spread 1-10x, 20 ms overhead', items: 400, nodes: [2, 4.3, 9.3, 20].map((a) => ({ perItemMs: a, overheadMs: 20 })) },
   { id: '8 equal nodes, 10 ms overhead', items: 400, nodes: Array.from({ length: 8 }, () => ({ perItemMs: 5, overheadMs: 10 })) },
-  { id: '3 nodes, one far (300 ms overhead)', items: 200, nodes: [{ perItemMs: 5, overheadMs: 5 }, { perItemMs: 5, overheadMs: 5 }, { perItemMs: 2, overheadMs: 300 }] },
+  {
+    id: '3 nodes, one far (300 ms overhead)',
+    items: 200,
+    nodes: [
+      { perItemMs: 5, overheadMs: 5 },
+      { perItemMs: 5, overheadMs: 5 },
+      { perItemMs: 2, overheadMs: 300 },
+    ],
+  },
 ];
 const LEARNING = 3;
 const MEASURED = 5;

@@ -34,8 +34,7 @@ export function clusterSpecs() {
     for (const ratio of RATIOS)
       for (const shape of SHAPES) {
         if (ratio === 1 && shape === 'one-fast') continue;
-        for (const overheadMs of OVERHEADS)
-          for (const noise of NOISES) for (const items of SIZES) specs.push({ nodes, ratio, shape, overheadMs, noise, items, seed: seed++ });
+        for (const overheadMs of OVERHEADS) for (const noise of NOISES) for (const items of SIZES) specs.push({ nodes, ratio, shape, overheadMs, noise, items, seed: seed++ });
       }
   return specs;
 }

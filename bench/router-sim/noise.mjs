@@ -115,17 +115,35 @@ async function main() {
     }),
   );
   summary.optimalPlan = { over2Percent: rows.filter((r) => r.optimalPlanRatio > LIMIT).length, worstRatio: Math.max(...rows.map((r) => r.optimalPlanRatio)) };
-  const result = { suite: 'router-noise', machine: measuredOn(), wallSeconds: (performance.now() - started) / 1000, runs: RUNS, recheckRuns: RECHECK_RUNS, maxRuns: MAX_RUNS, stopAt: STOP_AT, limit: LIMIT, clusters: rows.length, summary, rows };
+  const result = {
+    suite: 'router-noise',
+    machine: measuredOn(),
+    wallSeconds: (performance.now() - started) / 1000,
+    runs: RUNS,
+    recheckRuns: RECHECK_RUNS,
+    maxRuns: MAX_RUNS,
+    stopAt: STOP_AT,
+    limit: LIMIT,
+    clusters: rows.length,
+    summary,
+    rows,
+  };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/router-noise.json', `${JSON.stringify(result, null, 1)}\n`);
 
-  console.log(`\n${rows.length} noisy clusters; routers: ${RUNS} runs (then ${RECHECK_RUNS} more, doubling, up to ${MAX_RUNS}, while within ${STOP_AT} standard errors of the line), the better fixed plan as a control variate; fixed plans: exact expectations\n`);
+  console.log(
+    `\n${rows.length} noisy clusters; routers: ${RUNS} runs (then ${RECHECK_RUNS} more, doubling, up to ${MAX_RUNS}, while within ${STOP_AT} standard errors of the line), the better fixed plan as a control variate; fixed plans: exact expectations\n`,
+  );
   for (const strategy of ROUTERS) {
     const s = summary[strategy];
-    console.log(`${strategy}: > 2% worse than the better of one node and an equal split in ${s.over2Percent} (by noise ${JSON.stringify(s.over2PercentByNoise)}), clearly (> 2 standard errors) in ${s.clearlyOver}; undecided at ${MAX_RUNS} runs: ${s.undecided}; worst ${s.worstRatio.toFixed(3)} ± ${s.worstStandardError.toFixed(3)} (${s.worstScenario})`);
+    console.log(
+      `${strategy}: > 2% worse than the better of one node and an equal split in ${s.over2Percent} (by noise ${JSON.stringify(s.over2PercentByNoise)}), clearly (> 2 standard errors) in ${s.clearlyOver}; undecided at ${MAX_RUNS} runs: ${s.undecided}; worst ${s.worstRatio.toFixed(3)} ± ${s.worstStandardError.toFixed(3)} (${s.worstScenario})`,
+    );
     for (const r of rows.filter((x) => x.routers[strategy].ratio > LIMIT).sort((a, b) => b.routers[strategy].ratio - a.routers[strategy].ratio)) {
       const best = Math.min(r.expected.oneNode, r.expected.equalSplit);
-      console.log(`  ${describeCluster(r)}: ${r.routers[strategy].ratio.toFixed(3)} ± ${(r.routers[strategy].standardError / best).toFixed(3)}; optimal plan ${r.optimalPlanRatio.toFixed(3)}`);
+      console.log(
+        `  ${describeCluster(r)}: ${r.routers[strategy].ratio.toFixed(3)} ± ${(r.routers[strategy].standardError / best).toFixed(3)}; optimal plan ${r.optimalPlanRatio.toFixed(3)}`,
+      );
     }
   }
   console.log(`the optimal plan (true speeds, one call per node): > 2% worse in ${summary.optimalPlan.over2Percent}, worst ${summary.optimalPlan.worstRatio.toFixed(3)}`);

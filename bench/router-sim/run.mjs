@@ -75,8 +75,18 @@ function summarise(rows) {
       medianVsOptimal: median(all),
       p90VsOptimal: quantile(all, 0.9),
       worstVsOptimal: Math.max(...all),
-      noiseFree: geomean(ratioTo(by((r) => r.noise === 0), strategy)),
-      noise30: geomean(ratioTo(by((r) => r.noise === 0.3), strategy)),
+      noiseFree: geomean(
+        ratioTo(
+          by((r) => r.noise === 0),
+          strategy,
+        ),
+      ),
+      noise30: geomean(
+        ratioTo(
+          by((r) => r.noise === 0.3),
+          strategy,
+        ),
+      ),
       lostItems: rows.reduce((s, r) => s + r.lost[strategy], 0),
     };
   });
@@ -93,16 +103,34 @@ function summarise(rows) {
     };
   };
   const vsFlock = (strategy) => 1 - geomean(rows.map((r) => r.finishMs[strategy] / r.finishMs.flock));
-  const knownNoiseFree = ratioTo(by((r) => r.noise === 0), 'adaptive-known');
+  const knownNoiseFree = ratioTo(
+    by((r) => r.noise === 0),
+    'adaptive-known',
+  );
   const knownDefaultNoiseFree = by((r) => r.noise === 0).map((r) => r.knownDefaultUncertaintyMs / r.optimalMs);
-  const learnedNoiseFree = ratioTo(by((r) => r.noise === 0), 'adaptive');
+  const learnedNoiseFree = ratioTo(
+    by((r) => r.noise === 0),
+    'adaptive',
+  );
   return {
     scenarios: rows.length,
     strategies,
     targets: {
-      knownWithin5Percent: { noiseFreeWorst: Math.max(...knownNoiseFree), noiseFreeMedian: median(knownNoiseFree), share: knownNoiseFree.filter((x) => x <= 1.05).length / knownNoiseFree.length },
-      knownDefaultUncertaintyWithin5Percent: { noiseFreeWorst: Math.max(...knownDefaultNoiseFree), noiseFreeMedian: median(knownDefaultNoiseFree), share: knownDefaultNoiseFree.filter((x) => x <= 1.05).length / knownDefaultNoiseFree.length },
-      learnedWithin10Percent: { noiseFreeWorst: Math.max(...learnedNoiseFree), noiseFreeMedian: median(learnedNoiseFree), share: learnedNoiseFree.filter((x) => x <= 1.1).length / learnedNoiseFree.length },
+      knownWithin5Percent: {
+        noiseFreeWorst: Math.max(...knownNoiseFree),
+        noiseFreeMedian: median(knownNoiseFree),
+        share: knownNoiseFree.filter((x) => x <= 1.05).length / knownNoiseFree.length,
+      },
+      knownDefaultUncertaintyWithin5Percent: {
+        noiseFreeWorst: Math.max(...knownDefaultNoiseFree),
+        noiseFreeMedian: median(knownDefaultNoiseFree),
+        share: knownDefaultNoiseFree.filter((x) => x <= 1.05).length / knownDefaultNoiseFree.length,
+      },
+      learnedWithin10Percent: {
+        noiseFreeWorst: Math.max(...learnedNoiseFree),
+        noiseFreeMedian: median(learnedNoiseFree),
+        share: learnedNoiseFree.filter((x) => x <= 1.1).length / learnedNoiseFree.length,
+      },
       // Under noise the reference is the optimal plan run under the same noise.
       knownVsOracleUnderNoise: geomean(by((r) => r.noise > 0).map((r) => r.finishMs['adaptive-known'] / r.finishMs.optimal)),
       learnedVsOracleUnderNoise: geomean(by((r) => r.noise > 0).map((r) => r.finishMs.adaptive / r.finishMs.optimal)),
@@ -190,7 +218,10 @@ async function planningSpeed() {
     { id: '64 nodes × 100k items', nodes: 64, items: 100_000 },
     { id: '16 nodes × 1k items', nodes: 16, items: 1000 },
     { id: '1024 nodes × 1M items', nodes: 1024, items: 1_000_000 },
-  ].map((c) => ({ ...c, costs: Array.from({ length: c.nodes }, () => ({ overheadMs: random() * 200, perItemMs: 1 + random() * 500, readyInMs: random() < 0.5 ? random() * 1000 : 0 })) }));
+  ].map((c) => ({
+    ...c,
+    costs: Array.from({ length: c.nodes }, () => ({ overheadMs: random() * 200, perItemMs: 1 + random() * 500, readyInMs: random() < 0.5 ? random() * 1000 : 0 })),
+  }));
   const bench = new Bench({ name: 'router-plan', throws: true, time: 500 });
   for (const c of cases) bench.add(c.id, () => planSplit(c.costs, c.items));
   await bench.run();
@@ -207,7 +238,17 @@ async function main() {
   const crashRows = await crashes();
   const detection = slowdownDetection();
   const planning = await planningSpeed();
-  const result = { suite: 'router-sim', machine: measuredOn(), wallSeconds: (performance.now() - started) / 1000, noisySeeds: NOISY_SEEDS, summary, crashes: crashRows, detection, planning, rows };
+  const result = {
+    suite: 'router-sim',
+    machine: measuredOn(),
+    wallSeconds: (performance.now() - started) / 1000,
+    noisySeeds: NOISY_SEEDS,
+    summary,
+    crashes: crashRows,
+    detection,
+    planning,
+    rows,
+  };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/router-sim.json', `${JSON.stringify(result, null, 1)}\n`);
   const panels = NOISES.map((noise) => ({
@@ -216,7 +257,11 @@ async function main() {
   }));
   writeFileSync(
     'bench/results/router-sim.svg',
-    profilePlot(panels, `Share of the ${rows.length / NOISES.length} clusters at each noise level finished within x times the optimum`, 'the optimum: the best split with the true speeds and no noise; learning strategies on their 4th batch'),
+    profilePlot(
+      panels,
+      `Share of the ${rows.length / NOISES.length} clusters at each noise level finished within x times the optimum`,
+      'the optimum: the best split with the true speeds and no noise; learning strategies on their 4th batch',
+    ),
   );
 
   const pct = (x) => `${(100 * x).toFixed(1)}%`;
@@ -224,30 +269,47 @@ async function main() {
   console.log('| strategy | geomean | median | p90 | worst | noise 0 | noise 30% | items lost |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const s of summary.strategies) {
-    console.log(`| ${s.strategy} | ${s.geomeanVsOptimal.toFixed(3)} | ${s.medianVsOptimal.toFixed(3)} | ${s.p90VsOptimal.toFixed(3)} | ${s.worstVsOptimal.toFixed(2)} | ${s.noiseFree.toFixed(3)} | ${s.noise30.toFixed(3)} | ${s.lostItems} |`);
+    console.log(
+      `| ${s.strategy} | ${s.geomeanVsOptimal.toFixed(3)} | ${s.medianVsOptimal.toFixed(3)} | ${s.p90VsOptimal.toFixed(3)} | ${s.worstVsOptimal.toFixed(2)} | ${s.noiseFree.toFixed(3)} | ${s.noise30.toFixed(3)} | ${s.lostItems} |`,
+    );
   }
   const t = summary.targets;
-  console.log(`\nknown speeds, no noise: median ${t.knownWithin5Percent.noiseFreeMedian.toFixed(3)}, worst ${t.knownWithin5Percent.noiseFreeWorst.toFixed(3)}, within 5%: ${pct(t.knownWithin5Percent.share)}`);
+  console.log(
+    `\nknown speeds, no noise: median ${t.knownWithin5Percent.noiseFreeMedian.toFixed(3)}, worst ${t.knownWithin5Percent.noiseFreeWorst.toFixed(3)}, within 5%: ${pct(t.knownWithin5Percent.share)}`,
+  );
   const d = t.knownDefaultUncertaintyWithin5Percent;
   console.log(`known speeds, default uncertainty 0.15, no noise: median ${d.noiseFreeMedian.toFixed(3)}, worst ${d.noiseFreeWorst.toFixed(3)}, within 5%: ${pct(d.share)}`);
-  console.log(`learned (4th batch), no noise: median ${t.learnedWithin10Percent.noiseFreeMedian.toFixed(3)}, worst ${t.learnedWithin10Percent.noiseFreeWorst.toFixed(3)}, within 10%: ${pct(t.learnedWithin10Percent.share)}`);
+  console.log(
+    `learned (4th batch), no noise: median ${t.learnedWithin10Percent.noiseFreeMedian.toFixed(3)}, worst ${t.learnedWithin10Percent.noiseFreeWorst.toFixed(3)}, within 10%: ${pct(t.learnedWithin10Percent.share)}`,
+  );
   console.log(`under noise vs the optimal plan under the same noise: known ${t.knownVsOracleUnderNoise.toFixed(3)}, learned ${t.learnedVsOracleUnderNoise.toFixed(3)}`);
   console.log(`geomean finish time below flockRules: adaptive ${pct(t.adaptiveVsFlockGeomeanReduction)}, known ${pct(t.knownVsFlockGeomeanReduction)}`);
   const b = t.adaptiveVsBetterOfOneNodeAndEqualSplit;
-  console.log(`adaptive > 2% worse than the better of one node and equal split: ${b.scenariosOver2Percent} scenarios (by noise ${JSON.stringify(b.scenariosOver2PercentByNoise)}); worst ${b.worstRatio.toFixed(3)} (${b.worstScenario})`);
+  console.log(
+    `adaptive > 2% worse than the better of one node and equal split: ${b.scenariosOver2Percent} scenarios (by noise ${JSON.stringify(b.scenariosOver2PercentByNoise)}); worst ${b.worstRatio.toFixed(3)} (${b.worstScenario})`,
+  );
   const k = t.knownVsBetterOfOneNodeAndEqualSplit;
   const o = t.optimalVsBetterOfOneNodeAndEqualSplit;
-  console.log(`the optimal plan itself > 2% worse than the better of one node and equal split: ${o.scenariosOver2Percent} scenarios (by noise ${JSON.stringify(o.scenariosOver2PercentByNoise)})`);
-  console.log(`known > 2% worse than the better of one node and equal split: ${k.scenariosOver2Percent} scenarios (by noise ${JSON.stringify(k.scenariosOver2PercentByNoise)}); worst ${k.worstRatio.toFixed(3)} (${k.worstScenario})`);
+  console.log(
+    `the optimal plan itself > 2% worse than the better of one node and equal split: ${o.scenariosOver2Percent} scenarios (by noise ${JSON.stringify(o.scenariosOver2PercentByNoise)})`,
+  );
+  console.log(
+    `known > 2% worse than the better of one node and equal split: ${k.scenariosOver2Percent} scenarios (by noise ${JSON.stringify(k.scenariosOver2PercentByNoise)}); worst ${k.worstRatio.toFixed(3)} (${k.worstScenario})`,
+  );
   console.log('\ncrash of the fastest node at 30% of the optimal time (finish / optimum over the survivors; items lost)\n');
   console.log('| nodes | noise | items | adaptive-known | adaptive | equal-split | self-scheduling | flock |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of crashRows) {
     const cell = (s) => `${(r.finishMs[s] / r.survivorsOptimalMs).toFixed(2)} (${r.lost[s]} lost)`;
-    console.log(`| ${r.nodes} | ${r.noise} | ${r.items} | ${cell('adaptive-known')} | ${cell('adaptive')} | ${cell('equal-split')} | ${cell('self-scheduling')} | ${cell('flock')} |`);
+    console.log(
+      `| ${r.nodes} | ${r.noise} | ${r.items} | ${cell('adaptive-known')} | ${cell('adaptive')} | ${cell('equal-split')} | ${cell('self-scheduling')} | ${cell('flock')} |`,
+    );
   }
   console.log('\n4x slow-down: requests until the router sees it, and until its estimate is within 25%\n');
-  for (const d of detection) console.log(`noise ${d.noise}: seen (prediction ≥ 2x the old) within 3 requests ${pct(d.seenWithin3)} (max ${d.seenMaxRequests}); within 25%: median ${d.medianRequests}, p90 ${d.p90Requests}, max ${d.maxRequests}, within 3 requests ${pct(d.within3)}`);
+  for (const d of detection)
+    console.log(
+      `noise ${d.noise}: seen (prediction ≥ 2x the old) within 3 requests ${pct(d.seenWithin3)} (max ${d.seenMaxRequests}); within 25%: median ${d.medianRequests}, p90 ${d.p90Requests}, max ${d.maxRequests}, within 3 requests ${pct(d.within3)}`,
+    );
   console.log('\nplanning speed (tinybench medians)\n');
   for (const p of planning) console.log(`${p.id}: ${(p.medianMs * 1000).toFixed(1)} µs (p99 ${(p.p99Ms * 1000).toFixed(1)} µs)`);
   console.log(`\nwall ${result.wallSeconds.toFixed(0)} s; wrote bench/results/router-sim.json`);

@@ -16,7 +16,7 @@ export const ERROR_CODES = {
   ERR_BATCH_TOO_LARGE: 'A batch has more observations than the hub takes in one request.',
   ERR_RESERVED_NODE: 'A node id the hub keeps for itself.',
   ERR_UNAUTHORIZED: 'No token, or a token the hub did not sign.',
-  ERR_FORBIDDEN_NODE: "A token for one node used to post as another.",
+  ERR_FORBIDDEN_NODE: 'A token for one node used to post as another.',
   ERR_ROUND_NOT_FOUND: 'No such round.',
   ERR_ROUTE_NOT_FOUND: 'No such route.',
   ERR_METHOD_NOT_ALLOWED: 'The route exists, but not with this method.',

@@ -23,7 +23,12 @@ describe('fleetscale lab autoscale replay', () => {
       { perReplicaRate: 50, initialReplicas: 3 },
     );
     const line = out.stdout.split('\n').find((l) => l.startsWith('predictive '))!;
-    expect(line.split(/\s{2,}/).slice(0, 4)).toEqual(['predictive', `${(expected.replicaSeconds / 3600).toFixed(1)} h`, String(expected.sloViolationSeconds), String(expected.reversals)]);
+    expect(line.split(/\s{2,}/).slice(0, 4)).toEqual([
+      'predictive',
+      `${(expected.replicaSeconds / 3600).toFixed(1)} h`,
+      String(expected.sloViolationSeconds),
+      String(expected.reversals),
+    ]);
     for (const preset of ['hpa', 'pipestream']) expect(out.stdout).toMatch(new RegExp(`^${preset} `, 'm'));
     expect(out.stdout).toContain('replicas over time');
     expect(out.stdout).toMatch(/predictive: \d+ changes/);
@@ -39,8 +44,14 @@ describe('fleetscale lab autoscale replay', () => {
     const report = JSON.parse(out.stdout) as { seconds: number; runs: Array<{ preset: string; result: { replicaSeconds: number; decisions: unknown[] } }> };
     expect(report.seconds).toBe(600);
     expect(report.runs.map((r) => r.preset)).toEqual(['hpa', 'predictive']);
-    const trace = traceOf(rates, Array.from({ length: 600 }, (_, t) => (t < 300 ? 20 : 200)));
-    const hpa = simulateAutoscaler(createAutoscaler({ preset: 'hpa', min: 1, max: 60, targets: { cpu: 0.7, lag: 50, p99Ms: 2000 } }), trace, { perReplicaRate: 50, initialReplicas: 4 });
+    const trace = traceOf(
+      rates,
+      Array.from({ length: 600 }, (_, t) => (t < 300 ? 20 : 200)),
+    );
+    const hpa = simulateAutoscaler(createAutoscaler({ preset: 'hpa', min: 1, max: 60, targets: { cpu: 0.7, lag: 50, p99Ms: 2000 } }), trace, {
+      perReplicaRate: 50,
+      initialReplicas: 4,
+    });
     expect(report.runs[0].result.replicaSeconds).toBe(hpa.replicaSeconds);
     const plot = readFileSync(svg, 'utf8');
     expect(plot).toMatch(/^<svg/);
@@ -49,7 +60,15 @@ describe('fleetscale lab autoscale replay', () => {
 
   it('prints what each preset would decide on recorded samples', () => {
     const file = join(dir(), 'samples.jsonl');
-    writeFileSync(file, [{ now: 0, replicas: 4, metrics: { cpu: 0.9, lag: 3000 } }, { now: 15000, replicas: 4, metrics: { cpu: 0.5, lag: 100 } }].map((s) => JSON.stringify(s)).join('\n'));
+    writeFileSync(
+      file,
+      [
+        { now: 0, replicas: 4, metrics: { cpu: 0.9, lag: 3000 } },
+        { now: 15000, replicas: 4, metrics: { cpu: 0.5, lag: 100 } },
+      ]
+        .map((s) => JSON.stringify(s))
+        .join('\n'),
+    );
     const out = run(['lab', 'autoscale', 'replay', file, '--preset', 'hpa']);
     expect(out.status, out.stderr).toBe(0);
     expect(out.stdout).toContain('hpa: 2 samples, 1 would change the replicas');

@@ -79,7 +79,7 @@ describe('hpa preset: range, stabilisation and rate', () => {
     expect(d).toMatchObject({ replicas: 10, reason: expect.stringMatching(/capped at max 10/) });
   });
 
-  it('scales up at most by the larger of +4 pods and +100% per 15 s, from the period\'s start', () => {
+  it("scales up at most by the larger of +4 pods and +100% per 15 s, from the period's start", () => {
     const a = hpa();
     expect(a.decide(at(0, 2, { cpu: 5 }))).toMatchObject({ replicas: 6, reason: expect.stringMatching(/scale-up rate limit: at most 6/) }); // 20 wanted
     expect(a.decide(at(5 * S, 6, { cpu: 5 })).replicas).toBe(6); // the period started at 2: limit still 6
@@ -126,7 +126,9 @@ describe('hpa preset: bad configs and samples', () => {
   });
 
   it('refuses an unknown preset', () => {
-    expect(() => createAutoscaler({ preset: 'magic' } as never)).toThrow(expect.objectContaining({ code: 'ERR_AUTOSCALE_CONFIG', message: expect.stringMatching(/preset must be one of hpa/) }));
+    expect(() => createAutoscaler({ preset: 'magic' } as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_AUTOSCALE_CONFIG', message: expect.stringMatching(/preset must be one of hpa/) }),
+    );
   });
 
   const samples: Array<[string, unknown, RegExp]> = [

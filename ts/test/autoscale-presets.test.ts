@@ -62,7 +62,9 @@ describe('pipestream preset', () => {
   });
 
   it('refuses bad options with ERR_AUTOSCALE_CONFIG', () => {
-    expect(() => pipestream({ pool: 'tpu' as 'gpu' })).toThrow(expect.objectContaining({ code: 'ERR_AUTOSCALE_CONFIG', message: expect.stringMatching(/pool must be one of engine, cpu, gpu/) }));
+    expect(() => pipestream({ pool: 'tpu' as 'gpu' })).toThrow(
+      expect.objectContaining({ code: 'ERR_AUTOSCALE_CONFIG', message: expect.stringMatching(/pool must be one of engine, cpu, gpu/) }),
+    );
     expect(() => pipestream({ pool: 'engine', idleToZeroS: 60 })).toThrow(/idleToZeroS needs min 0/);
     expect(() => pipestream({ min: 5, max: 2 })).toThrow(/max must be an integer in \[5, 100000\]/);
     expect(() => pipestream({ upCooldownS: -1 })).toThrow(/upCooldownS/);
@@ -147,25 +149,37 @@ describe('predictive preset: the lag-growth rule', () => {
     const a = predictive({ min: 0, targets: { lag: 100 } });
     expect(a.decide(pool(0, 0, { lag: 1000, throughput: 0 })).replicas).toBe(10); // the lag fallback: 1000 / 100
     const starting = Array.from({ length: 10 }, () => ({ ready: false }));
-    expect(a.decide(at(15 * S, 10, { lag: 2500, throughput: 0 }, starting))).toMatchObject({ replicas: 10, reason: expect.stringMatching(/waiting for 10 starting replicas to measure a drain rate$/) });
+    expect(a.decide(at(15 * S, 10, { lag: 2500, throughput: 0 }, starting))).toMatchObject({
+      replicas: 10,
+      reason: expect.stringMatching(/waiting for 10 starting replicas to measure a drain rate$/),
+    });
     // Ready, they finished 2000 in the interval at 26.7% CPU: 50/s each at 100%, and arrivals of
     // 133.3 - 500 / 15 = 100/s. The rate rules from now on and the window forgets the fallback's
     // guesses: (100 + 2000 / 30) / 35 = 4.8 → 5, kept with headroom as 6.
     const d = a.decide(pool(30 * S, 10, { lag: 2000, throughput: 2000 / 15, cpu: 2000 / 15 / 500 }));
-    expect(d).toMatchObject({ replicas: 6, reason: expect.stringMatching(/^arrivals 100\/s, backlog 2000 over 30 s; a replica drains 50\/s, planned at 70% → 5; highest of the last 300 s is 6$/) });
+    expect(d).toMatchObject({
+      replicas: 6,
+      reason: expect.stringMatching(/^arrivals 100\/s, backlog 2000 over 30 s; a replica drains 50\/s, planned at 70% → 5; highest of the last 300 s is 6$/),
+    });
   });
 
   it('adds a replica for a p99 above its target when the rule would hold, and blocks a scale-down', () => {
     const b = predictive({ targets: { cpu: 0.5, p99Ms: 500 }, downWindowS: 0, downStepS: 0 });
     b.decide(pool(0, 8, { cpu: 0.25, throughput: 100, lag: 0 }));
-    expect(b.decide(pool(15 * S, 8, { cpu: 0.25, throughput: 100, lag: 0, p99Ms: 900 }))).toMatchObject({ replicas: 8, reason: expect.stringMatching(/no scale-down while p99 900 ms is above 500 ms$/) });
+    expect(b.decide(pool(15 * S, 8, { cpu: 0.25, throughput: 100, lag: 0, p99Ms: 900 }))).toMatchObject({
+      replicas: 8,
+      reason: expect.stringMatching(/no scale-down while p99 900 ms is above 500 ms$/),
+    });
     expect(b.decide(pool(30 * S, 8, { cpu: 0.25, throughput: 100, lag: 0, p99Ms: 400 })).replicas).toBe(5);
   });
 
   it('adds a replica for a p99 above its target when the rule would not', () => {
     const a = predictive({ targets: { cpu: 0.5, p99Ms: 500 } });
     a.decide(pool(0, 4, { cpu: 0.5, throughput: 100, lag: 0 }));
-    expect(a.decide(pool(15 * S, 4, { cpu: 0.5, throughput: 100, lag: 0, p99Ms: 800 }))).toMatchObject({ replicas: 5, reason: expect.stringMatching(/p99 800 ms above 500 ms → 5$/) });
+    expect(a.decide(pool(15 * S, 4, { cpu: 0.5, throughput: 100, lag: 0, p99Ms: 800 }))).toMatchObject({
+      replicas: 5,
+      reason: expect.stringMatching(/p99 800 ms above 500 ms → 5$/),
+    });
   });
 
   it('goes to zero after idleToZeroS idle with min 0 and wakes on the first backlog, sized by it', () => {

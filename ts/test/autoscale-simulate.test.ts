@@ -9,14 +9,25 @@ import type { Autoscaler, AutoscaleSample } from '../src/autoscale/types.js';
 /** A policy that asks for `plan(t)` replicas and records what it was told. */
 function scripted(plan: (seconds: number) => number): Autoscaler & { seen: AutoscaleSample[] } {
   const seen: AutoscaleSample[] = [];
-  return { preset: 'scripted', seen, decide: (s) => (seen.push(s), { replicas: plan(s.now / 1000), reason: 'scripted' }) };
+  return {
+    preset: 'scripted',
+    seen,
+    decide: (s) => {
+      seen.push(s);
+      return { replicas: plan(s.now / 1000), reason: 'scripted' };
+    },
+  };
 }
 
 const flat = (rate: number, seconds: number) => traceOf('flat', Array(seconds).fill(rate));
 
 describe('simulateAutoscaler', () => {
   it('serves within capacity without violations and pays replicas × seconds', () => {
-    const r = simulateAutoscaler(scripted(() => 3), flat(100, 600), { perReplicaRate: 50, initialReplicas: 3 });
+    const r = simulateAutoscaler(
+      scripted(() => 3),
+      flat(100, 600),
+      { perReplicaRate: 50, initialReplicas: 3 },
+    );
     expect(r).toMatchObject({ replicaSeconds: 1800, sloViolationSeconds: 0, reversals: 0, decisions: [] });
     expect(r.items).toEqual({ arrived: 60_000, finished: 60_000, waiting: 0 });
   });
@@ -47,8 +58,17 @@ describe('simulateAutoscaler', () => {
 
   it('removes starting replicas before ready ones and counts reversals of direction', () => {
     const steps = [1, 4, 2, 2, 5, 5, 1];
-    const r = simulateAutoscaler(scripted((t) => steps[t / 10]), flat(10, 70), { perReplicaRate: 50, initialReplicas: 1, intervalS: 10, coldStartS: 30 });
-    expect(r.decisions.map((d) => [d.from, d.to])).toEqual([[1, 4], [4, 2], [2, 5], [5, 1]]);
+    const r = simulateAutoscaler(
+      scripted((t) => steps[t / 10]),
+      flat(10, 70),
+      { perReplicaRate: 50, initialReplicas: 1, intervalS: 10, coldStartS: 30 },
+    );
+    expect(r.decisions.map((d) => [d.from, d.to])).toEqual([
+      [1, 4],
+      [4, 2],
+      [2, 5],
+      [5, 1],
+    ]);
     expect(r.reversals).toBe(3);
     // Of the 3 asked for at 10 s, 2 go at 20 s while still starting; the third serves from 40 s.
     expect(r.replicaSeconds).toBe(10 + 4 * 10 + 2 * 20 + 5 * 20 + 1 * 10);
@@ -91,7 +111,9 @@ describe('simulateAutoscaler', () => {
 
   it('refuses a bad model or trace with ERR_AUTOSCALE_CONFIG', () => {
     const a = scripted(() => 1);
-    expect(() => simulateAutoscaler(a, flat(1, 10), { perReplicaRate: 0, initialReplicas: 1 })).toThrow(expect.objectContaining({ code: 'ERR_AUTOSCALE_CONFIG', message: expect.stringMatching(/perReplicaRate/) }));
+    expect(() => simulateAutoscaler(a, flat(1, 10), { perReplicaRate: 0, initialReplicas: 1 })).toThrow(
+      expect.objectContaining({ code: 'ERR_AUTOSCALE_CONFIG', message: expect.stringMatching(/perReplicaRate/) }),
+    );
     expect(() => simulateAutoscaler(a, flat(1, 10), { perReplicaRate: 1, initialReplicas: -1 })).toThrow(/initialReplicas/);
     expect(() => simulateAutoscaler(a, flat(1, 10), { perReplicaRate: 1, initialReplicas: 1, intervalS: 0 })).toThrow(/intervalS/);
     expect(() => traceOf('t', [1, -2])).toThrow(/trace t: rate at second 1 must be a number/);

@@ -12,7 +12,13 @@ describe('model accuracy measures', () => {
   it('relative error and MAPE', () => {
     expect(relativeError(110, 100)).toBeCloseTo(0.1, 12);
     expect(relativeError(75, 100)).toBeCloseTo(-0.25, 12);
-    expect(mape([{ predicted: 110, measured: 100 }, { predicted: 75, measured: 100 }, { predicted: 300, measured: 300 }])).toBeCloseTo(0.35 / 3, 12);
+    expect(
+      mape([
+        { predicted: 110, measured: 100 },
+        { predicted: 75, measured: 100 },
+        { predicted: 300, measured: 300 },
+      ]),
+    ).toBeCloseTo(0.35 / 3, 12);
   });
 
   it('ranks share ties, and Spearman matches a worked example', () => {
@@ -61,13 +67,25 @@ describe('model accuracy measures', () => {
     expect(floor?.speedupError).toBeCloseTo((14 / 27) * 0.2, 2);
     // One cell: its error is the worst; two such cells: 10% unless both land on the truth.
     expect(floor?.worst).toBeCloseTo(floor?.mape ?? 0, 12);
-    const pair = noiseFloor([{ throughputs: [110, 90, 100], oneWorker: [50] }, { throughputs: [90, 110, 100], oneWorker: [50] }], { resamples: 40_000 });
+    const pair = noiseFloor(
+      [
+        { throughputs: [110, 90, 100], oneWorker: [50] },
+        { throughputs: [90, 110, 100], oneWorker: [50] },
+      ],
+      { resamples: 40_000 },
+    );
     expect(pair?.worst).toBeCloseTo(0.1 * (1 - (13 / 27) ** 2), 2);
     // The same seed, the same floor; repeats that agree have none; a cell of one run adds
     // nothing but counts (the mean is over cells).
     expect(noiseFloor([{ throughputs: [110, 90, 100], oneWorker: [50] }], { resamples: 40_000 })).toEqual(floor);
     expect(noiseFloor([{ throughputs: [7, 7, 7], oneWorker: [3, 3] }])).toEqual({ mape: 0, speedupError: 0, worst: 0, resamples: 1000 });
-    const halved = noiseFloor([{ throughputs: [110, 90, 100], oneWorker: [50] }, { throughputs: [80], oneWorker: [40] }], { resamples: 40_000 });
+    const halved = noiseFloor(
+      [
+        { throughputs: [110, 90, 100], oneWorker: [50] },
+        { throughputs: [80], oneWorker: [40] },
+      ],
+      { resamples: 40_000 },
+    );
     expect(halved?.mape).toBeCloseTo((floor?.mape ?? 0) / 2, 2);
     expect(halved?.worst).toBeCloseTo(floor?.worst ?? 0, 2);
     // Scatter in the one-worker runs alone moves the speedup, not the throughput.
@@ -93,8 +111,21 @@ describe('model accuracy measures', () => {
   it('plots one panel per series: a model line and a dot per measurement', () => {
     const svg = throughputPlot(
       [
-        { name: 'skip-locked B100', points: [{ workers: 1, predicted: 100, measured: 90, calibration: true }, { workers: 2, predicted: 150, measured: 160 }, { workers: 4, predicted: 170, measured: 165 }] },
-        { name: 'a <b> & "c"', points: [{ workers: 1, predicted: 80, measured: 80, calibration: true }, { workers: 4, predicted: 60 }] },
+        {
+          name: 'skip-locked B100',
+          points: [
+            { workers: 1, predicted: 100, measured: 90, calibration: true },
+            { workers: 2, predicted: 150, measured: 160 },
+            { workers: 4, predicted: 170, measured: 165 },
+          ],
+        },
+        {
+          name: 'a <b> & "c"',
+          points: [
+            { workers: 1, predicted: 80, measured: 80, calibration: true },
+            { workers: 4, predicted: 60 },
+          ],
+        },
       ],
       'title',
       'sub',

@@ -10,7 +10,19 @@ import { calibrateClaims } from '../src/lab/index.js';
 import { claimPresets, fitUsl, simulateClaimsAsync } from '../src/claims/index.js';
 import { isFleetscaleError, simulateClaims, type SimulationConfig } from '../src/index.js';
 
-const PERF_WINDOW_KEYS = ['index', 'claimBatches', 'claimMs', 'claimedJobs', 'partialBatches', 'emptyClaims', 'persistFlushes', 'persistMs', 'workMs', 'completed', 'failed'].sort();
+const PERF_WINDOW_KEYS = [
+  'index',
+  'claimBatches',
+  'claimMs',
+  'claimedJobs',
+  'partialBatches',
+  'emptyClaims',
+  'persistFlushes',
+  'persistMs',
+  'workMs',
+  'completed',
+  'failed',
+].sort();
 
 function codeOf(f: () => unknown): string | undefined {
   try {
@@ -66,7 +78,16 @@ describe('simulateClaims', () => {
     expect(codeOf(() => simulateClaims({ jobs: 10n } as never))).toBe('ERR_CLAIMS_CONFIG');
     await expect(simulateClaimsAsync({ batchSize: 0 })).rejects.toMatchObject({ code: 'ERR_CLAIMS_CONFIG', message: expect.stringContaining('batchSize') });
     expect(codeOf(() => simulateClaims({ cpuGrowth: [{ workers: 0, worker: 1, db: 1 }] }))).toBe('ERR_CLAIMS_CONFIG');
-    expect(codeOf(() => simulateClaims({ cpuGrowth: [{ workers: 2, worker: 1, db: 1 }, { workers: 2, worker: 1.2, db: 1 }] }))).toBe('ERR_CLAIMS_CONFIG');
+    expect(
+      codeOf(() =>
+        simulateClaims({
+          cpuGrowth: [
+            { workers: 2, worker: 1, db: 1 },
+            { workers: 2, worker: 1.2, db: 1 },
+          ],
+        }),
+      ),
+    ).toBe('ERR_CLAIMS_CONFIG');
   });
 
   it('grows statement CPU with the worker count along a given curve, and not at all for one worker', () => {
@@ -105,8 +126,23 @@ describe('fitUsl', () => {
   });
 
   it('refuses too few or bad points with ERR_CLAIMS_CONFIG', () => {
-    expect(codeOf(() => fitUsl([{ n: 1, throughput: 1 }, { n: 2, throughput: 2 }]))).toBe('ERR_CLAIMS_CONFIG');
-    expect(codeOf(() => fitUsl([{ n: 1, throughput: 1 }, { n: 2, throughput: -2 }, { n: 3, throughput: 3 }]))).toBe('ERR_CLAIMS_CONFIG');
+    expect(
+      codeOf(() =>
+        fitUsl([
+          { n: 1, throughput: 1 },
+          { n: 2, throughput: 2 },
+        ]),
+      ),
+    ).toBe('ERR_CLAIMS_CONFIG');
+    expect(
+      codeOf(() =>
+        fitUsl([
+          { n: 1, throughput: 1 },
+          { n: 2, throughput: -2 },
+          { n: 3, throughput: 3 },
+        ]),
+      ),
+    ).toBe('ERR_CLAIMS_CONFIG');
     expect(codeOf(() => fitUsl({} as never))).toBe('ERR_CLAIMS_CONFIG');
     expect(codeOf(() => fitUsl([{ n: 'one', throughput: 1 }] as never))).toBe('ERR_CLAIMS_CONFIG');
   });
@@ -130,7 +166,10 @@ describe('calibrateClaims', () => {
 
   it('refuses a bad request before it is queued', async () => {
     await expect(calibrateClaims({ cells: [] })).rejects.toMatchObject({ code: 'ERR_CLAIMS_CONFIG' });
-    await expect(calibrateClaims({ cells: [{ config: {}, throughput: 100 }], fit: ['colour' as never] })).rejects.toMatchObject({ code: 'ERR_CLAIMS_CONFIG', message: expect.stringContaining('colour') });
+    await expect(calibrateClaims({ cells: [{ config: {}, throughput: 100 }], fit: ['colour' as never] })).rejects.toMatchObject({
+      code: 'ERR_CLAIMS_CONFIG',
+      message: expect.stringContaining('colour'),
+    });
     await expect(calibrateClaims({ cells: [{ config: { workers: -1 }, throughput: 100 }] })).rejects.toMatchObject({ message: expect.stringContaining('cells[0].config') });
     await expect(calibrateClaims({ cells: [{ config: {}, throughput: 0 }] })).rejects.toMatchObject({ message: expect.stringContaining('cells[0].throughput') });
   });

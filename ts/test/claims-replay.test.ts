@@ -191,7 +191,7 @@ describe('replayValidation', () => {
     expect(await codeOf(() => replayValidation({ ...saved, model: { ...saved.model, cpuSwitchMs: 'fast' } }))).toBe('ERR_CLAIMS_INPUT');
   });
 
-  it("runs a given background share, records it, and a report from before it ran none", async () => {
+  it('runs a given background share, records it, and a report from before it ran none', async () => {
     const saved = savedReport({ workers: 2, batchSize: 20 });
     const base = await replayValidation(saved);
     expect(base.model).toMatchObject({ workerBackgroundShare: 0, backgroundShares: null });
@@ -247,22 +247,37 @@ describe('replayValidation', () => {
   it('refuses what is not a validation report, naming what is wrong, and bad settings with a coded error', async () => {
     const saved = savedReport({ workers: 2, batchSize: 20 });
     const broken: Array<[unknown, RegExp]> = [
-      [null, /the report must be an object/],
-      [[], /the report must be an object/],
-      [{ ...saved, heldOut: [] }, /heldOut must be a non-empty array/],
-      [{ ...saved, heldOut: [{ ...saved.heldOut[0], settings: { ...saved.heldOut[0].settings, batchSize: 30 } }] }, /heldOut\[0\] \(skip-locked B30 P4 F50\/20ms W2\) has no single-worker cell/],
-      [{ ...saved, heldOut: [{ ...saved.heldOut[0], settings: { ...saved.heldOut[0].settings, strategy: 'random' } }] }, /heldOut\[0\]\.settings\.strategy must be one of/],
-      [{ ...saved, heldOut: [{ ...saved.heldOut[0], measured: { ...saved.heldOut[0].measured, throughput: -1 } }] }, /heldOut\[0\]\.measured\.throughput must be a positive number/],
+      [null, /the report must be object/],
+      [[], /the report must be object/],
+      [{ ...saved, heldOut: [] }, /heldOut must not have fewer than 1 items, got \[\]/],
+      [
+        { ...saved, heldOut: [{ ...saved.heldOut[0], settings: { ...saved.heldOut[0].settings, batchSize: 30 } }] },
+        /heldOut\[0\] \(skip-locked B30 P4 F50\/20ms W2\) has no single-worker cell/,
+      ],
+      [
+        { ...saved, heldOut: [{ ...saved.heldOut[0], settings: { ...saved.heldOut[0].settings, strategy: 'random' } }] },
+        /heldOut\[0\]\.settings\.strategy must be equal to one of the allowed values \(optimistic-any, skip-locked, partitioned\), got "random"/,
+      ],
+      [{ ...saved, heldOut: [{ ...saved.heldOut[0], measured: { ...saved.heldOut[0].measured, throughput: -1 } }] }, /heldOut\[0\]\.measured\.throughput must be > 0, got -1/],
       [{ ...saved, heldOut: [{ ...saved.heldOut[0], settings: { ...saved.heldOut[0].settings, workers: 1 } }] }, /heldOut\[0\] ran 1 worker/],
       [{ ...saved, calibration: { ...saved.calibration, cells: [saved.heldOut[0]] } }, /calibration\.cells\[0\] ran 2 workers/],
-      [{ ...saved, workload: { ...saved.workload, jobs: 0 } }, /workload\.jobs must be an integer of 1 or more/],
-      [{ ...saved, pick: { ...saved.pick, workers: 1 } }, /pick\.workers must be an integer of 2 or more/],
+      [{ ...saved, workload: { ...saved.workload, jobs: 0 } }, /workload\.jobs must be >= 1, got 0/],
+      [{ ...saved, pick: { ...saved.pick, workers: 1 } }, /pick\.workers must be >= 2, got 1/],
       [{ ...saved, model: { ...saved.model, cpuSliceMs: undefined } }, /which time slice its model used/],
       [{ ...saved, model: { ...saved.model, deadEntryMs: undefined } }, /what its model took a dead index entry to cost/],
-      [{ ...saved, model: { ...saved.model, loopOrder: 'lifo' } }, /model\.loopOrder must be one of fifo, continuations-first/],
-      [{ ...saved, heldOut: [{ ...saved.heldOut[0], measured: { ...saved.heldOut[0].measured, host: { stealMs: -1, idleMs: 0, otherMs: null } } }] }, /heldOut\[0\]\.measured\.host\.stealMs/],
-      [{ ...saved, heldOut: [{ ...saved.heldOut[0], measured: { ...saved.heldOut[0].measured, switches: { worker: { voluntary: 1, involuntary: -1 }, database: null } } }] }, /heldOut\[0\]\.measured\.switches\.worker\.involuntary/],
-      [{ ...saved, heldOut: [{ ...saved.heldOut[0], measured: { ...saved.heldOut[0].measured, switches: { worker: { voluntary: 1, involuntary: 0 } } } }] }, /heldOut\[0\]\.measured\.switches\.database must be an object/],
+      [{ ...saved, model: { ...saved.model, loopOrder: 'lifo' } }, /model\.loopOrder must be equal to one of the allowed values \(fifo, continuations-first\), got "lifo"/],
+      [
+        { ...saved, heldOut: [{ ...saved.heldOut[0], measured: { ...saved.heldOut[0].measured, host: { stealMs: -1, idleMs: 0, otherMs: null } } }] },
+        /heldOut\[0\]\.measured\.host\.stealMs/,
+      ],
+      [
+        { ...saved, heldOut: [{ ...saved.heldOut[0], measured: { ...saved.heldOut[0].measured, switches: { worker: { voluntary: 1, involuntary: -1 }, database: null } } }] },
+        /heldOut\[0\]\.measured\.switches\.worker\.involuntary/,
+      ],
+      [
+        { ...saved, heldOut: [{ ...saved.heldOut[0], measured: { ...saved.heldOut[0].measured, switches: { worker: { voluntary: 1, involuntary: 0 } } } }] },
+        /heldOut\[0\]\.measured\.switches must have required properties database/,
+      ],
     ];
     for (const [report, message] of broken) {
       await expect(replayValidation(report)).rejects.toThrow(message);
@@ -276,6 +291,15 @@ describe('replayValidation', () => {
     expect(await codeOf(() => replayValidation(saved, { cores: 0 }))).toBe('ERR_CLAIMS_CONFIG');
     expect(await codeOf(() => replayValidation(saved, { skipRowMs: -1 }))).toBe('ERR_CLAIMS_CONFIG');
     expect(await codeOf(() => replayValidation(saved, { loopOrder: 'lifo' as 'fifo' }))).toBe('ERR_CLAIMS_CONFIG');
-    expect(await codeOf(() => replayValidation(saved, { cpuGrowth: [{ workers: 4, worker: 1, db: 1 }, { workers: 2, worker: 1, db: 1 }] }))).toBe('ERR_CLAIMS_CONFIG');
+    expect(
+      await codeOf(() =>
+        replayValidation(saved, {
+          cpuGrowth: [
+            { workers: 4, worker: 1, db: 1 },
+            { workers: 2, worker: 1, db: 1 },
+          ],
+        }),
+      ),
+    ).toBe('ERR_CLAIMS_CONFIG');
   });
 });

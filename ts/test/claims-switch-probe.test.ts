@@ -11,7 +11,8 @@ import type { SwitchProbeReport } from '../src/lab/claims/switch-probe.js';
 
 const cli = join(import.meta.dirname, '../../dist/src/cli/main.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'lab', 'claims', 'probe', '--switch', ...args], { encoding: 'utf8', timeout: 120_000 });
-const runWithout = (env: NodeJS.ProcessEnv, ...args: string[]) => spawnSync(process.execPath, [cli, 'lab', 'claims', 'probe', '--switch', ...args], { encoding: 'utf8', timeout: 120_000, env });
+const runWithout = (env: NodeJS.ProcessEnv, ...args: string[]) =>
+  spawnSync(process.execPath, [cli, 'lab', 'claims', 'probe', '--switch', ...args], { encoding: 'utf8', timeout: 120_000, env });
 const hasTaskset = spawnSync('taskset', ['-cp', String(process.pid)]).status === 0;
 
 describe('fleetscale lab claims probe --switch', () => {
@@ -40,7 +41,11 @@ describe('fleetscale lab claims probe --switch', () => {
   });
 
   it('refuses bad options with a usage error before it forks anything', () => {
-    for (const args of [['--units', '5'], ['--rounds', '0'], ['--units', 'many']]) {
+    for (const args of [
+      ['--units', '5'],
+      ['--rounds', '0'],
+      ['--units', 'many'],
+    ]) {
       const r = run(...args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(/--(units|rounds) must be an integer/);

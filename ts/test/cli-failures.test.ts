@@ -86,24 +86,48 @@ describe('the CLI fails well', () => {
   });
 
   it('a busy port', async () => {
-    expectOneLine(await run(['hub', '--port', String(busyPort), '--data', join(dir, 'busy')]), 1, new RegExp(`^fleetscale hub: port ${busyPort} is already in use: stop what holds it, or pick another with --port$`));
+    expectOneLine(
+      await run(['hub', '--port', String(busyPort), '--data', join(dir, 'busy')]),
+      1,
+      new RegExp(`^fleetscale hub: port ${busyPort} is already in use: stop what holds it, or pick another with --port$`),
+    );
   });
 
   it('a missing file, and a missing directory', async () => {
     expectOneLine(await run(['fuse', join(dir, 'nope.jsonl')]), 1, /^fleetscale fuse: no such file or directory: .*nope\.jsonl$/);
-    expectOneLine(await run(['generate', '--nodes', '2', '--out', join(dir, 'no', 'such', 'dir', 'fleet.jsonl')]), 1, /^fleetscale generate: no such file or directory: .*no\/such\/dir\/fleet\.jsonl$/);
-    expectOneLine(await run(['token', 'n1', '--data', join(dir, 'no-such-dir')], { ...process.env, FLEETSCALE_SECRET: '' }), 1, /^fleetscale token: ERR_UNAUTHORIZED: no hub secret: set FLEETSCALE_SECRET or point --data at the hub's data directory/);
+    expectOneLine(
+      await run(['generate', '--nodes', '2', '--out', join(dir, 'no', 'such', 'dir', 'fleet.jsonl')]),
+      1,
+      /^fleetscale generate: no such file or directory: .*no\/such\/dir\/fleet\.jsonl$/,
+    );
+    expectOneLine(
+      await run(['token', 'n1', '--data', join(dir, 'no-such-dir')], { ...process.env, FLEETSCALE_SECRET: '' }),
+      1,
+      /^fleetscale token: ERR_UNAUTHORIZED: no hub secret: set FLEETSCALE_SECRET or point --data at the hub's data directory/,
+    );
   });
 
   it('an invalid URL', async () => {
-    expectOneLine(await run(['fleet', '--hub', 'hub.example:8080', '--secret', 's']), 2, /^fleetscale fleet: --hub must be an http:\/\/ or https:\/\/ URL, got "hub.example:8080" \(see fleetscale fleet --help\)$/);
+    expectOneLine(
+      await run(['fleet', '--hub', 'hub.example:8080', '--secret', 's']),
+      2,
+      /^fleetscale fleet: --hub must be an http:\/\/ or https:\/\/ URL, got "hub.example:8080" \(see fleetscale fleet --help\)$/,
+    );
     expectOneLine(await run(['fleet', '--hub', 'not a url', '--secret', 's']), 2, /^fleetscale fleet: --hub must be a URL like http:\/\/127\.0\.0\.1:8080/);
-    expectOneLine(await run(['lab', 'claims', 'run', '--pg', 'localhost:5432', '--jobs', '10']), 2, /^fleetscale lab claims: --pg must be a postgres:\/\/ URL, got "localhost:5432"/);
+    expectOneLine(
+      await run(['lab', 'claims', 'run', '--pg', 'localhost:5432', '--jobs', '10']),
+      2,
+      /^fleetscale lab claims: --pg must be a postgres:\/\/ URL, got "localhost:5432"/,
+    );
   });
 
   it('an unreachable hub stops the fleet at once', async () => {
     const port = await closedPort();
-    expectOneLine(await run(['fleet', '--hub', `http://127.0.0.1:${port}`, '--nodes', '5', '--secret', 's']), 1, new RegExp(`^fleetscale fleet: ERR_HUB_UNREACHABLE: cannot reach the hub at http://127\\.0\\.0\\.1:${port}: nothing answers at 127\\.0\\.0\\.1:${port}`));
+    expectOneLine(
+      await run(['fleet', '--hub', `http://127.0.0.1:${port}`, '--nodes', '5', '--secret', 's']),
+      1,
+      new RegExp(`^fleetscale fleet: ERR_HUB_UNREACHABLE: cannot reach the hub at http://127\\.0\\.0\\.1:${port}: nothing answers at 127\\.0\\.0\\.1:${port}`),
+    );
   });
 
   it('a rejected token stops the fleet after one request', async () => {
@@ -126,8 +150,16 @@ describe('the CLI fails well', () => {
 
   it('an unreachable database, and a database nobody named', async () => {
     const port = await closedPort();
-    expectOneLine(await run(['lab', 'claims', 'run', '--jobs', '10', '--pg', `postgres://postgres@127.0.0.1:${port}/test`]), 1, /^fleetscale lab claims: ERR_CLAIMS_UNAVAILABLE: .*check that PostgreSQL runs and that --pg \(or FLEETSCALE_PG_URL\) names it$/);
-    expectOneLine(await run(['lab', 'claims', 'run', '--jobs', '10'], withoutPg), 2, /^fleetscale lab claims: name the database: --pg postgres:\/\/user@host:5432\/db, or set FLEETSCALE_PG_URL/);
+    expectOneLine(
+      await run(['lab', 'claims', 'run', '--jobs', '10', '--pg', `postgres://postgres@127.0.0.1:${port}/test`]),
+      1,
+      /^fleetscale lab claims: ERR_CLAIMS_UNAVAILABLE: .*check that PostgreSQL runs and that --pg \(or FLEETSCALE_PG_URL\) names it$/,
+    );
+    expectOneLine(
+      await run(['lab', 'claims', 'run', '--jobs', '10'], withoutPg),
+      2,
+      /^fleetscale lab claims: name the database: --pg postgres:\/\/user@host:5432\/db, or set FLEETSCALE_PG_URL/,
+    );
     expectOneLine(await run(['lab', 'claims', 'sweep', '--jobs', '10'], withoutPg), 2, /name the database/);
   });
 
@@ -144,7 +176,8 @@ describe('the CLI fails well', () => {
     const help = await run(['--help']);
     expect(help.status).toBe(0);
     expect(help.stdout.split('\n').length).toBeLessThan(30);
-    for (const command of ['demo', 'hub', 'fleet', 'token', 'generate', 'fuse', 'route', 'lab']) expect(help.stdout).toMatch(new RegExp(`^  ${command} .*\\n +e\\.g\\. fleetscale ${command}`, 'm'));
+    for (const command of ['demo', 'hub', 'fleet', 'token', 'generate', 'fuse', 'route', 'lab'])
+      expect(help.stdout).toMatch(new RegExp(`^  ${command} .*\\n +e\\.g\\. fleetscale ${command}`, 'm'));
     const fleet = await run(['fleet', '--help']);
     expect(fleet.stdout).toMatch(/--batch-interval-ms/);
     const lab = await run(['lab', '--help']);

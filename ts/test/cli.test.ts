@@ -25,7 +25,10 @@ describe('fleetscale CLI', () => {
 
     const fused = run(['fuse', file]);
     expect(fused.status, fused.stderr).toBe(0);
-    const events = fused.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const events = fused.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events).toEqual(fuseSync(records).events);
     expect(fused.stderr).toMatch(/fused 240 records into \d+ events/);
     expect(fused.stderr).toMatch(/timings ms: read/);
@@ -46,7 +49,11 @@ describe('fleetscale CLI', () => {
     expect(usage.status).toBe(2);
     expect(usage.stderr).toMatch(/--nodes must be an integer >= 1, got many/);
     expect(run(['frobnicate']).status).toBe(2);
-    for (const [value, message] of [['-1', /--sync-interval-ms must be a number >= 0, got -1/], ['soon', /--sync-interval-ms must be a number >= 0, got soon/], ['5000', /--sync-interval-ms must be <= 1000, got 5000/]] as const) {
+    for (const [value, message] of [
+      ['-1', /--sync-interval-ms must be a number >= 0, got -1/],
+      ['soon', /--sync-interval-ms must be a number >= 0, got soon/],
+      ['5000', /--sync-interval-ms must be <= 1000, got 5000/],
+    ] as const) {
       const hub = run(['hub', '--port', '0', '--sync-interval-ms', value, '--data', mkdtempSync(join(tmpdir(), 'fleetscale-cli-'))]);
       expect(hub.status, value).toBe(2);
       expect(hub.stderr).toMatch(message);

@@ -65,7 +65,14 @@ describe('FleetscaleError', () => {
       expect(error, String(error)).toBeInstanceOf(FleetscaleError);
       expect((error as FleetscaleError).code in ERROR_CODES).toBe(true);
     }
-    expect(errors.map((e) => (e as FleetscaleError).code)).toEqual(['ERR_FUSION_INPUT', 'ERR_FUSION_INPUT', 'ERR_FUSION_CONFIG', 'ERR_ROUTER_CONFIG', 'ERR_AUTOSCALE_CONFIG', 'ERR_CLAIMS_CONFIG']);
+    expect(errors.map((e) => (e as FleetscaleError).code)).toEqual([
+      'ERR_FUSION_INPUT',
+      'ERR_FUSION_INPUT',
+      'ERR_FUSION_CONFIG',
+      'ERR_ROUTER_CONFIG',
+      'ERR_AUTOSCALE_CONFIG',
+      'ERR_CLAIMS_CONFIG',
+    ]);
   });
 
   it("the hub's errors are FleetscaleErrors with their HTTP status, and every hub code is a known code", () => {

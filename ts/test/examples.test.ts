@@ -11,7 +11,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PG_URL, dropSchemas, postgresAvailable } from './pg-helpers.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const pages = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const pages = [
+  'README.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 const examples = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.ts'));
 
 /** What each example must print (a run that prints something else fails). */
@@ -68,6 +73,10 @@ describe('examples run', () => {
       log.mockRestore();
     }
     const printed = lines.flatMap((l) => l.split('\n'));
-    for (const pattern of EXPECTED[file]!) expect(printed.some((l) => pattern.test(l)), `${file} printed ${JSON.stringify(printed)}; expected a line like ${pattern}`).toBe(true);
+    for (const pattern of EXPECTED[file]!)
+      expect(
+        printed.some((l) => pattern.test(l)),
+        `${file} printed ${JSON.stringify(printed)}; expected a line like ${pattern}`,
+      ).toBe(true);
   });
 });

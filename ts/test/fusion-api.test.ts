@@ -32,9 +32,7 @@ describe('fuseSync', () => {
     expect(first.score).toBeGreaterThan(0.9);
     expect(second).toMatchObject({ id: 1, members: ['c2'], nodes: ['C'], cls: 'person', score: 0 });
     expect(result.stats).toMatchObject({ records: 4, candidates: 3, matched: 3 });
-    expect(Object.keys(result.stats.timingsMs)).toEqual(
-      expect.arrayContaining(['prepare', 'validate', 'index', 'block', 'score', 'cluster', 'events', 'result']),
-    );
+    expect(Object.keys(result.stats.timingsMs)).toEqual(expect.arrayContaining(['prepare', 'validate', 'index', 'block', 'score', 'cluster', 'events', 'result']));
   });
 
   it('never puts two records of one node in an event with onePerNode', () => {
@@ -87,7 +85,7 @@ describe('fuseSync', () => {
 });
 
 describe('fuseSync input order', () => {
-  it('gives bit-identical events whatever the order of the records (a hub\'s store may reorder them)', () => {
+  it("gives bit-identical events whatever the order of the records (a hub's store may reorder them)", () => {
     const { records } = generateFleet({ nodes: 300, obsPerNode: 5, seed: 17 });
     const expected = fuseSync(records).events;
     const reversed = fuseSync([...records].reverse()).events;
@@ -96,7 +94,7 @@ describe('fuseSync input order', () => {
     expect(byNode).toEqual(expected);
   });
 
-  it('puts a lone record\'s event exactly at the record', () => {
+  it("puts a lone record's event exactly at the record", () => {
     const record = { id: 'a', node: 'n', cls: 'car', t: 1_700_000_000_123, lat: 52.123456789, lon: 2 };
     const [event] = fuseSync([record]).events;
     expect([event.t, event.lat, event.lon]).toEqual([record.t, record.lat, record.lon]);

@@ -40,7 +40,12 @@ describe('index, legacy loop and brute force agree', () => {
         { name: 'at', kind: 'geo' },
       ],
       blocking: [
-        { parts: [{ field: 'name', prefix: 3 }, { field: 'score', within: 1 }] },
+        {
+          parts: [
+            { field: 'name', prefix: 3 },
+            { field: 'score', within: 1 },
+          ],
+        },
         { parts: [{ field: 'at', within: 80 }] },
         { parts: [{ field: 'name', exact: true }] },
       ],

@@ -54,9 +54,7 @@ describe('bad records are ERR_FUSION_INPUT naming the field and row', () => {
     records[1].id = 'a';
     await expect(fuse(records)).rejects.toMatchObject({ code: 'ERR_FUSION_INPUT', message: expect.stringMatching(/row 1: duplicate id "a"/) });
     const { columns } = generateFleetColumns({ nodes: 10, obsPerNode: 3, seed: 1 });
-    await expect(fuse({ ...columns, ids: columns.ids!.map((id, i) => (i === 9 ? columns.ids![2] : id)) })).rejects.toThrow(
-      /row 9: duplicate id "n0-o2" \(first at row 2\)/,
-    );
+    await expect(fuse({ ...columns, ids: columns.ids!.map((id, i) => (i === 9 ? columns.ids![2] : id)) })).rejects.toThrow(/row 9: duplicate id "n0-o2" \(first at row 2\)/);
   });
 
   it('rejects a non-array', () => {
@@ -126,8 +124,31 @@ describe('bad columns', () => {
 /** A deterministic stream of hostile values. */
 function hostile(rand: () => number): unknown {
   const pool: unknown[] = [
-    undefined, null, NaN, Infinity, -Infinity, 0, -0, 1e308, -1e308, 91, -181, 'x', '', 'é'.repeat(2000), [], {}, [1, 2],
-    { lat: 1 }, true, 1767225600000, 48.1, 11.5, Symbol.iterator, () => 1, BigInt(3),
+    undefined,
+    null,
+    NaN,
+    Infinity,
+    -Infinity,
+    0,
+    -0,
+    1e308,
+    -1e308,
+    91,
+    -181,
+    'x',
+    '',
+    'é'.repeat(2000),
+    [],
+    {},
+    [1, 2],
+    { lat: 1 },
+    true,
+    1767225600000,
+    48.1,
+    11.5,
+    Symbol.iterator,
+    () => 1,
+    BigInt(3),
   ];
   return pool[Math.floor(rand() * pool.length)];
 }

@@ -12,7 +12,13 @@ const personConfig: FusionConfig = {
   ],
   blocking: [
     { name: 'same postcode', parts: [{ field: 'postcode', exact: true }] },
-    { name: 'same initial, born within a day', parts: [{ field: 'name', prefix: 1 }, { field: 'dob', within: 86_400_000 }] },
+    {
+      name: 'same initial, born within a day',
+      parts: [
+        { field: 'name', prefix: 1 },
+        { field: 'dob', within: 86_400_000 },
+      ],
+    },
   ],
   comparators: [
     {

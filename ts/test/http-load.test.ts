@@ -51,7 +51,9 @@ describe('runHttpLoad', () => {
     expect(report.latenciesMs).toHaveLength(9);
     // Paced 5 ms apart, the 9 replies were sent in the run's first 100 ms window.
     expect(report.timeline).toEqual([{ startMs: 0, replies: 9, maxMs: report.latenciesMs.at(-1), maxSendLateMs: expect.any(Number) }]);
+    // How late the generator sent a request: not before its time, and within the run.
     expect(report.timeline[0].maxSendLateMs).toBeGreaterThanOrEqual(0);
+    expect(report.timeline[0].maxSendLateMs).toBeLessThan(report.elapsedMs);
     expect(seen).toHaveLength(12);
     // A connection's requests arrive in order, warm-up first.
     const ofConnection1 = seen.filter((s) => / [wc]1/.test(s)).map((s) => s.split(' ')[1]);
@@ -63,7 +65,10 @@ describe('runHttpLoad', () => {
     await expect(runHttpLoad({ url: 'not a url', connections: one })).rejects.toMatchObject({ code: 'ERR_LOAD_CONFIG' });
     await expect(runHttpLoad({ url: 'https://127.0.0.1:1', connections: one })).rejects.toMatchObject({ code: 'ERR_LOAD_CONFIG' });
     await expect(runHttpLoad({ url, connections: [] })).rejects.toMatchObject({ code: 'ERR_LOAD_CONFIG', message: expect.stringContaining('at least one') });
-    await expect(runHttpLoad({ url, connections: [...one, { warmUp: request('/warm', 'w'), timed: [] }] })).rejects.toMatchObject({ code: 'ERR_LOAD_CONFIG', message: expect.stringContaining('as many timed') });
+    await expect(runHttpLoad({ url, connections: [...one, { warmUp: request('/warm', 'w'), timed: [] }] })).rejects.toMatchObject({
+      code: 'ERR_LOAD_CONFIG',
+      message: expect.stringContaining('as many timed'),
+    });
     await expect(runHttpLoad({ url, connections: [{ warmUp: new Uint8Array(0), timed: [] }] })).rejects.toMatchObject({ code: 'ERR_LOAD_CONFIG' });
     await expect(runHttpLoad({ url, connections: one, intervalMs: -1 })).rejects.toMatchObject({ code: 'ERR_LOAD_CONFIG', message: expect.stringContaining('intervalMs') });
     await expect(runHttpLoad({ url, connections: one, timeoutMs: Number.NaN })).rejects.toMatchObject({ code: 'ERR_LOAD_CONFIG' });

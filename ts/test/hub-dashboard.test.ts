@@ -10,11 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fuseSync, generateFleet, type SensorRecord } from '../src/index.js';
 import type { RunningHub } from '../src/hub/server.js';
 import { HubClient, testHub } from './hub-helpers.js';
+import { serviceAvailable } from './services.js';
 
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const available = existsSync(executablePath);
-if (!available && process.env.CI === 'true') throw new Error(`CI=true but no Chromium at ${executablePath}; .ci/run installs it`);
-if (!available) console.warn(`skipping the dashboard test: no Chromium at ${executablePath} (apt-get install chromium)`);
+const available = serviceAvailable('chromium', existsSync(executablePath), `no Chromium at ${executablePath} (apt-get install chromium, or set CHROMIUM_PATH)`);
 
 describe.skipIf(!available)('dashboard in headless Chromium', () => {
   let hub: RunningHub;

@@ -50,7 +50,7 @@ describe('fusion failures', () => {
     expect((await engine.summary('r'))?.state).toBe('fused');
   });
 
-  it('gives up after three tries that fail for a reason not the round\'s own', async () => {
+  it("gives up after three tries that fail for a reason not the round's own", async () => {
     const { engine, calls } = await engineWith(async () => {
       throw new Error('store down');
     });

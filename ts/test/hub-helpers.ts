@@ -21,6 +21,7 @@ export async function testHub(options: HubServerOptions = {}): Promise<RunningHu
   return startHub({ dataDir: tempDir(), port: 0, secret: SECRET, logger: false, ...options });
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: replies are whatever JSON the hub sent; each test reads the fields it asserts
 export type Reply = { status: number; body: any; headers: Headers };
 
 /** A client of one hub that signs as whichever node it is told to. */

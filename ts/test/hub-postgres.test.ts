@@ -4,7 +4,6 @@
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
-
 import pg from 'pg';
 
 import { fuseSync, generateFleet, type SensorRecord } from '../src/index.js';
@@ -73,7 +72,12 @@ describe.skipIf(!withPostgres)('PostgreSQL store with two hub processes', () => 
     const nodes = [...new Set(fleet.records.map((r) => r.node))];
     for (const [i, node] of nodes.entries()) await hubs[i % 2].announce('late', node);
     for (const [i, node] of nodes.entries()) {
-      await hubs[(i + 1) % 2].report('late', node, 1, fleet.records.filter((r) => r.node === node));
+      await hubs[(i + 1) % 2].report(
+        'late',
+        node,
+        1,
+        fleet.records.filter((r) => r.node === node),
+      );
     }
     const result = await hubs[1].result('late', 20_000);
     expect(result.status).toBe(200);
@@ -87,7 +91,7 @@ describe.skipIf(!withPostgres)('PostgreSQL store with two hub processes', () => 
     expect(fusedBy[0] + fusedBy[1]).toBe(1);
   });
 
-  it('recognises a retry racing its original in another store\'s group as a duplicate', async () => {
+  it("recognises a retry racing its original in another store's group as a duplicate", async () => {
     const schema = freshSchema();
     schemas.push(schema);
     const [one, two] = await Promise.all([PostgresStore.open(PG_URL, { schema }), PostgresStore.open(PG_URL, { schema })]);
@@ -103,7 +107,10 @@ describe.skipIf(!withPostgres)('PostgreSQL store with two hub processes', () => 
       const outcomes = await Promise.all([nodes.map((n) => one.report('race', batchOf(n))), nodes.map((n) => two.report('race', batchOf(n)))].flat());
       for (const [k, node] of nodes.entries()) {
         const pair = [outcomes[k], outcomes[k + nodes.length]];
-        expect(pair.filter((o) => o.duplicate), node).toHaveLength(1);
+        expect(
+          pair.filter((o) => o.duplicate),
+          node,
+        ).toHaveLength(1);
       }
       expect(await one.summary('race')).toMatchObject({ batches: 40, observations: 120 });
     } finally {
@@ -139,7 +146,11 @@ describe.skipIf(!withPostgres)('PostgreSQL store: one group of reports decided a
     cleanups.push(() => client.end());
     return client;
   }
-  const outcome = (p: Promise<unknown>) => p.then((o) => o, (e: { code?: string; message: string }) => ({ code: e.code, message: e.message }));
+  const outcome = (p: Promise<unknown>) =>
+    p.then(
+      (o) => o,
+      (e: { code?: string; message: string }) => ({ code: e.code, message: e.message }),
+    );
 
   it('gives every batch of one group the answer it would get alone', async () => {
     const { store } = await freshStore();
@@ -225,16 +236,14 @@ describe.skipIf(!withPostgres)('PostgreSQL store: one group of reports decided a
     await other.query('BEGIN');
     await other.query(`INSERT INTO ${schema}.record_ids (round, id) VALUES ('race', 'x-1')`);
     const stolen = [{ ...recordsOf('a', 1)[0], id: 'x-1' }];
-    const answers = Promise.all([
-      outcome(store.report('race', batchOf('a', 1, stolen))),
-      outcome(store.report('race', batchOf('b', 1, recordsOf('b', 2)))),
-    ]);
+    const answers = Promise.all([outcome(store.report('race', batchOf('a', 1, stolen))), outcome(store.report('race', batchOf('b', 1, recordsOf('b', 2))))]);
     // Commit only once the group waits on that row: it has passed its checks, so the unique
     // violation, not the check, must be what catches the id. (Activity is read from a third
     // connection: a transaction sees one snapshot of it.)
     const monitor = await connection();
     const waiting = async () =>
-      (await monitor.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`, [`%${schema}.report_many%`])).rows[0].n !== '0';
+      (await monitor.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`, [`%${schema}.report_many%`])).rows[0].n !==
+      '0';
     const until = Date.now() + 20_000;
     while (!(await waiting()) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
     expect(await waiting()).toBe(true);
@@ -243,7 +252,7 @@ describe.skipIf(!withPostgres)('PostgreSQL store: one group of reports decided a
     expect(await store.summary('race')).toMatchObject({ batches: 1, observations: 2 });
   });
 
-  it('deletes and vacuums a fused round\'s working rows but its digests, kept for the latest rounds only', async () => {
+  it("deletes and vacuums a fused round's working rows but its digests, kept for the latest rounds only", async () => {
     const warnings: string[] = [];
     const { store, schema } = await freshStore({ onWarning: (m) => warnings.push(m) });
     const monitor = await connection();
@@ -287,7 +296,9 @@ describe.skipIf(!withPostgres)('PostgreSQL store: one group of reports decided a
     // node the round never had meets the closed round.
     expect(await store.report('big', batchOf('n0', 1, recordsOf('n0', 10)))).toMatchObject({ duplicate: true, state: 'fused' });
     expect(await store.report('big', batchOf('n0', 3, recordsOf('n0', 1, 10), true))).toMatchObject({ duplicate: true, state: 'fused' });
-    expect(await Promise.all([store.report('big', batchOf('n5', 2, recordsOf('n5', 1, 10), true)), store.report('big', batchOf('n5', 2, recordsOf('n5', 1, 10), true))])).toMatchObject([
+    expect(
+      await Promise.all([store.report('big', batchOf('n5', 2, recordsOf('n5', 1, 10), true)), store.report('big', batchOf('n5', 2, recordsOf('n5', 1, 10), true))]),
+    ).toMatchObject([
       { duplicate: true, state: 'fused' },
       { duplicate: true, state: 'fused' },
     ]);
@@ -321,9 +332,7 @@ describe.skipIf(!withPostgres)('PostgreSQL store: one group of reports decided a
       SELECT 'filler', 'n' || k, 1, false, 'd', 1, '{}' FROM generate_series(1, 5000) AS k`);
     await client.query(`VACUUM ${schema}.record_ids, ${schema}.batches, ${schema}.nodes`);
     await filler.query('COMMIT');
-    const { rows: counted } = await client.query<{ reltuples: number; relpages: number }>(
-      `SELECT reltuples, relpages FROM pg_class WHERE oid = '${schema}.record_ids'::regclass`,
-    );
+    const { rows: counted } = await client.query<{ reltuples: number; relpages: number }>(`SELECT reltuples, relpages FROM pg_class WHERE oid = '${schema}.record_ids'::regclass`);
     expect(counted[0]).toMatchObject({ reltuples: 0 });
     expect(counted[0].relpages).toBeGreaterThan(10);
     // A group as large as a busy hub sends: 100 batches of 5.

@@ -80,7 +80,16 @@ describe.each(stores)('hub round protocol on the $kind store', ({ store: kind, o
     expect(result.body.stats.records).toBe(fleet.records.length);
 
     const summary = await c.summary('r1');
-    expect(summary.body).toMatchObject({ round: 'r1', state: 'fused', closeReason: 'final', nodes: 12, finalNodes: 12, batches: 24, observations: 48, events: result.body.events.length });
+    expect(summary.body).toMatchObject({
+      round: 'r1',
+      state: 'fused',
+      closeReason: 'final',
+      nodes: 12,
+      finalNodes: 12,
+      batches: 24,
+      observations: 48,
+      events: result.body.events.length,
+    });
     const list = await c.request('GET', '/v1/rounds');
     expect(list.status).toBe(200);
     expect(list.body.rounds.map((r: { round: string }) => r.round)).toEqual(['r1']);
@@ -213,7 +222,7 @@ describe.each(stores)('hub round protocol on the $kind store', ({ store: kind, o
     expect((await c.summary('o')).body.nodes).toBe(2);
   });
 
-  it('waits for a gap in a node\'s batches before counting it final', async () => {
+  it("waits for a gap in a node's batches before counting it final", async () => {
     const { c } = await hub();
     await c.announce('g', 'a');
     await c.report('g', 'a', 2, recordsOf('a', 1, 2), true);
@@ -267,7 +276,7 @@ describe('embedded store durability', () => {
     hubs.push(h);
     return { h, c: new HubClient(h.url) };
   }
-  it('recovers open rounds with their observations and keeps closed rounds\' results after a restart', async () => {
+  it("recovers open rounds with their observations and keeps closed rounds' results after a restart", async () => {
     const dataDir = tempDir();
     let { h, c } = await hub({ dataDir });
     await c.announce('done', 'a');
@@ -300,7 +309,10 @@ describe('embedded store durability', () => {
     await h.close();
     hubs.pop();
     const walDir = join(dataDir, 'wal');
-    const last = readdirSync(walDir).sort().filter((f) => f.endsWith('.log')).at(-1)!;
+    const last = readdirSync(walDir)
+      .sort()
+      .filter((f) => f.endsWith('.log'))
+      .at(-1)!;
     // A frame header promising 1000 bytes, then only a few: a write cut off by a crash.
     appendFileSync(join(walDir, last), Buffer.from([0xe8, 0x03, 0, 0, 1, 2, 3, 4, 5, 6, 7]));
     const truncated: number[] = [];

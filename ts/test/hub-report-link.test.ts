@@ -8,17 +8,7 @@ import type { Socket } from 'node:net';
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import {
-  decodeAnswer,
-  decodeReport,
-  encodeAnswer,
-  encodeReport,
-  FrameReader,
-  Outbox,
-  ReportSender,
-  serveReports,
-  type ReportCall,
-} from '../src/hub/cluster/report-link.js';
+import { decodeAnswer, decodeReport, encodeAnswer, encodeReport, FrameReader, Outbox, ReportSender, serveReports, type ReportCall } from '../src/hub/cluster/report-link.js';
 import { HubError } from '../src/hub/errors.js';
 import type { Batch, BatchOutcome } from '../src/hub/store/types.js';
 import { socketPair } from './hub-helpers.js';
@@ -83,12 +73,21 @@ describe('report-link frames', () => {
   });
 
   it('come out of the stream whole however it is split: byte by byte, many in a chunk, one in many chunks', () => {
-    const frames = [encodeReport(1, call()), encodeAnswer(2, { duplicate: false, state: 'open', complete: false }), encodeReport(3, call({ json: `{"big":"${'z'.repeat(300_000)}"}` }))];
+    const frames = [
+      encodeReport(1, call()),
+      encodeAnswer(2, { duplicate: false, state: 'open', complete: false }),
+      encodeReport(3, call({ json: `{"big":"${'z'.repeat(300_000)}"}` })),
+    ];
     const stream = Buffer.concat(frames);
     const expected = frames.map((f) => f.subarray(4));
     expect(framesOf(new FrameReader(), [stream])).toEqual(expected);
     const small = stream.subarray(0, frames[0].length + frames[1].length);
-    expect(framesOf(new FrameReader(), [...small].map((byte) => Buffer.from([byte])))).toEqual(expected.slice(0, 2));
+    expect(
+      framesOf(
+        new FrameReader(),
+        [...small].map((byte) => Buffer.from([byte])),
+      ),
+    ).toEqual(expected.slice(0, 2));
     const chunks: Buffer[] = [];
     for (let at = 0; at < stream.length; at += 4099) chunks.push(stream.subarray(at, at + 4099));
     expect(framesOf(new FrameReader(), chunks)).toEqual(expected);
@@ -217,7 +216,7 @@ describe('ReportSender and serveReports over a socket pair', () => {
     expect(sender.inFlight).toBe(0);
   });
 
-  it('drops a link whose stream breaks the framing, and tells why; the worker\'s reports fail, not hang', async () => {
+  it("drops a link whose stream breaks the framing, and tells why; the worker's reports fail, not hang", async () => {
     const [workerEnd, primaryEnd] = await pair();
     const errors: Error[] = [];
     let accepted = 0;

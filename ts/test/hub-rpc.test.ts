@@ -101,7 +101,7 @@ describe('a worker app over RoundClient', () => {
   const post = (app: Awaited<ReturnType<typeof workerApp>>, path: string, node: string, body: unknown) =>
     app.inject({ method: 'POST', url: path, headers: { authorization: `Bearer ${nodeToken(SECRET, node)}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
 
-  it('sends a batch as its text, record ids and digest, and answers with the primary\'s outcome', async () => {
+  it("sends a batch as its text, record ids and digest, and answers with the primary's outcome", async () => {
     const reports: Array<[string, Batch]> = [];
     const app = await workerApp({ openRounds: () => 3 }, async (round, batch) => {
       reports.push([round, batch]);
@@ -124,7 +124,7 @@ describe('a worker app over RoundClient', () => {
     await app.close();
   });
 
-  it('answers the primary\'s rejection with its status and code, and its own checks before any call', async () => {
+  it("answers the primary's rejection with its status and code, and its own checks before any call", async () => {
     let calls = 0;
     const app = await workerApp({}, async () => {
       calls++;

@@ -5,7 +5,10 @@ import { ListQuery, ObservationsBody, RoundParams } from '../src/hub/schemas.js'
 import { hubValidatorCompiler } from '../src/hub/validator.js';
 
 const compile = (schema: unknown, httpPart: string) =>
-  hubValidatorCompiler({ schema, httpPart, method: 'GET', url: '/' } as Parameters<typeof hubValidatorCompiler>[0]) as (value: unknown) => { value?: unknown; error?: Array<{ keyword: string; instancePath: string }> };
+  hubValidatorCompiler({ schema, httpPart, method: 'GET', url: '/' } as Parameters<typeof hubValidatorCompiler>[0]) as (value: unknown) => {
+    value?: unknown;
+    error?: Array<{ keyword: string; instancePath: string }>;
+  };
 
 describe('the hub validator', () => {
   it('passes params that already match through unchanged', () => {

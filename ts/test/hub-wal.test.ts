@@ -178,11 +178,17 @@ describe('EmbeddedStore duplicate record ids', () => {
     for (const size of [5, 16, 17, 400]) {
       const list = ids(size, `s${size}-`);
       list[size - 1] = list[1];
-      await expect(store.report('d', batch(size, list))).rejects.toMatchObject({ code: 'ERR_DUPLICATE_RECORD_ID', message: expect.stringContaining(`records[${size - 1}].id "s${size}-1"`) });
+      await expect(store.report('d', batch(size, list))).rejects.toMatchObject({
+        code: 'ERR_DUPLICATE_RECORD_ID',
+        message: expect.stringContaining(`records[${size - 1}].id "s${size}-1"`),
+      });
     }
     // None of the refused batches' ids were kept: the same ids without the repeat are taken.
     for (const size of [5, 16, 17, 400]) await expect(store.report('d', batch(size, ids(size, `s${size}-`)))).resolves.toMatchObject({ duplicate: false });
-    await expect(store.report('d', batch(1000, ['s400-399']))).rejects.toMatchObject({ code: 'ERR_DUPLICATE_RECORD_ID', message: expect.stringContaining('records[0].id "s400-399"') });
+    await expect(store.report('d', batch(1000, ['s400-399']))).rejects.toMatchObject({
+      code: 'ERR_DUPLICATE_RECORD_ID',
+      message: expect.stringContaining('records[0].id "s400-399"'),
+    });
     await store.shutdown();
   });
 });

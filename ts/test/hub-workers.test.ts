@@ -91,7 +91,10 @@ describe('fleetscale hub --workers', () => {
       await expect(startHub({ dataDir: tempDir(), secret: 's', port: 0, workers })).rejects.toMatchObject({ code: 'ERR_VALIDATION', message: expect.stringMatching(/workers/) });
     }
     for (const syncIntervalMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
-      await expect(startHub({ dataDir: tempDir(), secret: 's', port: 0, syncIntervalMs })).rejects.toMatchObject({ code: 'ERR_VALIDATION', message: expect.stringMatching(/syncIntervalMs/) });
+      await expect(startHub({ dataDir: tempDir(), secret: 's', port: 0, syncIntervalMs })).rejects.toMatchObject({
+        code: 'ERR_VALIDATION',
+        message: expect.stringMatching(/syncIntervalMs/),
+      });
     }
   });
 

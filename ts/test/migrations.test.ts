@@ -45,7 +45,12 @@ describe('migration files', () => {
       const migrations = loadMigrations(component);
       expect(migrations[0]).toMatchObject({ version: 1, name: 'initial' });
       // The first migration carries exactly what the unversioned code ran at every start.
-      const body = (sql: string) => sql.split('\n').filter((l) => !l.startsWith('-- ') || l.includes('{{')).join('\n').trim();
+      const body = (sql: string) =>
+        sql
+          .split('\n')
+          .filter((l) => !l.startsWith('-- ') || l.includes('{{'))
+          .join('\n')
+          .trim();
       expect(body(migrations[0]!.sql)).toContain(body(fixture(component, '{{schema}}')).slice(0, 2000));
     }
   });
@@ -101,12 +106,20 @@ describe.skipIf(!withPostgres)('migrations on PostgreSQL', () => {
     await withPool(async (pool) => {
       await pool.query(fixture('hub', s));
       const now = Date.now();
-      await pool.query(`SELECT status FROM ${s}.announce_many($1, $2, $3, $4) WITH ORDINALITY AS t(status, n) ORDER BY n`, [['old', 'old'], ['a', 'b'], [now, now], [600_000, 600_000]]);
+      await pool.query(`SELECT status FROM ${s}.announce_many($1, $2, $3, $4) WITH ORDINALITY AS t(status, n) ORDER BY n`, [
+        ['old', 'old'],
+        ['a', 'b'],
+        [now, now],
+        [600_000, 600_000],
+      ]);
       const batch = (node: string, seq: number, final: boolean, records: ReturnType<typeof recordsOf>) => {
         const json = bodyOf(node, seq, final, records);
         return { round: 'old', batch: { node, seq, final, ids: records.map((r) => r.id), digest: batchDigest(json), json } };
       };
-      const { rows } = await pool.query<{ status: string }>(`SELECT status FROM ${s}.report_many($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) WITH ORDINALITY AS t(status, n) ORDER BY n`, reportManyParams([batch('a', 1, true, a), batch('b', 1, false, b1)]));
+      const { rows } = await pool.query<{ status: string }>(
+        `SELECT status FROM ${s}.report_many($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) WITH ORDINALITY AS t(status, n) ORDER BY n`,
+        reportManyParams([batch('a', 1, true, a), batch('b', 1, false, b1)]),
+      );
       expect(rows.map((r) => r.status)).toEqual(['accepted:complete', 'accepted']);
     });
 
@@ -147,7 +160,10 @@ describe.skipIf(!withPostgres)('migrations on PostgreSQL', () => {
     ];
     const error = await withPool((pool) => migrate(pool, s, migrations)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FleetscaleError);
-    expect(error).toMatchObject({ code: 'ERR_MIGRATION', message: expect.stringMatching(/^migration 2 \(broken\) of schema ".*" failed and was rolled back: function no_such_function\(\) does not exist/) });
+    expect(error).toMatchObject({
+      code: 'ERR_MIGRATION',
+      message: expect.stringMatching(/^migration 2 \(broken\) of schema ".*" failed and was rolled back: function no_such_function\(\) does not exist/),
+    });
     await withPool(async (pool) => {
       expect((await pool.query(`SELECT version FROM ${s}.migrations`)).rows).toEqual([{ version: 1 }]);
       expect((await pool.query(`SELECT to_regclass('${s}.two') AS two, to_regclass('${s}.one') IS NOT NULL AS one`)).rows).toEqual([{ two: null, one: true }]);
@@ -162,6 +178,9 @@ describe.skipIf(!withPostgres)('migrations on PostgreSQL', () => {
     await queue.close();
     await withPool((pool) => pool.query(`INSERT INTO ${s}.migrations (version, name) VALUES (2, 'from_the_future')`));
     const error = await ClaimQueue.open({ connectionString: PG_URL, schema: s }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'ERR_MIGRATION', message: expect.stringMatching(/is at migration 2, newer than this version of fleetscale knows \(1\): upgrade fleetscale/) });
+    expect(error).toMatchObject({
+      code: 'ERR_MIGRATION',
+      message: expect.stringMatching(/is at migration 2, newer than this version of fleetscale knows \(1\): upgrade fleetscale/),
+    });
   });
 });

@@ -66,9 +66,7 @@ describe('native binding fuzz', () => {
   it('rejects an unknown method and a malformed config with stable codes', () => {
     const columns = { node: new Uint32Array(0), fields: [] } as never;
     expect(() => native.fuseColumns('{', columns, 'index')).toThrow(expect.objectContaining({ code: 'ERR_FUSION_CONFIG' }));
-    expect(() => native.fuseColumns(JSON.stringify(sensorPreset()), columns, 'sideways')).toThrow(
-      expect.objectContaining({ code: 'ERR_FUSION_INPUT' }),
-    );
+    expect(() => native.fuseColumns(JSON.stringify(sensorPreset()), columns, 'sideways')).toThrow(expect.objectContaining({ code: 'ERR_FUSION_INPUT' }));
     expect(() => native.generateFleetColumns(-1, 5, 1, 1, false)).toThrow(expect.objectContaining({ code: 'ERR_FUSION_INPUT' }));
     expect(() => native.generateFleetColumns(10, 5, 1, NaN, false)).toThrow(/noise must be in \[0, 10\]/);
     expect(() => native.evaluateLabels(new Uint32Array(2), new Int32Array(3))).toThrow(/predicted has 2 labels, truth has 3/);

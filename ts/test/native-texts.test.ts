@@ -45,7 +45,14 @@ const genericConfig: FusionConfig = {
     { name: 'tag', kind: 'text', optional: true },
     { name: 'size', kind: 'number', optional: true },
   ],
-  blocking: [{ parts: [{ field: 'kind', exact: true }, { field: 'when', within: 5000 }] }],
+  blocking: [
+    {
+      parts: [
+        { field: 'kind', exact: true },
+        { field: 'when', within: 5000 },
+      ],
+    },
+  ],
   comparators: [
     { field: 'when', levels: [{ within: 1000, m: 0.9, u: 0.05 }], otherwise: { m: 0.1, u: 0.95 } },
     { field: 'pos', levels: [{ within: 500, m: 0.9, u: 0.05 }], otherwise: { m: 0.1, u: 0.95 } },

@@ -106,7 +106,8 @@ describe('package entries', () => {
     const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
     expect([...packages].filter((p) => !builtins.has(p))).toEqual([]);
     // Besides fusion's own files: the shared error type, the native binding and its loader.
-    const allowed = (f: string) => f.startsWith(resolve(src, 'fusion')) || f === resolve(src, 'errors.ts') || f === resolve(src, 'native.ts') || f.startsWith(resolve(src, '../native'));
+    const allowed = (f: string) =>
+      f.startsWith(resolve(src, 'fusion')) || f === resolve(src, 'errors.ts') || f === resolve(src, 'native.ts') || f.startsWith(resolve(src, '../native'));
     expect([...files].filter((f) => !allowed(f))).toEqual([]);
     expect(files.size).toBeGreaterThan(5);
   });
@@ -128,6 +129,10 @@ describe('package entries', () => {
   it('the root re-exports the same values as the capability entries', async () => {
     const root = (await import(resolve(src, 'index.ts'))) as Record<string, unknown>;
     const all = await Promise.all([...Object.values(ENTRIES).slice(1), 'errors.ts'].map((f) => import(resolve(src, f)) as Promise<Record<string, unknown>>));
-    for (const [name, value] of Object.entries(root)) expect(all.some((entry) => entry[name] === value), name).toBe(true);
+    for (const [name, value] of Object.entries(root))
+      expect(
+        all.some((entry) => entry[name] === value),
+        name,
+      ).toBe(true);
   });
 });

@@ -28,7 +28,13 @@ describe('fleetscale route', () => {
 
   it('reads a JSON file of nodes and prints JSON', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'fleetscale-route-')), 'nodes.json');
-    writeFileSync(file, JSON.stringify([{ id: 'a', perItemMs: 10, overheadMs: 50 }, { id: 'b', perItemMs: 20 }]));
+    writeFileSync(
+      file,
+      JSON.stringify([
+        { id: 'a', perItemMs: 10, overheadMs: 50 },
+        { id: 'b', perItemMs: 20 },
+      ]),
+    );
     const out = run(['route', '--nodes', file, '--batch-sizes', '30', '--json']);
     expect(out.status, out.stderr).toBe(0);
     const [plan] = JSON.parse(out.stdout) as { items: number; predictedMs: number; nodes: { id: string; items: number }[] }[];

@@ -158,7 +158,10 @@ describe('AdaptiveRouter with learned lines under noise', () => {
     // routers sent them two each and came out 1.15× one node.
     let checked = 0;
     for (const seed of [1, 2, 3, 4]) {
-      const nodes = [{ id: 'fast', overheadMs: 20, perItemMs: 10, noise: 0.3 }, ...Array.from({ length: 15 }, (_, i) => ({ id: `slow${i}`, overheadMs: 20, perItemMs: 500, noise: 0.3 }))];
+      const nodes = [
+        { id: 'fast', overheadMs: 20, perItemMs: 10, noise: 0.3 },
+        ...Array.from({ length: 15 }, (_, i) => ({ id: `slow${i}`, overheadMs: 20, perItemMs: 500, noise: 0.3 })),
+      ];
       const sim = new SimCluster(nodes, seed);
       const router = new AdaptiveRouter({ nodes: sim.routerNodes(false), clock: sim.clock });
       for (let b = 0; b < 3; b++) await sim.clock.run(router.run(Array.from({ length: 100 }, (_, i) => i)));

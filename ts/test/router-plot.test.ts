@@ -27,8 +27,20 @@ describe('profilePlot', () => {
   it('draws one curve per strategy in each panel, over every ratio and zoomed in, with escaped names', () => {
     const svg = profilePlot(
       [
-        { name: 'no noise', curves: [{ strategy: 'adaptive', ratios: [1, 1.02] }, { strategy: 'one<node>', ratios: [2, 17] }] },
-        { name: 'noise 30%', curves: [{ strategy: 'adaptive', ratios: [0.95, 1.1] }, { strategy: 'one<node>', ratios: [2.2, 16] }] },
+        {
+          name: 'no noise',
+          curves: [
+            { strategy: 'adaptive', ratios: [1, 1.02] },
+            { strategy: 'one<node>', ratios: [2, 17] },
+          ],
+        },
+        {
+          name: 'noise 30%',
+          curves: [
+            { strategy: 'adaptive', ratios: [0.95, 1.1] },
+            { strategy: 'one<node>', ratios: [2.2, 16] },
+          ],
+        },
       ],
       'Title & more',
       'sub',

@@ -110,7 +110,14 @@ describe('AdaptiveRouter on simulated nodes', () => {
     // 28.5 ms. No line with a time per item ≥ 0 fits both; keeping the first made the node "all
     // overhead" (0 ms per item) and the router sent it everything.
     const estimator = new CostEstimator();
-    for (const [k, t] of [[1, 55.5], [7, 28.5], [10, 37], [4, 19], [12, 43]] as const) estimator.observe(k, t);
+    for (const [k, t] of [
+      [1, 55.5],
+      [7, 28.5],
+      [10, 37],
+      [4, 19],
+      [12, 43],
+    ] as const)
+      estimator.observe(k, t);
     const { overheadMs, perItemMs } = estimator.estimate();
     expect(perItemMs).toBeGreaterThan(2.5);
     expect(perItemMs).toBeLessThan(3.5);
@@ -141,7 +148,7 @@ describe('AdaptiveRouter on simulated nodes', () => {
   });
 
   it('re-learns a node that got 4x faster as quickly as one that got 4x slower', () => {
-    const after = (factor: number): number => {
+    const requestsAfter = (factor: number): number => {
       const estimator = new CostEstimator({ overheadMs: 20, perItemMs: 10 });
       for (let i = 0; i < 10; i++) estimator.observe(i % 2 ? 30 : 70, 20 + (i % 2 ? 30 : 70) * 10);
       let requests = 0;
@@ -154,8 +161,8 @@ describe('AdaptiveRouter on simulated nodes', () => {
       }
       return requests;
     };
-    expect(after(0.25)).toBeLessThanOrEqual(3);
-    expect(after(4)).toBeLessThanOrEqual(3);
+    expect(requestsAfter(0.25)).toBeLessThanOrEqual(3);
+    expect(requestsAfter(4)).toBeLessThanOrEqual(3);
   });
 
   it('gives a simulated node its noise as the typical relative error the router expects', () => {
@@ -178,7 +185,12 @@ describe('AdaptiveRouter on simulated nodes', () => {
       { overheadMs: 5, perItemMs: 40 },
     ];
     // Without noise it is the plain finish; a node sent nothing does not count.
-    expect(expectedFixedFinishMs(nodes.map((n) => ({ ...n, noise: 0 })), [10, 10, 0])).toBeCloseTo(170, 9);
+    expect(
+      expectedFixedFinishMs(
+        nodes.map((n) => ({ ...n, noise: 0 })),
+        [10, 10, 0],
+      ),
+    ).toBeCloseTo(170, 9);
     expect(expectedFixedFinishMs(nodes, [0, 0, 0])).toBe(0);
     // One node: its noise averages out (a uniform factor around 1).
     expect(expectedFixedFinishMs(nodes, [100, 0, 0])).toBeCloseTo(1020, 6);
@@ -196,7 +208,10 @@ describe('AdaptiveRouter on simulated nodes', () => {
   it('runs the optimal plan in one call per node when told the speeds are exact', async () => {
     // 16 nodes whose first calls would otherwise hold back a tail costing a second overhead.
     const nodes = Array.from({ length: 16 }, (_, i) => ({ overheadMs: 100 + 13 * i, perItemMs: 10 * 10 ** (i / 15) }));
-    for (const [uncertainty, calls] of [[0, 16], ['default', 17]] as const) {
+    for (const [uncertainty, calls] of [
+      [0, 16],
+      ['default', 17],
+    ] as const) {
       const sim = cluster(nodes);
       const router = new AdaptiveRouter({ nodes: sim.routerNodes(true, uncertainty), clock: sim.clock });
       expectExactlyOnce(await sim.clock.run(router.run(items(1000))), 1000);
@@ -212,7 +227,10 @@ describe('AdaptiveRouter on simulated nodes', () => {
       { overheadMs: 0, perItemMs: 10, noise: 0.3 },
       { overheadMs: 0, perItemMs: 500, noise: 0.3 },
     ];
-    for (const [uncertainty, slowCalls] of [['default', 1], [undefined, 0]] as const) {
+    for (const [uncertainty, slowCalls] of [
+      ['default', 1],
+      [undefined, 0],
+    ] as const) {
       const sim = cluster(nodes);
       const router = new AdaptiveRouter({ nodes: sim.routerNodes(true, uncertainty), clock: sim.clock });
       expectExactlyOnce(await sim.clock.run(router.run(items(1000))), 1000);
@@ -314,7 +332,14 @@ describe('AdaptiveRouter on simulated nodes', () => {
     const router = new AdaptiveRouter({
       clock,
       nodes: [
-        { id: 'short', perItemMs: 1, handler: async (batch) => (await clock.sleep(1), batch.slice(1).map((item) => ({ item }))) },
+        {
+          id: 'short',
+          perItemMs: 1,
+          handler: async (batch) => {
+            await clock.sleep(1);
+            return batch.slice(1).map((item) => ({ item }));
+          },
+        },
         { id: 'right', perItemMs: 5, handler: echo(clock, 5) },
       ],
     });
@@ -350,7 +375,15 @@ describe('AdaptiveRouter on simulated nodes', () => {
       maxStallMs: 5000,
       maxAttempts: 100,
       breaker: { cooldownMs: 1000 },
-      nodes: [{ id: 'dead', handler: async () => (await clock.sleep(1), Promise.reject(new Error('down'))) }],
+      nodes: [
+        {
+          id: 'dead',
+          handler: async () => {
+            await clock.sleep(1);
+            throw new Error('down');
+          },
+        },
+      ],
     });
     const error = (await clock.run(router.run(items(10))).catch((e: unknown) => e)) as FleetscaleError;
     expect(error.code).toBe('ERR_ROUTER_EXHAUSTED');
@@ -430,7 +463,16 @@ describe('AdaptiveRouter errors', () => {
     ['empty nodes', { nodes: [] }, /non-empty array/],
     ['node not an object', { nodes: [42] }, /nodes\[0\] must be an object/],
     ['missing id', { nodes: [{ handler }] }, /nodes\[0\]\.id must be a non-empty string/],
-    ['duplicate id', { nodes: [{ id: 'a', handler }, { id: 'a', handler }] }, /used by another node/],
+    [
+      'duplicate id',
+      {
+        nodes: [
+          { id: 'a', handler },
+          { id: 'a', handler },
+        ],
+      },
+      /used by another node/,
+    ],
     ['neither url nor handler', { nodes: [{ id: 'a' }] }, /exactly one of url or handler/],
     ['both url and handler', { nodes: [{ id: 'a', handler, url: 'http://x' }] }, /exactly one of url or handler/],
     ['bad url', { nodes: [{ id: 'a', url: 'not a url' }] }, /http\(s\) URL/],

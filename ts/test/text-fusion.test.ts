@@ -140,16 +140,21 @@ describe.skipIf(!withPostgres)('TextFusion reading its texts from PostgreSQL', (
     const unreachable = await t.fuseQuery(query('SELECT $1::text', 'postgres://postgres@127.0.0.1:1/test')).catch((e) => e);
     expect(unreachable.message).toMatch(/^reading the batch texts from PostgreSQL/);
     expect(unreachable.code).toBeUndefined();
-    await expect(t.fuseQuery(query(`SELECT body FROM ${schema}.texts WHERE k >= $1 ORDER BY k`))).rejects.toMatchObject({ code: 'ERR_FUSION_INPUT', message: 'batch 0 has no records array' });
+    await expect(t.fuseQuery(query(`SELECT body FROM ${schema}.texts WHERE k >= $1 ORDER BY k`))).rejects.toMatchObject({
+      code: 'ERR_FUSION_INPUT',
+      message: 'batch 0 has no records array',
+    });
     expect((await t.fuseQuery(query(`SELECT body FROM ${schema}.texts WHERE k < $1 ORDER BY k DESC`))).events).toBeGreaterThan(0);
   });
 
-  it('applies a query\'s settings to its read only, and leaves its connection as it was, also after a failure', async () => {
+  it("applies a query's settings to its read only, and leaves its connection as it was, also after a failure", async () => {
     const client = new pg.Client(PG_URL);
     await client.connect();
     try {
       const settings = { enable_sort: 'off', work_mem: '1234kB' };
-      expect(await runTextQuery(client, { url: PG_URL, text: `SELECT current_setting('enable_sort') || ' ' || current_setting('work_mem') || ' ' || $1`, values: ['x'], settings })).toEqual(['off 1234kB x']);
+      expect(
+        await runTextQuery(client, { url: PG_URL, text: `SELECT current_setting('enable_sort') || ' ' || current_setting('work_mem') || ' ' || $1`, values: ['x'], settings }),
+      ).toEqual(['off 1234kB x']);
       expect((await client.query('SHOW enable_sort')).rows[0].enable_sort).toBe('on');
       await expect(runTextQuery(client, { url: PG_URL, text: 'SELECT 1/0', values: [], settings })).rejects.toThrow(/division by zero/);
       // Rolled back (an aborted transaction would refuse this query), its settings with it.

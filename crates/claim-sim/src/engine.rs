@@ -766,7 +766,7 @@ impl<'a> Engine<'a> {
                 self.request_conn(next);
             }
             OpKind::Claim | OpKind::Steal => {
-                self.claimed(consumer.expect("a consumer claims"), rows)
+                self.claimed(consumer.expect("a consumer claims"), rows);
             }
             OpKind::Backlog => self.decide(consumer.expect("a consumer asks")),
             OpKind::Complete => self.flushed(w, consumer, rows, started),

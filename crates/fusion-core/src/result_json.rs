@@ -80,7 +80,7 @@ pub struct RecordNames<'n, 'a> {
 /// before the fusion), then the fusion's own phases, then `result`: the time taken here.
 pub fn write_result_json(
     out: &FusionOutput,
-    names: &RecordNames,
+    names: &RecordNames<'_, '_>,
     class_column: Option<&Column>,
     timings_ms: &[(&str, f64)],
 ) -> String {

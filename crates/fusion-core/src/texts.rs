@@ -68,7 +68,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for RawObject<'a> {
         struct ObjectVisitor;
         impl<'de> Visitor<'de> for ObjectVisitor {
             type Value = RawObject<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a JSON object")
             }
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
@@ -93,7 +93,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Batch<'a> {
         struct BatchVisitor;
         impl<'de> Visitor<'de> for BatchVisitor {
             type Value = Batch<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a batch object")
             }
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
@@ -187,9 +187,8 @@ impl Path {
 
     /// `None`: not read (an array on the way, which JS would index).
     fn read<'a>(&self, record: &RawObject<'a>) -> Option<Found<'a>> {
-        let mut value = match record.get(&self.0[0]) {
-            Some(v) => v,
-            None => return Some(Found::Absent),
+        let Some(mut value) = record.get(&self.0[0]) else {
+            return Some(Found::Absent);
         };
         for part in &self.0[1..] {
             match shape(value) {
@@ -387,7 +386,7 @@ pub fn read_batch_texts<'a>(texts: &[&'a [u8]], config: &Compiled) -> Option<Tex
         // Invalid UTF-8, a BOM (which the TS reader's decoder drops) or anything but an object
         // fails here or in the batch's read: not read.
         let text = std::str::from_utf8(text).ok()?;
-        let records = serde_json::from_str::<Batch>(text).ok()?.0?;
+        let records = serde_json::from_str::<Batch<'_>>(text).ok()?.0?;
         rows += records.len();
         batches.push(records);
     }
@@ -396,7 +395,7 @@ pub fn read_batch_texts<'a>(texts: &[&'a [u8]], config: &Compiled) -> Option<Tex
     seen.reserve(rows);
     let mut nodes = Dictionary::default();
     let mut node = Vec::with_capacity(rows);
-    let mut columns: Vec<Builder> = config
+    let mut columns: Vec<Builder<'_>> = config
         .fields
         .iter()
         .map(|f| Builder::new(f.kind, rows))

@@ -62,8 +62,8 @@ pub struct HttpLoadPlan {
     pub timeout_ms: Option<f64>,
 }
 
-fn config_error(message: impl Into<String>) -> napi::Error<ErrorCode> {
-    napi::Error::new(ErrorCode::LoadConfig, message.into())
+fn config_error(message: impl Into<String>) -> Error<ErrorCode> {
+    Error::new(ErrorCode::LoadConfig, message.into())
 }
 
 fn resolve(host: &str, port: u32) -> Result<SocketAddr, ErrorCode> {

@@ -11,15 +11,15 @@ use napi_derive::napi;
 
 use crate::error::ErrorCode;
 
-fn coded(e: SimError) -> napi::Error<ErrorCode> {
-    napi::Error::new(ErrorCode::ClaimsConfig, e.message)
+fn coded(e: SimError) -> Error<ErrorCode> {
+    Error::new(ErrorCode::ClaimsConfig, e.message)
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("reports serialise")
 }
 
-fn config_error(message: String) -> napi::Error<ErrorCode> {
+fn config_error(message: String) -> Error<ErrorCode> {
     coded(SimError::config(message))
 }
 

@@ -10,10 +10,7 @@ import { Pipestream, type PipestreamOptions } from './pipestream.js';
 import { Predictive, type PredictiveOptions } from './predictive.js';
 import type { Autoscaler } from './types.js';
 
-export type AutoscalerOptions =
-  | ({ preset: 'hpa' } & HpaOptions)
-  | ({ preset: 'pipestream' } & PipestreamOptions)
-  | ({ preset: 'predictive' } & PredictiveOptions);
+export type AutoscalerOptions = ({ preset: 'hpa' } & HpaOptions) | ({ preset: 'pipestream' } & PipestreamOptions) | ({ preset: 'predictive' } & PredictiveOptions);
 
 /** The presets `createAutoscaler` knows. */
 export const AUTOSCALE_PRESETS = ['hpa', 'pipestream', 'predictive'] as const;

@@ -211,7 +211,10 @@ export class Hpa implements Autoscaler {
     let stabilized = Math.min(Math.max(current, upRec), downRec);
     let reason = why;
     if (stabilized !== proposed) {
-      reason += proposed >= current ? `; held at ${stabilized}: recent recommendations were lower` : `; held at ${stabilized}: the highest recommendation of the last ${this.down.stabilizationWindowS} s`;
+      reason +=
+        proposed >= current
+          ? `; held at ${stabilized}: recent recommendations were lower`
+          : `; held at ${stabilized}: the highest recommendation of the last ${this.down.stabilizationWindowS} s`;
     }
     if (stabilized > current) {
       const limit = Math.max(current, this.limit(now, current, this.up, +1));
@@ -235,7 +238,7 @@ export class Hpa implements Autoscaler {
   private limit(now: number, current: number, rules: HpaRules, sign: 1 | -1): number {
     if (rules.select === 'disabled') return current;
     // Scale-up 'max' (and scale-down 'min') take the largest proposal; the others the smallest.
-    const largest = (rules.select === 'max') === (sign > 0);
+    const largest = (rules.select === 'max') === sign > 0;
     let result = largest ? -Infinity : Infinity;
     for (const policy of rules.policies) {
       const since = now - policy.periodS * 1000;
@@ -258,4 +261,3 @@ export class Hpa implements Autoscaler {
     else this.downEvents.push({ at: now, change: -change });
   }
 }
-

@@ -167,7 +167,13 @@ export class ClaimWorker<P = unknown, R = unknown> {
         return;
       }
       const n = jobs.length;
-      this.windows.add(Date.now(), { claimBatches: 1, claimMs: performance.now() - t0, claimedJobs: n, partialBatches: n > 0 && n < o.batchSize ? 1 : 0, emptyClaims: n === 0 ? 1 : 0 });
+      this.windows.add(Date.now(), {
+        claimBatches: 1,
+        claimMs: performance.now() - t0,
+        claimedJobs: n,
+        partialBatches: n > 0 && n < o.batchSize ? 1 : 0,
+        emptyClaims: n === 0 ? 1 : 0,
+      });
       if (n === 0) {
         const next = await this.afterEmptyClaim();
         if (next === 'stop') return;

@@ -40,7 +40,13 @@ export function numberOption(args: ParsedArgs, name: string, fallback: number, o
 export function listOption<T>(args: ParsedArgs, name: string, fallback: readonly T[], parse: (item: string) => T): T[] {
   const raw = args.options.get(name);
   if (raw === undefined) return [...fallback];
-  const items = raw === true ? [] : raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const items =
+    raw === true
+      ? []
+      : raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0);
   if (items.length === 0) throw new UsageError(`--${name} needs a comma-separated list`);
   return items.map(parse);
 }

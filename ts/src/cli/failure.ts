@@ -22,10 +22,11 @@ function systemErrorOf(error: unknown, depth = 0): SystemError | undefined {
   if (!(error instanceof Error) || depth > 4) return undefined;
   const code = (error as SystemError).code;
   if (typeof code === 'string' && /^E[A-Z]+$|^ERR_INVALID_URL$/.test(code)) return error as SystemError;
-  if (error instanceof AggregateError) for (const inner of error.errors) {
-    const found = systemErrorOf(inner, depth + 1);
-    if (found) return found;
-  }
+  if (error instanceof AggregateError)
+    for (const inner of error.errors) {
+      const found = systemErrorOf(inner, depth + 1);
+      if (found) return found;
+    }
   return systemErrorOf(error.cause, depth + 1);
 }
 

@@ -36,8 +36,18 @@ export function printFleetReport(report: FleetReport, out: NodeJS.WritableStream
     log(`  announce       ${ms(r.announceMs)}`);
     log(`  ingest         ${ms(r.ingestMs)} until all acknowledged (${Math.round(r.batchesPerS)} batches/s)`);
     log(`  latency        p50 ${ms(r.latencyMs.p50)}, p90 ${ms(r.latencyMs.p90)}, p99 ${ms(r.latencyMs.p99)}, max ${ms(r.latencyMs.max)}`);
-    log(`  retries        ${r.retries}, errors ${r.errors}${r.errors ? ` (${Object.entries(r.errorCodes).map(([c, n]) => `${c}×${n}`).join(', ')})` : ''}`);
-    log(`  fusion         ${r.events} events (${r.multiNodeEvents} seen by several nodes); hub fusion ${r.hubFusionMs === null ? '–' : ms(r.hubFusionMs)}, close → result ${ms(r.closeToResultMs)}`);
+    log(
+      `  retries        ${r.retries}, errors ${r.errors}${
+        r.errors
+          ? ` (${Object.entries(r.errorCodes)
+              .map(([c, n]) => `${c}×${n}`)
+              .join(', ')})`
+          : ''
+      }`,
+    );
+    log(
+      `  fusion         ${r.events} events (${r.multiNodeEvents} seen by several nodes); hub fusion ${r.hubFusionMs === null ? '–' : ms(r.hubFusionMs)}, close → result ${ms(r.closeToResultMs)}`,
+    );
   }
 }
 
@@ -66,6 +76,10 @@ export function failOnErrors(report: FleetReport): void {
   if (failed === 0) return;
   const codes: Record<string, number> = {};
   for (const r of report.rounds) for (const [code, n] of Object.entries(r.errorCodes)) codes[code] = (codes[code] ?? 0) + n;
-  process.stderr.write(`fleetscale fleet: ${failed} requests failed (${Object.entries(codes).map(([c, n]) => `${c} ×${n}`).join(', ')})\n`);
+  process.stderr.write(
+    `fleetscale fleet: ${failed} requests failed (${Object.entries(codes)
+      .map(([c, n]) => `${c} ×${n}`)
+      .join(', ')})\n`,
+  );
   process.exitCode = 1;
 }

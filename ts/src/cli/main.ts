@@ -23,9 +23,19 @@ const lab = () => import('../lab/cli/index.js');
 const commands: Record<string, Command> = {
   demo: { summary: 'start a hub and run a simulated fleet through it', example: 'fleetscale demo --once', usage: demoUsage, run: demoCommand },
   hub: { summary: 'serve the round protocol, the dashboard and /metrics', example: 'fleetscale hub --port 8080 --data ./fleetscale-data', usage: hubUsage, run: hubCommand },
-  fleet: { summary: 'drive a running hub with simulated nodes over HTTP', example: 'fleetscale fleet --hub http://127.0.0.1:8080 --nodes 500', usage: fleetUsage, run: fleetCommand },
+  fleet: {
+    summary: 'drive a running hub with simulated nodes over HTTP',
+    example: 'fleetscale fleet --hub http://127.0.0.1:8080 --nodes 500',
+    usage: fleetUsage,
+    run: fleetCommand,
+  },
   token: { summary: "print a node's bearer token (admin: the admin's)", example: 'fleetscale token node-7 --data ./fleetscale-data', usage: tokenUsage, run: tokenCommand },
-  generate: { summary: "write a generated fleet's records as JSONL", example: 'fleetscale generate --nodes 100 --obs-per-node 5 --seed 1 --out fleet.jsonl', usage: generateUsage, run: generateCommand },
+  generate: {
+    summary: "write a generated fleet's records as JSONL",
+    example: 'fleetscale generate --nodes 100 --obs-per-node 5 --seed 1 --out fleet.jsonl',
+    usage: generateUsage,
+    run: generateCommand,
+  },
   fuse: { summary: 'fuse JSONL records into events', example: 'fleetscale fuse fleet.jsonl --out events.jsonl', usage: fuseUsage, run: fuseCommand },
   route: { summary: 'plan a batch over fast and slow nodes', example: 'fleetscale route --nodes gpu=100ms,cpu1=1s,cpu2=1s', usage: routeUsage, run: routeCommand },
   lab: {

@@ -29,3 +29,32 @@ export class ProgressBar {
     if (this.tty) this.stream.write('\r\x1b[2K');
   }
 }
+
+/**
+ * Elapsed time of a step whose progress cannot be counted (a probe, a native call on another
+ * thread), redrawn on stderr five times a second, only when stderr is a TTY.
+ */
+export class Ticker {
+  private timer: NodeJS.Timeout | undefined;
+  private started = 0;
+
+  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {}
+
+  /** Shows `label` and the time since now; replaces whatever step was shown. */
+  start(label: string): void {
+    this.stop();
+    if (!this.stream.isTTY) return;
+    this.started = performance.now();
+    const draw = () => this.stream.write(`\r\x1b[2K${label} ${((performance.now() - this.started) / 1000).toFixed(1)} s`);
+    draw();
+    this.timer = setInterval(draw, 200).unref();
+  }
+
+  /** Clears the line. */
+  stop(): void {
+    if (this.timer === undefined) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.stream.write('\r\x1b[2K');
+  }
+}

@@ -90,7 +90,15 @@ export function routeTable<P extends RoutePlan>(report: readonly P[], extra: { h
   const head = ['items', 'plan', 'nodes (items)', 'predicted', 'one node', 'equal split', ...extra.head];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---|').join('')}`];
   for (const r of report) {
-    const cells = [String(r.items), r.mode, r.nodes.map((n) => `${n.id} ${n.items}`).join(', '), ms(r.predictedMs), `${ms(r.oneNodeMs)} (${r.oneNode})`, ms(r.equalSplitMs), ...extra.cells(r)];
+    const cells = [
+      String(r.items),
+      r.mode,
+      r.nodes.map((n) => `${n.id} ${n.items}`).join(', '),
+      ms(r.predictedMs),
+      `${ms(r.oneNodeMs)} (${r.oneNode})`,
+      ms(r.equalSplitMs),
+      ...extra.cells(r),
+    ];
     lines.push(`| ${cells.join(' | ')} |`);
   }
   lines.push('');

@@ -6,13 +6,7 @@ import type { NativeColumns, NativeField } from '../native.js';
 import { Dictionary } from './dictionary.js';
 import { fusionError } from './errors.js';
 import { StringIndex } from './string-index.js';
-import type {
-  FieldSpec,
-  FusionColumns,
-  FusionConfig,
-  GenericColumns,
-  SensorColumns,
-} from './types.js';
+import type { FieldSpec, FusionColumns, FusionConfig, GenericColumns, SensorColumns } from './types.js';
 
 /** Longest id, node name or category value accepted. */
 const MAX_NAME_LENGTH = 1024;
@@ -90,12 +84,7 @@ function checkName(value: unknown, what: string, row: number): string {
  * Reads a string field of every record: `take(row, value)` gets the string, or `null` for a
  * missing value (after `missing(row)` accepted it); anything else is an input error.
  */
-function readStrings(
-  spec: FieldSpec,
-  records: ArrayLike<Record<string, unknown>>,
-  missing: (row: number) => void,
-  take: (row: number, value: string | null) => void,
-): void {
+function readStrings(spec: FieldSpec, records: ArrayLike<Record<string, unknown>>, missing: (row: number) => void, take: (row: number, value: string | null) => void): void {
   const read = pathReader(typeof spec.from === 'string' ? spec.from : spec.name);
   for (let row = 0; row < records.length; row++) {
     const v = read(records[row]);

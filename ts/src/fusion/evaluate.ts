@@ -66,11 +66,7 @@ export type BlockingQuality = {
 };
 
 /** Measures the blocking of `config` on records with known truth (id → event, or per row). */
-export function evaluateBlocking(
-  records: FusionInput | FusionColumns,
-  truth: Record<string, string | null> | Int32Array,
-  config: FusionConfig = sensorPreset(),
-): BlockingQuality {
+export function evaluateBlocking(records: FusionInput | FusionColumns, truth: Record<string, string | null> | Int32Array, config: FusionConfig = sensorPreset()): BlockingQuality {
   const { input, configJson } = prepare(records, config);
   let labels: Int32Array;
   if (truth instanceof Int32Array) labels = truth;

@@ -47,9 +47,7 @@ type IdCheck = 'now' | 'deferred' | 'ignore';
 export function prepare(records: FusionInput | FusionColumns, config: FusionConfig, ids: IdCheck = 'now'): Prepared {
   const started = performance.now();
   const json = configJson(config);
-  const input = Array.isArray(records)
-    ? prepareRecords(records, config)
-    : prepareColumns(records as FusionColumns, config, ids !== 'ignore');
+  const input = Array.isArray(records) ? prepareRecords(records, config) : prepareColumns(records as FusionColumns, config, ids !== 'ignore');
   if (ids === 'now') input.checkUniqueIds();
   return { input, configJson: json, prepareMs: performance.now() - started };
 }
@@ -71,11 +69,7 @@ export function fuseSync(records: FusionInput | FusionColumns, config: FusionCon
  * An aborted `signal` rejects with an `AbortError` (before the work starts, or while it waits
  * for a pool thread).
  */
-export async function fuse(
-  records: FusionInput | FusionColumns,
-  config: FusionConfig = sensorPreset(),
-  options: { signal?: AbortSignal } = {},
-): Promise<FusionResult> {
+export async function fuse(records: FusionInput | FusionColumns, config: FusionConfig = sensorPreset(), options: { signal?: AbortSignal } = {}): Promise<FusionResult> {
   options.signal?.throwIfAborted();
   const { input, configJson: json, prepareMs } = prepare(records, config, 'deferred');
   const pending = native.fuseColumnsAsync(json, input.columns, options.signal);
@@ -96,11 +90,7 @@ export async function fuse(
  * more. Members are input rows; `ids` in the columns are ignored (not even checked for
  * uniqueness), since the output names rows.
  */
-export async function fuseColumns(
-  columns: FusionColumns,
-  config: FusionConfig = sensorPreset(),
-  options: { signal?: AbortSignal } = {},
-): Promise<FusedColumns> {
+export async function fuseColumns(columns: FusionColumns, config: FusionConfig = sensorPreset(), options: { signal?: AbortSignal } = {}): Promise<FusedColumns> {
   if (Array.isArray(columns)) throw fusionError('ERR_FUSION_INPUT', 'fuseColumns takes columns; use fuse for record objects');
   options.signal?.throwIfAborted();
   const { input, configJson: json, prepareMs } = prepare(columns, config, 'ignore');
@@ -140,11 +130,7 @@ export type CandidateMethod = 'index' | 'pairwise' | 'brute';
  * index, the legacy loop, or a brute-force check of the pass predicates over all cross-node
  * pairs (O(n²)). All three agree; this exists to prove it.
  */
-export function candidatePairs(
-  records: FusionInput | FusionColumns,
-  config: FusionConfig = sensorPreset(),
-  method: CandidateMethod = 'index',
-): Array<[number, number]> {
+export function candidatePairs(records: FusionInput | FusionColumns, config: FusionConfig = sensorPreset(), method: CandidateMethod = 'index'): Array<[number, number]> {
   const { input, configJson: json } = prepare(records, config);
   const flat = native.candidatePairsColumns(json, input.columns, method);
   const pairs = new Array<[number, number]>(flat.length / 2);

@@ -132,11 +132,7 @@ export type SensorColumns = {
 };
 
 /** A column of any field kind. */
-export type GenericColumn =
-  | { codes: Uint32Array; dictionary: string[] }
-  | Array<string | null>
-  | Float64Array
-  | { lat: Float64Array; lon: Float64Array };
+export type GenericColumn = { codes: Uint32Array; dictionary: string[] } | Array<string | null> | Float64Array | { lat: Float64Array; lon: Float64Array };
 
 /** Records of any schema in columns: one column per field name. */
 export type GenericColumns = {

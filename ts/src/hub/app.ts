@@ -52,6 +52,8 @@ export type HubAppOptions = {
   fusion?: FusionConfig;
   /** Body size limit of batch routes (bytes; default 4 MiB). */
   bodyLimit?: number;
+  /** How often the rejected requests are logged, summed by code (ms; default 60 s; 0: never). */
+  rejectedSummaryMs?: number;
   /** Body size limit of the stateless `/v1/fuse` (bytes; default 64 MiB). */
   fuseBodyLimit?: number;
   /** Load shedding: 503 + Retry-After beyond these (event-loop delay ms, heap bytes). */
@@ -125,6 +127,7 @@ const hubPlugin: FastifyPluginAsyncTypebox<HubAppOptions> = async (app, options)
       sweepMs: options.sweepMs,
       now: options.now,
       onError: (error, context) => app.log.error({ err: error }, `hub: ${context}`),
+      onRound: (line) => app.log.info(`hub: ${line}`),
     });
   } else throw new TypeError('hubApp needs a store or rounds');
   const started = Date.now();
@@ -156,8 +159,24 @@ const hubPlugin: FastifyPluginAsyncTypebox<HubAppOptions> = async (app, options)
     parseJson(request, text, done);
   });
 
+  // Rejected requests, summed by code and logged once a period (not once a request: a
+  // misconfigured fleet would flood the log).
+  const rejectedSince = new Map<string, number>();
+  const summaryMs = options.rejectedSummaryMs ?? 60_000;
+  const summarise = () => {
+    if (rejectedSince.size === 0) return;
+    const counts = [...rejectedSince].sort((a, b) => b[1] - a[1]).map(([code, n]) => `${code} ×${n}`);
+    rejectedSince.clear();
+    app.log.warn(`hub: rejected in the last ${summaryMs >= 1000 ? `${Math.round(summaryMs / 1000)} s` : `${summaryMs} ms`}: ${counts.join(', ')}`);
+  };
+  const summaries = summaryMs > 0 ? setInterval(summarise, summaryMs).unref() : undefined;
+  app.addHook('onClose', async () => {
+    if (summaries) clearInterval(summaries);
+  });
+
   const reject = (reply: FastifyReply, code: HubErrorCode | string, status: number, message: string) => {
     metrics.rejected.inc({ code });
+    rejectedSince.set(code, (rejectedSince.get(code) ?? 0) + 1);
     return reply.code(status).type('application/json').send({ error: { code, message } });
   };
 
@@ -242,15 +261,11 @@ const hubPlugin: FastifyPluginAsyncTypebox<HubAppOptions> = async (app, options)
     },
   );
 
-  app.post(
-    '/v1/rounds/:round/close',
-    { schema: { params: RoundParams, response: { 200: CloseReply, ...errorReplies } } },
-    async (request) => {
-      await tokens.requireAdmin(auth(request));
-      const { closedNow, state } = await rounds.close(request.params.round);
-      return { round: request.params.round, closedNow, state };
-    },
-  );
+  app.post('/v1/rounds/:round/close', { schema: { params: RoundParams, response: { 200: CloseReply, ...errorReplies } } }, async (request) => {
+    await tokens.requireAdmin(auth(request));
+    const { closedNow, state } = await rounds.close(request.params.round);
+    return { round: request.params.round, closedNow, state };
+  });
 
   app.get(
     '/v1/rounds/:round/result',
@@ -264,15 +279,11 @@ const hubPlugin: FastifyPluginAsyncTypebox<HubAppOptions> = async (app, options)
     },
   );
 
-  app.get(
-    '/v1/rounds/:round',
-    { schema: { params: RoundParams, response: { 200: RoundSummarySchema, ...errorReplies } } },
-    async (request) => {
-      const summary = await rounds.summary(request.params.round);
-      if (!summary) throw new HubError('ERR_ROUND_NOT_FOUND', `round "${request.params.round}" does not exist`);
-      return summary;
-    },
-  );
+  app.get('/v1/rounds/:round', { schema: { params: RoundParams, response: { 200: RoundSummarySchema, ...errorReplies } } }, async (request) => {
+    const summary = await rounds.summary(request.params.round);
+    if (!summary) throw new HubError('ERR_ROUND_NOT_FOUND', `round "${request.params.round}" does not exist`);
+    return summary;
+  });
 
   app.get(
     '/v1/rounds',

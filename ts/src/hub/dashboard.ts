@@ -3,7 +3,7 @@
  * events on a map-like scatter (position; colour = class; size = nodes per event). One static
  * page that polls the hub's JSON routes; no build step, no external assets.
  */
-const page = String.raw`<!doctype html>
+const page = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">

@@ -193,13 +193,19 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
       // The first node alone: a hub that rejects the fleet's tokens stops the run here.
       const first = await announce(0);
       if (first.status === 401) {
-        throw new FleetscaleError('ERR_UNAUTHORIZED', `the hub at ${url.origin} rejected the fleet's token (401): give the fleet the hub's secret (--secret, FLEETSCALE_SECRET, or --data with the hub's data directory)`);
+        throw new FleetscaleError(
+          'ERR_UNAUTHORIZED',
+          `the hub at ${url.origin} rejected the fleet's token (401): give the fleet the hub's secret (--secret, FLEETSCALE_SECRET, or --data with the hub's data directory)`,
+        );
       }
       await bounded(concurrency, nodeIds.length - 1, async (i) => void (await announce(i + 1)));
       const announceMs = performance.now() - announceStart;
       if (errors === nodeIds.length) {
         const [code, count] = Object.entries(errorCodes).sort((a, b) => b[1] - a[1])[0]!;
-        throw new FleetscaleError(code in ERROR_CODES ? (code as FleetscaleErrorCode) : 'ERR_INTERNAL', `the hub at ${url.origin} refused every node's announcement (${code} ×${count}); nothing was sent`);
+        throw new FleetscaleError(
+          code in ERROR_CODES ? (code as FleetscaleErrorCode) : 'ERR_INTERNAL',
+          `the hub at ${url.origin} refused every node's announcement (${code} ×${count}); nothing was sent`,
+        );
       }
 
       const latencies: number[] = [];

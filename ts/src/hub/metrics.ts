@@ -30,7 +30,12 @@ export class HubMetrics {
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.rounds = new Counter({ name: 'fleetscale_hub_rounds_total', help: 'Round events (opened, closed_final, closed_deadline, closed_admin, fused, failed).', labelNames: ['event'], registers });
+    this.rounds = new Counter({
+      name: 'fleetscale_hub_rounds_total',
+      help: 'Round events (opened, closed_final, closed_deadline, closed_admin, fused, failed).',
+      labelNames: ['event'],
+      registers,
+    });
     const countOpen = opts.openRounds;
     this.openRounds = new Gauge({
       name: 'fleetscale_hub_open_rounds',
@@ -48,7 +53,13 @@ export class HubMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
-    this.storeSeconds = new Histogram({ name: 'fleetscale_hub_store_seconds', help: 'Store operation latency (durable).', labelNames: ['op'], buckets: LATENCY_BUCKETS, registers });
+    this.storeSeconds = new Histogram({
+      name: 'fleetscale_hub_store_seconds',
+      help: 'Store operation latency (durable).',
+      labelNames: ['op'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
     this.rejected = new Counter({ name: 'fleetscale_hub_rejected_total', help: 'Rejected requests by error code.', labelNames: ['code'], registers });
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'fleetscale_hub_' });
   }

@@ -27,6 +27,8 @@ export type RoundEngineOptions = {
   sweepMs?: number;
   /** Told about background failures (fusion, sweeps); the hub logs them. */
   onError?: (error: Error, context: string) => void;
+  /** Told one line per fused round: why it closed, its nodes, observations, events and fusion time. */
+  onRound?: (line: string) => void;
   /** The clock (epoch ms); tests move it. */
   now?: () => number;
 };
@@ -34,6 +36,12 @@ export type RoundEngineOptions = {
 /** The digest a retry must match: of the batch's JSON text as received. */
 export function batchDigest(json: string): string {
   return hash('sha1', json, 'base64');
+}
+
+/** The log line of a fused round. */
+export function roundLine(summary: RoundSummary, events: number, fusionMs: number): string {
+  const reason = summary.closeReason === 'final' ? 'every node sent its final batch' : summary.closeReason === 'deadline' ? 'its deadline passed' : 'the admin closed it';
+  return `round ${summary.round} fused: closed because ${reason}; ${summary.finalNodes}/${summary.nodes} nodes final, ${summary.observations} observations in ${summary.batches} batches, ${events} events, fusion ${fusionMs.toFixed(1)} ms`;
 }
 
 /** Rounds whose serialised result is kept (the latest are the ones fetched). */
@@ -55,6 +63,7 @@ export class RoundEngine implements RoundService {
   private readonly fusionThread: TextFusion;
   private readonly now: () => number;
   private readonly onError: (error: Error, context: string) => void;
+  private readonly onRound: ((line: string) => void) | undefined;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly fusing = new Map<string, Promise<void>>();
   /** Closes in flight here, by round: the batches that complete a round at once close it once. */
@@ -80,6 +89,7 @@ export class RoundEngine implements RoundService {
     this.fusionThread = new TextFusion(options.fusion ?? sensorPreset());
     this.now = options.now ?? Date.now;
     this.onError = options.onError ?? (() => {});
+    this.onRound = options.onRound;
     const sweepMs = options.sweepMs ?? 1000;
     this.sweeper = setInterval(() => void this.sweep(), sweepMs);
     this.sweeper.unref();
@@ -220,7 +230,7 @@ export class RoundEngine implements RoundService {
     // A round closed while the hub stops stays closed and unfused: the next start fuses it.
     if (this.stopped) return;
     const summary = await this.store.summary(round);
-    if (!summary || summary.state !== 'closed') return;
+    if (summary?.state !== 'closed') return;
     const started = performance.now();
     try {
       const query = this.store.batchTextsQuery?.(round);
@@ -232,6 +242,7 @@ export class RoundEngine implements RoundService {
       this.fresh.set(round, { events: result.events, ms });
       this.attempts.delete(round);
       this.notify(round);
+      this.onRound?.(roundLine(summary, result.events, ms));
       await this.metrics.timeStore('save_result', this.store.saveResult(round, result, ms));
     } catch (e) {
       this.onError(e as Error, `fusing round ${round}`);
@@ -303,7 +314,10 @@ export class RoundEngine implements RoundService {
       const left = until - this.now();
       if (left <= 0 || this.stopped) {
         if (summary.state === 'open') {
-          throw new HubError('ERR_ROUND_OPEN', `round "${round}" is still open (${summary.finalNodes} of ${summary.nodes} nodes final; deadline ${new Date(summary.deadline).toISOString()})`);
+          throw new HubError(
+            'ERR_ROUND_OPEN',
+            `round "${round}" is still open (${summary.finalNodes} of ${summary.nodes} nodes final; deadline ${new Date(summary.deadline).toISOString()})`,
+          );
         }
         throw new HubError('ERR_ROUND_FUSING', `round "${round}" is closed and being fused`);
       }

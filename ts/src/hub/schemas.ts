@@ -35,9 +35,7 @@ export const SensorRecordSchema = Type.Object(
     t: Type.Number({ minimum: 0, maximum: 8.64e15 }),
     lat: Type.Number({ minimum: -90, maximum: 90 }),
     lon: Type.Number({ minimum: -180, maximum: 180 }),
-    values: Type.Optional(
-      Type.Record(Type.String({ maxLength: 64 }), Type.Number(), { maxProperties: 32 }),
-    ),
+    values: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.Number(), { maxProperties: 32 })),
     label: Type.Optional(Type.String({ maxLength: 256 })),
   },
   { additionalProperties: false },
@@ -135,15 +133,9 @@ export const ResultQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const ListQuery = Type.Object(
-  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) },
-  { additionalProperties: false },
-);
+export const ListQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) }, { additionalProperties: false });
 
-export const FuseBody = Type.Object(
-  { records: Type.Array(SensorRecordSchema, { maxItems: MAX_FUSE_RECORDS }) },
-  { additionalProperties: false },
-);
+export const FuseBody = Type.Object({ records: Type.Array(SensorRecordSchema, { maxItems: MAX_FUSE_RECORDS }) }, { additionalProperties: false });
 export type FuseBody = Static<typeof FuseBody>;
 
 export const ErrorReply = Type.Object({

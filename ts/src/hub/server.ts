@@ -3,7 +3,7 @@
  * directory (or on PostgreSQL), with the secret loaded or generated there; or, with
  * `workers`, that many HTTP worker processes on one port in front of this process's store.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 
 import { hubApp, type HubAppOptions } from './app.js';
 import { startHubCluster } from './cluster/primary.js';
@@ -36,7 +36,7 @@ export type HubServerOptions = Omit<HubAppOptions, 'store' | 'secret' | 'rounds'
   /** 0 picks a free port. */
   port?: number;
   /** fastify's logger option (default: warnings and errors only). */
-  logger?: boolean | { level: string };
+  logger?: boolean | { level: string; stream?: { write: (line: string) => void } };
   /** Serve the dashboard at `/` (default true). */
   dashboard?: boolean;
 };
@@ -53,8 +53,12 @@ export type RunningHub = {
   close: () => Promise<void>;
 };
 
-/** Levels at which fastify writes no per-request lines, so a request needs no logger of its own. */
-const QUIET_LEVELS = new Set(['warn', 'error', 'fatal', 'silent']);
+/**
+ * Levels at which fastify writes no per-request lines, so a request needs no logger of its own.
+ * At `info` the hub logs a line per round and per period of rejected requests, not per request;
+ * `debug` and `trace` add fastify's lines for every request.
+ */
+const QUIET_LEVELS = new Set(['info', 'warn', 'error', 'fatal', 'silent']);
 
 /** The fastify options the hub runs with: keep-alive for fleets, no coercion surprises. */
 export function hubFastify(logger: HubServerOptions['logger'] = { level: 'warn' }): FastifyInstance {
@@ -64,7 +68,7 @@ export function hubFastify(logger: HubServerOptions['logger'] = { level: 'warn' 
     // A pino child per request (to bind its id) costs a fifth of a bare route's time; when only
     // warnings and errors are written, requests share the hub's logger and the one error
     // handler names the request id itself.
-    ...(quiet ? { childLoggerFactory: (parent: FastifyBaseLogger) => parent } : {}),
+    ...(quiet ? { childLoggerFactory: (parent: FastifyBaseLogger) => parent, logController: new LogController({ disableRequestLogging: true }) } : {}),
     // Fleets keep connections open between batches; outlive their idle gaps.
     keepAliveTimeout: 75_000,
     requestTimeout: 120_000,
@@ -133,6 +137,9 @@ async function startClustered(options: HubServerOptions, dataDir: string, secret
   const warn = (message: string) => {
     if (level !== 'silent' && level !== 'error' && level !== 'fatal') process.stderr.write(`fleetscale hub: ${message}\n`);
   };
+  const info = (message: string) => {
+    if (['info', 'debug', 'trace'].includes(level)) process.stderr.write(`fleetscale hub: ${message}\n`);
+  };
   const store = await openStore(options, dataDir, warn);
   const cluster = await startHubCluster({
     workers,
@@ -140,6 +147,7 @@ async function startClustered(options: HubServerOptions, dataDir: string, secret
     roundDeadlineMs: options.roundDeadlineMs,
     sweepMs: options.sweepMs,
     warn,
+    info,
     config: {
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 8080,

@@ -31,7 +31,17 @@ export { flockRules, flockHealthScore, flockSpeed, flockStats, flockWorkers, flo
 export type { FlockNodeStats, FlockDecision, FlockReason } from './router/flock-rules.js';
 export { FlockRouter } from './router/flock-router.js';
 export type { FlockNodeSpec, FlockRouterOptions, FlockRunResult, FlockNodeReport } from './router/flock-router.js';
-export { SimCluster, simulateRoute, optimalFinishMs, baselineFinishMs, checkSimNodes, costsOf, typicalLogError, expectedFixedFinishMs, ROUTE_STRATEGIES } from './router/simulate.js';
+export {
+  SimCluster,
+  simulateRoute,
+  optimalFinishMs,
+  baselineFinishMs,
+  checkSimNodes,
+  costsOf,
+  typicalLogError,
+  expectedFixedFinishMs,
+  ROUTE_STRATEGIES,
+} from './router/simulate.js';
 export type { SimNodeSpec, RouteStrategy, RouteScenario, RouteOutcome } from './router/simulate.js';
 export { profilePlot, profilePoints } from './router/plot.js';
 export type { ProfileCurve, ProfilePanel } from './router/plot.js';

@@ -63,7 +63,10 @@ export async function migrate(pool: pg.Pool, schema: string, migrations: readonl
       const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${schema}.migrations`);
       const from = rows[0]?.version ?? 0;
       if (from > latest) {
-        throw new FleetscaleError('ERR_MIGRATION', `schema "${schema}" is at migration ${from}, newer than this version of fleetscale knows (${latest}): upgrade fleetscale, or point it at another schema`);
+        throw new FleetscaleError(
+          'ERR_MIGRATION',
+          `schema "${schema}" is at migration ${from}, newer than this version of fleetscale knows (${latest}): upgrade fleetscale, or point it at another schema`,
+        );
       }
       const applied: number[] = [];
       for (const migration of migrations) {
@@ -75,7 +78,11 @@ export async function migrate(pool: pg.Pool, schema: string, migrations: readonl
           await client.query('COMMIT');
         } catch (error) {
           await client.query('ROLLBACK').catch(() => {});
-          throw new FleetscaleError('ERR_MIGRATION', `migration ${migration.version} (${migration.name}) of schema "${schema}" failed and was rolled back: ${(error as Error).message}`, { cause: error });
+          throw new FleetscaleError(
+            'ERR_MIGRATION',
+            `migration ${migration.version} (${migration.name}) of schema "${schema}" failed and was rolled back: ${(error as Error).message}`,
+            { cause: error },
+          );
         }
         applied.push(migration.version);
       }

@@ -66,7 +66,9 @@ export function explainPlans(nodes: readonly ExplainedNode[], batchSizes: unknow
     const left = nodes.map((_, i) => i).filter((i) => plain.counts[i] === 0);
     if (left.length > 0 && mode === 'auto') {
       const cheapest = Math.min(...left.map((i) => costs[i]!.overheadMs + costs[i]!.perItemMs));
-      reasons.push(`left out ${left.map((i) => nodes[i]!.id).join(', ')}: one item there takes at least ${cheapest.toFixed(1)} ms, no sooner than the others finish everything (${plain.finishMs.toFixed(1)} ms)`);
+      reasons.push(
+        `left out ${left.map((i) => nodes[i]!.id).join(', ')}: one item there takes at least ${cheapest.toFixed(1)} ms, no sooner than the others finish everything (${plain.finishMs.toFixed(1)} ms)`,
+      );
     }
     if (plan.used > 1) reasons.push(`${plan.used} nodes finish together at ${plan.finishMs.toFixed(1)} ms`);
     if (guessed.length > 0) reasons.push(`not yet measured: ${guessed.join(', ')} (assumed as fast as the measured median)`);

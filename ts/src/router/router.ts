@@ -502,7 +502,14 @@ function fleetMedian(estimates: readonly CostEstimate[]): CostEstimate | undefin
   const known = estimates.filter((e) => e.known);
   if (known.length === 0) return undefined;
   const middle = (values: number[]): number => values.sort((x, y) => x - y)[Math.floor((values.length - 1) / 2)]!;
-  return { ...known[0]!, overheadMs: middle(known.map((e) => e.overheadMs)), perItemMs: middle(known.map((e) => e.perItemMs)), slope: undefined, recentError: undefined, recentErrors: [] };
+  return {
+    ...known[0]!,
+    overheadMs: middle(known.map((e) => e.overheadMs)),
+    perItemMs: middle(known.map((e) => e.perItemMs)),
+    slope: undefined,
+    recentError: undefined,
+    recentErrors: [],
+  };
 }
 
 type RouterError = FleetscaleError<RouterErrorCode>;

@@ -47,6 +47,8 @@ export type ClusterOptions = {
   roundDeadlineMs?: number;
   sweepMs?: number;
   warn: (message: string) => void;
+  /** Told informational lines (one per fused round). */
+  info?: (message: string) => void;
 };
 
 export type HubCluster = {
@@ -84,6 +86,7 @@ export async function startHubCluster(options: ClusterOptions): Promise<HubClust
     fusion: options.config.fusion,
     sweepMs: options.sweepMs,
     onError: (error, context) => options.warn(`${context}: ${error.message}`),
+    onRound: options.info,
   });
   await engine.start();
 
@@ -115,9 +118,13 @@ export async function startHubCluster(options: ClusterOptions): Promise<HubClust
     cluster.setupPrimary({ exec: workerEntry(), serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'] });
     const worker = cluster.fork();
     const reportLink = worker.process.stdio[REPORT_LINK_FD] as Duplex;
-    serveReports(reportLink, (round, batch) => engine.accept(round, batch), (e) => {
-      if (!closing) options.warn(`the report link of worker ${worker.process.pid} broke: ${e.message}`);
-    });
+    serveReports(
+      reportLink,
+      (round, batch) => engine.accept(round, batch),
+      (e) => {
+        if (!closing) options.warn(`the report link of worker ${worker.process.pid} broke: ${e.message}`);
+      },
+    );
     // A worker asks for its config once it listens to the channel (a message sent before then
     // would be lost), and says where it listens or why it could not.
     let listening!: (url: string) => void;
@@ -167,7 +174,12 @@ export async function startHubCluster(options: ClusterOptions): Promise<HubClust
   /** Closes a worker's server (requests in flight are answered), lets it exit, kills it if it hangs. */
   const stopWorker = async (worker: Worker, peer: RpcPeer) => {
     const exited = new Promise<void>((resolve) => (worker.isDead() ? resolve() : worker.once('exit', () => resolve())));
-    await withinStopTimeout(peer.call('stop').then(() => worker.isConnected() && worker.disconnect(), () => {}));
+    await withinStopTimeout(
+      peer.call('stop').then(
+        () => worker.isConnected() && worker.disconnect(),
+        () => {},
+      ),
+    );
     await withinStopTimeout(exited);
     if (!worker.isDead()) worker.process.kill('SIGKILL');
     await exited;

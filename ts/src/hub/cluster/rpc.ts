@@ -20,6 +20,7 @@ export type RpcChannel = {
   onPacket(listener: (packet: RpcPacket) => void): void;
 };
 
+// biome-ignore lint/suspicious/noExplicitAny: each handler declares its own argument types; the channel carries them as JSON
 export type RpcHandlers = Record<string, (...args: any[]) => unknown>;
 
 /** Whether a channel message is one of ours (cluster IPC carries other messages too). */
@@ -42,6 +43,7 @@ export function fromWire(error: WireError): Error {
 /** One end of the link. */
 export class RpcPeer {
   private nextId = 1;
+  // biome-ignore lint/suspicious/noExplicitAny: a call resolves with whatever its handler returned
   private readonly waiting = new Map<number, { resolve: (value: any) => void; reject: (error: Error) => void }>();
   private calls: Call[] = [];
   private answers: Answer[] = [];

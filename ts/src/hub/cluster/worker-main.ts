@@ -51,10 +51,13 @@ const primary: RpcPeer = new RpcPeer(
   },
 );
 
-primary.call<WorkerConfig>('config').then(start).then(
-  (url) => primary.call('listening', [url]),
-  async (e: Error) => {
-    await primary.call('failed', [e.message]).catch(() => {});
-    process.exit(1);
-  },
-);
+primary
+  .call<WorkerConfig>('config')
+  .then(start)
+  .then(
+    (url) => primary.call('listening', [url]),
+    async (e: Error) => {
+      await primary.call('failed', [e.message]).catch(() => {});
+      process.exit(1);
+    },
+  );

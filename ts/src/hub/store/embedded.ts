@@ -162,7 +162,7 @@ export class EmbeddedStore implements RoundStore {
       this.track(round, segment);
     } else if (entry.k === 'c') {
       const round = this.live.get(entry.r);
-      if (!round || round.summary.state !== 'open') return;
+      if (round?.summary.state !== 'open') return;
       round.summary.state = 'closed';
       round.summary.closedAt = entry.t;
       round.summary.closeReason = entry.why;
@@ -231,11 +231,9 @@ export class EmbeddedStore implements RoundStore {
     round ??= this.createRound(id, now, now + deadlineMs);
     this.joinNode(round, node);
     const key = `${node}:0`;
-    const durable = this.write({ k: 'a', r: id, n: node, t: round.summary.openedAt, d: round.summary.deadline }).then(
-      (segment) => {
-        this.track(round, segment);
-      },
-    );
+    const durable = this.write({ k: 'a', r: id, n: node, t: round.summary.openedAt, d: round.summary.deadline }).then((segment) => {
+      this.track(round, segment);
+    });
     round.pending.set(key, durable);
     try {
       await durable;
@@ -279,12 +277,10 @@ export class EmbeddedStore implements RoundStore {
     }
     this.checkRecords(round, batch, id);
     const text = this.acceptBatch(round, node, batch);
-    const durable = this.write({ k: 'b', r: id, n: batch.node, s: batch.seq, f: batch.final, h: batch.digest }, text).then(
-      (segment) => {
-        this.track(round, segment);
-        this.markDurable(round, node);
-      },
-    );
+    const durable = this.write({ k: 'b', r: id, n: batch.node, s: batch.seq, f: batch.final, h: batch.digest }, text).then((segment) => {
+      this.track(round, segment);
+      this.markDurable(round, node);
+    });
     // The text is in the arena now: what waits for the fsync keeps only what a rollback needs,
     // so the request's text and parsed body can go in the next young-generation collection.
     return this.untilDurable(round, node, durable, { node: batch.node, seq: batch.seq, final: batch.final, ids: batch.ids });

@@ -17,7 +17,17 @@ import { loadMigrations, migrate } from '../../pg/migrate.js';
 import { inTransaction } from '../../pg/transaction.js';
 import { HubError, type HubErrorCode } from '../errors.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
-import { type Announced, type Batch, type BatchOutcome, type CloseReason, FUSED_ROUNDS_REMEMBERED, type RoundState, type RoundStore, type RoundSummary, type StoredResult } from './types.js';
+import {
+  type Announced,
+  type Batch,
+  type BatchOutcome,
+  type CloseReason,
+  FUSED_ROUNDS_REMEMBERED,
+  type RoundState,
+  type RoundStore,
+  type RoundSummary,
+  type StoredResult,
+} from './types.js';
 
 export type PostgresStoreOptions = {
   /** Schema of the hub's tables and functions (default `fleetscale_hub`). */
@@ -46,8 +56,6 @@ function compareReports(a: PendingReport, b: PendingReport): number {
   if (a.batch.node !== b.batch.node) return a.batch.node < b.batch.node ? -1 : 1;
   return a.batch.seq - b.batch.seq;
 }
-
-
 
 type SummaryRow = {
   round: string;
@@ -176,9 +184,7 @@ export class PostgresStore implements RoundStore {
       ERR_BATCH_CONFLICT: `node "${node}" already sent batch ${seq} of round "${round}" with other content`,
       ERR_AFTER_FINAL: `node "${node}" ended round "${round}" at batch ${detail}; batch ${seq} cannot be final or come after it`,
       ERR_DUPLICATE_RECORD_ID:
-        detail === undefined
-          ? `an observation id of this batch is already in round "${round}"`
-          : `observation id "${detail}" is already in round "${round}"`,
+        detail === undefined ? `an observation id of this batch is already in round "${round}"` : `observation id "${detail}" is already in round "${round}"`,
     };
     throw new HubError(code, messages[code] ?? status);
   }
@@ -192,10 +198,12 @@ export class PostgresStore implements RoundStore {
 
   /** One group of announces: one `announce_many` call, one transaction. */
   private async announceMany(items: PendingAnnounce[]): Promise<string[]> {
-    const { rows } = await this.query<{ status: string }>(
-      `SELECT status FROM ${this.s}.announce_many($1, $2, $3, $4) WITH ORDINALITY AS t(status, n) ORDER BY n`,
-      [items.map((i) => i.round), items.map((i) => i.node), items.map((i) => i.now), items.map((i) => i.deadlineMs)],
-    );
+    const { rows } = await this.query<{ status: string }>(`SELECT status FROM ${this.s}.announce_many($1, $2, $3, $4) WITH ORDINALITY AS t(status, n) ORDER BY n`, [
+      items.map((i) => i.round),
+      items.map((i) => i.node),
+      items.map((i) => i.now),
+      items.map((i) => i.deadlineMs),
+    ]);
     return rows.map((r) => r.status);
   }
 

@@ -40,7 +40,10 @@ export async function probeDeadEntries(options: DeadEntryProbeOptions): Promise<
   return withProbeQueue({ ...options, connections: 1 }, 'dead', 'dead-entry', async (queue, name) => {
     const s = queue.schema;
     const timed = async (q: string) => (await timedScan(queue.pool, claimScanSql(s, q, 100), scans, 0, 'dead-entry')).ms;
-    await queue.enqueue(name, Array.from({ length: entries }, (_, i) => i));
+    await queue.enqueue(
+      name,
+      Array.from({ length: entries }, (_, i) => i),
+    );
     await queue.vacuum();
     await queue.pool.query(`UPDATE ${s}.jobs SET state = 'done', finished_at = now() WHERE queue = $1`, [name]);
     // The first scan finds the rows dead and marks their entries so (as a run's claims do).

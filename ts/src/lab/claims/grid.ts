@@ -48,8 +48,7 @@ export function gridCells(axes: GridAxes): CellSettings[] {
   for (const strategy of axes.strategies)
     for (const batchSize of axes.batchSizes)
       for (const poolSize of axes.poolSizes)
-        for (const flush of axes.flushes)
-          for (const workers of axes.workers) cells.push({ workers, strategy, batchSize, poolSize, flushSize: flush.size, flushMs: flush.ms });
+        for (const flush of axes.flushes) for (const workers of axes.workers) cells.push({ workers, strategy, batchSize, poolSize, flushSize: flush.size, flushMs: flush.ms });
   return cells;
 }
 
@@ -132,7 +131,14 @@ export async function runCells(
   for (let pass = 0; pass < repeats; pass++) {
     for (const i of passOrder(cells.length, pass)) {
       const settings = cells[i];
-      const report = await runClaims({ ...connection, ...settings, jobs: workload.jobs, workMs: workload.workMs, concurrency: workload.concurrency, warmupJobs: workload.warmupJobs });
+      const report = await runClaims({
+        ...connection,
+        ...settings,
+        jobs: workload.jobs,
+        workMs: workload.workMs,
+        concurrency: workload.concurrency,
+        warmupJobs: workload.warmupJobs,
+      });
       runs[i].push(report);
       onRun?.({ settings, report }, ++done, of);
     }

@@ -235,10 +235,18 @@ export async function runClaims(options: ClaimsRunOptions): Promise<ClaimsRunRep
     const hostSpent = host0 && host1 ? hostCpuSpent(host0, host1) : undefined;
     // A postgres process that exits over the run (an autovacuum worker) takes its count along: never below 0.
     const switchesPerJob = (s: Switches) => ({ voluntary: perJob(Math.max(0, s.voluntary)), involuntary: perJob(Math.max(0, s.involuntary)) });
-    const workerSwitches = reports.reduce((a, r) => ({ voluntary: a.voluntary + r.switches.voluntary, involuntary: a.involuntary + r.switches.involuntary }), { voluntary: 0, involuntary: 0 });
+    const workerSwitches = reports.reduce((a, r) => ({ voluntary: a.voluntary + r.switches.voluntary, involuntary: a.involuntary + r.switches.involuntary }), {
+      voluntary: 0,
+      involuntary: 0,
+    });
     const dbSwitches = db0 && db1 ? switchesSpent(db0.switches, db1.switches) : undefined;
     const host = hostSpent
-      ? { ...hostSpent, otherMsPerJob: databaseMs === null ? null : perJob(Math.max(0, hostSpent.busyMs - workerMs - databaseMs)), stealMsPerJob: perJob(hostSpent.stealMs), idleMsPerJob: perJob(hostSpent.idleMs) }
+      ? {
+          ...hostSpent,
+          otherMsPerJob: databaseMs === null ? null : perJob(Math.max(0, hostSpent.busyMs - workerMs - databaseMs)),
+          stealMsPerJob: perJob(hostSpent.stealMs),
+          idleMsPerJob: perJob(hostSpent.idleMs),
+        }
       : null;
     return {
       strategy: task.strategy,

@@ -55,7 +55,9 @@ export function throughputPlot(series: readonly PlotSeries[], title: string, sub
     for (const p of pts) {
       if (p.measured === undefined) continue;
       const fill = p.calibration ? 'white' : '#d62728';
-      out.push(`<circle cx="${px(p.workers).toFixed(1)}" cy="${py(p.measured).toFixed(1)}" r="3.5" fill="${fill}" stroke="#d62728" stroke-width="1.5"><title>${esc(`${s.name} W${p.workers}: measured ${Math.round(p.measured)}, predicted ${Math.round(p.predicted)} jobs/s`)}</title></circle>`);
+      out.push(
+        `<circle cx="${px(p.workers).toFixed(1)}" cy="${py(p.measured).toFixed(1)}" r="3.5" fill="${fill}" stroke="#d62728" stroke-width="1.5"><title>${esc(`${s.name} W${p.workers}: measured ${Math.round(p.measured)}, predicted ${Math.round(p.predicted)} jobs/s`)}</title></circle>`,
+      );
     }
   });
   out.push('</svg>');

@@ -44,7 +44,11 @@ export async function timedScan(pool: pg.Pool, sql: string, scans: number, rows:
     for (let i = 0; i < scans; i++) {
       const res = await client.query<Plan>(sql);
       const [plan] = res.rows[0]['QUERY PLAN'];
-      if (plan.Plan['Actual Rows'] !== rows) throw claimsError('ERR_CLAIMS_UNAVAILABLE', `${probe} probe: the scan found ${plan.Plan['Actual Rows']} jobs where ${rows} were expected (is something else using its queue?)`);
+      if (plan.Plan['Actual Rows'] !== rows)
+        throw claimsError(
+          'ERR_CLAIMS_UNAVAILABLE',
+          `${probe} probe: the scan found ${plan.Plan['Actual Rows']} jobs where ${rows} were expected (is something else using its queue?)`,
+        );
       let leaf = plan.Plan;
       while (leaf.Plans?.length) leaf = leaf.Plans[0];
       scanned = leaf['Actual Rows'];

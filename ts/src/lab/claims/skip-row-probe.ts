@@ -45,7 +45,10 @@ export async function probeSkippedRows(options: SkipRowProbeOptions): Promise<Sk
   return withProbeQueue({ ...options, connections: 2 }, 'skip', 'skipped-row', async (queue, name) => {
     const s = queue.schema;
     const timed = () => timedScan(queue.pool, claimScanSql(s, name, TAKE), scans, TAKE, 'skipped-row');
-    await queue.enqueue(name, Array.from({ length: rows + TAKE }, (_, i) => i));
+    await queue.enqueue(
+      name,
+      Array.from({ length: rows + TAKE }, (_, i) => i),
+    );
     await queue.vacuum();
     // Warm, then with nothing held.
     await queue.pool.query(claimScanSql(s, name, TAKE));
@@ -57,7 +60,10 @@ export async function probeSkippedRows(options: SkipRowProbeOptions): Promise<Sk
       const held = await timed();
       const passedRows = held.scanned - TAKE;
       if (passedRows !== rows || free.scanned !== TAKE) {
-        throw claimsError('ERR_CLAIMS_UNAVAILABLE', `skipped-row probe: the scan passed ${passedRows} held rows where ${rows} were held (and ${free.scanned - TAKE} with none held)`);
+        throw claimsError(
+          'ERR_CLAIMS_UNAVAILABLE',
+          `skipped-row probe: the scan passed ${passedRows} held rows where ${rows} were held (and ${free.scanned - TAKE} with none held)`,
+        );
       }
       return { skipRowMs: Math.max(0, held.ms - free.ms) / rows, rows, passedRows, scanMs: held.ms, freeScanMs: free.ms, scans };
     } finally {

@@ -12,7 +12,11 @@ import type { ProbeCommand, ProbeReply } from './statement-cpu-probe.js';
 
 const [url, connectionsArg, rowsArg] = process.argv.slice(2);
 const rows = Number(rowsArg);
-const query = { name: 'fleetscale-statement-cpu-probe', text: `SELECT g AS id, jsonb_build_object('n', g, 'at', now()) AS payload FROM generate_series(1, $1::int) g`, values: [rows] };
+const query = {
+  name: 'fleetscale-statement-cpu-probe',
+  text: `SELECT g AS id, jsonb_build_object('n', g, 'at', now()) AS payload FROM generate_series(1, $1::int) g`,
+  values: [rows],
+};
 // A parent that goes away ends the probe as an 'end' would.
 const commands = new Inbox<ProbeCommand>(process, 'disconnect', () => ({ kind: 'end' }));
 const send = (reply: ProbeReply) => sendToParent(reply);
@@ -25,20 +29,24 @@ async function main(): Promise<void> {
     for (let command = await commands.next(); command.kind !== 'end'; command = await commands.next()) {
       if (command.kind === 'warm') {
         const { statements } = command;
-        await Promise.all(clients.map(async (c) => {
-          for (let i = 0; i < statements; i++) await c.query(query);
-        }));
+        await Promise.all(
+          clients.map(async (c) => {
+            for (let i = 0; i < statements; i++) await c.query(query);
+          }),
+        );
         await send({ kind: 'warmed' });
       } else {
         const cpu0 = processCpuMs();
         const end = performance.now() + command.ms;
         let statements = 0;
-        await Promise.all(clients.map(async (c) => {
-          while (performance.now() < end) {
-            await c.query(query);
-            statements++;
-          }
-        }));
+        await Promise.all(
+          clients.map(async (c) => {
+            while (performance.now() < end) {
+              await c.query(query);
+              statements++;
+            }
+          }),
+        );
         await send({ kind: 'ran', statements, cpuMs: processCpuMs() - cpu0 });
       }
     }

@@ -55,10 +55,13 @@ function allowedCpus(): number[] {
     throw claimsError('ERR_CLAIMS_UNAVAILABLE', `the switch probe pins processes with taskset (util-linux), which failed here: ${out.error?.message ?? out.stderr.trim()}`);
   }
   const list = /:\s*([\d,\-\s]+)$/.exec(out.stdout.trim())?.[1] ?? '';
-  return list.split(',').flatMap((part) => {
-    const [a, b] = part.trim().split('-').map(Number);
-    return b === undefined ? [a] : Array.from({ length: b - a + 1 }, (_, i) => a + i);
-  }).filter(Number.isInteger);
+  return list
+    .split(',')
+    .flatMap((part) => {
+      const [a, b] = part.trim().split('-').map(Number);
+      return b === undefined ? [a] : Array.from({ length: b - a + 1 }, (_, i) => a + i);
+    })
+    .filter(Number.isInteger);
 }
 
 function runPinned(cpu: number, args: string[]): Promise<SwitchProbeSample> {
@@ -123,4 +126,3 @@ export async function probeSwitchCost(options: SwitchProbeOptions = {}): Promise
     rmSync(dir, { recursive: true, force: true });
   }
 }
-

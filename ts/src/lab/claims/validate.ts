@@ -12,6 +12,8 @@
  */
 import { availableParallelism, cpus } from 'node:os';
 
+import { Type, type Static } from 'typebox';
+
 import { mape, median, noiseFloor, relativeError, spearman, type NoiseFloor } from './accuracy.js';
 import { claimsError, numberOption } from '../../claims/errors.js';
 import { cellName, gridCells, measurementOf, runCells, seriesName, simulationOf, spreadOf, type CellRun, type CellSettings, type GridAxes, type Workload } from './grid.js';
@@ -22,8 +24,22 @@ import { probeSwitchCost, type SwitchProbeReport } from './switch-probe.js';
 import { probeSkippedRows, type SkipRowProbe } from './skip-row-probe.js';
 import { probeStatementCpu, type CpuGrowthPoint, type StatementCpuProbeReport } from './statement-cpu-probe.js';
 import type { ClaimsRunOptions, ClaimsRunReport } from './harness.js';
+import { schemaCheck } from '../../schema-check.js';
 import { throughputPlot, type PlotSeries } from './plot.js';
-import { calibrateClaims, simulateClaims, simulateClaimsAsync, type Bottleneck, type Calibration, type CalibrationRequest, type ClaimCosts, type ClaimsMeasurement, type LoopOrder, type SimulationReport, isLoopOrder, LOOP_ORDERS } from '../../claims/model.js';
+import {
+  calibrateClaims,
+  simulateClaims,
+  simulateClaimsAsync,
+  type Bottleneck,
+  type Calibration,
+  type CalibrationRequest,
+  type ClaimCosts,
+  type ClaimsMeasurement,
+  type LoopOrder,
+  type SimulationReport,
+  isLoopOrder,
+  LOOP_ORDERS,
+} from '../../claims/model.js';
 
 /** The costs calibration fits by default (the rest keep the model's defaults). */
 export const VALIDATION_FIT: NonNullable<CalibrationRequest['fit']> = [
@@ -100,7 +116,9 @@ export type ValidationOptions = Pick<ClaimsRunOptions, 'url' | 'schema'> & {
 export type ValidationStep =
   | { kind: 'measured'; phase: 'calibration' | 'held-out' | 'pick'; cell: CellSettings; throughput: number; done: number; of: number }
   | { kind: 'calibrated'; objective: number; evaluations: number; ms: number }
-  | { kind: 'predicted'; cells: number };
+  | { kind: 'predicted'; cells: number }
+  /** A probe of the host or the server starts (they take seconds each, before any cell runs). */
+  | { kind: 'probing'; probe: string };
 
 /** What a cell's median run measured: every quantity calibration compares, and its elapsed time. */
 export type Measured = Omit<ClaimsMeasurement, 'config'> & {
@@ -271,7 +289,13 @@ function measuredOf(run: CellRun): Measured {
   const h = run.report.cpu.host;
   const host = h && run.report.completed > 0 ? { stealMs: h.stealMsPerJob, idleMs: h.idleMsPerJob, otherMs: h.otherMsPerJob } : undefined;
   const loop = run.report.cpu.workerLoopMsPerJob;
-  return { ...measured, elapsedMs: run.report.elapsedMs, ...(host ? { host } : {}), switches: run.report.cpu.switchesPerJob, ...(loop !== null ? { workerLoopCpuMsPerJob: loop } : {}) };
+  return {
+    ...measured,
+    elapsedMs: run.report.elapsedMs,
+    ...(host ? { host } : {}),
+    switches: run.report.cpu.switchesPerJob,
+    ...(loop !== null ? { workerLoopCpuMsPerJob: loop } : {}),
+  };
 }
 
 /**
@@ -281,7 +305,10 @@ function measuredOf(run: CellRun): Measured {
  * measured it), each within [0, 0.9]. One worker is what calibration may see; it leaves the
  * loop room to spare, so its jobs' work (a busy wait) costs what it asks.
  */
-export function backgroundShareOf(cells: ReadonlyArray<{ measured: Pick<Measured, 'workerCpuMsPerJob' | 'workerLoopCpuMsPerJob'> }>, workMs: number): { share: number; shares: number[] } {
+export function backgroundShareOf(
+  cells: ReadonlyArray<{ measured: Pick<Measured, 'workerCpuMsPerJob' | 'workerLoopCpuMsPerJob'> }>,
+  workMs: number,
+): { share: number; shares: number[] } {
   const shares: number[] = [];
   for (const { measured: m } of cells) {
     if (m.workerLoopCpuMsPerJob === undefined || m.workerCpuMsPerJob === undefined) continue;
@@ -394,7 +421,13 @@ function reportOf(frame: ReportFrame, p: Predictions, heldOutMeasured: readonly 
   const worst = cells.reduce((a, b) => (Math.abs(b.error) > Math.abs(a.error) ? b : a));
   const worstSpeedup = cells.reduce((a, b) => (Math.abs(b.speedup.error) > Math.abs(a.speedup.error) ? b : a));
   const mapeAll = mape(cells.map((c) => ({ predicted: c.predicted.throughput, measured: c.measured.throughput })));
-  const rho = cells.length >= 2 ? spearman(cells.map((c) => c.predicted.throughput), cells.map((c) => c.measured.throughput)) : Number.NaN;
+  const rho =
+    cells.length >= 2
+      ? spearman(
+          cells.map((c) => c.predicted.throughput),
+          cells.map((c) => c.measured.throughput),
+        )
+      : Number.NaN;
   const speedupMean = cells.reduce((s, c) => s + Math.abs(c.speedup.error), 0) / cells.length;
   const measuredCells = [...p.single, ...heldOutMeasured];
   const spreads = measuredCells.map((c) => spreadOf({ throughputs: c.throughputs, report: c.measured }));
@@ -487,25 +520,45 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
   const cores = options.cores ?? availableParallelism();
   const given = givenModelSettings(options);
   const repeats = options.repeats ?? 1;
+  const step = options.onStep ?? (() => {});
+  const probing = <T>(probe: string, run: () => Promise<T>): Promise<T> => {
+    step({ kind: 'probing', probe });
+    return run();
+  };
   // Probed before any run, on an idle host: the probe's busy processes must be all that runs.
-  const sliceProbe = given.cpuSliceMs === undefined ? await probeSchedulerSlice() : null;
+  const sliceProbe = given.cpuSliceMs === undefined ? await probing("the scheduler's time slice", () => probeSchedulerSlice()) : null;
   const cpuSliceMs = given.cpuSliceMs ?? sliceProbe!.sliceMs;
-  const switchProbe = given.cpuSwitchMs === undefined ? await probeSwitchCost() : null;
+  const switchProbe = given.cpuSwitchMs === undefined ? await probing('what a switch between processes costs', () => probeSwitchCost()) : null;
   const cpuSwitchMs = given.cpuSwitchMs ?? switchProbe!.switchMs;
   // Before the dead-entry probe, whose writes and vacuum leave the server busy for a while.
   const growthProbe =
     given.cpuGrowth === undefined
-      ? await probeStatementCpu({ url: options.url, workers: [1, ...axes.workers, pickWorkers], connections: workload.concurrency, rows: Math.min(...axes.batchSizes) })
+      ? await probing("how statements' CPU grows with workers", () =>
+          probeStatementCpu({ url: options.url, workers: [1, ...axes.workers, pickWorkers], connections: workload.concurrency, rows: Math.min(...axes.batchSizes) }),
+        )
       : null;
   const cpuGrowth = given.cpuGrowth ?? growthProbe!.growth;
-  const deadEntryProbe = given.deadEntryMs === undefined ? await probeDeadEntries({ url: options.url, schema: options.schema }) : null;
+  const deadEntryProbe =
+    given.deadEntryMs === undefined ? await probing('what a dead index entry costs a scan', () => probeDeadEntries({ url: options.url, schema: options.schema })) : null;
   const deadEntryMs = given.deadEntryMs ?? deadEntryProbe!.deadEntryMs;
-  const skipRowProbe = given.skipRowMs === undefined ? await probeSkippedRows({ url: options.url, schema: options.schema }) : null;
+  const skipRowProbe =
+    given.skipRowMs === undefined ? await probing('what a locked row costs a skip-locked scan', () => probeSkippedRows({ url: options.url, schema: options.schema })) : null;
   const skipRowMs = given.skipRowMs ?? skipRowProbe!.skipRowMs;
-  const probed = { cpuSliceMs, sliceProbe, cpuSwitchMs, switchProbe, deadEntryMs, deadEntryProbe, skipRowMs, skipRowProbe, cpuGrowth, growthProbe, loopOrder: given.loopOrder ?? 'fifo' };
+  const probed = {
+    cpuSliceMs,
+    sliceProbe,
+    cpuSwitchMs,
+    switchProbe,
+    deadEntryMs,
+    deadEntryProbe,
+    skipRowMs,
+    skipRowProbe,
+    cpuGrowth,
+    growthProbe,
+    loopOrder: given.loopOrder ?? 'fifo',
+  };
   const connection = { url: options.url, schema: options.schema };
   const startedAt = new Date().toISOString();
-  const step = options.onStep ?? (() => {});
   const measure = (phase: 'calibration' | 'held-out' | 'pick', cells: readonly CellSettings[]) =>
     runCells(cells, workload, connection, (run, done, of) => step({ kind: 'measured', phase, cell: run.settings, throughput: run.report.throughput, done, of }), repeats);
 
@@ -548,7 +601,10 @@ export async function validateModel(options: ValidationOptions): Promise<Validat
   return reportOf(frame, predictions, heldOutRuns.map(measuredCellOf), pickRun.report.throughput, repeats);
 }
 
-export type ReplayOptions = Pick<ValidationOptions, 'fit' | 'maxEvaluations' | 'cpuSliceMs' | 'cpuSwitchMs' | 'deadEntryMs' | 'skipRowMs' | 'cpuGrowth' | 'loopOrder' | 'workerBackgroundShare' | 'onStep'> & {
+export type ReplayOptions = Pick<
+  ValidationOptions,
+  'fit' | 'maxEvaluations' | 'cpuSliceMs' | 'cpuSwitchMs' | 'deadEntryMs' | 'skipRowMs' | 'cpuGrowth' | 'loopOrder' | 'workerBackgroundShare' | 'onStep'
+> & {
   /** Host cores the model shares (default: the saved report's machine's). */
   cores?: number;
   /** Where the saved report came from (a file name), for the new report's `replay.source`. */
@@ -574,7 +630,8 @@ export async function replayValidation(saved: unknown, options: ReplayOptions = 
   const skipRowMs = given.skipRowMs ?? r.model.skipRowMs;
   const cpuGrowth = given.cpuGrowth ?? r.model.cpuGrowth;
   if (cpuSliceMs === undefined) throw claimsError('ERR_CLAIMS_INPUT', 'the saved report does not say which time slice its model used (model.cpuSliceMs): give cpuSliceMs');
-  if (deadEntryMs === undefined) throw claimsError('ERR_CLAIMS_INPUT', 'the saved report does not say what its model took a dead index entry to cost (model.deadEntryMs): give deadEntryMs');
+  if (deadEntryMs === undefined)
+    throw claimsError('ERR_CLAIMS_INPUT', 'the saved report does not say what its model took a dead index entry to cost (model.deadEntryMs): give deadEntryMs');
   // A given value replaces the saved probe's.
   const model: ModelSettings = {
     cpuSliceMs,
@@ -637,131 +694,131 @@ type SavedReport = {
   pickMany: number | null;
 };
 
-type Json = Record<string, unknown>;
+const Positive = Type.Number({ exclusiveMinimum: 0 });
+const NonNegative = Type.Number({ minimum: 0 });
+const AtLeast = (minimum: number) => Type.Integer({ minimum });
+const SeriesSchema = Type.Object({
+  strategy: Type.Enum([...CLAIM_STRATEGIES]),
+  batchSize: AtLeast(1),
+  poolSize: AtLeast(1),
+  flushSize: AtLeast(1),
+  flushMs: NonNegative,
+});
+const SwitchesSchema = Type.Object({ voluntary: NonNegative, involuntary: NonNegative });
+const CellSchema = Type.Object({
+  settings: Type.Intersect([Type.Object({ workers: AtLeast(1) }), SeriesSchema]),
+  measured: Type.Object({
+    throughput: Positive,
+    claimMs: Type.Optional(Positive),
+    persistMs: Type.Optional(Positive),
+    claimsPerJob: Type.Optional(Positive),
+    workerCpuMsPerJob: Type.Optional(Positive),
+    dbCpuMsPerJob: Type.Optional(Positive),
+    workerLoopCpuMsPerJob: Type.Optional(Positive),
+    elapsedMs: NonNegative,
+    host: Type.Optional(Type.Object({ stealMs: NonNegative, idleMs: NonNegative, otherMs: Type.Union([NonNegative, Type.Null()]) })),
+    switches: Type.Optional(Type.Object({ worker: SwitchesSchema, database: Type.Union([SwitchesSchema, Type.Null()]) })),
+  }),
+  // Reports from before repeats kept one run a cell.
+  throughputs: Type.Optional(Type.Array(Positive, { minItems: 1 })),
+});
+/** What a saved report (`fleetscale lab claims validate --out`) must hold for a replay; extra fields are kept as they are. */
+const SavedReportSchema = Type.Object({
+  machine: Type.Object({ cores: Type.Number({ minimum: 1 }), cpu: Type.Optional(Type.Unknown()), node: Type.Optional(Type.Unknown()), postgres: Type.Optional(Type.Unknown()) }),
+  workload: Type.Object({ jobs: AtLeast(1), workMs: NonNegative, concurrency: AtLeast(1), warmupJobs: Type.Optional(AtLeast(0)) }),
+  axes: Type.Object({}),
+  // Each model setting is absent from reports made before it existed; the replay supplies what those ran with.
+  model: Type.Optional(
+    Type.Object({
+      cpuSliceMs: Type.Optional(NonNegative),
+      cpuSwitchMs: Type.Optional(NonNegative),
+      deadEntryMs: Type.Optional(NonNegative),
+      skipRowMs: Type.Optional(Type.Union([NonNegative, Type.Null()])),
+      cpuGrowth: Type.Optional(Type.Array(Type.Unknown())),
+      loopOrder: Type.Optional(Type.Enum([...LOOP_ORDERS])),
+      workerBackgroundShare: Type.Optional(NonNegative),
+      backgroundShares: Type.Optional(Type.Union([Type.Array(NonNegative), Type.Null()])),
+    }),
+  ),
+  calibration: Type.Object({ cells: Type.Array(CellSchema, { minItems: 1 }), fit: Type.Optional(Type.Array(Type.String())), maxEvaluations: Type.Optional(AtLeast(1)) }),
+  heldOut: Type.Array(CellSchema, { minItems: 1 }),
+  pick: Type.Object({ workers: AtLeast(2), settings: SeriesSchema, measured: Type.Optional(Type.Union([Type.Object({ many: Positive }), Type.Null()])) }),
+  startedAt: Type.Optional(Type.String()),
+  finishedAt: Type.Optional(Type.String()),
+});
+
+const notAReport = (what: string) => claimsError('ERR_CLAIMS_INPUT', `not a validation report (fleetscale lab claims validate --out): ${what}`);
+const checkSavedReport = schemaCheck(SavedReportSchema, notAReport, 'the report');
 
 function savedReport(value: unknown): SavedReport {
-  const bad = (what: string): never => {
-    throw claimsError('ERR_CLAIMS_INPUT', `not a validation report (fleetscale lab claims validate --out): ${what}`);
-  };
-  const object = (v: unknown, where: string): Json => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : bad(`${where} must be an object`));
-  const num = (v: unknown, where: string, min: number, integer = false): number =>
-    typeof v === 'number' && Number.isFinite(v) && v >= min && (!integer || Number.isInteger(v)) ? v : bad(`${where} must be ${integer ? 'an integer' : 'a number'} of ${min} or more, got ${JSON.stringify(v)}`);
-  const positive = (v: unknown, where: string): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : bad(`${where} must be a positive number, got ${JSON.stringify(v)}`));
-  const optionalPositive = (v: unknown, where: string) => (v === undefined ? undefined : positive(v, where));
-  const list = (v: unknown, where: string): unknown[] => (Array.isArray(v) && v.length > 0 ? v : bad(`${where} must be a non-empty array`));
-  const loopOrderOf = (v: unknown): LoopOrder => (isLoopOrder(v) ? v : bad(`model.loopOrder must be one of ${LOOP_ORDERS.join(', ')}, got ${JSON.stringify(v)}`));
-  const settingsOf = (v: unknown, where: string): CellSettings => {
-    const s = object(v, where);
-    const strategy = s.strategy;
-    if (!CLAIM_STRATEGIES.includes(strategy as CellSettings['strategy'])) bad(`${where}.strategy must be one of ${CLAIM_STRATEGIES.join(', ')}, got ${JSON.stringify(strategy)}`);
+  const root = checkSavedReport(value);
+  const cellOf = (c: Static<typeof CellSchema>): MeasuredCell => {
+    const { settings, measured, throughputs } = c;
     return {
-      workers: num(s.workers, `${where}.workers`, 1, true),
-      strategy: strategy as CellSettings['strategy'],
-      batchSize: num(s.batchSize, `${where}.batchSize`, 1, true),
-      poolSize: num(s.poolSize, `${where}.poolSize`, 1, true),
-      flushSize: num(s.flushSize, `${where}.flushSize`, 1, true),
-      flushMs: num(s.flushMs, `${where}.flushMs`, 0),
+      settings: {
+        workers: settings.workers,
+        strategy: settings.strategy,
+        batchSize: settings.batchSize,
+        poolSize: settings.poolSize,
+        flushSize: settings.flushSize,
+        flushMs: settings.flushMs,
+      },
+      measured: { ...measured },
+      throughputs: throughputs ?? [measured.throughput],
     };
   };
-  const cellOf = (v: unknown, where: string): MeasuredCell => {
-    const c = object(v, where);
-    const m = object(c.measured, `${where}.measured`);
-    const measured: Measured = {
-      throughput: positive(m.throughput, `${where}.measured.throughput`),
-      claimMs: optionalPositive(m.claimMs, `${where}.measured.claimMs`),
-      persistMs: optionalPositive(m.persistMs, `${where}.measured.persistMs`),
-      claimsPerJob: optionalPositive(m.claimsPerJob, `${where}.measured.claimsPerJob`),
-      workerCpuMsPerJob: optionalPositive(m.workerCpuMsPerJob, `${where}.measured.workerCpuMsPerJob`),
-      dbCpuMsPerJob: optionalPositive(m.dbCpuMsPerJob, `${where}.measured.dbCpuMsPerJob`),
-      elapsedMs: num(m.elapsedMs, `${where}.measured.elapsedMs`, 0),
-    };
-    if (m.workerLoopCpuMsPerJob !== undefined) measured.workerLoopCpuMsPerJob = positive(m.workerLoopCpuMsPerJob, `${where}.measured.workerLoopCpuMsPerJob`);
-    if (m.host !== undefined) {
-      const h = object(m.host, `${where}.measured.host`);
-      measured.host = {
-        stealMs: num(h.stealMs, `${where}.measured.host.stealMs`, 0),
-        idleMs: num(h.idleMs, `${where}.measured.host.idleMs`, 0),
-        otherMs: h.otherMs === null ? null : num(h.otherMs, `${where}.measured.host.otherMs`, 0),
-      };
-    }
-    if (m.switches !== undefined) {
-      const sw = object(m.switches, `${where}.measured.switches`);
-      const kinds = (v: unknown, at: string) => {
-        const k = object(v, at);
-        return { voluntary: num(k.voluntary, `${at}.voluntary`, 0), involuntary: num(k.involuntary, `${at}.involuntary`, 0) };
-      };
-      measured.switches = {
-        worker: kinds(sw.worker, `${where}.measured.switches.worker`),
-        database: sw.database === null ? null : kinds(sw.database, `${where}.measured.switches.database`),
-      };
-    }
-    const throughputs = c.throughputs === undefined ? [measured.throughput] : list(c.throughputs, `${where}.throughputs`).map((t, i) => positive(t, `${where}.throughputs[${i}]`));
-    return { settings: settingsOf(c.settings, `${where}.settings`), measured, throughputs };
-  };
-  const root = object(value, 'the report');
-  const machine = object(root.machine, 'machine');
-  const workload = object(root.workload, 'workload');
-  const model = object(root.model ?? {}, 'model');
-  const calibration = object(root.calibration, 'calibration');
-  const pick = object(root.pick, 'pick');
-  const single = list(calibration.cells, 'calibration.cells').map((c, i) => cellOf(c, `calibration.cells[${i}]`));
-  const heldOut = list(root.heldOut, 'heldOut').map((c, i) => cellOf(c, `heldOut[${i}]`));
+  const single = root.calibration.cells.map(cellOf);
+  const heldOut = root.heldOut.map(cellOf);
   for (const [i, c] of single.entries()) {
-    if (c.settings.workers !== 1) bad(`calibration.cells[${i}] ran ${c.settings.workers} workers; calibration cells run 1`);
+    if (c.settings.workers !== 1) throw notAReport(`calibration.cells[${i}] ran ${c.settings.workers} workers; calibration cells run 1`);
   }
   for (const [i, c] of heldOut.entries()) {
-    if (c.settings.workers < 2) bad(`heldOut[${i}] ran ${c.settings.workers} worker; held-out cells run 2 or more`);
-    if (!single.some((s) => sameSettings(s.settings, c.settings))) bad(`heldOut[${i}] (${cellName(c.settings)}) has no single-worker cell of its settings to compare with`);
+    if (c.settings.workers < 2) throw notAReport(`heldOut[${i}] ran ${c.settings.workers} worker; held-out cells run 2 or more`);
+    if (!single.some((s) => sameSettings(s.settings, c.settings)))
+      throw notAReport(`heldOut[${i}] (${cellName(c.settings)}) has no single-worker cell of its settings to compare with`);
   }
-  const pickSettings = settingsOf({ ...object(pick.settings, 'pick.settings'), workers: 1 }, 'pick.settings');
-  const { workers: _w, ...pickSeries } = pickSettings;
-  const pickMeasured = pick.measured === null || pick.measured === undefined ? null : object(pick.measured, 'pick.measured');
-  const growth = model.cpuGrowth === undefined ? [] : Array.isArray(model.cpuGrowth) ? model.cpuGrowth : bad('model.cpuGrowth must be an array');
+  const model = (root.model ?? {}) as Static<NonNullable<typeof SavedReportSchema.properties.model>> & Record<string, unknown>;
+  const { strategy, batchSize, poolSize, flushSize, flushMs } = root.pick.settings;
   const repeats = Math.max(...[...single, ...heldOut].map((c) => c.throughputs.length));
   return {
     machine: {
-      cores: num(machine.cores, 'machine.cores', 1),
-      cpu: String(machine.cpu ?? 'unknown'),
-      node: String(machine.node ?? 'unknown'),
-      postgres: typeof machine.postgres === 'string' ? machine.postgres : null,
+      cores: root.machine.cores,
+      cpu: String(root.machine.cpu ?? 'unknown'),
+      node: String(root.machine.node ?? 'unknown'),
+      postgres: typeof root.machine.postgres === 'string' ? root.machine.postgres : null,
     },
-    workload: {
-      jobs: num(workload.jobs, 'workload.jobs', 1, true),
-      workMs: num(workload.workMs, 'workload.workMs', 0),
-      concurrency: num(workload.concurrency, 'workload.concurrency', 1, true),
-      warmupJobs: workload.warmupJobs === undefined ? undefined : num(workload.warmupJobs, 'workload.warmupJobs', 0, true),
-    },
-    axes: object(root.axes, 'axes') as unknown as GridAxes,
+    workload: { jobs: root.workload.jobs, workMs: root.workload.workMs, concurrency: root.workload.concurrency, warmupJobs: root.workload.warmupJobs },
+    axes: root.axes as unknown as GridAxes,
     model: {
-      cpuSliceMs: model.cpuSliceMs === undefined ? undefined : num(model.cpuSliceMs, 'model.cpuSliceMs', 0),
+      cpuSliceMs: model.cpuSliceMs,
       sliceProbe: (model.sliceProbe ?? null) as ModelSettings['sliceProbe'],
       // Reports from before the setting charged no switches.
-      cpuSwitchMs: model.cpuSwitchMs === undefined ? 0 : num(model.cpuSwitchMs, 'model.cpuSwitchMs', 0),
+      cpuSwitchMs: model.cpuSwitchMs ?? 0,
       switchProbe: (model.switchProbe ?? null) as ModelSettings['switchProbe'],
-      deadEntryMs: model.deadEntryMs === undefined ? undefined : num(model.deadEntryMs, 'model.deadEntryMs', 0),
+      deadEntryMs: model.deadEntryMs,
       deadEntryProbe: (model.deadEntryProbe ?? null) as ModelSettings['deadEntryProbe'],
       // Reports from before the probe fitted it (their calibration.fit names dbSkipRowMs).
-      skipRowMs: model.skipRowMs === undefined || model.skipRowMs === null ? null : num(model.skipRowMs, 'model.skipRowMs', 0),
+      skipRowMs: model.skipRowMs ?? null,
       skipRowProbe: (model.skipRowProbe ?? null) as ModelSettings['skipRowProbe'],
       // Reports from before the model had growth: none. The model checks the points themselves.
-      cpuGrowth: growth as CpuGrowthPoint[],
+      cpuGrowth: (model.cpuGrowth ?? []) as CpuGrowthPoint[],
       growthProbe: (model.growthProbe ?? null) as ModelSettings['growthProbe'],
       // Reports from before the setting ran FIFO loops.
-      loopOrder: model.loopOrder === undefined ? 'fifo' : loopOrderOf(model.loopOrder),
+      loopOrder: model.loopOrder ?? 'fifo',
       // Reports from before the setting kept all of the workers' CPU on their loops.
-      workerBackgroundShare: model.workerBackgroundShare === undefined ? 0 : num(model.workerBackgroundShare, 'model.workerBackgroundShare', 0),
-      backgroundShares: Array.isArray(model.backgroundShares) ? model.backgroundShares.map((v, i) => num(v, `model.backgroundShares[${i}]`, 0)) : null,
+      workerBackgroundShare: model.workerBackgroundShare ?? 0,
+      backgroundShares: model.backgroundShares ?? null,
     },
-    startedAt: String(root.startedAt ?? ''),
-    finishedAt: String(root.finishedAt ?? ''),
-    fit: Array.isArray(calibration.fit) ? (calibration.fit as NonNullable<CalibrationRequest['fit']>) : undefined,
-    maxEvaluations: calibration.maxEvaluations === undefined ? undefined : num(calibration.maxEvaluations, 'calibration.maxEvaluations', 1, true),
+    startedAt: root.startedAt ?? '',
+    finishedAt: root.finishedAt ?? '',
+    fit: root.calibration.fit as NonNullable<CalibrationRequest['fit']> | undefined,
+    maxEvaluations: root.calibration.maxEvaluations,
     single,
     heldOut,
     repeats,
-    pickWorkers: num(pick.workers, 'pick.workers', 2, true),
-    pickSettings: pickSeries,
-    pickMany: pickMeasured === null ? null : positive(pickMeasured.many, 'pick.measured.many'),
+    pickWorkers: root.pick.workers,
+    pickSettings: { strategy, batchSize, poolSize, flushSize, flushMs },
+    pickMany: root.pick.measured?.many ?? null,
   };
 }
 

@@ -85,7 +85,11 @@ function workerOn(queue: ClaimQueue, task: WorkerTask, queueName: string, window
  */
 async function warmUp(queue: ClaimQueue, task: WorkerTask): Promise<void> {
   const name = `${task.queueName}-warmup-${task.index}`;
-  await queue.enqueue(name, Array.from({ length: task.warmupJobs }, (_, i) => ({ i })), { partitions: task.workers });
+  await queue.enqueue(
+    name,
+    Array.from({ length: task.warmupJobs }, (_, i) => ({ i })),
+    { partitions: task.workers },
+  );
   try {
     await workerOn(queue, task, name, new PerfWindows(Date.now(), task.windowMs)).run();
   } finally {

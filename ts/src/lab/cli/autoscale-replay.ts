@@ -55,7 +55,10 @@ function readTrace(source: string, args: ParsedArgs): { rates?: LoadTrace; sampl
   } catch (e) {
     throw new UsageError(`<trace> is neither a shape (${TRACE_SHAPES.join(', ')}) nor a readable file: ${(e as Error).message}`);
   }
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !l.startsWith('#'));
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0 && !l.startsWith('#'));
   if (source.endsWith('.jsonl')) {
     return {
       samples: lines.map((line, k) => {
@@ -101,7 +104,11 @@ const clock = (t: number) => `${String(Math.floor(t / 60)).padStart(4)}m${String
 export async function autoscaleCommand(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
   if (sub !== 'replay') throw new UsageError(sub === undefined ? 'autoscale needs a subcommand: replay' : `unknown subcommand "${sub}" (replay)`);
-  const args = parseArgs(rest, ['json'], ['preset', 'min', 'max', 'cpu', 'lag', 'p99-ms', 'pool', 'rate', 'cold-start-s', 'interval-s', 'slo-ms', 'replicas', 'seconds', 'base', 'noise', 'seed', 'decisions', 'svg']);
+  const args = parseArgs(
+    rest,
+    ['json'],
+    ['preset', 'min', 'max', 'cpu', 'lag', 'p99-ms', 'pool', 'rate', 'cold-start-s', 'interval-s', 'slo-ms', 'replicas', 'seconds', 'base', 'noise', 'seed', 'decisions', 'svg'],
+  );
   if (args.positionals.length !== 1) throw new UsageError('replay takes one <trace>');
   const source = args.positionals[0];
   const presets = listOption(args, 'preset', AUTOSCALE_PRESETS, (p) => {
@@ -144,8 +151,20 @@ export async function autoscaleCommand(argv: string[]): Promise<void> {
   }));
   const svg = args.options.get('svg');
   if (typeof svg === 'string') {
-    const panels = runs.map(({ preset, result: r }) => ({ name: preset, result: r, summary: `${hours(r.replicaSeconds)} of replicas, ${r.sloViolationSeconds} s over the SLO, ${r.reversals} reversals` }));
-    writeFileSync(svg, replayPlot(panels, service.perReplicaRate, `Autoscaler replay: ${trace.rates!.name}`, `one replica ${service.perReplicaRate} items/s, cold start ${service.coldStartS} s, decisions every ${service.intervalS} s, SLO ${service.sloMs} ms`));
+    const panels = runs.map(({ preset, result: r }) => ({
+      name: preset,
+      result: r,
+      summary: `${hours(r.replicaSeconds)} of replicas, ${r.sloViolationSeconds} s over the SLO, ${r.reversals} reversals`,
+    }));
+    writeFileSync(
+      svg,
+      replayPlot(
+        panels,
+        service.perReplicaRate,
+        `Autoscaler replay: ${trace.rates!.name}`,
+        `one replica ${service.perReplicaRate} items/s, cold start ${service.coldStartS} s, decisions every ${service.intervalS} s, SLO ${service.sloMs} ms`,
+      ),
+    );
   }
   if (args.options.has('json')) {
     process.stdout.write(`${JSON.stringify({ trace: trace.rates!.name, seconds: trace.rates!.rates.length, service: { ...service, initialReplicas }, runs }, null, 2)}\n`);
@@ -167,7 +186,14 @@ export async function autoscaleCommand(argv: string[]): Promise<void> {
   for (const row of [header, ...rows]) process.stdout.write(`${row.map((c, k) => c.padEnd(widths[k])).join('  ')}\n`);
   const max = Math.max(1, ...runs.flatMap((r) => r.result.intervals.map((i) => i.replicas)));
   process.stdout.write(`\nreplicas over time (0 to ${max}):\n`);
-  for (const { preset, result } of runs) process.stdout.write(`  ${preset.padEnd(11)}${sparkline(result.intervals.map((i) => i.replicas), 72, max)}\n`);
+  for (const { preset, result } of runs)
+    process.stdout.write(
+      `  ${preset.padEnd(11)}${sparkline(
+        result.intervals.map((i) => i.replicas),
+        72,
+        max,
+      )}\n`,
+    );
   for (const { preset, result } of runs) {
     process.stdout.write(`\n${preset}: ${result.decisions.length} changes${result.decisions.length > shown ? `, the first ${shown}` : ''}\n`);
     for (const d of result.decisions.slice(0, shown)) process.stdout.write(`  ${clock(d.t)}  ${String(d.from).padStart(3)} → ${String(d.to).padEnd(3)}  ${d.reason}\n`);

@@ -8,9 +8,9 @@ import { CLAIM_STRATEGIES, type ClaimStrategy } from '../../claims/queue.js';
 import type { CpuGrowthPoint } from '../claims/statement-cpu-probe.js';
 import { claimsError } from '../../claims/errors.js';
 import { isLoopOrder, LOOP_ORDERS, type LoopOrder } from '../../claims/model.js';
+import { Ticker } from '../../cli/progress.js';
 import { replayValidation, validateModel, validationPlot, type ValidationReport, type ValidationStep } from '../claims/validate.js';
 import { intItem, listOption, numberOption, parseArgs, UsageError, type ParsedArgs, pgUrlOption } from '../../cli/args.js';
-
 
 const GRID_OPTIONS = ['workers', 'strategy', 'batch', 'pool', 'flush', 'jobs', 'work-ms', 'concurrency', 'warmup', 'repeats', 'pg', 'schema', 'out'] as const;
 
@@ -77,7 +77,9 @@ export async function sweepCommand(argv: string[]): Promise<void> {
   });
   const cells = gridCells(axes);
   const log = (s: string) => void process.stderr.write(`${s}\n`);
-  log(`sweep: ${cells.length} cells × ${repeats} run(s) × ${workload.jobs.toLocaleString('en-US')} jobs, ${workload.workMs} ms of work each, ${workload.concurrency} consumers per worker`);
+  log(
+    `sweep: ${cells.length} cells × ${repeats} run(s) × ${workload.jobs.toLocaleString('en-US')} jobs, ${workload.workMs} ms of work each, ${workload.concurrency} consumers per worker`,
+  );
   const onRun: OnRun = (run, done, of) => {
     const r = run.report;
     const t = r.totals;
@@ -122,9 +124,13 @@ export function printValidation(r: ValidationReport, out: NodeJS.WritableStream 
   const log = (s: string) => void out.write(`${s}\n`);
   const s = r.summary;
   if (r.replay) log(`replay${r.replay.source ? ` of ${r.replay.source}` : ''}: calibration and predictions redone on runs measured ${r.startedAt} to ${r.finishedAt}; nothing ran`);
-  log(`model vs ${r.machine.cores}-core host (${r.machine.cpu}), PostgreSQL ${r.machine.postgres ?? '?'}, ${r.workload.jobs.toLocaleString('en-US')} jobs × ${r.workload.workMs} ms`);
+  log(
+    `model vs ${r.machine.cores}-core host (${r.machine.cpu}), PostgreSQL ${r.machine.postgres ?? '?'}, ${r.workload.jobs.toLocaleString('en-US')} jobs × ${r.workload.workMs} ms`,
+  );
   const slice = r.model.sliceProbe;
-  log(`CPU: ${r.model.cpuSliceMs > 0 ? `time slices of ${r.model.cpuSliceMs.toFixed(2)} ms` : 'processor sharing'}${slice ? ` (probe: median of ${slice.runs} runs of ${slice.processes} busy processes on ${slice.cores} cores)` : ' (given)'}; worker loops ${r.model.loopOrder}`);
+  log(
+    `CPU: ${r.model.cpuSliceMs > 0 ? `time slices of ${r.model.cpuSliceMs.toFixed(2)} ms` : 'processor sharing'}${slice ? ` (probe: median of ${slice.runs} runs of ${slice.processes} busy processes on ${slice.cores} cores)` : ' (given)'}; worker loops ${r.model.loopOrder}`,
+  );
   const switched = r.model.switchProbe;
   log(
     `switch between processes on a core: ${(r.model.cpuSwitchMs * 1000).toFixed(1)} µs to the one switched in${switched ? ` (probe: ${switched.sharedUs.toFixed(1)} µs a unit taking turns on one core, ${switched.aloneUs.toFixed(1)} µs alone)` : ' (given)'}${r.model.cpuSliceMs > 0 ? '' : ', not charged under processor sharing'}`,
@@ -138,7 +144,9 @@ export function printValidation(r: ValidationReport, out: NodeJS.WritableStream 
     `worker CPU beside the event loop (background threads): ${(r.model.workerBackgroundShare * 100).toFixed(1)}% of the workers' own${shares ? (shares.length > 0 ? ` (median of ${shares.length} single-worker runs, ${(Math.min(...shares) * 100).toFixed(1)}–${(Math.max(...shares) * 100).toFixed(1)}%)` : ' (not measured: all of it on the loop)') : ' (given)'}`,
   );
   const probe = r.model.deadEntryProbe;
-  log(`dead index entry: ${(r.model.deadEntryMs * 1e6).toFixed(1)} ns each${probe ? ` (probe: ${probe.entries.toLocaleString('en-US')} entries scanned in ${probe.scanMs.toFixed(3)} ms, none in ${probe.emptyScanMs.toFixed(3)} ms)` : ' (given)'}`);
+  log(
+    `dead index entry: ${(r.model.deadEntryMs * 1e6).toFixed(1)} ns each${probe ? ` (probe: ${probe.entries.toLocaleString('en-US')} entries scanned in ${probe.scanMs.toFixed(3)} ms, none in ${probe.emptyScanMs.toFixed(3)} ms)` : ' (given)'}`,
+  );
   const skip = r.model.skipRowProbe;
   log(
     r.model.skipRowMs === null
@@ -154,16 +162,30 @@ export function printValidation(r: ValidationReport, out: NodeJS.WritableStream 
   }
   log(`held out: ${s.cells} cells (${r.replay ? 'predicted from the single-worker cells alone' : 'predicted before they ran'})`);
   for (const c of r.heldOut) {
-    log(`  ${c.name.padEnd(46)} measured ${fmt(c.measured.throughput).padStart(7)}  predicted ${fmt(c.predicted.throughput).padStart(7)}  ${pct(c.error).padStart(7)}  speedup ${c.speedup.measured.toFixed(2)} vs ${c.speedup.predicted.toFixed(2)}  ${c.predicted.bottleneck}`);
+    log(
+      `  ${c.name.padEnd(46)} measured ${fmt(c.measured.throughput).padStart(7)}  predicted ${fmt(c.predicted.throughput).padStart(7)}  ${pct(c.error).padStart(7)}  speedup ${c.speedup.measured.toFixed(2)} vs ${c.speedup.predicted.toFixed(2)}  ${c.predicted.bottleneck}`,
+    );
   }
   const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
-  log(`MAPE ${(s.mape * 100).toFixed(1)}% (target ≤ ${s.targets.mape * 100}%: ${mark(s.met.mape)}); worst ${pct(s.worst.error)} at ${s.worst.name} (≤ ${s.targets.worst * 100}%: ${mark(s.met.worst)})`);
-  log(`Spearman rho ${s.spearman.toFixed(3)} (≥ ${s.targets.spearman}: ${mark(s.met.spearman)}); speedup error mean ${s.speedupError.mean.toFixed(3)}, worst ${s.speedupError.worst.toFixed(3)} at ${s.speedupError.worstName} (mean ≤ ${s.targets.speedupError}: ${mark(s.met.speedupError)})`);
+  log(
+    `MAPE ${(s.mape * 100).toFixed(1)}% (target ≤ ${s.targets.mape * 100}%: ${mark(s.met.mape)}); worst ${pct(s.worst.error)} at ${s.worst.name} (≤ ${s.targets.worst * 100}%: ${mark(s.met.worst)})`,
+  );
+  log(
+    `Spearman rho ${s.spearman.toFixed(3)} (≥ ${s.targets.spearman}: ${mark(s.met.spearman)}); speedup error mean ${s.speedupError.mean.toFixed(3)}, worst ${s.speedupError.worst.toFixed(3)} at ${s.speedupError.worstName} (mean ≤ ${s.targets.speedupError}: ${mark(s.met.speedupError)})`,
+  );
   const n = s.noise;
-  if (n.repeats > 1) log(`measurement noise: ${n.repeats} runs per cell, spread (max − min) / median ${(n.medianSpread * 100).toFixed(1)}% at the median cell, ${(n.worstSpread * 100).toFixed(1)}% at worst (${n.worstName})`);
-  if (n.floor) log(`noise floor: a model exact on every cell would still show MAPE ${(n.floor.mape * 100).toFixed(1)}%, a worst cell of ${(n.floor.worst * 100).toFixed(1)}% and speedup error ${n.floor.speedupError.toFixed(3)} against these runs (bootstrap of the repeats)`);
+  if (n.repeats > 1)
+    log(
+      `measurement noise: ${n.repeats} runs per cell, spread (max − min) / median ${(n.medianSpread * 100).toFixed(1)}% at the median cell, ${(n.worstSpread * 100).toFixed(1)}% at worst (${n.worstName})`,
+    );
+  if (n.floor)
+    log(
+      `noise floor: a model exact on every cell would still show MAPE ${(n.floor.mape * 100).toFixed(1)}%, a worst cell of ${(n.floor.worst * 100).toFixed(1)}% and speedup error ${n.floor.speedupError.toFixed(3)} against these runs (bootstrap of the repeats)`,
+    );
   const p = r.pick;
-  const measured = p.measured ? `measured ${fmt(p.measured.one)} → ${fmt(p.measured.many)} (${p.measured.speedup.toFixed(2)}×)` : `not measured at ${p.workers} workers in the replayed runs`;
+  const measured = p.measured
+    ? `measured ${fmt(p.measured.one)} → ${fmt(p.measured.many)} (${p.measured.speedup.toFixed(2)}×)`
+    : `not measured at ${p.workers} workers in the replayed runs`;
   log(
     `model's pick for ${p.workers} workers: ${p.settings.strategy} B${p.settings.batchSize} P${p.settings.poolSize} F${p.settings.flushSize}/${p.settings.flushMs}ms: predicted ${fmt(p.predicted.one)} → ${fmt(p.predicted.many)} jobs/s (${p.predicted.speedup.toFixed(2)}×, ${p.predicted.bottleneck}); ${measured}`,
   );
@@ -175,7 +197,11 @@ function loopOrderOption(value: string): LoopOrder {
 }
 
 export async function validateCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, ['json'], [...GRID_OPTIONS, 'svg', 'pick-workers', 'cpu-slice-ms', 'cpu-switch-ms', 'dead-entry-ms', 'skip-row-ms', 'cpu-growth', 'loop-order', 'background-share', 'replay']);
+  const args = parseArgs(
+    argv,
+    ['json'],
+    [...GRID_OPTIONS, 'svg', 'pick-workers', 'cpu-slice-ms', 'cpu-switch-ms', 'dead-entry-ms', 'skip-row-ms', 'cpu-growth', 'loop-order', 'background-share', 'replay'],
+  );
   const model = {
     cpuSliceMs: args.options.has('cpu-slice-ms') ? numberOption(args, 'cpu-slice-ms', 0, { min: 0 }) : undefined,
     cpuSwitchMs: args.options.has('cpu-switch-ms') ? numberOption(args, 'cpu-switch-ms', 0, { min: 0 }) : undefined,
@@ -185,19 +211,29 @@ export async function validateCommand(argv: string[]): Promise<void> {
     loopOrder: args.options.has('loop-order') ? loopOrderOption(String(args.options.get('loop-order'))) : undefined,
     workerBackgroundShare: args.options.has('background-share') ? numberOption(args, 'background-share', 0, { min: 0, max: 0.9 }) : undefined,
   };
-  const log = (s: string) => void process.stderr.write(`${s}\n`);
+  // Each step is a line; between steps (a probe, a cell's run: seconds each) a TTY shows the time.
+  const ticker = new Ticker();
+  const log = (s: string) => {
+    ticker.stop();
+    process.stderr.write(`${s}\n`);
+  };
   const replay = args.options.get('replay');
   const onStep = (step: ValidationStep) => {
-    if (step.kind === 'measured') log(`[${step.phase} ${step.done}/${step.of}] ${cellName(step.cell).padEnd(46)} ${fmt(step.throughput).padStart(7)} jobs/s`);
-    else if (step.kind === 'calibrated') log(`calibrated: objective ${step.objective.toFixed(4)} after ${step.evaluations} evaluations (${(step.ms / 1000).toFixed(1)} s)`);
-    else log(`predicted ${step.cells} held-out cells${replay === undefined ? '; running them' : ''}`);
+    if (step.kind === 'measured') {
+      log(`[${step.phase} ${step.done}/${step.of}] ${cellName(step.cell).padEnd(46)} ${fmt(step.throughput).padStart(7)} jobs/s`);
+      if (step.done < step.of) ticker.start(`[${step.phase} ${step.done + 1}/${step.of}] running`);
+    } else if (step.kind === 'calibrated') log(`calibrated: objective ${step.objective.toFixed(4)} after ${step.evaluations} evaluations (${(step.ms / 1000).toFixed(1)} s)`);
+    else if (step.kind === 'probing') {
+      log(`probing ${step.probe}`);
+      ticker.start(`  probing ${step.probe}`);
+    } else log(`predicted ${step.cells} held-out cells${replay === undefined ? '; running them' : ''}`);
   };
   let report: ValidationReport;
   if (replay !== undefined) {
     // The file holds the grid, the workload and the runs: options that would set them clash.
     const clash = [...GRID_OPTIONS, 'pick-workers'].find((o) => o !== 'out' && args.options.has(o));
     if (clash) throw new UsageError(`--replay takes the grid, the workload and the runs from its file; --${clash} cannot go with it`);
-    report = await replayValidation(readReport(String(replay)), { ...model, source: String(replay), onStep });
+    report = await replayValidation(readReport(String(replay)), { ...model, source: String(replay), onStep }).finally(() => ticker.stop());
   } else {
     const { axes, workload, repeats, connection } = gridArgs(args, {
       workers: [2, 4, 8],
@@ -214,7 +250,15 @@ export async function validateCommand(argv: string[]): Promise<void> {
       warmupJobs: DEFAULT_WARMUP_JOBS,
     });
     if (axes.workers.some((w) => w < 2)) throw new UsageError('--workers lists the held-out worker counts: 2 or more (calibration runs 1 worker of every setting)');
-    report = await validateModel({ ...connection, ...model, axes, workload, pickWorkers: numberOption(args, 'pick-workers', 3, { integer: true, min: 2 }), repeats, onStep });
+    report = await validateModel({
+      ...connection,
+      ...model,
+      axes,
+      workload,
+      pickWorkers: numberOption(args, 'pick-workers', 3, { integer: true, min: 2 }),
+      repeats,
+      onStep,
+    }).finally(() => ticker.stop());
   }
   const json = `${JSON.stringify(report, null, 1)}\n`;
   if (args.options.has('out')) writeOut(String(args.options.get('out')), json);

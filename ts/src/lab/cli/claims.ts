@@ -74,7 +74,9 @@ async function statementProbeCommand(argv: string[]): Promise<void> {
   });
   if (args.options.has('json')) return void process.stdout.write(`${JSON.stringify(report)}\n`);
   const log = (line: string) => void process.stdout.write(`${line}\n`);
-  log(`statement CPU on ${report.cores} cores: ${report.connections} connections per worker, ${report.rows} rows per statement, median of ${report.rounds} rounds of ${report.durationMs} ms`);
+  log(
+    `statement CPU on ${report.cores} cores: ${report.connections} connections per worker, ${report.rows} rows per statement, median of ${report.rounds} rounds of ${report.durationMs} ms`,
+  );
   log(`  workers  statements/s  worker µs/stmt  db µs/stmt  ratio: worker    db  fitted: worker    db`);
   report.points.forEach((p, i) => {
     const [r, g] = [report.ratios[i], report.growth[i]];
@@ -92,14 +94,20 @@ const ms = (x: number) => `${Math.round(x).toLocaleString('en-US')} ms`;
 export function printClaimsReport(r: ClaimsRunReport, out: NodeJS.WritableStream = process.stdout): void {
   const log = (s: string) => void out.write(`${s}\n`);
   const t = r.totals;
-  log(`${r.strategy}: ${r.workers} worker(s) × ${r.concurrency} consumers, batch ${r.batchSize}, pool ${r.poolSize}, flush ${r.flushSize} / ${r.flushMs} ms, work ${r.workMs} ms/job${r.warmupJobs ? `, ${r.warmupJobs} warm-up jobs per worker off the clock` : ''}`);
-  log(`  ${r.completed.toLocaleString('en-US')} of ${r.jobs.toLocaleString('en-US')} jobs in ${ms(r.elapsedMs)}: ${Math.round(r.throughput).toLocaleString('en-US')} jobs/s${r.failed ? `, ${r.failed} failed` : ''}`);
+  log(
+    `${r.strategy}: ${r.workers} worker(s) × ${r.concurrency} consumers, batch ${r.batchSize}, pool ${r.poolSize}, flush ${r.flushSize} / ${r.flushMs} ms, work ${r.workMs} ms/job${r.warmupJobs ? `, ${r.warmupJobs} warm-up jobs per worker off the clock` : ''}`,
+  );
+  log(
+    `  ${r.completed.toLocaleString('en-US')} of ${r.jobs.toLocaleString('en-US')} jobs in ${ms(r.elapsedMs)}: ${Math.round(r.throughput).toLocaleString('en-US')} jobs/s${r.failed ? `, ${r.failed} failed` : ''}`,
+  );
   log(
     `  claims ${t.claimBatches} (${t.partialBatches} partial, ${t.emptyClaims} empty), ${ms(t.claimMs)} in all, ${(t.claimMs / Math.max(1, t.claimBatches)).toFixed(2)} ms each; persist ${t.persistFlushes} flushes, ${ms(t.persistMs)}; work ${ms(t.workMs)}`,
   );
   const perJob = (v: number | null) => (v === null ? '—' : `${(v * 1000).toFixed(1)} µs/job`);
   if (r.latencyMs) log(`  claim to complete: p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms, max ${r.latencyMs.max.toFixed(1)} ms`);
-  log(`  cpu: workers ${ms(r.cpu.workerMs)} (${perJob(r.cpu.workerMsPerJob)}), database ${r.cpu.databaseMs === null ? 'not on this host' : `${ms(r.cpu.databaseMs)} (${perJob(r.cpu.databaseMsPerJob)})`}`);
+  log(
+    `  cpu: workers ${ms(r.cpu.workerMs)} (${perJob(r.cpu.workerMsPerJob)}), database ${r.cpu.databaseMs === null ? 'not on this host' : `${ms(r.cpu.databaseMs)} (${perJob(r.cpu.databaseMsPerJob)})`}`,
+  );
   log(`  window  claim batches  claim ms  partial  persist ms  work ms  completed`);
   for (const w of r.windows) {
     log(
@@ -114,7 +122,11 @@ export async function claimsCommand(argv: string[]): Promise<void> {
   if (sub === 'validate') return validateCommand(rest);
   if (sub === 'probe') return probeCommand(rest);
   if (sub !== 'run') throw new UsageError(sub === undefined ? 'name a subcommand: run, sweep, validate or probe' : `unknown subcommand "${sub}" (run, sweep, validate, probe)`);
-  const args = parseArgs(rest, ['json', 'keep'], ['workers', 'batch', 'strategy', 'jobs', 'work-ms', 'concurrency', 'pool', 'flush-size', 'flush-ms', 'lease-ms', 'window-ms', 'warmup', 'pg', 'schema']);
+  const args = parseArgs(
+    rest,
+    ['json', 'keep'],
+    ['workers', 'batch', 'strategy', 'jobs', 'work-ms', 'concurrency', 'pool', 'flush-size', 'flush-ms', 'lease-ms', 'window-ms', 'warmup', 'pg', 'schema'],
+  );
   const strategy = String(args.options.get('strategy') ?? 'skip-locked');
   if (!CLAIM_STRATEGIES.includes(strategy as ClaimStrategy)) throw new UsageError(`--strategy must be one of ${CLAIM_STRATEGIES.join(', ')}, got ${strategy}`);
   const jobs = numberOption(args, 'jobs', 10_000, { integer: true, min: 1 });

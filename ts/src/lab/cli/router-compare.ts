@@ -20,7 +20,12 @@ export async function compareRoutes(nodes: readonly NodeLine[], batchSizes: numb
     // The tool measures nodes as it goes: one parallel pass over three items per node first, then the batch.
     const sim = new SimCluster(nodes.map((n) => ({ ...n })));
     const flock = new FlockRouter({ nodes: sim.flockNodes(), clock: sim.clock });
-    await sim.clock.run(flock.run(Array.from({ length: 3 * nodes.length }, (_, i) => i), 'parallel'));
+    await sim.clock.run(
+      flock.run(
+        Array.from({ length: 3 * nodes.length }, (_, i) => i),
+        'parallel',
+      ),
+    );
     const started = sim.clock.now();
     const { decision } = await sim.clock.run(flock.run(Array.from({ length: plan.items }, (_, i) => i)));
     out.push({ ...plan, flock: { reason: decision.reason, detail: decision.detail, simulatedMs: sim.clock.now() - started } });

@@ -122,7 +122,8 @@ export class FlockRouter {
       throw routerError('ERR_ROUTER_CONFIG', `forceMode must be 'sequential' or 'parallel', got ${describe(forceMode)}`);
     }
     const forced = forceMode ?? this.#mode;
-    const decision = forced === undefined ? this.decide(items.length) : ({ parallel: forced === 'parallel', reason: 'single_node', detail: `forced ${forced}` } satisfies FlockDecision);
+    const decision =
+      forced === undefined ? this.decide(items.length) : ({ parallel: forced === 'parallel', reason: 'single_node', detail: `forced ${forced}` } satisfies FlockDecision);
     const results = new Array<unknown>(items.length);
     const failedItems: number[] = [];
     if (!decision.parallel) {

@@ -177,7 +177,11 @@ export function typicalLogError(noise: number): number {
  * crashes are not part of it.
  */
 export function expectedFixedFinishMs(nodes: readonly SimNodeSpec[], counts: readonly number[]): number {
-  return expectedFinishMs(costsOf(nodes), counts, nodes.map((n) => n.noise ?? 0));
+  return expectedFinishMs(
+    costsOf(nodes),
+    counts,
+    nodes.map((n) => n.noise ?? 0),
+  );
 }
 
 /** The planner's view of simulated nodes: their true overhead and time per item. */
