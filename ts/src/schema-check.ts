@@ -6,15 +6,25 @@
 import type { Static, TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 
-/** `/heldOut/3/measured` as `heldOut[3].measured`; the root as `root`. */
-export function pathText(instancePath: string, root: string): string {
+/**
+ * `/heldOut/3/measured` as `heldOut[3].measured`; the root as `root`. With `prefix`, paths
+ * below the root start with it (`targets.cpu`).
+ */
+export function pathText(instancePath: string, root: string, prefix?: string): string {
   if (instancePath === '') return root;
-  return instancePath
+  const path = instancePath
     .slice(1)
     .split('/')
     .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
     .map((part, i) => (/^\d+$/.test(part) ? `[${part}]` : i === 0 ? part : `.${part}`))
     .join('');
+  return prefix === undefined ? path : `${prefix}${path.startsWith('[') ? '' : '.'}${path}`;
+}
+
+/** A value as a message shows it: JSON, but NaN and the infinities by name. */
+function shown(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  return JSON.stringify(value) ?? 'nothing';
 }
 
 function valueAt(value: unknown, instancePath: string): unknown {
@@ -23,16 +33,27 @@ function valueAt(value: unknown, instancePath: string): unknown {
   return at;
 }
 
-/** A compiled check of `schema`; a value that fails it throws `fail(where, what)`. */
-export function schemaCheck<S extends TSchema>(schema: S, fail: (message: string) => Error, root = 'the value'): (value: unknown) => Static<S> {
+/**
+ * A compiled check of `schema`; a value that fails it throws `fail(message)`, the message naming
+ * where (`root` for the whole value; paths below it start with `prefix` when given) and what.
+ */
+export function schemaCheck<S extends TSchema>(
+  schema: S,
+  fail: (message: string) => Error,
+  { root = 'the value', prefix }: { root?: string; prefix?: string } = {},
+): (value: unknown) => Static<S> {
   const compiled = Compile(schema);
   return (value) => {
     if (compiled.Check(value)) return value as Static<S>;
-    const [first] = compiled.Errors(value);
+    // `additionalProperties: false` reports each stray key twice; the named report reads better.
+    const errors = [...compiled.Errors(value)];
+    const first = errors.find((e) => e.keyword !== 'boolean') ?? errors[0];
     const path = first?.instancePath ?? '';
-    const allowed = (first?.params as { allowedValues?: unknown[] } | undefined)?.allowedValues;
-    const what = `${first?.message ?? 'does not match its schema'}${allowed ? ` (${allowed.join(', ')})` : ''}`;
-    const got = path === '' || first?.keyword === 'required' ? '' : `, got ${JSON.stringify(valueAt(value, path)) ?? 'nothing'}`;
-    throw fail(`${pathText(path, root)} ${what}${got}`);
+    const params = (first?.params ?? {}) as { allowedValues?: unknown[]; additionalProperties?: string[] };
+    const what = params.additionalProperties
+      ? `must not have ${params.additionalProperties.join(', ')}`
+      : `${first?.message ?? 'does not match its schema'}${params.allowedValues ? ` (${params.allowedValues.join(', ')})` : ''}`;
+    const got = path === '' || first?.keyword === 'required' || params.additionalProperties ? '' : `, got ${shown(valueAt(value, path))}`;
+    throw fail(`${pathText(path, root, prefix)} ${what}${got}`);
   };
 }

@@ -112,8 +112,8 @@ describe('hpa preset: range, stabilisation and rate', () => {
 describe('hpa preset: bad configs and samples', () => {
   const configs: Array<[string, object, RegExp]> = [
     ['no target', { targets: {} }, /at least one target/],
-    ['an unknown target', { targets: { memory: 0.5 } }, /targets\.memory is not a signal/],
-    ['a zero target', { targets: { cpu: 0 } }, /targets\.cpu must be a number/],
+    ['an unknown target', { targets: { memory: 0.5 } }, /targets must not have memory/],
+    ['a zero target', { targets: { cpu: 0 } }, /targets\.cpu must be > 0, got 0/],
     ['max below min', { min: 5, max: 4 }, /max must be an integer in \[5/],
     ['a fractional min', { min: 1.5 }, /min must be an integer/],
     ['a tolerance above 1', { tolerance: 2 }, /tolerance must be a number in \[0, 1\]/],
@@ -132,11 +132,11 @@ describe('hpa preset: bad configs and samples', () => {
   });
 
   const samples: Array<[string, unknown, RegExp]> = [
-    ['no sample', undefined, /takes \{ now, replicas, metrics \}/],
-    ['negative replicas', at(0, -1, {}), /replicas must be an integer/],
-    ['a NaN metric', at(0, 2, { cpu: Number.NaN }), /metrics\.cpu must be a number/],
-    ['a negative lag', at(0, 2, { lag: -3 }), /metrics\.lag must be a number/],
-    ['an unknown metric', at(0, 2, { memory: 1 } as never), /metrics\.memory is not a signal/],
+    ['no sample', undefined, /the sample \(decide\(\) takes \{ now, replicas, metrics \}\) must be object/],
+    ['negative replicas', at(0, -1, {}), /replicas must be >= 0, got -1/],
+    ['a NaN metric', at(0, 2, { cpu: Number.NaN }), /metrics\.cpu must be number, got NaN/],
+    ['a negative lag', at(0, 2, { lag: -3 }), /metrics\.lag must be >= 0, got -3/],
+    ['an unknown metric', at(0, 2, { memory: 1 } as never), /metrics must not have memory/],
     ['pods that do not match replicas', at(0, 2, {}, [{ cpu: 0.5 }]), /pods must list each of the 2 replicas/],
   ];
   it.each(samples)('refuses %s with ERR_AUTOSCALE_INPUT', (_name, sample, message) => {

@@ -1,5 +1,8 @@
 /** Checks shared by every preset: a `decide()` sample, targets, and how reasons print numbers. */
-import { checkInteger, checkNumber } from '../option-checks.js';
+import { Type } from 'typebox';
+
+import { checkInteger } from '../option-checks.js';
+import { schemaCheck } from '../schema-check.js';
 import { configError, inputError } from './errors.js';
 import type { AutoscaleSample, AutoscaleTargets } from './types.js';
 
@@ -8,24 +11,22 @@ export const SIGNALS = ['cpu', 'lag', 'p99Ms', 'pending', 'throughput'] as const
 /** The signals a target may be set for. */
 const TARGETED = ['cpu', 'lag', 'p99Ms', 'pending'] as const;
 
+const NonNegative = Type.Number({ minimum: 0 });
+/** What `decide()` takes: the time, the replicas running, the latest value of each signal measured. */
+const SampleSchema = Type.Object({
+  now: Type.Number(),
+  replicas: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+  // Signals missing this interval are left out.
+  metrics: Type.Object(Object.fromEntries(SIGNALS.map((signal) => [signal, Type.Optional(NonNegative)])), { additionalProperties: false }),
+  pods: Type.Optional(Type.Array(Type.Object({ cpu: Type.Optional(NonNegative), ready: Type.Optional(Type.Boolean()) }))),
+});
+const sampleShape = schemaCheck(SampleSchema, inputError, { root: 'the sample (decide() takes { now, replicas, metrics })' });
+
 /** Checks a sample's shape and that time does not go backwards. */
 export function checkSample(sample: AutoscaleSample, lastNow: number): { now: number; replicas: number } {
-  if (typeof sample !== 'object' || sample === null) throw inputError('decide() takes { now, replicas, metrics }');
-  checkNumber('now', sample.now, -Number.MAX_VALUE, Number.MAX_VALUE, inputError);
+  sampleShape(sample);
   if (sample.now < lastNow) throw inputError(`now went backwards: ${sample.now} after ${lastNow}`);
-  checkInteger('replicas', sample.replicas, 0, 1_000_000, inputError);
-  if (typeof sample.metrics !== 'object' || sample.metrics === null) throw inputError('metrics must be an object (signals missing this interval are left out)');
-  for (const [key, value] of Object.entries(sample.metrics)) {
-    if (!(SIGNALS as readonly string[]).includes(key)) throw inputError(`metrics.${key} is not a signal (${SIGNALS.join(', ')})`);
-    if (value !== undefined) checkNumber(`metrics.${key}`, value, 0, Number.MAX_VALUE, inputError);
-  }
-  if (sample.pods !== undefined) {
-    if (!Array.isArray(sample.pods) || sample.pods.length !== sample.replicas) throw inputError(`pods must list each of the ${sample.replicas} replicas`);
-    sample.pods.forEach((p, i) => {
-      if (p.cpu !== undefined) checkNumber(`pods[${i}].cpu`, p.cpu, 0, Number.MAX_VALUE, inputError);
-      if (p.ready !== undefined && typeof p.ready !== 'boolean') throw inputError(`pods[${i}].ready must be a boolean`);
-    });
-  }
+  if (sample.pods !== undefined && sample.pods.length !== sample.replicas) throw inputError(`pods must list each of the ${sample.replicas} replicas`);
   return { now: sample.now, replicas: sample.replicas };
 }
 
@@ -34,16 +35,15 @@ export function readyReplicas(sample: AutoscaleSample): number {
   return sample.pods ? sample.pods.filter((p) => p.ready !== false).length : sample.replicas;
 }
 
+/** Targets per replica: each a positive number, for known signals only. */
+const TargetsSchema = Type.Object(Object.fromEntries(TARGETED.map((signal) => [signal, Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: Number.MAX_SAFE_INTEGER }))])), {
+  additionalProperties: false,
+});
+const targetsShape = schemaCheck(TargetsSchema, configError, { root: 'targets', prefix: 'targets' });
+
 /** Checks `targets` (each a positive number, only known signals); returns them. */
 export function checkTargets(targets: AutoscaleTargets | undefined): AutoscaleTargets {
-  const out = targets ?? {};
-  if (typeof out !== 'object' || out === null) throw configError('targets must be an object');
-  for (const key of Object.keys(out)) {
-    if (!(TARGETED as readonly string[]).includes(key)) throw configError(`targets.${key} is not a signal (${TARGETED.join(', ')})`);
-    const value = out[key as keyof AutoscaleTargets];
-    if (value !== undefined) checkNumber(`targets.${key}`, value, Number.MIN_VALUE, Number.MAX_SAFE_INTEGER, configError);
-  }
-  return out;
+  return targetsShape(targets ?? {}) as AutoscaleTargets;
 }
 
 /** `min` and `max` replicas of a pool, checked. */

@@ -748,7 +748,7 @@ const SavedReportSchema = Type.Object({
 });
 
 const notAReport = (what: string) => claimsError('ERR_CLAIMS_INPUT', `not a validation report (fleetscale lab claims validate --out): ${what}`);
-const checkSavedReport = schemaCheck(SavedReportSchema, notAReport, 'the report');
+const checkSavedReport = schemaCheck(SavedReportSchema, notAReport, { root: 'the report' });
 
 function savedReport(value: unknown): SavedReport {
   const root = checkSavedReport(value);
