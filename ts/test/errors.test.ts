@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 import { AdaptiveRouter, ClaimQueue, ERROR_CODES, FleetscaleError, createAutoscaler, fuse, fuseSync, isFleetscaleError } from '../src/index.js';
 import { fromNative } from '../src/errors.js';
+import { ClaimWorker } from '../src/claims/index.js';
 import { HubError, hubErrors } from '../src/hub/index.js';
 
 const caught = async (fn: () => unknown): Promise<unknown> => {
@@ -73,6 +74,25 @@ describe('FleetscaleError', () => {
       'ERR_AUTOSCALE_CONFIG',
       'ERR_CLAIMS_CONFIG',
     ]);
+  });
+
+  it('a claims worker needs only a queue and a handler, and names a bad option with its path and value', () => {
+    const queue = {} as ClaimQueue;
+    const handler = () => 1;
+    expect(() => new ClaimWorker({ queue, handler })).not.toThrow();
+    const bad: Array<[object, RegExp]> = [
+      [{ batchSize: 0 }, /^options\.batchSize must be >= 1, got 0$/],
+      [{ batchSize: 2.5 }, /^options\.batchSize must be integer, got 2\.5$/],
+      [{ strategy: 'fastest' }, /^options\.strategy must be equal to one of the allowed values \(optimistic-any, skip-locked, partitioned\), got "fastest"$/],
+      [{ leaseMs: 5 }, /^options\.leaseMs must be >= 10, got 5$/],
+      [{ untilEmpty: 'yes' }, /^options\.untilEmpty must be boolean, got "yes"$/],
+      [{ handler: 'not a function' }, /^handler must be a function$/],
+    ];
+    for (const [options, message] of bad) {
+      expect(() => new ClaimWorker({ queue, handler, ...options } as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_CLAIMS_CONFIG', message: expect.stringMatching(message) }),
+      );
+    }
   });
 
   it("the hub's errors are FleetscaleErrors with their HTTP status, and every hub code is a known code", () => {

@@ -17,9 +17,11 @@
  * writes the results in the same statement (one transaction) that marks the jobs done.
  */
 import pg from 'pg';
+import { Type } from 'typebox';
 
-import { inTransaction } from '../pg/transaction.js';
 import { isFleetscaleError } from '../errors.js';
+import { inTransaction } from '../pg/transaction.js';
+import { schemaCheck } from '../schema-check.js';
 import { claimsError, intOption } from './errors.js';
 import { checkSchema, DEFAULT_SCHEMA, migrate } from './schema.js';
 
@@ -62,6 +64,14 @@ export type ClaimQueueOptions = {
   /** Schema of the tables (default `fleetscale_claims`). */
   schema?: string;
 };
+
+/** How `ClaimQueue.open` checks its options' shapes (the pool is pg's own). */
+const QueueOptionsSchema = Type.Object({
+  connectionString: Type.Optional(Type.String({ minLength: 1 })),
+  poolSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  schema: Type.Optional(Type.String()),
+});
+const checkQueueOptions = schemaCheck(QueueOptionsSchema, (message) => claimsError('ERR_CLAIMS_CONFIG', message), { root: 'the options', prefix: 'options' });
 
 export type EnqueueOptions = {
   /** Attempts before a job is marked failed (default 3). */
@@ -124,9 +134,10 @@ export class ClaimQueue {
    * newer than this version knows).
    */
   static async open(options: ClaimQueueOptions = {}): Promise<ClaimQueue> {
+    checkQueueOptions(options);
     const schema = checkSchema(options.schema ?? DEFAULT_SCHEMA);
     if (!options.pool && !options.connectionString) throw claimsError('ERR_CLAIMS_CONFIG', 'give a pool or a connectionString');
-    const poolSize = intOption('poolSize', options.poolSize ?? 10, 1, 1000);
+    const poolSize = options.poolSize ?? 10;
     const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: poolSize });
     const queue = new ClaimQueue(pool, !options.pool, schema);
     try {

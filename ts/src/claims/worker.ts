@@ -11,8 +11,11 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { claimsError, intOption } from './errors.js';
-import { checkStrategy, type ClaimedJob, type ClaimQueue, type ClaimStrategy } from './queue.js';
+import { Type } from 'typebox';
+
+import { schemaCheck } from '../schema-check.js';
+import { claimsError } from './errors.js';
+import { CLAIM_STRATEGIES, type ClaimedJob, type ClaimQueue, type ClaimStrategy } from './queue.js';
 import { PerfWindows, type PerfWindow, type PhaseTotals } from './windows.js';
 
 /** What a {@link ClaimWorker} needs: a queue and a handler; everything else has a default. */
@@ -69,6 +72,25 @@ export const DEFAULT_IDLE_MS = 50;
 
 let workersMade = 0;
 
+const Ms = (minimum: number) => Type.Optional(Type.Integer({ minimum }));
+/** The worker's options besides the queue and the handler: each optional, each with its default. */
+const WorkerOptionsSchema = Type.Object({
+  queueName: Type.Optional(Type.String({ minLength: 1 })),
+  worker: Type.Optional(Type.String({ minLength: 1 })),
+  strategy: Type.Optional(Type.Enum([...CLAIM_STRATEGIES])),
+  batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+  concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  partition: Ms(0),
+  flushSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+  flushMs: Ms(0),
+  leaseMs: Ms(10),
+  idleMs: Ms(0),
+  untilEmpty: Type.Optional(Type.Boolean()),
+  reapEveryMs: Ms(0),
+  backoffMs: Ms(0),
+});
+const checkWorkerOptions = schemaCheck(WorkerOptionsSchema, (message) => claimsError('ERR_CLAIMS_CONFIG', message), { root: 'the options', prefix: 'options' });
+
 type Done = { id: number; attempt: number; result: unknown };
 
 /**
@@ -94,22 +116,24 @@ export class ClaimWorker<P = unknown, R = unknown> {
   private readonly flushes = new Set<Promise<void>>();
 
   constructor(options: ClaimWorkerOptions<P, R>) {
+    if (typeof options !== 'object' || options === null) throw claimsError('ERR_CLAIMS_CONFIG', 'ClaimWorker takes { queue, handler, … }');
     if (typeof options.handler !== 'function') throw claimsError('ERR_CLAIMS_CONFIG', 'handler must be a function');
-    const leaseMs = intOption('leaseMs', options.leaseMs ?? 30_000, 10);
+    const checked = checkWorkerOptions(options);
+    const leaseMs = checked.leaseMs ?? 30_000;
     this.o = {
       ...options,
-      queueName: options.queueName ?? 'default',
-      worker: options.worker ?? `${hostname()}:${process.pid}:${++workersMade}`,
-      strategy: checkStrategy(options.strategy ?? 'skip-locked'),
-      batchSize: intOption('batchSize', options.batchSize ?? 10, 1, 100_000),
-      concurrency: intOption('concurrency', options.concurrency ?? 4, 1, 1000),
-      flushSize: intOption('flushSize', options.flushSize ?? 100, 1, 1_000_000),
-      flushMs: intOption('flushMs', options.flushMs ?? 500, 0),
+      queueName: checked.queueName ?? 'default',
+      worker: checked.worker ?? `${hostname()}:${process.pid}:${++workersMade}`,
+      strategy: checked.strategy ?? 'skip-locked',
+      batchSize: checked.batchSize ?? 10,
+      concurrency: checked.concurrency ?? 4,
+      flushSize: checked.flushSize ?? 100,
+      flushMs: checked.flushMs ?? 500,
       leaseMs,
-      idleMs: intOption('idleMs', options.idleMs ?? DEFAULT_IDLE_MS, 0),
-      untilEmpty: options.untilEmpty ?? false,
-      reapEveryMs: intOption('reapEveryMs', options.reapEveryMs ?? Math.floor(leaseMs / 2), 0),
-      backoffMs: intOption('backoffMs', options.backoffMs ?? 0, 0),
+      idleMs: checked.idleMs ?? DEFAULT_IDLE_MS,
+      untilEmpty: checked.untilEmpty ?? false,
+      reapEveryMs: checked.reapEveryMs ?? Math.floor(leaseMs / 2),
+      backoffMs: checked.backoffMs ?? 0,
     };
     this.windows = options.windows ?? new PerfWindows(Date.now());
   }
