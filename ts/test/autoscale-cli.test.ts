@@ -84,7 +84,7 @@ describe('fleetscale lab autoscale replay', () => {
     [['lab', 'autoscale', 'replay', 'flat', '--pool', 'tpu', '--preset', 'pipestream'], 2, /--pool must be one of engine, cpu, gpu/],
     [['lab', 'autoscale', 'replay', 'flat', '--rate', '0'], 2, /--rate must be a number/],
     [['lab', 'autoscale', 'replay', 'flat', '--max', '0'], 2, /--max must be an integer >= 1/],
-    [['lab', 'autoscale', 'replay', 'flat', '--min', '5', '--max', '2'], 1, /ERR_AUTOSCALE_CONFIG: max must be an integer in \[5, 100000\]/],
+    [['lab', 'autoscale', 'replay', 'flat', '--min', '5', '--max', '2'], 1, /ERR_AUTOSCALE_CONFIG: options\.max \(2\) must be at least options\.min \(5\)/],
   ])('%j is refused', (args, status, message) => {
     const out = run(args);
     expect(out.status).toBe(status);

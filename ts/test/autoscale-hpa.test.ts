@@ -114,11 +114,11 @@ describe('hpa preset: bad configs and samples', () => {
     ['no target', { targets: {} }, /at least one target/],
     ['an unknown target', { targets: { memory: 0.5 } }, /targets must not have memory/],
     ['a zero target', { targets: { cpu: 0 } }, /targets\.cpu must be > 0, got 0/],
-    ['max below min', { min: 5, max: 4 }, /max must be an integer in \[5/],
-    ['a fractional min', { min: 1.5 }, /min must be an integer/],
-    ['a tolerance above 1', { tolerance: 2 }, /tolerance must be a number in \[0, 1\]/],
+    ['max below min', { min: 5, max: 4 }, /options\.max \(4\) must be at least options\.min \(5\)/],
+    ['a fractional min', { min: 1.5 }, /options\.min must be integer, got 1\.5/],
+    ['a tolerance above 1', { tolerance: 2 }, /options\.tolerance must be <= 1, got 2/],
     ['an unknown policy type', { scaleUp: { policies: [{ type: 'nodes', value: 1, periodS: 15 }] } }, /scaleUp\.policies\[0\]\.type/],
-    ['no policies', { scaleDown: { policies: [] } }, /scaleDown\.policies must be a non-empty array/],
+    ['no policies', { scaleDown: { policies: [] } }, /options\.scaleDown\.policies must not have fewer than 1 items, got \[\]/],
     ['an unknown select', { scaleDown: { select: 'fastest' } }, /scaleDown\.select/],
   ];
   it.each(configs)('refuses %s with ERR_AUTOSCALE_CONFIG', (_name, options, message) => {

@@ -20,9 +20,10 @@
  * down, missing replicas count as using max(target, 100%). If the recomputed ratio is within
  * the tolerance or points the other way, nothing changes.
  */
-import { checkInteger, checkNumber } from '../option-checks.js';
+import { Type } from 'typebox';
+
 import { configError } from './errors.js';
-import { checkBounds, checkSample, checkTargets, pct, round } from './sample.js';
+import { BoundsSchema, checkBounds, checkSample, checkTargets, optionsCheck, pct, round } from './sample.js';
 import type { Autoscaler, AutoscaleDecision, AutoscaleSample, AutoscaleTargets } from './types.js';
 
 export type HpaPolicyType = 'pods' | 'percent';
@@ -58,18 +59,31 @@ export const HPA_SCALE_DOWN: HpaRules = { stabilizationWindowS: 300, policies: [
 
 type Event = { at: number; change: number };
 
-function rules(name: string, given: Partial<HpaRules> | undefined, base: HpaRules): HpaRules {
-  const out = { ...base, ...given };
-  checkNumber(`${name}.stabilizationWindowS`, out.stabilizationWindowS, 0, 3600, configError);
-  if (!['max', 'min', 'disabled'].includes(out.select)) throw configError(`${name}.select must be max, min or disabled, got ${JSON.stringify(out.select)}`);
-  if (!Array.isArray(out.policies) || out.policies.length === 0) throw configError(`${name}.policies must be a non-empty array`);
-  out.policies.forEach((p, i) => {
-    if (p?.type !== 'pods' && p?.type !== 'percent') throw configError(`${name}.policies[${i}].type must be pods or percent, got ${JSON.stringify(p?.type)}`);
-    checkInteger(`${name}.policies[${i}].value`, p.value, 1, 1_000_000, configError);
-    checkNumber(`${name}.policies[${i}].periodS`, p.periodS, 1, 1800, configError);
-  });
-  return out;
-}
+/** One direction's behaviour, as Kubernetes' `behavior.scaleUp` / `scaleDown` take it; what is left out is the default's. */
+const RulesSchema = Type.Optional(
+  Type.Object(
+    {
+      stabilizationWindowS: Type.Optional(Type.Number({ minimum: 0, maximum: 3600 })),
+      policies: Type.Optional(
+        Type.Array(
+          Type.Object({ type: Type.Enum(['pods', 'percent']), value: Type.Integer({ minimum: 1, maximum: 1_000_000 }), periodS: Type.Number({ minimum: 1, maximum: 1800 }) }),
+          { minItems: 1 },
+        ),
+      ),
+      select: Type.Optional(Type.Enum(['max', 'min', 'disabled'])),
+    },
+    { additionalProperties: false },
+  ),
+);
+const checkHpaOptions = optionsCheck(
+  Type.Object({
+    ...BoundsSchema,
+    targets: Type.Optional(Type.Unknown()),
+    tolerance: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    scaleUp: RulesSchema,
+    scaleDown: RulesSchema,
+  }),
+);
 
 /** The Kubernetes Horizontal Pod Autoscaler's algorithm: desired = ceil(replicas × metric / target), with its tolerance, stabilisation windows and rate policies. */
 export class Hpa implements Autoscaler {
@@ -87,13 +101,14 @@ export class Hpa implements Autoscaler {
   private lastNow = -Infinity;
 
   constructor(options: HpaOptions) {
-    ({ min: this.min, max: this.max } = checkBounds(options.min, options.max));
+    const checked = checkHpaOptions(options);
+    ({ min: this.min, max: this.max } = checkBounds(checked.min, checked.max));
     const targets = checkTargets(options.targets);
     if (!Object.values(targets).some((v) => v !== undefined)) throw configError('the hpa preset needs at least one target (cpu, lag, p99Ms or pending)');
     this.targets = targets;
-    this.tolerance = checkNumber('tolerance', options.tolerance ?? 0.1, 0, 1, configError);
-    this.up = rules('scaleUp', options.scaleUp, HPA_SCALE_UP);
-    this.down = rules('scaleDown', options.scaleDown, HPA_SCALE_DOWN);
+    this.tolerance = checked.tolerance ?? 0.1;
+    this.up = { ...HPA_SCALE_UP, ...(checked.scaleUp as Partial<HpaRules> | undefined) };
+    this.down = { ...HPA_SCALE_DOWN, ...(checked.scaleDown as Partial<HpaRules> | undefined) };
   }
 
   decide(sample: AutoscaleSample): AutoscaleDecision {

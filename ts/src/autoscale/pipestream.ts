@@ -12,9 +12,10 @@
  * under the CPU threshold (otherwise it would undo itself), so not without CPU; the wake from
  * zero ignores cooldowns; and a missing signal fires no rule.
  */
-import { checkNumber } from '../option-checks.js';
+import { Type } from 'typebox';
+
 import { configError } from './errors.js';
-import { checkBounds, checkSample, pct, readyReplicas, round } from './sample.js';
+import { BoundsSchema, checkBounds, checkSample, optionsCheck, pct, readyReplicas, round, Seconds } from './sample.js';
 import type { Autoscaler, AutoscaleDecision, AutoscaleSample } from './types.js';
 
 export type PipestreamPool = 'engine' | 'cpu' | 'gpu';
@@ -48,6 +49,22 @@ export const PIPESTREAM_POOLS: Record<PipestreamPool, PipestreamRules> = {
 
 export type PipestreamOptions = { pool?: PipestreamPool } & Partial<PipestreamRules>;
 
+const Threshold = (maximum: number) => Type.Number({ exclusiveMinimum: 0, maximum });
+/** A pool's rules after the options are laid over its defaults. */
+const checkRules = optionsCheck(
+  Type.Object({
+    ...BoundsSchema,
+    cpu: Threshold(10),
+    cpuForS: Type.Number({ minimum: 0, maximum: 86_400 }),
+    lag: Type.Optional(Type.Number({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+    pending: Type.Optional(Type.Number({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+    p99Ms: Threshold(Number.MAX_SAFE_INTEGER),
+    upCooldownS: Type.Number({ minimum: 0, maximum: 86_400 }),
+    downCooldownS: Type.Number({ minimum: 0, maximum: 86_400 }),
+    idleToZeroS: Seconds(),
+  }),
+);
+
 /** The reference pipeline's threshold rules: scale up on sustained CPU or pending work, down after a cooldown, to zero when idle. */
 export class Pipestream implements Autoscaler {
   readonly preset = 'pipestream';
@@ -63,16 +80,9 @@ export class Pipestream implements Autoscaler {
     const pool = options.pool ?? 'engine';
     if (!(pool in PIPESTREAM_POOLS)) throw configError(`pool must be one of ${Object.keys(PIPESTREAM_POOLS).join(', ')}, got ${JSON.stringify(pool)}`);
     const { pool: _pool, ...overrides } = options;
-    const rules = { ...PIPESTREAM_POOLS[pool], ...overrides };
+    const rules = checkRules({ ...PIPESTREAM_POOLS[pool], ...overrides }) as PipestreamRules;
     const { min, max } = checkBounds(rules.min, rules.max);
-    checkNumber('cpu', rules.cpu, Number.MIN_VALUE, 10, configError);
-    checkNumber('p99Ms', rules.p99Ms, Number.MIN_VALUE, Number.MAX_SAFE_INTEGER, configError);
-    for (const key of ['cpuForS', 'upCooldownS', 'downCooldownS'] as const) checkNumber(key, rules[key], 0, 86_400, configError);
-    for (const key of ['lag', 'pending'] as const) if (rules[key] !== undefined) checkNumber(key, rules[key], 0, Number.MAX_SAFE_INTEGER, configError);
-    if (rules.idleToZeroS !== undefined) {
-      checkNumber('idleToZeroS', rules.idleToZeroS, 0, 86_400, configError);
-      if (min !== 0) throw configError(`idleToZeroS needs min 0 (min is ${min})`);
-    }
+    if (rules.idleToZeroS !== undefined && min !== 0) throw configError(`options.idleToZeroS needs options.min 0 (min is ${min})`);
     this.rules = { ...rules, min, max };
   }
 

@@ -22,9 +22,10 @@
  * with the tolerance as headroom, so noise does not turn into reversals. With min 0 it goes to
  * zero after `idleToZeroS` idle, and any backlog at zero wakes it at the next decision.
  */
-import { checkNumber } from '../option-checks.js';
+import { Type } from 'typebox';
+
 import { configError } from './errors.js';
-import { checkBounds, checkSample, checkTargets, pct, readyReplicas, round } from './sample.js';
+import { BoundsSchema, checkBounds, checkSample, checkTargets, optionsCheck, pct, readyReplicas, round, Seconds } from './sample.js';
 import type { Autoscaler, AutoscaleDecision, AutoscaleSample, AutoscaleTargets } from './types.js';
 
 export type PredictiveOptions = {
@@ -51,6 +52,21 @@ export type PredictiveOptions = {
 };
 
 const DEFAULT_UTILISATION = 0.7;
+
+const checkPredictiveOptions = optionsCheck(
+  Type.Object({
+    ...BoundsSchema,
+    targets: Type.Optional(Type.Unknown()),
+    drainS: Seconds(1),
+    leadS: Seconds(),
+    downWindowS: Seconds(),
+    tolerance: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    idleToZeroS: Seconds(),
+    smoothing: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+    downStepS: Seconds(),
+    trendWindowS: Seconds(1),
+  }),
+);
 
 /** Scales on the lag and its growth: enough replicas to drain the backlog within the SLO at the rate it is arriving, before latency shows it. */
 export class Predictive implements Autoscaler {
@@ -80,18 +96,19 @@ export class Predictive implements Autoscaler {
   private lastDown = -Infinity;
 
   constructor(options: PredictiveOptions) {
-    ({ min: this.min, max: this.max } = checkBounds(options.min, options.max));
+    const o = checkPredictiveOptions(options);
+    ({ min: this.min, max: this.max } = checkBounds(o.min, o.max));
     this.targets = checkTargets(options.targets);
     this.utilisation = this.targets.cpu ?? DEFAULT_UTILISATION;
     if (this.utilisation > 1) throw configError(`targets.cpu plans a utilisation; it must be at most 1, got ${this.utilisation}`);
-    this.drainS = checkNumber('drainS', options.drainS ?? 30, 1, 86_400, configError);
-    this.leadS = checkNumber('leadS', options.leadS ?? 60, 0, 86_400, configError);
-    this.downWindowS = checkNumber('downWindowS', options.downWindowS ?? 300, 0, 86_400, configError);
-    this.tolerance = checkNumber('tolerance', options.tolerance ?? 0.1, 0, 1, configError);
-    this.idleToZeroS = checkNumber('idleToZeroS', options.idleToZeroS ?? 300, 0, 86_400, configError);
-    this.smoothing = checkNumber('smoothing', options.smoothing ?? 0.5, Number.MIN_VALUE, 1, configError);
-    this.downStepS = checkNumber('downStepS', options.downStepS ?? 300, 0, 86_400, configError);
-    this.trendWindowS = checkNumber('trendWindowS', options.trendWindowS ?? 120, 1, 86_400, configError);
+    this.drainS = o.drainS ?? 30;
+    this.leadS = o.leadS ?? 60;
+    this.downWindowS = o.downWindowS ?? 300;
+    this.tolerance = o.tolerance ?? 0.1;
+    this.idleToZeroS = o.idleToZeroS ?? 300;
+    this.smoothing = o.smoothing ?? 0.5;
+    this.downStepS = o.downStepS ?? 300;
+    this.trendWindowS = o.trendWindowS ?? 120;
   }
 
   decide(sample: AutoscaleSample): AutoscaleDecision {

@@ -1,7 +1,6 @@
 /** Checks shared by every preset: a `decide()` sample, targets, and how reasons print numbers. */
-import { Type } from 'typebox';
+import { type Static, type TSchema, Type } from 'typebox';
 
-import { checkInteger } from '../option-checks.js';
 import { schemaCheck } from '../schema-check.js';
 import { configError, inputError } from './errors.js';
 import type { AutoscaleSample, AutoscaleTargets } from './types.js';
@@ -46,10 +45,24 @@ export function checkTargets(targets: AutoscaleTargets | undefined): AutoscaleTa
   return targetsShape(targets ?? {}) as AutoscaleTargets;
 }
 
-/** `min` and `max` replicas of a pool, checked. */
-export function checkBounds(min: unknown, max: unknown): { min: number; max: number } {
-  const lo = checkInteger('min', min, 0, 100_000, configError);
-  return { min: lo, max: checkInteger('max', max, Math.max(1, lo), 100_000, configError) };
+/** The replica bounds every preset takes. */
+export const BoundsSchema = {
+  min: Type.Integer({ minimum: 0, maximum: 100_000 }),
+  max: Type.Integer({ minimum: 1, maximum: 100_000 }),
+};
+
+/** Seconds, optional, from `minimum` to a day. */
+export const Seconds = (minimum = 0) => Type.Optional(Type.Number({ minimum, maximum: 86_400 }));
+
+/** A preset's options checked against `schema`, as `ERR_AUTOSCALE_CONFIG` naming the option. */
+export function optionsCheck<S extends TSchema>(schema: S): (value: unknown) => Static<S> {
+  return schemaCheck(schema, configError, { root: 'the options', prefix: 'options' });
+}
+
+/** `min` and `max` replicas of a pool, checked (each option's range by its schema). */
+export function checkBounds(min: number, max: number): { min: number; max: number } {
+  if (max < min) throw configError(`options.max (${max}) must be at least options.min (${min})`);
+  return { min, max };
 }
 
 export const round = (v: number): string => (Math.round(v * 100) / 100).toString();
