@@ -2,8 +2,11 @@
  * The nodes a router sends work to: an HTTP endpoint that takes a JSON array of items and answers
  * a JSON array with one result per item, or an async function doing the same.
  */
+import { Type } from 'typebox';
+
 import type { FleetscaleError } from '../errors.js';
-import { routerError, routerNumber, type RouterErrorCode } from './errors.js';
+import { schemaCheck } from '../schema-check.js';
+import { routerError, type RouterErrorCode } from './errors.js';
 
 /** Sends one chunk of items to a node; resolves to one result per item, in order. */
 export type NodeHandler = (items: unknown[], context: { signal: AbortSignal }) => Promise<unknown[]>;
@@ -37,36 +40,41 @@ export interface RouterNode {
   prior: { overheadMs?: number; perItemMs?: number; uncertainty?: number };
 }
 
-const SPEC_KEYS = new Set(['id', 'url', 'handler', 'headers', 'perItemMs', 'overheadMs', 'uncertainty']);
 const MAX_ID_LENGTH = 200;
+
+/** A node spec's shape; which fields go together is checked by `checkNodes`. */
+const NodeSpecSchema = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH }),
+    url: Type.Optional(Type.Unknown()),
+    handler: Type.Optional(Type.Unknown()),
+    headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+    perItemMs: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    overheadMs: Type.Optional(Type.Number({ minimum: 0 })),
+    uncertainty: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
+  },
+  { additionalProperties: false },
+);
+const checkSpecs = schemaCheck(Type.Array(NodeSpecSchema, { minItems: 1 }), (message) => routerError('ERR_ROUTER_CONFIG', message), {
+  root: 'nodes (a non-empty array of { id, url } or { id, handler })',
+  prefix: 'nodes',
+});
 
 /** Checks node specs and builds their callers; every mistake gets `ERR_ROUTER_CONFIG`. */
 export function checkNodes(specs: unknown): RouterNode[] {
-  if (!Array.isArray(specs) || specs.length === 0) {
-    throw routerError('ERR_ROUTER_CONFIG', `nodes must be a non-empty array of { id, url } or { id, handler }, got ${describe(specs)}`);
-  }
+  const checked = checkSpecs(specs);
   const seen = new Set<string>();
-  return specs.map((spec: unknown, index) => {
+  return checked.map((s, index) => {
     const where = `nodes[${index}]`;
-    if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
-      throw routerError('ERR_ROUTER_CONFIG', `${where} must be an object like { id: 'gpu-1', url: 'http://10.0.0.5:8000/embed' }, got ${describe(spec)}`);
-    }
-    const s = spec as Record<string, unknown>;
-    for (const key of Object.keys(s)) {
-      if (!SPEC_KEYS.has(key)) throw routerError('ERR_ROUTER_CONFIG', `${where} has an unknown field "${key}" (known: ${[...SPEC_KEYS].join(', ')})`);
-    }
-    if (typeof s.id !== 'string' || s.id.length === 0 || s.id.length > MAX_ID_LENGTH) {
-      throw routerError('ERR_ROUTER_CONFIG', `${where}.id must be a non-empty string of at most ${MAX_ID_LENGTH} characters, got ${describe(s.id)}`);
-    }
     if (seen.has(s.id)) throw routerError('ERR_ROUTER_CONFIG', `${where}.id "${s.id}" is used by another node; ids must be unique`);
     seen.add(s.id);
     if ((s.url === undefined) === (s.handler === undefined)) {
       throw routerError('ERR_ROUTER_CONFIG', `${where} ("${s.id}") needs exactly one of url or handler`);
     }
     const prior: RouterNode['prior'] = {};
-    if (s.perItemMs !== undefined) prior.perItemMs = routerNumber(`${where}.perItemMs`, s.perItemMs, 1e-6);
-    if (s.overheadMs !== undefined) prior.overheadMs = routerNumber(`${where}.overheadMs`, s.overheadMs, 0);
-    if (s.uncertainty !== undefined) prior.uncertainty = routerNumber(`${where}.uncertainty`, s.uncertainty, 0, 2);
+    if (s.perItemMs !== undefined) prior.perItemMs = s.perItemMs;
+    if (s.overheadMs !== undefined) prior.overheadMs = s.overheadMs;
+    if (s.uncertainty !== undefined) prior.uncertainty = s.uncertainty;
     if (prior.overheadMs !== undefined && prior.perItemMs === undefined) {
       throw routerError('ERR_ROUTER_CONFIG', `${where}.overheadMs needs perItemMs as well (a known speed is both)`);
     }
@@ -91,10 +99,6 @@ function httpCaller(where: string, url: unknown, headers: unknown): NodeHandler 
   }
   if (typeof url !== 'string' || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
     throw routerError('ERR_ROUTER_CONFIG', `${where}.url must be an http(s) URL, got ${describe(url)}`);
-  }
-  if (headers !== undefined) {
-    const ok = headers !== null && typeof headers === 'object' && !Array.isArray(headers) && Object.values(headers).every((v) => typeof v === 'string');
-    if (!ok) throw routerError('ERR_ROUTER_CONFIG', `${where}.headers must be an object of strings`);
   }
   const requestHeaders = { 'content-type': 'application/json', accept: 'application/json', ...(headers as Record<string, string> | undefined) };
   return async (items, { signal }) => {

@@ -4,10 +4,13 @@
  * self-scheduled tail so a wrong estimate costs little, retries failed chunks where they finish
  * soonest and takes failing nodes out with a circuit breaker.
  */
+import { Type } from 'typebox';
+
+import { schemaCheck } from '../schema-check.js';
 import { CircuitBreaker, type BreakerOptions, type BreakerState } from './breaker.js';
 import { realClock, type RouterClock } from './clock.js';
 import { hasCodePrefix, type FleetscaleError } from '../errors.js';
-import { routerError, routerInt, routerNumber, type RouterErrorCode } from './errors.js';
+import { routerError, type RouterErrorCode } from './errors.js';
 import { CostEstimator, type CostEstimate, type EstimatorOptions } from './estimator.js';
 import { fleetNoise, noiseOf, planningLines, type CostLine } from './learned-lines.js';
 import { checkNodes, checkResults, describe, type RouterNode, type RouterNodeSpec } from './nodes.js';
@@ -121,6 +124,22 @@ const HEDGE_MARGIN_MS = 1;
 const SPREAD_PER_UNCERTAINTY = 2;
 const MAX_SPREAD = 0.95;
 
+const Ms = (minimum: number) => Type.Optional(Type.Number({ minimum }));
+/** The router's options besides its nodes and clock (each node spec is checked by `checkNodes`). */
+const RouterOptionsSchema = Type.Object({
+  nodes: Type.Unknown(),
+  mode: Type.Optional(Type.Enum(['auto', 'sequential', 'parallel'])),
+  tailGain: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+  maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  callTimeoutMs: Ms(1),
+  timeoutFactor: Ms(1),
+  minCallTimeoutMs: Ms(0),
+  maxStallMs: Ms(0),
+  breaker: Type.Optional(Type.Object({ failureThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })), cooldownMs: Ms(0), maxCooldownMs: Ms(0) })),
+  estimator: Type.Optional(Type.Object({ decay: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })), surpriseRatio: Ms(1.01) })),
+});
+const checkRouterOptions = schemaCheck(RouterOptionsSchema, (message) => routerError('ERR_ROUTER_CONFIG', message), { root: 'the options', prefix: 'options' });
+
 /** A batch router over heterogeneous nodes. */
 export class AdaptiveRouter {
   readonly #nodes: NodeState[];
@@ -138,25 +157,17 @@ export class AdaptiveRouter {
     if (options === null || typeof options !== 'object') {
       throw routerError('ERR_ROUTER_CONFIG', `AdaptiveRouter needs options { nodes }, got ${describe(options)}`);
     }
+    const checked = checkRouterOptions(options);
     const nodes = checkNodes(options.nodes);
-    const mode = options.mode ?? 'auto';
-    if (mode !== 'auto' && mode !== 'sequential' && mode !== 'parallel') {
-      throw routerError('ERR_ROUTER_CONFIG', `mode must be 'auto', 'sequential' or 'parallel', got ${describe(mode)}`);
-    }
-    this.#mode = mode;
-    this.#tailGain = routerNumber('tailGain', options.tailGain ?? 1.5, 0, 100);
-    this.#maxAttempts = routerInt('maxAttempts', options.maxAttempts ?? 4, 1, 100);
-    this.#callTimeoutMs = routerNumber('callTimeoutMs', options.callTimeoutMs ?? 60_000, 1);
-    this.#timeoutFactor = routerNumber('timeoutFactor', options.timeoutFactor ?? 5, 1);
-    this.#minCallTimeoutMs = routerNumber('minCallTimeoutMs', options.minCallTimeoutMs ?? 2000, 0);
-    this.#maxStallMs = routerNumber('maxStallMs', options.maxStallMs ?? 30_000, 0);
+    this.#mode = checked.mode ?? 'auto';
+    this.#tailGain = checked.tailGain ?? 1.5;
+    this.#maxAttempts = checked.maxAttempts ?? 4;
+    this.#callTimeoutMs = checked.callTimeoutMs ?? 60_000;
+    this.#timeoutFactor = checked.timeoutFactor ?? 5;
+    this.#minCallTimeoutMs = checked.minCallTimeoutMs ?? 2000;
+    this.#maxStallMs = checked.maxStallMs ?? 30_000;
     const breaker = options.breaker ?? {};
-    if (breaker.failureThreshold !== undefined) routerInt('breaker.failureThreshold', breaker.failureThreshold, 1, 1000);
-    if (breaker.cooldownMs !== undefined) routerNumber('breaker.cooldownMs', breaker.cooldownMs, 0);
-    if (breaker.maxCooldownMs !== undefined) routerNumber('breaker.maxCooldownMs', breaker.maxCooldownMs, 0);
     const estimator = options.estimator ?? {};
-    if (estimator.decay !== undefined) routerNumber('estimator.decay', estimator.decay, 0, 1);
-    if (estimator.surpriseRatio !== undefined) routerNumber('estimator.surpriseRatio', estimator.surpriseRatio, 1.01);
     this.#clock = options.clock ?? realClock;
     this.#nodes = nodes.map((node) => ({
       node,
