@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { AdaptiveRouter, ClaimQueue, ERROR_CODES, FleetscaleError, createAutoscaler, fuse, fuseSync, isFleetscaleError } from '../src/index.js';
 import { fromNative } from '../src/errors.js';
 import { ClaimWorker } from '../src/claims/index.js';
-import { HubError, hubErrors } from '../src/hub/index.js';
+import { HubError, hubErrors, startHub } from '../src/hub/index.js';
 
 const caught = async (fn: () => unknown): Promise<unknown> => {
   try {
@@ -93,6 +93,12 @@ describe('FleetscaleError', () => {
         expect.objectContaining({ code: 'ERR_CLAIMS_CONFIG', message: expect.stringMatching(message) }),
       );
     }
+  });
+
+  it('startHub refuses a bad option before it opens anything, naming it and its value', async () => {
+    await expect(startHub({ port: 70_000 })).rejects.toMatchObject({ code: 'ERR_VALIDATION', message: 'options.port must be <= 65535, got 70000' });
+    await expect(startHub({ bodyLimit: 10 })).rejects.toMatchObject({ code: 'ERR_VALIDATION', message: 'options.bodyLimit must be >= 1024, got 10' });
+    await expect(startHub({ host: '' })).rejects.toMatchObject({ code: 'ERR_VALIDATION', message: expect.stringMatching(/^options\.host must not have fewer than 1 characters/) });
   });
 
   it("the hub's errors are FleetscaleErrors with their HTTP status, and every hub code is a known code", () => {

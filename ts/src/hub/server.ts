@@ -5,6 +5,9 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 
+import { Type } from 'typebox';
+
+import { schemaCheck } from '../schema-check.js';
 import { hubApp, type HubAppOptions } from './app.js';
 import { startHubCluster } from './cluster/primary.js';
 import { dashboardHtml } from './dashboard.js';
@@ -92,14 +95,26 @@ async function openStore(options: HubServerOptions, dataDir: string, warn: (mess
   });
 }
 
-/** Opens the store, builds the app and listens (or starts the worker processes). */
+/** The shapes and ranges of the server's scalar options (stores, loggers and fusion configs are checked where they are used). */
+const ServerOptionsSchema = Type.Object({
+  dataDir: Type.Optional(Type.String({ minLength: 1 })),
+  postgres: Type.Optional(Type.Object({ url: Type.String({ minLength: 1 }), schema: Type.Optional(Type.String()) })),
+  syncIntervalMs: Type.Optional(Type.Number({ minimum: 0, maximum: 1000 })),
+  workers: Type.Optional(Type.Integer({ minimum: 0, maximum: 256 })),
+  secret: Type.Optional(Type.String({ minLength: 1 })),
+  host: Type.Optional(Type.String({ minLength: 1 })),
+  port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65_535 })),
+  roundDeadlineMs: Type.Optional(Type.Integer({ minimum: 1 })),
+  bodyLimit: Type.Optional(Type.Integer({ minimum: 1024 })),
+  fuseBodyLimit: Type.Optional(Type.Integer({ minimum: 1024 })),
+  rejectedSummaryMs: Type.Optional(Type.Integer({ minimum: 0 })),
+  dashboard: Type.Optional(Type.Boolean()),
+});
+const checkServerOptions = schemaCheck(ServerOptionsSchema, (message) => new HubError('ERR_VALIDATION', message), { root: 'the options', prefix: 'options' });
+
+/** Opens the store, builds the app and listens (or starts the worker processes); a bad option is `ERR_VALIDATION`, before anything opens. */
 export async function startHub(options: HubServerOptions = {}): Promise<RunningHub> {
-  if (options.workers !== undefined && (!Number.isInteger(options.workers) || options.workers < 0)) {
-    throw new HubError('ERR_VALIDATION', `workers must be a whole number >= 0, got ${options.workers}`);
-  }
-  if (options.syncIntervalMs !== undefined && !(Number.isFinite(options.syncIntervalMs) && options.syncIntervalMs >= 0)) {
-    throw new HubError('ERR_VALIDATION', `syncIntervalMs must be a finite number >= 0, got ${options.syncIntervalMs}`);
-  }
+  checkServerOptions(options);
   const dataDir = options.dataDir ?? './fleetscale-data';
   const secret = options.secret ?? loadSecret(dataDir);
   if (options.workers) return startClustered(options, dataDir, secret, options.workers);
