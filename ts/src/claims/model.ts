@@ -46,7 +46,7 @@ export type LoopOrder = (typeof LOOP_ORDERS)[number];
 
 export const isLoopOrder = (v: unknown): v is LoopOrder => LOOP_ORDERS.includes(v as LoopOrder);
 
-/** A simulation; every field has a default (see the README's table). */
+/** A simulation; every field has a default (docs/claims-model.md lists them). */
 export type SimulationConfig = {
   jobs?: number;
   workers?: number;
