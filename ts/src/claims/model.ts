@@ -46,7 +46,7 @@ export type LoopOrder = (typeof LOOP_ORDERS)[number];
 
 export const isLoopOrder = (v: unknown): v is LoopOrder => LOOP_ORDERS.includes(v as LoopOrder);
 
-/** A simulation; every field has a default (docs/claims-model.md lists them). */
+/** A simulation; a field left out takes the model's default (`crates/claim-sim/src/config.rs`, `impl Default for SimConfig`). */
 export type SimulationConfig = {
   jobs?: number;
   workers?: number;
