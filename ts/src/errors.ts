@@ -49,6 +49,8 @@ export const ERROR_CODES = {
   // autoscale
   ERR_AUTOSCALE_CONFIG: 'An autoscaler option is missing, of the wrong type or out of range.',
   ERR_AUTOSCALE_INPUT: 'A `decide()` sample is malformed: bad replicas, time going backwards, a metric out of range.',
+  // orchestrator
+  ERR_ORCH_DEFINITION: 'A DAG definition is malformed: an unknown dependency, a cycle, a duplicate id, a bad queue, tag or duration; the message names the file, task and field.',
   // schema migrations (the hub's PostgreSQL store, the claims queue)
   ERR_MIGRATION: 'A schema migration failed (and was rolled back), or the database holds a newer schema than this version of fleetscale knows.',
   // lab

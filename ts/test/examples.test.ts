@@ -28,6 +28,7 @@ const EXPECTED: Record<string, RegExp[]> = {
   'claims-model.ts': [/^1 worker\(s\): \d+ jobs\/s, bottleneck [\w-]+$/, /^2 worker/, /^3 worker/, /^USL: peak \d+ jobs\/s at [\d.]+ workers$/],
   'router.ts': [/^60 items: \d+ on fast, \d+ on slow$/, /^10 items: /, /^100 items: /],
   'autoscale.ts': [/^7 replicas: lag 7000 for target 1000 per replica → 7/],
+  'orchestrator.ts': [/^order: extract, transform, check, load, report$/, /^load needs: extract, transform, load$/, /^extract --day '2026-12-08'$/],
 };
 
 /** The examples a page embeds: each ```ts block must follow an `<!-- example: examples/… -->` line. */

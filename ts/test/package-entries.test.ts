@@ -22,6 +22,7 @@ const ENTRIES: Record<string, string> = {
   'fleetscale/claims': 'claims/index.ts',
   'fleetscale/router': 'router/index.ts',
   'fleetscale/autoscale': 'autoscale/index.ts',
+  'fleetscale/orchestrator': 'orchestrator/index.ts',
   'fleetscale/lab': 'lab/index.ts',
 };
 
