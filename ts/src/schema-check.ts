@@ -6,6 +6,9 @@
 import type { Static, TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 
+/** What a compiled check reports of a failure (the fields used here). */
+type TypeBoxError = { keyword: string; instancePath: string; message: string; params: unknown };
+
 /**
  * `/heldOut/3/measured` as `heldOut[3].measured`; the root as `root`. With `prefix`, paths
  * below the root start with it (`targets.cpu`).
@@ -42,8 +45,10 @@ export function schemaCheck<S extends TSchema>(
   fail: (message: string) => Error,
   { root = 'the value', prefix }: { root?: string; prefix?: string } = {},
 ): (value: unknown) => Static<S> {
-  const compiled = Compile(schema);
+  // Compiled at the first check, not when the module loads: importing an entry costs nothing.
+  let compiled: { Check: (value: unknown) => boolean; Errors: (value: unknown) => Iterable<TypeBoxError> } | undefined;
   return (value) => {
+    compiled ??= Compile(schema) as unknown as NonNullable<typeof compiled>;
     if (compiled.Check(value)) return value as Static<S>;
     // `additionalProperties: false` reports each stray key twice; the named report reads better.
     const errors = [...compiled.Errors(value)];

@@ -8,14 +8,14 @@
  */
 import type pg from 'pg';
 
-import { loadMigrations, migrate as runMigrations, type MigrationReport } from '../pg/migrate.js';
+import { isSchemaName, loadMigrations, migrate as runMigrations, type MigrationReport } from '../pg/migrate.js';
 import { claimsError } from './errors.js';
 
 export const DEFAULT_SCHEMA = 'fleetscale_claims';
 
 /** Throws unless `schema` is a plain lowercase SQL identifier (it is spliced into SQL). */
 export function checkSchema(schema: string): string {
-  if (typeof schema !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+  if (!isSchemaName(schema)) {
     throw claimsError('ERR_CLAIMS_CONFIG', `schema name ${JSON.stringify(schema)} must be a lowercase SQL identifier`);
   }
   return schema;

@@ -23,6 +23,11 @@ const MIGRATION_LOCK_NS = 0x6d67;
 
 const FILE = /^(\d{6})_([a-z0-9_]+)\.sql$/;
 
+/** Whether `name` is a plain lowercase SQL identifier, as a schema name spliced into SQL must be. */
+export function isSchemaName(name: unknown): name is string {
+  return typeof name === 'string' && /^[a-z_][a-z0-9_]{0,62}$/.test(name);
+}
+
 /** The migrations of a component (`hub`, `claims`), in order; the files' numbers must run 1, 2, 3, … */
 export function loadMigrations(component: string, root: URL = SQL_ROOT): Migration[] {
   const dir = new URL(`${component}/`, root);
@@ -48,7 +53,7 @@ export type MigrationReport = { from: number; to: number; applied: number[] };
  * schema's name, which must be a plain lowercase identifier (it is spliced into SQL).
  */
 export async function migrate(pool: pg.Pool, schema: string, migrations: readonly Migration[]): Promise<MigrationReport> {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new FleetscaleError('ERR_MIGRATION', `schema name ${JSON.stringify(schema)} must be a lowercase SQL identifier`);
+  if (!isSchemaName(schema)) throw new FleetscaleError('ERR_MIGRATION', `schema name ${JSON.stringify(schema)} must be a lowercase SQL identifier`);
   const latest = migrations.at(-1)?.version ?? 0;
   const client = await pool.connect();
   try {

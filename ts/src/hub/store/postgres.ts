@@ -13,7 +13,8 @@
 import pg from 'pg';
 
 import { runTextQuery, type TextQuery } from '../../fusion/query-texts.js';
-import { loadMigrations, migrate } from '../../pg/migrate.js';
+import { isFleetscaleError } from '../../errors.js';
+import { isSchemaName, loadMigrations, migrate } from '../../pg/migrate.js';
 import { inTransaction } from '../../pg/transaction.js';
 import { HubError, type HubErrorCode } from '../errors.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
@@ -148,19 +149,15 @@ export class PostgresStore implements RoundStore {
    */
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const schema = options.schema ?? 'fleetscale_hub';
-    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new HubError('ERR_VALIDATION', `schema name "${schema}" must be a lowercase SQL identifier`);
+    if (!isSchemaName(schema)) throw new HubError('ERR_VALIDATION', `schema name "${schema}" must be a lowercase SQL identifier`);
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 20 });
     pool.on('error', () => {}); // idle client errors surface on the next query
-    const client = await pool.connect().catch(async (e: Error) => {
-      await pool.end();
-      throw new HubError('ERR_STORE_UNAVAILABLE', `cannot connect to PostgreSQL: ${e.message}`);
-    });
-    client.release();
     try {
       await migrate(pool, schema, loadMigrations('hub'));
     } catch (e) {
       await pool.end();
-      throw e;
+      // A failed migration says so itself; anything else is the server out of reach.
+      throw isFleetscaleError(e) ? e : new HubError('ERR_STORE_UNAVAILABLE', `cannot connect to PostgreSQL: ${(e as Error).message}`, { cause: e });
     }
     return new PostgresStore(pool, url, options);
   }
