@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 import { machine as measuredOn, median } from '../lib.mjs';
-import { AdaptiveRouter, planSplit } from '../../dist/src/index.js';
+import { AdaptiveRouter, planSplit } from '../../dist/src/router/index.js';
 import { FlockRouter, costsOf, optimalFinishMs } from '../../dist/src/lab/index.js';
 import { equalSplitCounts } from '../../dist/src/router/plan.js';
 

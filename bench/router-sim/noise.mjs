@@ -16,7 +16,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { machine as measuredOn } from '../lib.mjs';
 import { costsOf, expectedFixedFinishMs, optimalFinishMs, simulateRoute } from '../../dist/src/lab/index.js';
 import { equalSplitCounts } from '../../dist/src/router/plan.js';
-import { planSplit } from '../../dist/src/index.js';
+import { planSplit } from '../../dist/src/router/index.js';
 import { clusterOf, clusterSpecs, describeCluster } from './clusters.mjs';
 
 const RUNS = Number(process.env.ROUTER_NOISE_RUNS ?? 100);

@@ -22,7 +22,7 @@ import { Bench } from 'tinybench';
 import { machine as measuredOn, median } from '../lib.mjs';
 import { CostEstimator } from '../../dist/src/router/index.js';
 import { ROUTE_STRATEGIES, baselineFinishMs, optimalFinishMs, profilePlot, simulateRoute } from '../../dist/src/lab/index.js';
-import { planSplit } from '../../dist/src/index.js';
+import { planSplit } from '../../dist/src/router/index.js';
 import { seededRandom } from '../../dist/src/lab/seeded-random.js';
 import { NOISES, clusterOf, clusterSpecs, describeCluster } from './clusters.mjs';
 

@@ -13,7 +13,7 @@ export { fuse, fuseSync, fuseColumns, sensorPreset, generateFleet, evaluate } fr
 export type { FusionConfig, FusionResult, FusedEvent, SensorRecord, GenericRecord, SensorColumns, FusionInput, Quality } from './fusion/index.js';
 
 // The hub: thousands of nodes report to it in rounds; it fuses each round.
-export { startHub, hubApp, EmbeddedStore, PostgresStore, nodeToken, runFleet } from './hub/index.js';
+export { startHub, hubApp, EmbeddedStore, PostgresStore, nodeToken } from './hub/index.js';
 export type { HubServerOptions, RunningHub, HubAppOptions, RoundStore } from './hub/index.js';
 
 // Claims: a PostgreSQL batch-claim queue, and a model of whether more workers help.
@@ -21,7 +21,7 @@ export { ClaimQueue, ClaimWorker, simulateClaims } from './claims/index.js';
 export type { ClaimQueueOptions, ClaimWorkerOptions, ClaimStrategy, SimulationConfig, SimulationReport } from './claims/index.js';
 
 // Router: split a batch over fast and slow nodes.
-export { AdaptiveRouter, planSplit } from './router/index.js';
+export { AdaptiveRouter } from './router/index.js';
 export type { AdaptiveRouterOptions, RouterNodeSpec } from './router/index.js';
 
 // Autoscale: how many replicas now.

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { equalSplitMs, finishMsOf, fractionalFinishMs } from '../src/router/plan.js';
-import { expectedFinishMs, planSplitUnderNoise, type NodeCost } from '../src/router/index.js';
-import { planSplit } from '../src/index.js';
+import { expectedFinishMs, planSplit, planSplitUnderNoise, type NodeCost } from '../src/router/index.js';
 import { itemsWithinMs } from '../src/router/plan.js';
 import { seededRandom } from '../src/lab/seeded-random.js';
 

@@ -6,6 +6,7 @@ export { ClaimQueue, CLAIM_STRATEGIES } from './queue.js';
 export type { ClaimStrategy, ClaimedJob, ClaimRequest, ClaimQueueOptions, EnqueueOptions, JobCounts, Backlog } from './queue.js';
 export { ClaimWorker } from './worker.js';
 export type { ClaimWorkerOptions, WorkerReport } from './worker.js';
+export { PerfWindows } from './windows.js';
 export type { PerfWindow, PhaseTotals } from './windows.js';
 export { simulateClaims, simulateClaimsAsync, fitUsl, claimPresets } from './model.js';
 export type { SimulationConfig, SimulationReport, ClaimCosts, Bottleneck, UslFit, LoopOrder } from './model.js';

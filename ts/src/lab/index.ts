@@ -13,7 +13,6 @@ export { runClaims } from './claims/harness.js';
 export type { ClaimsRunOptions, ClaimsRunReport } from './claims/harness.js';
 export { calibrateClaims } from '../claims/model.js';
 export type { ClaimsMeasurement, CalibrationRequest, Calibration, ProposalOutcome } from '../claims/model.js';
-export { PerfWindows } from '../claims/windows.js';
 export { gridCells, runCells, simulationOf, measurementOf, spreadOf } from './claims/grid.js';
 export type { CellSettings, GridAxes, Workload, CellRun, OnRun } from './claims/grid.js';
 export { probeSchedulerSlice } from './claims/scheduler-probe.js';
