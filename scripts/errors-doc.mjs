@@ -1,5 +1,6 @@
 // Writes docs/errors.md from the codes in ts/src/errors.ts (the built copy in dist/) and the
-// hub's HTTP statuses; the test suite checks the page against the same table.
+// hub's HTTP statuses. With --stdout it prints the page instead: the test suite compares that
+// with docs/errors.md.
 import { writeFileSync } from 'node:fs';
 
 import { ERROR_CODES } from '../dist/src/errors.js';
@@ -29,4 +30,7 @@ ${rows.join('\n')}
 `;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) writeFileSync('docs/errors.md', errorsPage());
+if (import.meta.url === `file://${process.argv[1]}`) {
+  if (process.argv.includes('--stdout')) process.stdout.write(errorsPage());
+  else writeFileSync('docs/errors.md', errorsPage());
+}
