@@ -4,6 +4,7 @@
  * everything still works. Also: concurrent starts, a failing migration, a newer schema.
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,7 +16,7 @@ import { ClaimQueue, ClaimWorker } from '../src/claims/index.js';
 import { FleetscaleError, fuseSync } from '../src/index.js';
 import { loadMigrations, migrate } from '../src/pg/migrate.js';
 import { batchDigest } from '../src/hub/rounds.js';
-import { reportManyParams } from '../src/hub/store/postgres.js';
+import { PostgresStore, reportManyParams } from '../src/hub/store/postgres.js';
 import { dropSchemas, freshSchema, HubClient, PG_URL, postgresAvailable, recordsOf, testHub } from './hub-helpers.js';
 
 const withPostgres = await postgresAvailable();
@@ -143,6 +144,14 @@ describe.skipIf(!withPostgres)('migrations on PostgreSQL', () => {
       await hub.close();
     }
     await withPool(async (pool) => expect((await pool.query(`SELECT version FROM ${s}.migrations`)).rows).toEqual([{ version: 1 }]));
+  });
+
+  it('tell an unreachable server (ERR_STORE_UNAVAILABLE) from a failed migration', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    await expect(PostgresStore.open(`postgres://postgres@127.0.0.1:${port}/test`, { schema: schema() })).rejects.toMatchObject({ code: 'ERR_STORE_UNAVAILABLE', statusCode: 503 });
   });
 
   it('run once when several processes start at once', async () => {
